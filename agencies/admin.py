@@ -1,0 +1,55 @@
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+
+from agencies.models import Agency, Official, Position, User
+
+
+class PositionInline(admin.TabularInline):
+    model = Position
+    extra = 0
+    fields = ["order", "title", "desk", "unit"]
+
+
+@admin.register(Agency)
+class AgencyAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "code", "region"]
+    search_fields = ["name", "region", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [PositionInline]
+    fieldsets = [
+        (None, {"fields": ["name", "slug", "code", "region"]}),
+        ("Kontak", {"fields": ["address", "phone", "email", "website"]}),
+        ("Kop surat", {"fields": ["logo", "letterhead"]}),
+        ("Waktu kerja", {"fields": ["time_zone", "office_opens", "office_closes", "workdays"]}),
+    ]
+
+
+class OfficialInline(admin.TabularInline):
+    model = Official
+    extra = 0
+    fields = ["name", "nip", "rank", "acting", "start", "end", "user"]
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Position)
+class PositionAdmin(admin.ModelAdmin):
+    list_display = ["title", "agency", "desk", "unit"]
+    list_filter = ["agency", "desk"]
+    search_fields = ["title", "unit", "officials__name", "officials__nip"]
+    inlines = [OfficialInline]
+
+
+@admin.register(User)
+class UserAdmin(BaseUserAdmin):
+    list_display = ["username", "get_full_name", "agency", "desk_list", "is_active"]
+    list_filter = ["agency", "groups", "is_active", "is_staff"]
+    search_fields = ["username", "first_name", "last_name", "nip", "email"]
+    fieldsets = BaseUserAdmin.fieldsets + (("Instansi", {"fields": ["agency", "nip"]}),)
+    add_fieldsets = BaseUserAdmin.add_fieldsets + (("Instansi", {"fields": ["agency", "nip", "groups"]}),)
+
+    @admin.display(description="meja")
+    def desk_list(self, obj):
+        return ", ".join(obj.desk_labels)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("agency").prefetch_related("groups")

@@ -1,0 +1,6 @@
+def office(request):
+    """The signed-in user's agency and desks for the header."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {}
+    return {"current_agency": user.agency, "current_desks": user.desk_labels}

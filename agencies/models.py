@@ -1,0 +1,150 @@
+import datetime
+
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from django.db.models import Q
+
+from agencies.desks import DESK_LABELS, DESKS, desk_permission
+
+WORKDAYS_DEFAULT = "1,2,3,4,5"
+
+
+class Agency(models.Model):
+    name = models.CharField("nama instansi", max_length=200)
+    slug = models.SlugField("kode URL", max_length=60, unique=True)
+    code = models.CharField(
+        "kode registrasi",
+        max_length=10,
+        blank=True,
+        help_text="Awalan nomor registrasi permohonan, misalnya PRM.",
+    )
+    region = models.CharField("wilayah", max_length=120, blank=True)
+    address = models.TextField("alamat", blank=True)
+    phone = models.CharField("telepon", max_length=60, blank=True)
+    email = models.EmailField("e-mail", blank=True)
+    website = models.URLField("situs web", blank=True)
+    logo = models.ImageField("logo", upload_to="logos/", blank=True)
+    letterhead = models.TextField(
+        "baris kop surat",
+        blank=True,
+        help_text="Satu baris per baris kop, dari atas ke bawah.",
+    )
+    time_zone = models.CharField("zona waktu", max_length=40, default="Asia/Jakarta")
+    office_opens = models.TimeField("jam kantor mulai", default=datetime.time(8, 0))
+    office_closes = models.TimeField("jam kantor selesai", default=datetime.time(16, 0))
+    workdays = models.CharField(
+        "hari kerja",
+        max_length=20,
+        default=WORKDAYS_DEFAULT,
+        help_text="Nomor hari ISO dipisah koma: 1 = Senin … 7 = Minggu.",
+    )
+
+    class Meta:
+        verbose_name = "instansi"
+        verbose_name_plural = "instansi"
+        ordering = ["name"]
+        permissions = [(f"desk_{desk}", f"Meja {label}") for desk, label in DESKS]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def letterhead_lines(self):
+        return [line.strip() for line in self.letterhead.splitlines() if line.strip()]
+
+    @property
+    def workday_numbers(self):
+        return {int(day) for day in self.workdays.split(",") if day.strip()}
+
+
+class User(AbstractUser):
+    agency = models.ForeignKey(
+        Agency,
+        verbose_name="instansi",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="users",
+    )
+    nip = models.CharField("NIP", max_length=30, blank=True)
+
+    class Meta(AbstractUser.Meta):
+        verbose_name = "pengguna"
+        verbose_name_plural = "pengguna"
+
+    @property
+    def desks(self):
+        """Desk codes this user holds, in the canonical order."""
+        names = {group.name for group in self.groups.all()}
+        return [desk for desk, _ in DESKS if desk in names]
+
+    @property
+    def desk_labels(self):
+        return [DESK_LABELS[desk] for desk in self.desks]
+
+    def has_desk(self, desk):
+        return self.is_active and self.has_perm(desk_permission(desk))
+
+    @property
+    def display_name(self):
+        return self.get_full_name() or self.username
+
+
+class Position(models.Model):
+    """A jabatan in an agency, e.g. Kepala Dinas Sosial, Kepala Bidang Rehabilitasi Sosial."""
+
+    agency = models.ForeignKey(Agency, verbose_name="instansi", on_delete=models.CASCADE, related_name="positions")
+    title = models.CharField("jabatan", max_length=200)
+    desk = models.CharField("meja", max_length=20, choices=DESKS)
+    unit = models.CharField("bidang/seksi", max_length=200, blank=True)
+    order = models.PositiveIntegerField("urutan", default=0)
+
+    class Meta:
+        verbose_name = "jabatan"
+        verbose_name_plural = "jabatan"
+        ordering = ["agency", "order", "title"]
+        constraints = [models.UniqueConstraint(fields=["agency", "title"], name="unique_position_title")]
+
+    def __str__(self):
+        return f"{self.title} — {self.agency.name}"
+
+    def holder_on(self, day):
+        """The official who holds this position on `day` (definitive holders before acting ones)."""
+        return (
+            self.officials.filter(Q(start__isnull=True) | Q(start__lte=day))
+            .filter(Q(end__isnull=True) | Q(end__gte=day))
+            .order_by("acting", "-start")
+            .first()
+        )
+
+
+class Official(models.Model):
+    """Who holds a position, and when: the name, NIP and pangkat of signature blocks."""
+
+    DEFINITIVE = ""
+    PLT = "Plt."
+    PLH = "Plh."
+    ACTING_CHOICES = [(DEFINITIVE, "Definitif"), (PLT, "Pelaksana Tugas (Plt.)"), (PLH, "Pelaksana Harian (Plh.)")]
+
+    position = models.ForeignKey(Position, verbose_name="jabatan", on_delete=models.CASCADE, related_name="officials")
+    name = models.CharField("nama", max_length=200)
+    nip = models.CharField("NIP", max_length=30, blank=True)
+    rank = models.CharField("pangkat/golongan", max_length=120, blank=True)
+    acting = models.CharField("status", max_length=5, choices=ACTING_CHOICES, blank=True, default=DEFINITIVE)
+    user = models.ForeignKey(User, verbose_name="akun pengguna", on_delete=models.SET_NULL, null=True, blank=True)
+    start = models.DateField("mulai menjabat", null=True, blank=True)
+    end = models.DateField("selesai menjabat", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "pejabat"
+        verbose_name_plural = "pejabat"
+        ordering = ["position", "-start"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(end__isnull=True) | Q(start__isnull=True) | Q(end__gte=models.F("start")),
+                name="official_end_after_start",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.acting} {self.name}".strip()

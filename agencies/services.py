@@ -1,0 +1,74 @@
+import json
+
+from django.contrib.auth.models import Group
+from django.db import transaction
+
+from agencies.desks import ADMIN, DESKS
+from agencies.models import Agency, Official, Position, User
+
+DEMO_PASSWORD = "demo-sop-2026"
+
+
+@transaction.atomic
+def load_agencies(*, path):
+    """Create or update agencies, positions and officials from our JSON file (keyed by slug/title)."""
+    with open(path, encoding="utf-8") as handle:
+        rows = json.load(handle)
+    counts = {"agencies": 0, "positions": 0, "officials": 0}
+    for row in rows:
+        agency, _ = Agency.objects.update_or_create(
+            slug=row["slug"],
+            defaults={
+                "name": row["name"],
+                "code": row.get("code", ""),
+                "region": row.get("region", ""),
+                "address": row.get("address", ""),
+                "phone": row.get("phone", ""),
+                "email": row.get("email", ""),
+                "website": row.get("website", ""),
+                "letterhead": "\n".join(row.get("letterhead", [])),
+            },
+        )
+        counts["agencies"] += 1
+        for order, pos in enumerate(row.get("positions", []), start=1):
+            position, _ = Position.objects.update_or_create(
+                agency=agency,
+                title=pos["title"],
+                defaults={"desk": pos["desk"], "unit": pos.get("unit", ""), "order": order},
+            )
+            counts["positions"] += 1
+            for off in pos.get("officials", []):
+                Official.objects.update_or_create(
+                    position=position,
+                    name=off["name"],
+                    defaults={"nip": off.get("nip", ""), "rank": off.get("rank", "")},
+                )
+                counts["officials"] += 1
+    return counts
+
+
+def demo_username(agency, desk):
+    return f"{agency.slug}-{desk}"
+
+
+@transaction.atomic
+def create_demo_users(*, password=DEMO_PASSWORD):
+    """One user per desk per agency, e.g. lumajang-kasi; resets their password. Returns the users."""
+    users = []
+    for agency in Agency.objects.order_by("name"):
+        for desk, label in DESKS:
+            user, _ = User.objects.update_or_create(
+                username=demo_username(agency, desk),
+                defaults={
+                    "agency": agency,
+                    "first_name": f"Demo {label}",
+                    "last_name": agency.region,
+                    "is_staff": desk == ADMIN,
+                    "is_active": True,
+                },
+            )
+            user.set_password(password)
+            user.save()
+            user.groups.set([Group.objects.get(name=desk)])
+            users.append(user)
+    return users

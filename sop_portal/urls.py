@@ -1,0 +1,17 @@
+from django.contrib import admin
+from django.contrib.auth import views as auth_views
+from django.urls import include, path
+
+from agencies import views as agency_views
+
+admin.site.site_header = "SOP Portal — Administrasi"
+admin.site.site_title = "SOP Portal"
+admin.site.index_title = "Administrasi"
+
+urlpatterns = [
+    path("", agency_views.home, name="home"),
+    path("masuk/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("keluar/", auth_views.LogoutView.as_view(), name="logout"),
+    path("katalog/", include("sop_catalog.urls")),
+    path("admin/", admin.site.urls),
+]
