@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class SopCatalogConfig(AppConfig):
+    name = "sop_catalog"
+    verbose_name = "Katalog SOP"

@@ -1,0 +1,274 @@
+import re
+
+from django.core.exceptions import ValidationError
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+
+from agencies.models import Agency
+from sop_catalog.timeparse import UNITS
+
+PARTIAL_DATE_RE = re.compile(r"^\d{4}-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?$")
+partial_date_validator = RegexValidator(
+    PARTIAL_DATE_RE, "Tanggal harus berbentuk TTTT-BB-HH atau TTTT-BB (hanya bulan dan tahun)."
+)
+MONTHS_ID = [
+    "Januari",
+    "Februari",
+    "Maret",
+    "April",
+    "Mei",
+    "Juni",
+    "Juli",
+    "Agustus",
+    "September",
+    "Oktober",
+    "November",
+    "Desember",
+]
+
+DESK_CHOICES = [
+    ("petugas", "Petugas Pelayanan"),
+    ("peksos", "Pekerja Sosial"),
+    ("kasi", "Kepala Seksi"),
+    ("kabid", "Kepala Bidang"),
+    ("sekdin", "Sekretaris Dinas"),
+    ("kadis", "Kepala Dinas"),
+    ("external", "Pihak luar"),
+]
+UNIT_CHOICES = [
+    ("minute", "menit"),
+    ("hour", "jam"),
+    ("day", "hari"),
+    ("workday", "hari kerja"),
+    ("week", "minggu"),
+    ("month", "bulan"),
+]
+assert [code for code, _ in UNIT_CHOICES] == list(UNITS)
+TARGET_RE = re.compile(r"^(next|applicant|end|step:[1-9]\d*)$")
+
+
+def format_partial_date(value):
+    """'2020-09-21' -> '21 September 2020'; '2017-08' -> 'Agustus 2017'."""
+    if not value:
+        return ""
+    parts = value.split("-")
+    month = MONTHS_ID[int(parts[1]) - 1]
+    if len(parts) == 2:
+        return f"{month} {parts[0]}"
+    return f"{int(parts[2])} {month} {parts[0]}"
+
+
+class SOP(models.Model):
+    DRAFT = "draft"
+    ACTIVE = "active"
+    RETIRED = "retired"
+    STATUS_CHOICES = [(DRAFT, "Konsep"), (ACTIVE, "Berlaku"), (RETIRED, "Tidak berlaku")]
+
+    agency = models.ForeignKey(Agency, verbose_name="instansi", on_delete=models.PROTECT, related_name="sops")
+    slug = models.SlugField("kode URL", max_length=100)
+    version = models.PositiveIntegerField("versi", default=1)
+    is_current = models.BooleanField(
+        "versi terkini", default=True, help_text="Versi yang tampil di katalog dan dipakai permohonan baru."
+    )
+    locked = models.BooleanField(
+        "terkunci",
+        default=False,
+        help_text="Sudah dipakai permohonan: tidak dapat diubah, salin sebagai versi baru.",
+    )
+    number = models.CharField("nomor SOP", max_length=80, blank=True)
+    name = models.CharField("nama SOP", max_length=300)
+    unit = models.CharField("bidang/unit", max_length=200, blank=True)
+    created = models.CharField("tanggal pembuatan", max_length=10, blank=True, validators=[partial_date_validator])
+    revised = models.CharField("tanggal revisi", max_length=10, blank=True, validators=[partial_date_validator])
+    effective = models.CharField("tanggal efektif", max_length=10, blank=True, validators=[partial_date_validator])
+    approved_by_name = models.CharField("disahkan oleh (nama)", max_length=200, blank=True)
+    approved_by_title = models.CharField("disahkan oleh (jabatan)", max_length=200, blank=True)
+    approved_by_nip = models.CharField("disahkan oleh (NIP)", max_length=40, blank=True)
+    warning = models.TextField("peringatan", blank=True)
+    recording = models.TextField("pencatatan dan pendataan", blank=True)
+    status = models.CharField("status", max_length=10, choices=STATUS_CHOICES, default=ACTIVE)
+    source = models.CharField("berkas sumber", max_length=200, blank=True)
+    updated_at = models.DateTimeField("diperbarui", auto_now=True)
+
+    class Meta:
+        verbose_name = "SOP"
+        verbose_name_plural = "SOP"
+        ordering = ["agency__name", "number", "name", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["slug", "version"], name="unique_sop_slug_version"),
+            models.UniqueConstraint(fields=["slug"], condition=Q(is_current=True), name="unique_current_sop_slug"),
+            models.UniqueConstraint(
+                fields=["agency", "number", "version"],
+                condition=~Q(number=""),
+                name="unique_sop_number_version",
+            ),
+        ]
+
+    def __str__(self):
+        label = f"{self.number} — {self.name}" if self.number else self.name
+        return f"{label} (v{self.version})" if self.version > 1 else label
+
+    def get_absolute_url(self):
+        return reverse("sop_catalog:detail", args=[self.slug])
+
+    @property
+    def created_display(self):
+        return format_partial_date(self.created)
+
+    @property
+    def revised_display(self):
+        return format_partial_date(self.revised)
+
+    @property
+    def effective_display(self):
+        return format_partial_date(self.effective)
+
+
+class OrderedText(models.Model):
+    order = models.PositiveIntegerField("urutan", default=0)
+    text = models.TextField("isi")
+
+    class Meta:
+        abstract = True
+        ordering = ["order", "id"]
+
+    def __str__(self):
+        return self.text[:80]
+
+
+class LegalBasis(OrderedText):
+    sop = models.ForeignKey(SOP, on_delete=models.CASCADE, related_name="legal_bases")
+
+    class Meta(OrderedText.Meta):
+        verbose_name = "dasar hukum"
+        verbose_name_plural = "dasar hukum"
+
+
+class Qualification(OrderedText):
+    sop = models.ForeignKey(SOP, on_delete=models.CASCADE, related_name="qualifications")
+
+    class Meta(OrderedText.Meta):
+        verbose_name = "kualifikasi pelaksana"
+        verbose_name_plural = "kualifikasi pelaksana"
+
+
+class Equipment(OrderedText):
+    sop = models.ForeignKey(SOP, on_delete=models.CASCADE, related_name="equipment")
+
+    class Meta(OrderedText.Meta):
+        verbose_name = "peralatan/perlengkapan"
+        verbose_name_plural = "peralatan/perlengkapan"
+
+
+class RelatedSOP(OrderedText):
+    sop = models.ForeignKey(SOP, on_delete=models.CASCADE, related_name="related_sops")
+    target_slug = models.SlugField(
+        "SOP terkait di katalog",
+        max_length=100,
+        blank=True,
+        help_text="Kode URL SOP yang dirujuk, bila ada di katalog.",
+    )
+
+    class Meta(OrderedText.Meta):
+        verbose_name = "keterkaitan"
+        verbose_name_plural = "keterkaitan"
+
+
+class Role(models.Model):
+    sop = models.ForeignKey(SOP, on_delete=models.CASCADE, related_name="roles")
+    order = models.PositiveIntegerField("urutan", default=0)
+    label = models.CharField("pelaksana (seperti tertulis)", max_length=120)
+    desk = models.CharField("meja", max_length=20, choices=DESK_CHOICES)
+
+    class Meta:
+        verbose_name = "kolom pelaksana"
+        verbose_name_plural = "kolom pelaksana"
+        ordering = ["order", "id"]
+        constraints = [models.UniqueConstraint(fields=["sop", "label"], name="unique_role_label")]
+
+    def __str__(self):
+        return self.label
+
+
+class Flow(models.Model):
+    sop = models.ForeignKey(SOP, on_delete=models.CASCADE, related_name="flows")
+    order = models.PositiveIntegerField("urutan", default=0)
+    title = models.CharField("judul alur", max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = "alur"
+        verbose_name_plural = "alur"
+        ordering = ["order", "id"]
+
+    def __str__(self):
+        return self.title or f"Alur {self.order}"
+
+
+class Step(models.Model):
+    flow = models.ForeignKey(Flow, on_delete=models.CASCADE, related_name="steps")
+    no = models.PositiveIntegerField("no")
+    activity = models.TextField("kegiatan")
+    actors = models.ManyToManyField(Role, verbose_name="pelaksana", blank=True, related_name="steps")
+    desk = models.CharField(
+        "meja pencatat",
+        max_length=20,
+        choices=DESK_CHOICES,
+        blank=True,
+        help_text="Kosongkan: meja pelaksana internal pertama, atau petugas bila pelaksananya pihak luar.",
+    )
+    requirements = models.TextField("kelengkapan", blank=True)
+    time_text = models.CharField("waktu", max_length=120, blank=True)
+    time_min = models.DecimalField("waktu minimum", max_digits=8, decimal_places=2, null=True, blank=True)
+    time_max = models.DecimalField("waktu maksimum", max_digits=8, decimal_places=2, null=True, blank=True)
+    time_unit = models.CharField("satuan waktu", max_length=10, choices=UNIT_CHOICES, blank=True)
+    output = models.TextField("output", blank=True)
+    notes = models.TextField("keterangan", blank=True)
+
+    class Meta:
+        verbose_name = "langkah"
+        verbose_name_plural = "langkah"
+        ordering = ["flow__order", "no"]
+        constraints = [models.UniqueConstraint(fields=["flow", "no"], name="unique_step_no")]
+
+    def __str__(self):
+        return f"{self.no}. {self.activity[:60]}"
+
+    def clean(self):
+        if (self.time_min is None) != (self.time_max is None) or (self.time_max is not None and not self.time_unit):
+            raise ValidationError("Isi waktu minimum, maksimum dan satuan bersama-sama, atau kosongkan ketiganya.")
+        if self.time_min is not None and self.time_min > self.time_max:
+            raise ValidationError("Waktu minimum tidak boleh lebih besar dari maksimum.")
+
+    def effective_desk(self, actors=None):
+        if self.desk:
+            return self.desk
+        for role in actors if actors is not None else self.actors.all():
+            if role.desk != "external":
+                return role.desk
+        return "petugas"
+
+    @property
+    def is_decision(self):
+        return bool(self.branches.all())
+
+
+class Branch(models.Model):
+    step = models.ForeignKey(Step, on_delete=models.CASCADE, related_name="branches")
+    order = models.PositiveIntegerField("urutan", default=0)
+    label = models.CharField("label", max_length=60)
+    target = models.CharField(
+        "tujuan",
+        max_length=20,
+        validators=[RegexValidator(TARGET_RE, "Tujuan: next, applicant, end, atau step:N.")],
+        help_text="next = langkah berikutnya; step:N = langkah N; applicant = kembali ke pemohon; end = selesai.",
+    )
+
+    class Meta:
+        verbose_name = "cabang keputusan"
+        verbose_name_plural = "cabang keputusan"
+        ordering = ["order", "id"]
+
+    def __str__(self):
+        return f"{self.label} → {self.target}"

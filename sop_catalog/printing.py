@@ -1,0 +1,80 @@
+"""The SOP on paper: the context shared by the page and the PDF, and the PDF itself."""
+
+from django.conf import settings
+from django.template.loader import render_to_string
+
+from sop_catalog.flowchart import format_standard, layout_flow, total_time
+from sop_catalog.selectors import related_links
+
+SOP_CSS = settings.BASE_DIR / "static" / "css" / "sop-form.css"
+PDF_CSS = settings.BASE_DIR / "templates" / "documents" / "sop.css"
+MAX_LAYOUT_PASSES = 4
+
+
+def sop_context(sop, breaks=None):
+    """Everything the paper form shows. `breaks` maps flow order -> step numbers opening a page."""
+    breaks = breaks or {}
+    roles = list(sop.roles.all())
+    links = related_links(sop)
+    flows = []
+    for flow in sop.flows.all():
+        steps = list(flow.steps.all())
+        for step in steps:
+            step.standard = format_standard(step)
+        flows.append(
+            {
+                "flow": flow,
+                "rows": layout_flow(steps, roles, breaks=breaks.get(flow.order, ())),
+                "total": total_time(steps),
+            }
+        )
+    related = [{"text": item.text, "sop": links.get(item.target_slug)} for item in sop.related_sops.all()]
+    return {"sop": sop, "roles": roles, "flows": flows, "related": related}
+
+
+def _row_pages(document):
+    """(flow order, step no) -> index of the first page the step's row appears on."""
+    seen = {}
+    for index, page in enumerate(document.pages):
+        stack = [page._page_box]
+        while stack:
+            box = stack.pop()
+            element = getattr(box, "element", None)
+            if element is not None and element.get("data-row"):
+                seen.setdefault(element.get("data-row"), index)
+            stack.extend(getattr(box, "children", ()))
+    pages = {}
+    for key, index in seen.items():
+        flow, step = key.split(":")
+        pages[(int(flow), int(step))] = index
+    return pages
+
+
+def _breaks_from(pages):
+    breaks = {}
+    for (flow, step), index in sorted(pages.items()):
+        previous = pages.get((flow, step - 1))
+        if previous is not None and index > previous:
+            breaks.setdefault(flow, set()).add(step)
+    return breaks
+
+
+def render_sop_pdf(sop, *, base_url=None):
+    """Landscape PDF of the SOP form, with off-page connectors where the step table breaks.
+
+    WeasyPrint lays the document out; where a flow's table continues on a new page the
+    pentagon connectors are added and the layout is repeated until the breaks are stable.
+    """
+    from weasyprint import CSS, HTML
+
+    stylesheets = [CSS(filename=str(SOP_CSS)), CSS(filename=str(PDF_CSS))]
+    breaks = {}
+    document = None
+    for _ in range(MAX_LAYOUT_PASSES):
+        html = render_to_string("documents/sop.html", {**sop_context(sop, breaks), "pdf": True})
+        document = HTML(string=html, base_url=base_url or str(settings.BASE_DIR)).render(stylesheets=stylesheets)
+        found = _breaks_from(_row_pages(document))
+        if found == breaks:
+            break
+        breaks = found
+    return document.write_pdf()

@@ -1,0 +1,112 @@
+"""django-import-export resources: SOP identity rows and step rows (CSV/XLSX)."""
+
+from django.core.exceptions import ValidationError
+from import_export import fields, resources, widgets
+
+from agencies.models import Agency
+from sop_catalog.models import SOP, Flow, Role, Step
+from sop_catalog.timeparse import parse_time
+
+
+class SOPResource(resources.ModelResource):
+    agency = fields.Field(
+        attribute="agency", column_name="agency", widget=widgets.ForeignKeyWidget(Agency, field="slug")
+    )
+
+    class Meta:
+        model = SOP
+        fields = [
+            "agency",
+            "slug",
+            "version",
+            "number",
+            "name",
+            "unit",
+            "created",
+            "revised",
+            "effective",
+            "approved_by_name",
+            "approved_by_title",
+            "approved_by_nip",
+            "warning",
+            "recording",
+            "status",
+            "source",
+        ]
+        import_id_fields = ["slug", "version"]
+        clean_model_instances = True
+        skip_unchanged = True
+        report_skipped = True
+
+    def before_save_instance(self, instance, row, **kwargs):
+        if instance.pk and SOP.objects.filter(pk=instance.pk, locked=True).exists():
+            raise ValidationError(
+                f"SOP {instance.slug} v{instance.version} sudah dipakai permohonan; salin sebagai versi baru."
+            )
+
+
+class FlowWidget(widgets.ForeignKeyWidget):
+    """A flow named by the row's `sop` slug (current version) and its order number."""
+
+    def __init__(self):
+        super().__init__(Flow, field="order")
+
+    def get_lookup_kwargs(self, value, row, **kwargs):
+        return {"sop__slug": row.get("sop"), "sop__is_current": True, "order": value}
+
+    def clean(self, value, row=None, **kwargs):
+        try:
+            return super().clean(value, row, **kwargs)
+        except Flow.DoesNotExist as exc:
+            raise ValueError(f"Alur {value} dari SOP '{row.get('sop')}' tidak ditemukan.") from exc
+
+
+class StepResource(resources.ModelResource):
+    sop = fields.Field(column_name="sop", readonly=True)
+    flow = fields.Field(attribute="flow", column_name="flow", widget=FlowWidget())
+    actors = fields.Field(column_name="actors", readonly=True)
+
+    class Meta:
+        model = Step
+        fields = ["sop", "flow", "no", "activity", "actors", "desk", "requirements", "time_text", "output", "notes"]
+        export_order = fields
+        import_id_fields = ["flow", "no"]
+        clean_model_instances = True
+        skip_unchanged = False
+
+    def get_queryset(self):
+        return (
+            Step.objects.select_related("flow__sop")
+            .prefetch_related("actors")
+            .order_by("flow__sop__slug", "flow__order", "no")
+        )
+
+    def dehydrate_sop(self, step):
+        return step.flow.sop.slug
+
+    def dehydrate_flow(self, step):
+        return step.flow.order
+
+    def dehydrate_actors(self, step):
+        return ", ".join(role.label for role in sorted(step.actors.all(), key=lambda r: r.order))
+
+    def _actor_roles(self, step, row):
+        labels = [label.strip() for label in (row.get("actors") or "").split(",") if label.strip()]
+        roles = {role.label: role for role in Role.objects.filter(sop=step.flow.sop)}
+        unknown = [label for label in labels if label not in roles]
+        if unknown:
+            raise ValidationError(f"Pelaksana tidak ada di kolom pelaksana SOP: {', '.join(unknown)}.")
+        return [roles[label] for label in labels]
+
+    def before_save_instance(self, instance, row, **kwargs):
+        if instance.flow.sop.locked:
+            raise ValidationError(
+                f"SOP {instance.flow.sop.slug} sudah dipakai permohonan; salin sebagai versi baru dulu."
+            )
+        self._actor_roles(instance, row)
+        parsed = parse_time(instance.time_text)
+        instance.time_min, instance.time_max, instance.time_unit = parsed.min, parsed.max, parsed.unit or ""
+
+    def after_save_instance(self, instance, row, **kwargs):
+        if not kwargs.get("dry_run"):
+            instance.actors.set(self._actor_roles(instance, row))

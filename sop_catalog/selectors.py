@@ -1,0 +1,50 @@
+from django.db.models import Count, Prefetch, Q
+
+from agencies.models import Agency
+from sop_catalog.models import SOP, Flow, Step
+
+
+def catalog_sops(*, query="", agency_slug=""):
+    """Current versions of the SOPs that the public sees, with their step counts."""
+    sops = (
+        SOP.objects.filter(is_current=True)
+        .exclude(status=SOP.RETIRED)
+        .select_related("agency")
+        .annotate(step_count=Count("flows__steps"))
+        .order_by("agency__name", "number", "name")
+    )
+    if agency_slug:
+        sops = sops.filter(agency__slug=agency_slug)
+    for word in query.split():
+        sops = sops.filter(Q(name__icontains=word) | Q(number__icontains=word) | Q(unit__icontains=word))
+    return sops
+
+
+def catalog_agencies():
+    return Agency.objects.filter(sops__is_current=True).distinct().order_by("name")
+
+
+def sop_for_display(*, slug, version=None):
+    """One SOP with everything its paper form shows; the current version unless `version`."""
+    sops = SOP.objects.select_related("agency").prefetch_related(
+        "legal_bases",
+        "qualifications",
+        "related_sops",
+        "equipment",
+        "roles",
+        Prefetch(
+            "flows",
+            queryset=Flow.objects.prefetch_related(
+                Prefetch("steps", queryset=Step.objects.prefetch_related("actors", "branches").order_by("no"))
+            ),
+        ),
+    )
+    if version is None:
+        return sops.get(slug=slug, is_current=True)
+    return sops.get(slug=slug, version=version)
+
+
+def related_links(sop):
+    """Map related-SOP slugs to their current versions' names (only those in the catalog)."""
+    slugs = [item.target_slug for item in sop.related_sops.all() if item.target_slug]
+    return {s.slug: s for s in SOP.objects.filter(slug__in=slugs, is_current=True)}

@@ -1,0 +1,461 @@
+"""SOP JSON import/export and copying (docs/sop-format.md)."""
+
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Max, Prefetch
+
+from agencies.models import Agency
+from sop_catalog.models import (
+    DESK_CHOICES,
+    PARTIAL_DATE_RE,
+    SOP,
+    TARGET_RE,
+    Branch,
+    Equipment,
+    Flow,
+    LegalBasis,
+    Qualification,
+    RelatedSOP,
+    Role,
+    Step,
+)
+from sop_catalog.timeparse import UNITS, parse_time
+
+DESKS = {code for code, _ in DESK_CHOICES}
+STATUSES = {code for code, _ in SOP.STATUS_CHOICES}
+LIST_MODELS = {
+    "legal_bases": LegalBasis,
+    "qualifications": Qualification,
+    "equipment": Equipment,
+}
+
+
+class SOPFormatError(Exception):
+    """A malformed SOP file; the message names the SOP and the field."""
+
+
+def _number(value):
+    if value is None:
+        return None
+    value = Decimal(value)
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+def sop_queryset():
+    return SOP.objects.select_related("agency").prefetch_related(
+        "legal_bases",
+        "qualifications",
+        "related_sops",
+        "equipment",
+        "roles",
+        Prefetch(
+            "flows",
+            queryset=Flow.objects.prefetch_related(
+                Prefetch("steps", queryset=Step.objects.prefetch_related("actors", "branches").order_by("no"))
+            ),
+        ),
+    )
+
+
+def export_sop(sop):
+    """The SOP as a dict in the fixture format; key order is the documented order."""
+    related = []
+    for item in sop.related_sops.all():
+        related.append({"text": item.text, "slug": item.target_slug} if item.target_slug else item.text)
+    flows = []
+    for flow in sop.flows.all():
+        steps = []
+        for step in flow.steps.all():
+            actors = sorted(step.actors.all(), key=lambda role: role.order)
+            entry = {
+                "no": step.no,
+                "activity": step.activity,
+                "actors": [role.label for role in actors],
+            }
+            if step.desk:
+                entry["desk"] = step.desk
+            entry.update(
+                {
+                    "requirements": step.requirements,
+                    "time": {
+                        "text": step.time_text,
+                        "min": _number(step.time_min),
+                        "max": _number(step.time_max),
+                        "unit": step.time_unit or None,
+                    },
+                    "output": step.output,
+                    "notes": step.notes,
+                    "branches": [{"label": b.label, "target": b.target} for b in step.branches.all()],
+                }
+            )
+            steps.append(entry)
+        flows.append({"title": flow.title, "steps": steps})
+    return {
+        "agency": {"name": sop.agency.name, "slug": sop.agency.slug, "region": sop.agency.region},
+        "slug": sop.slug,
+        "number": sop.number,
+        "name": sop.name,
+        "unit": sop.unit,
+        "created": sop.created or None,
+        "revised": sop.revised or None,
+        "effective": sop.effective or None,
+        "approved_by": {"name": sop.approved_by_name, "title": sop.approved_by_title, "nip": sop.approved_by_nip},
+        "legal_bases": [item.text for item in sop.legal_bases.all()],
+        "qualifications": [item.text for item in sop.qualifications.all()],
+        "related_sops": related,
+        "equipment": [item.text for item in sop.equipment.all()],
+        "warning": sop.warning,
+        "recording": sop.recording,
+        "roles": [{"label": role.label, "desk": role.desk} for role in sop.roles.all()],
+        "flows": flows,
+        "status": sop.status,
+        "version": sop.version,
+        "source": sop.source,
+    }
+
+
+def export_sops(*, agency_slug=None):
+    sops = sop_queryset().filter(is_current=True).order_by("agency__slug", "slug")
+    if agency_slug:
+        sops = sops.filter(agency__slug=agency_slug)
+    return [export_sop(sop) for sop in sops]
+
+
+# --- validation -------------------------------------------------------------------------
+
+
+class _Checker:
+    def __init__(self, index, data):
+        self.data = data
+        slug = data.get("slug") if isinstance(data, dict) else None
+        self.label = f"SOP ke-{index + 1}" + (f" ({slug})" if slug else "")
+
+    def fail(self, field, message):
+        raise SOPFormatError(f"{self.label}, kolom {field}: {message}")
+
+    def text(self, obj, key, field=None, required=False):
+        value = obj.get(key, "")
+        if value is None:
+            value = ""
+        if not isinstance(value, str):
+            self.fail(field or key, "harus berupa teks.")
+        if required and not value.strip():
+            self.fail(field or key, "wajib diisi.")
+        return value
+
+    def strings(self, key):
+        value = self.data.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self.fail(key, "harus berupa daftar teks.")
+        return value
+
+    def date(self, key):
+        value = self.data.get(key)
+        if value in (None, ""):
+            return ""
+        if not isinstance(value, str) or not PARTIAL_DATE_RE.match(value):
+            self.fail(key, f"tanggal '{value}' tidak sah; gunakan TTTT-BB-HH atau TTTT-BB.")
+        return value
+
+
+def validate_sop(index, data):
+    """Check one SOP object and return it normalized; raise SOPFormatError naming SOP and field."""
+    if not isinstance(data, dict):
+        raise SOPFormatError(f"SOP ke-{index + 1}: harus berupa objek JSON.")
+    c = _Checker(index, data)
+    agency = data.get("agency")
+    if not isinstance(agency, dict):
+        c.fail("agency", "harus berupa objek {name, slug, region}.")
+    clean = {
+        "agency": {
+            "name": c.text(agency, "name", "agency.name", required=True),
+            "slug": c.text(agency, "slug", "agency.slug", required=True),
+            "region": c.text(agency, "region", "agency.region"),
+        },
+        "slug": c.text(data, "slug", required=True),
+        "number": c.text(data, "number"),
+        "name": c.text(data, "name", required=True),
+        "unit": c.text(data, "unit"),
+        "created": c.date("created"),
+        "revised": c.date("revised"),
+        "effective": c.date("effective"),
+        "warning": c.text(data, "warning"),
+        "recording": c.text(data, "recording"),
+        "source": c.text(data, "source"),
+    }
+    approved = data.get("approved_by") or {}
+    if not isinstance(approved, dict):
+        c.fail("approved_by", "harus berupa objek {name, title, nip}.")
+    clean["approved_by"] = {k: c.text(approved, k, f"approved_by.{k}") for k in ("name", "title", "nip")}
+    for key in ("legal_bases", "qualifications", "equipment"):
+        clean[key] = c.strings(key)
+    related = data.get("related_sops", [])
+    if not isinstance(related, list):
+        c.fail("related_sops", "harus berupa daftar.")
+    clean["related_sops"] = []
+    for i, item in enumerate(related):
+        if isinstance(item, str):
+            clean["related_sops"].append({"text": item, "slug": ""})
+        elif isinstance(item, dict):
+            clean["related_sops"].append(
+                {
+                    "text": c.text(item, "text", f"related_sops[{i}].text", required=True),
+                    "slug": c.text(item, "slug", f"related_sops[{i}].slug"),
+                }
+            )
+        else:
+            c.fail(f"related_sops[{i}]", "harus berupa teks atau objek {text, slug}.")
+    roles = data.get("roles", [])
+    if not isinstance(roles, list):
+        c.fail("roles", "harus berupa daftar.")
+    labels = set()
+    clean["roles"] = []
+    for i, role in enumerate(roles):
+        if not isinstance(role, dict):
+            c.fail(f"roles[{i}]", "harus berupa objek {label, desk}.")
+        label = c.text(role, "label", f"roles[{i}].label", required=True)
+        if label in labels:
+            c.fail(f"roles[{i}].label", f"pelaksana '{label}' tercantum dua kali.")
+        labels.add(label)
+        desk = role.get("desk")
+        if desk not in DESKS:
+            c.fail(
+                f"roles[{i}].desk", f"meja '{desk}' tidak dikenal; pilih salah satu dari {', '.join(sorted(DESKS))}."
+            )
+        clean["roles"].append({"label": label, "desk": desk})
+    flows = data.get("flows", [])
+    if not isinstance(flows, list):
+        c.fail("flows", "harus berupa daftar.")
+    clean["flows"] = [_validate_flow(c, i, flow, labels) for i, flow in enumerate(flows)]
+    status = data.get("status", SOP.ACTIVE)
+    if status not in STATUSES:
+        c.fail("status", f"status '{status}' tidak dikenal; pilih draft, active atau retired.")
+    clean["status"] = status
+    version = data.get("version", 1)
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        c.fail("version", "harus bilangan bulat 1 atau lebih.")
+    clean["version"] = version
+    return clean
+
+
+def _validate_flow(c, fi, flow, labels):
+    where = f"flows[{fi}]"
+    if not isinstance(flow, dict):
+        c.fail(where, "harus berupa objek {title, steps}.")
+    steps = flow.get("steps", [])
+    if not isinstance(steps, list):
+        c.fail(f"{where}.steps", "harus berupa daftar.")
+    clean_steps = []
+    for si, step in enumerate(steps):
+        at = f"{where}.steps[{si}]"
+        if not isinstance(step, dict):
+            c.fail(at, "harus berupa objek.")
+        no = step.get("no")
+        if no != si + 1:
+            c.fail(f"{at}.no", f"nomor langkah harus {si + 1} (berurutan mulai 1), bukan {no!r}.")
+        actors = step.get("actors", [])
+        if not isinstance(actors, list):
+            c.fail(f"{at}.actors", "harus berupa daftar label pelaksana.")
+        for actor in actors:
+            if actor not in labels:
+                c.fail(f"{at}.actors", f"pelaksana '{actor}' tidak ada di kolom pelaksana (roles).")
+        desk = step.get("desk", "") or ""
+        if desk and desk not in DESKS:
+            c.fail(f"{at}.desk", f"meja '{desk}' tidak dikenal.")
+        time = step.get("time") or {}
+        if not isinstance(time, dict):
+            c.fail(f"{at}.time", "harus berupa objek {text, min, max, unit}.")
+        time_text = c.text(time, "text", f"{at}.time.text")
+        parsed = parse_time(time_text)
+        given = (time.get("min", parsed.min), time.get("max", parsed.max), time.get("unit", parsed.unit))
+        if given[2] not in (None, *UNITS):
+            c.fail(f"{at}.time.unit", f"satuan '{given[2]}' tidak dikenal.")
+        if tuple(given) != tuple(parsed):
+            c.fail(
+                f"{at}.time",
+                f"angka waktu {given} tidak sesuai teks '{time_text}' (seharusnya {tuple(parsed)}).",
+            )
+        branches = step.get("branches", [])
+        if not isinstance(branches, list):
+            c.fail(f"{at}.branches", "harus berupa daftar.")
+        clean_branches = []
+        for bi, branch in enumerate(branches):
+            if not isinstance(branch, dict):
+                c.fail(f"{at}.branches[{bi}]", "harus berupa objek {label, target}.")
+            target = branch.get("target")
+            if not isinstance(target, str) or not TARGET_RE.match(target):
+                c.fail(f"{at}.branches[{bi}].target", f"tujuan '{target}' tidak sah: next, applicant, end atau step:N.")
+            if target.startswith("step:") and int(target[5:]) > len(steps):
+                c.fail(f"{at}.branches[{bi}].target", f"langkah {target[5:]} tidak ada di alur ini.")
+            clean_branches.append(
+                {"label": c.text(branch, "label", f"{at}.branches[{bi}].label", required=True), "target": target}
+            )
+        clean_steps.append(
+            {
+                "no": no,
+                "activity": c.text(step, "activity", f"{at}.activity", required=True),
+                "actors": actors,
+                "desk": desk,
+                "requirements": c.text(step, "requirements", f"{at}.requirements"),
+                "time": {"text": time_text, "min": parsed.min, "max": parsed.max, "unit": parsed.unit},
+                "output": c.text(step, "output", f"{at}.output"),
+                "notes": c.text(step, "notes", f"{at}.notes"),
+                "branches": clean_branches,
+            }
+        )
+    return {"title": c.text(flow, "title", f"{where}.title"), "steps": clean_steps}
+
+
+# --- writing ----------------------------------------------------------------------------
+
+
+def _write_children(sop, data):
+    for key, model in LIST_MODELS.items():
+        model.objects.bulk_create([model(sop=sop, order=i, text=text) for i, text in enumerate(data[key], start=1)])
+    RelatedSOP.objects.bulk_create(
+        [
+            RelatedSOP(sop=sop, order=i, text=item["text"], target_slug=item["slug"])
+            for i, item in enumerate(data["related_sops"], start=1)
+        ]
+    )
+    roles = {}
+    for i, role in enumerate(data["roles"], start=1):
+        roles[role["label"]] = Role.objects.create(sop=sop, order=i, label=role["label"], desk=role["desk"])
+    for fi, flow_data in enumerate(data["flows"], start=1):
+        flow = Flow.objects.create(sop=sop, order=fi, title=flow_data["title"])
+        for step_data in flow_data["steps"]:
+            time = step_data["time"]
+            step = Step.objects.create(
+                flow=flow,
+                no=step_data["no"],
+                activity=step_data["activity"],
+                desk=step_data["desk"],
+                requirements=step_data["requirements"],
+                time_text=time["text"],
+                time_min=time["min"],
+                time_max=time["max"],
+                time_unit=time["unit"] or "",
+                output=step_data["output"],
+                notes=step_data["notes"],
+            )
+            step.actors.set([roles[label] for label in step_data["actors"]])
+            Branch.objects.bulk_create(
+                [
+                    Branch(step=step, order=bi, label=b["label"], target=b["target"])
+                    for bi, b in enumerate(step_data["branches"], start=1)
+                ]
+            )
+
+
+def _identity_fields(data):
+    return {
+        "number": data["number"],
+        "name": data["name"],
+        "unit": data["unit"],
+        "created": data["created"],
+        "revised": data["revised"],
+        "effective": data["effective"],
+        "approved_by_name": data["approved_by"]["name"],
+        "approved_by_title": data["approved_by"]["title"],
+        "approved_by_nip": data["approved_by"]["nip"],
+        "warning": data["warning"],
+        "recording": data["recording"],
+        "status": data["status"],
+        "source": data["source"],
+    }
+
+
+def _comparable(exported):
+    """Normalize an exported SOP like validate_sop normalizes input, ignoring the version."""
+    normalized = validate_sop(0, exported)
+    normalized.pop("version")
+    return normalized
+
+
+def _find_existing(agency, data):
+    current = SOP.objects.filter(agency=agency, is_current=True)
+    if data["number"]:
+        found = current.filter(number=data["number"]).first()
+        if found:
+            return found
+    return SOP.objects.filter(slug=data["slug"], is_current=True).first()
+
+
+@transaction.atomic
+def import_sops(data):
+    """Validate every SOP, then create or update; all or nothing. Returns counts by outcome."""
+    if not isinstance(data, list):
+        raise SOPFormatError("Berkas harus berisi daftar (array) JSON objek SOP.")
+    cleaned = [validate_sop(i, item) for i, item in enumerate(data)]
+    slugs = [item["slug"] for item in cleaned]
+    duplicates = {slug for slug in slugs if slugs.count(slug) > 1}
+    if duplicates:
+        raise SOPFormatError(f"Kode URL SOP tercantum lebih dari sekali: {', '.join(sorted(duplicates))}.")
+    counts = {"created": 0, "updated": 0, "new_version": 0, "unchanged": 0}
+    for item in cleaned:
+        agency, _ = Agency.objects.get_or_create(
+            slug=item["agency"]["slug"],
+            defaults={"name": item["agency"]["name"], "region": item["agency"]["region"]},
+        )
+        existing = _find_existing(agency, item)
+        if existing is None:
+            sop = SOP.objects.create(
+                agency=agency, slug=item["slug"], version=item["version"], **_identity_fields(item)
+            )
+            _write_children(sop, item)
+            counts["created"] += 1
+            continue
+        if existing.agency_id != agency.id:
+            raise SOPFormatError(
+                f"SOP {item['slug']}: kode URL sudah dipakai SOP instansi lain ({existing.agency.name})."
+            )
+        current = _comparable(export_sop(sop_queryset().get(pk=existing.pk)))
+        incoming = dict(item)
+        incoming.pop("version")
+        if current == incoming:
+            counts["unchanged"] += 1
+            continue
+        if existing.locked:
+            create_new_version(existing, data=item)
+            counts["new_version"] += 1
+            continue
+        SOP.objects.filter(pk=existing.pk).update(slug=item["slug"], **_identity_fields(item))
+        for model in (*LIST_MODELS.values(), RelatedSOP, Flow, Role):
+            model.objects.filter(sop=existing).delete()
+        _write_children(existing, item)
+        counts["updated"] += 1
+    return counts
+
+
+def _next_version(slug):
+    return (SOP.objects.filter(slug=slug).aggregate(top=Max("version"))["top"] or 0) + 1
+
+
+@transaction.atomic
+def create_new_version(sop, *, data=None):
+    """Copy `sop` (or write `data`) as version N+1; it becomes the current version."""
+    data = data or validate_sop(0, export_sop(sop_queryset().get(pk=sop.pk)))
+    version = _next_version(sop.slug)
+    SOP.objects.filter(slug=sop.slug, is_current=True).update(is_current=False)
+    fields = _identity_fields(data)
+    new = SOP.objects.create(agency=sop.agency, slug=sop.slug, version=version, **fields)
+    _write_children(new, data)
+    return new
+
+
+@transaction.atomic
+def copy_to_agency(sop, *, agency):
+    """Copy the SOP to another agency as a draft; its slug takes the agency's prefix."""
+    data = validate_sop(0, export_sop(sop_queryset().get(pk=sop.pk)))
+    base = sop.slug.removeprefix(f"{sop.agency.slug}-")
+    slug = f"{agency.slug}-{base}"
+    suffix = 2
+    while SOP.objects.filter(slug=slug).exists():
+        slug = f"{agency.slug}-{base}-{suffix}"
+        suffix += 1
+    fields = _identity_fields(data)
+    fields.update(status=SOP.DRAFT, approved_by_name="", approved_by_title="", approved_by_nip="")
+    new = SOP.objects.create(agency=agency, slug=slug, version=1, **fields)
+    _write_children(new, data)
+    return new
