@@ -1,0 +1,94 @@
+import io
+
+import pytest
+import tablib
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from sop_catalog.models import SOP, Step
+from sop_catalog.resources import SOPResource, StepResource
+
+pytestmark = pytest.mark.django_db
+
+HEADER = ["sop", "flow", "no", "activity", "actors", "desk", "requirements", "time_text", "output", "notes"]
+
+
+def steps_csv(*rows):
+    return tablib.Dataset(*rows, headers=HEADER).export("csv")
+
+
+def test_steps_export_to_csv_with_actor_labels(sample_sop):
+    dataset = StepResource().export()
+
+    rows = list(dataset.dict)
+    assert len(rows) == 5
+    assert rows[2]["actors"] == "Kasi, Kabid, Sekdin"
+    assert rows[0]["time_text"] == "10 menit"
+    assert rows[0]["sop"] == sample_sop.slug
+
+
+def test_sops_export_to_xlsx(sample_sop):
+    content = SOPResource().export().export("xlsx")
+
+    sheet = load_workbook(io.BytesIO(content)).active
+    values = [cell.value for cell in next(sheet.iter_rows(min_row=2, max_row=2))]
+    assert sample_sop.number in values
+
+
+def test_a_step_import_updates_the_step_and_parses_its_time(sample_sop):
+    data = tablib.Dataset(
+        [sample_sop.slug, 1, 1, "Petugas menerima pemohon", "Pengelola", "", "KTP", "2 jam", "Berkas", ""],
+        headers=HEADER,
+    )
+
+    result = StepResource().import_data(data, dry_run=False)
+
+    assert not result.has_errors() and not result.has_validation_errors()
+    step = Step.objects.get(flow__sop=sample_sop, no=1)
+    assert (step.activity, step.time_max, step.time_unit) == ("Petugas menerima pemohon", 2, "hour")
+
+
+def test_a_step_import_reports_each_bad_row_and_writes_nothing(sample_sop):
+    data = tablib.Dataset(
+        [sample_sop.slug, 1, 1, "Baris baik", "Pengelola", "", "", "5 menit", "", ""],
+        [sample_sop.slug, 1, 2, "Baris buruk", "Camat", "", "", "5 menit", "", ""],
+        [sample_sop.slug, 9, 3, "Alur tidak ada", "Kasi", "", "", "", "", ""],
+        headers=HEADER,
+    )
+
+    result = StepResource().import_data(data, dry_run=True)
+
+    messages = " ".join(
+        str(error.error) for _, errors in result.row_errors() for error in errors
+    ) + " ".join(str(row.error) for row in result.invalid_rows)
+    assert "Camat" in messages
+    assert "Alur 9" in messages
+    assert Step.objects.get(flow__sop=sample_sop, no=1).activity.startswith("Petugas menerima pemohon dan")
+
+
+def test_a_locked_sop_refuses_step_imports(sample_sop):
+    SOP.objects.filter(pk=sample_sop.pk).update(locked=True)
+    data = tablib.Dataset([sample_sop.slug, 1, 1, "Ubah", "Pengelola", "", "", "", "", ""], headers=HEADER)
+
+    result = StepResource().import_data(data, dry_run=False)
+
+    assert result.has_errors() or result.has_validation_errors()
+    assert Step.objects.get(flow__sop=sample_sop, no=1).activity != "Ubah"
+
+
+def test_the_admin_import_page_previews_before_it_writes(admin_client, sample_sop):
+    url = reverse("admin:sop_catalog_step_import")
+    form = admin_client.get(url).context["form"]
+    csv_format = next(value for value, label in form.fields["format"].choices if label == "csv")
+    upload = io.BytesIO(
+        steps_csv([sample_sop.slug, 1, 1, "Petugas menerima pemohon", "Pengelola", "", "", "10 menit", "", ""]).encode()
+    )
+    upload.name = "langkah.csv"
+
+    response = admin_client.post(url, {"import_file": upload, "format": csv_format})
+
+    page = response.content.decode()
+    assert response.status_code == 200
+    assert "Petugas menerima pemohon" in page
+    assert "confirm" in page.lower()
+    assert Step.objects.get(flow__sop=sample_sop, no=1).activity.startswith("Petugas menerima pemohon dan")
