@@ -14,6 +14,7 @@ from sop_catalog.models import (
     LegalBasis,
     Qualification,
     RelatedSOP,
+    RequiredDocument,
     Role,
     Step,
 )
@@ -77,6 +78,12 @@ class EquipmentInline(OrderedTextInline):
     model = Equipment
 
 
+class RequiredDocumentInline(LockedInlineMixin, admin.TabularInline):
+    model = RequiredDocument
+    extra = 0
+    fields = ["order", "name", "required"]
+
+
 class RoleInline(LockedInlineMixin, admin.TabularInline):
     model = Role
     extra = 0
@@ -125,7 +132,15 @@ class SOPAdmin(LockedMixin, ImportExportModelAdmin):
     search_fields = ["number", "name", "slug"]
     readonly_fields = ["version", "is_current", "locked", "updated_at", "public_link"]
     prepopulated_fields = {"slug": ["name"]}
-    inlines = [LegalBasisInline, QualificationInline, RelatedSOPInline, EquipmentInline, RoleInline, FlowInline]
+    inlines = [
+        LegalBasisInline,
+        QualificationInline,
+        RelatedSOPInline,
+        EquipmentInline,
+        RequiredDocumentInline,
+        RoleInline,
+        FlowInline,
+    ]
     actions = ["copy_as_new_version", "copy_to_other_agency"]
     fieldsets = [
         (None, {"fields": ["agency", "unit", "number", "name", "slug", "status", "public_link"]}),

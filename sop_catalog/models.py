@@ -176,6 +176,23 @@ class RelatedSOP(OrderedText):
         verbose_name_plural = "keterkaitan"
 
 
+class RequiredDocument(models.Model):
+    """A paper the applicant brings: the case's document checklist is copied from these."""
+
+    sop = models.ForeignKey(SOP, on_delete=models.CASCADE, related_name="documents")
+    order = models.PositiveIntegerField("urutan", default=0)
+    name = models.CharField("nama berkas", max_length=200)
+    required = models.BooleanField("wajib", default=True)
+
+    class Meta:
+        verbose_name = "berkas persyaratan"
+        verbose_name_plural = "berkas persyaratan"
+        ordering = ["order", "id"]
+
+    def __str__(self):
+        return self.name
+
+
 class Role(models.Model):
     sop = models.ForeignKey(SOP, on_delete=models.CASCADE, related_name="roles")
     order = models.PositiveIntegerField("urutan", default=0)

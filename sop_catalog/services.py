@@ -17,6 +17,7 @@ from sop_catalog.models import (
     LegalBasis,
     Qualification,
     RelatedSOP,
+    RequiredDocument,
     Role,
     Step,
 )
@@ -48,6 +49,7 @@ def sop_queryset():
         "qualifications",
         "related_sops",
         "equipment",
+        "documents",
         "roles",
         Prefetch(
             "flows",
@@ -107,6 +109,7 @@ def export_sop(sop):
         "equipment": [item.text for item in sop.equipment.all()],
         "warning": sop.warning,
         "recording": sop.recording,
+        "documents": [{"name": doc.name, "required": doc.required} for doc in sop.documents.all()],
         "roles": [{"label": role.label, "desk": role.desk} for role in sop.roles.all()],
         "flows": flows,
         "status": sop.status,
@@ -206,6 +209,19 @@ def validate_sop(index, data):
             )
         else:
             c.fail(f"related_sops[{i}]", "harus berupa teks atau objek {text, slug}.")
+    documents = data.get("documents", [])
+    if not isinstance(documents, list):
+        c.fail("documents", "harus berupa daftar.")
+    clean["documents"] = []
+    for i, doc in enumerate(documents):
+        if not isinstance(doc, dict):
+            c.fail(f"documents[{i}]", "harus berupa objek {name, required}.")
+        required = doc.get("required", True)
+        if not isinstance(required, bool):
+            c.fail(f"documents[{i}].required", "harus true atau false.")
+        clean["documents"].append(
+            {"name": c.text(doc, "name", f"documents[{i}].name", required=True), "required": required}
+        )
     roles = data.get("roles", [])
     if not isinstance(roles, list):
         c.fail("roles", "harus berupa daftar.")
@@ -319,6 +335,12 @@ def _write_children(sop, data):
             for i, item in enumerate(data["related_sops"], start=1)
         ]
     )
+    RequiredDocument.objects.bulk_create(
+        [
+            RequiredDocument(sop=sop, order=i, name=doc["name"], required=doc["required"])
+            for i, doc in enumerate(data["documents"], start=1)
+        ]
+    )
     roles = {}
     for i, role in enumerate(data["roles"], start=1):
         roles[role["label"]] = Role.objects.create(sop=sop, order=i, label=role["label"], desk=role["desk"])
@@ -421,7 +443,7 @@ def import_sops(data):
             counts["new_version"] += 1
             continue
         SOP.objects.filter(pk=existing.pk).update(slug=item["slug"], **_identity_fields(item))
-        for model in (*LIST_MODELS.values(), RelatedSOP, Flow, Role):
+        for model in (*LIST_MODELS.values(), RelatedSOP, RequiredDocument, Flow, Role):
             model.objects.filter(sop=existing).delete()
         _write_children(existing, item)
         counts["updated"] += 1

@@ -6,7 +6,7 @@ from sop_catalog.models import SOP, Flow, Step
 
 pytestmark = pytest.mark.django_db
 
-INLINES = ["legal_bases", "qualifications", "related_sops", "equipment", "roles", "flows"]
+INLINES = ["legal_bases", "qualifications", "related_sops", "equipment", "documents", "roles", "flows"]
 
 
 def management(prefix, total, initial=0):
