@@ -1,0 +1,287 @@
+import unicodedata
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+
+from agencies.desks import PETUGAS
+from agencies.models import Agency
+from cases.nik import mask
+from sop_catalog.models import SOP
+
+
+def fold(text):
+    """Lower case without accents, for case- and accent-insensitive search."""
+    decomposed = unicodedata.normalize("NFKD", text or "")
+    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).lower().split())
+
+
+class Person(models.Model):
+    """One registry of applicants and beneficiaries per agency, keyed by NIK where there is one."""
+
+    MALE = "L"
+    FEMALE = "P"
+    SEX_CHOICES = [(MALE, "Laki-laki"), (FEMALE, "Perempuan")]
+
+    agency = models.ForeignKey(Agency, verbose_name="instansi", on_delete=models.PROTECT, related_name="persons")
+    nik = models.CharField("NIK", max_length=16, null=True, blank=True)
+    kk_number = models.CharField("nomor KK", max_length=16, blank=True)
+    name = models.CharField("nama lengkap", max_length=200)
+    name_folded = models.CharField(max_length=200, editable=False, db_index=True)
+    birth_place = models.CharField("tempat lahir", max_length=100, blank=True)
+    birth_date = models.DateField("tanggal lahir", null=True, blank=True)
+    sex = models.CharField("jenis kelamin", max_length=1, choices=SEX_CHOICES, blank=True)
+    address = models.CharField("alamat", max_length=300, blank=True)
+    rt = models.CharField("RT", max_length=4, blank=True)
+    rw = models.CharField("RW", max_length=4, blank=True)
+    village = models.CharField("desa/kelurahan", max_length=100, blank=True)
+    district = models.CharField("kecamatan", max_length=100, blank=True)
+    regency = models.CharField("kabupaten/kota", max_length=100, blank=True)
+    phone = models.CharField("telepon", max_length=30, blank=True)
+    without_papers = models.BooleanField(
+        "tanpa dokumen kependudukan", default=False, help_text="Misalnya ODGJ yang ditemukan di jalan."
+    )
+    description = models.TextField("ciri-ciri", blank=True)
+    found_at = models.CharField("tempat ditemukan", max_length=300, blank=True)
+    created_at = models.DateTimeField("didaftarkan", auto_now_add=True)
+    updated_at = models.DateTimeField("diperbarui", auto_now=True)
+
+    class Meta:
+        verbose_name = "orang"
+        verbose_name_plural = "orang"
+        ordering = ["name_folded", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency", "nik"], condition=Q(nik__isnull=False), name="unique_person_nik_per_agency"
+            ),
+            models.CheckConstraint(
+                condition=Q(without_papers=True) | Q(nik__isnull=False),
+                name="person_has_nik_or_is_without_papers",
+            ),
+        ]
+        indexes = [models.Index(fields=["agency", "kk_number"], name="person_kk_idx")]
+
+    def __str__(self):
+        return self.name
+
+    def save(self, *args, **kwargs):
+        self.name_folded = fold(self.name)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("cases:person", args=[self.pk])
+
+    @property
+    def nik_masked(self):
+        return mask(self.nik)
+
+    @property
+    def full_address(self):
+        parts = [self.address]
+        if self.rt or self.rw:
+            parts.append(f"RT {self.rt or '-'}/RW {self.rw or '-'}")
+        parts += [self.village, f"Kec. {self.district}" if self.district else "", self.regency]
+        return ", ".join(part for part in parts if part)
+
+
+class PersonChange(models.Model):
+    """Every creation and edit of a person: who, what, when."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="changes")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField("waktu", auto_now_add=True)
+    created = models.BooleanField("pendaftaran", default=False)
+    changes = models.JSONField("perubahan", default=dict)
+
+    class Meta:
+        verbose_name = "riwayat perubahan orang"
+        verbose_name_plural = "riwayat perubahan orang"
+        ordering = ["-at", "-id"]
+
+    def __str__(self):
+        return f"{self.person} — {self.at:%Y-%m-%d %H:%M}"
+
+    def labelled(self):
+        """[(field label, old, new)] in Indonesian, for the history table."""
+        return [(Person._meta.get_field(field).verbose_name, old, new) for field, (old, new) in self.changes.items()]
+
+
+class RegistrationCounter(models.Model):
+    """The last registration number given per agency and year (locked while incremented)."""
+
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["agency", "year"], name="unique_registration_counter")]
+
+    def __str__(self):
+        return f"{self.agency_id}/{self.year}: {self.last}"
+
+
+class Case(ConcurrentTransitionMixin, models.Model):
+    """A permohonan: one request for one SOP version, moving from desk to desk."""
+
+    DRAFT = "draft"
+    AT_PETUGAS = "at_petugas"
+    AT_KASI = "at_kasi"
+    AT_KABID = "at_kabid"
+    AT_SEKDIN = "at_sekdin"
+    AT_KADIS = "at_kadis"
+    WAITING_EXTERNAL = "waiting_external"
+    APPROVED = "approved"
+    COMPLETED = "completed"
+    RETURNED = "returned"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
+    STATE_CHOICES = [
+        (DRAFT, "Konsep"),
+        (AT_PETUGAS, "Di petugas pelayanan"),
+        (AT_KASI, "Di Kepala Seksi"),
+        (AT_KABID, "Di Kepala Bidang"),
+        (AT_SEKDIN, "Di Sekretaris Dinas"),
+        (AT_KADIS, "Di Kepala Dinas"),
+        (WAITING_EXTERNAL, "Menunggu pihak luar"),
+        (APPROVED, "Disetujui"),
+        (COMPLETED, "Selesai"),
+        (RETURNED, "Dikembalikan ke pemohon"),
+        (REJECTED, "Ditolak"),
+        (CANCELLED, "Dibatalkan"),
+    ]
+
+    CHANNEL_CHOICES = [
+        ("datang", "Datang langsung"),
+        ("surat", "Surat"),
+        ("laporan", "Laporan masyarakat/TKSK"),
+        ("razia", "Razia Satpol PP"),
+    ]
+    SIFAT_BIASA = "biasa"
+    SIFAT_CHOICES = [
+        (SIFAT_BIASA, "Biasa"),
+        ("segera", "Segera"),
+        ("sangat_segera", "Sangat Segera"),
+        ("rahasia", "Rahasia"),
+    ]
+
+    agency = models.ForeignKey(Agency, verbose_name="instansi", on_delete=models.PROTECT, related_name="cases")
+    number = models.CharField("nomor registrasi", max_length=40, blank=True)
+    public_token = models.UUIDField(default=uuid.uuid4, editable=False, unique=True)
+    sop = models.ForeignKey(SOP, verbose_name="layanan (SOP)", on_delete=models.PROTECT, related_name="+")
+    applicant = models.ForeignKey(Person, verbose_name="pemohon", on_delete=models.PROTECT, related_name="applied")
+    beneficiary = models.ForeignKey(
+        Person, verbose_name="penerima manfaat", on_delete=models.PROTECT, related_name="benefits"
+    )
+    channel = models.CharField("saluran", max_length=20, choices=CHANNEL_CHOICES, default="datang")
+    purpose = models.TextField("maksud dan tujuan")
+    destination = models.CharField("tujuan/instansi yang dituju", max_length=300, blank=True)
+    sifat = models.CharField("sifat", max_length=20, choices=SIFAT_CHOICES, default=SIFAT_BIASA)
+    notes = models.TextField("catatan", blank=True)
+    state = FSMField("status", default=DRAFT, choices=STATE_CHOICES, protected=True, db_index=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="dibuat oleh", on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField("dibuat", auto_now_add=True)
+    registered_at = models.DateTimeField("didaftarkan", null=True, blank=True)
+    returned_at = models.DateTimeField("dikembalikan", null=True, blank=True)
+    returned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    return_note = models.TextField("catatan pengembalian", blank=True)
+
+    class Meta:
+        verbose_name = "permohonan"
+        verbose_name_plural = "permohonan"
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency", "number"], condition=~Q(number=""), name="unique_case_number_per_agency"
+            )
+        ]
+        permissions = [("register_case", "Mendaftarkan permohonan")]
+
+    def __str__(self):
+        return self.number or f"Konsep #{self.pk}"
+
+    def get_absolute_url(self):
+        return reverse("cases:case", args=[self.pk])
+
+    # --- conditions -------------------------------------------------------------------
+
+    def required_documents_missing(self):
+        return [doc for doc in self.documents.all() if doc.required and not doc.received]
+
+    def has_missing_documents(self):
+        return bool(self.required_documents_missing())
+
+    def has_all_required_documents(self):
+        return not self.required_documents_missing()
+
+    # --- transitions (services.py calls them inside a transaction) ---------------------
+
+    @transition(field=state, source=DRAFT, target=AT_PETUGAS, permission=lambda case, user: case.is_front_desk(user))
+    def register(self):
+        """Give the draft its registration number; the tanda terima can be printed."""
+
+    @transition(
+        field=state,
+        source=AT_PETUGAS,
+        target=RETURNED,
+        permission=lambda case, user: case.is_front_desk(user),
+        conditions=[has_missing_documents],
+    )
+    def return_to_applicant(self):
+        """Incomplete papers: back to the applicant with the list of what is missing."""
+
+    @transition(
+        field=state,
+        source=RETURNED,
+        target=AT_PETUGAS,
+        permission=lambda case, user: case.is_front_desk(user),
+        conditions=[has_all_required_documents],
+    )
+    def resubmit(self):
+        """The applicant brought the missing papers."""
+
+    def is_front_desk(self, user):
+        return user.is_authenticated and user.agency_id == self.agency_id and user.has_desk(PETUGAS)
+
+
+def document_path(instance, filename):
+    # Never the uploaded name: a random one, with the extension of the checked content type.
+    return f"cases/{instance.case.agency_id}/{instance.case_id}/{uuid.uuid4().hex}{instance.extension}"
+
+
+class CaseDocument(models.Model):
+    """One line of a case's checklist, copied from the SOP, with the scan when there is one."""
+
+    EXTENSIONS = {"application/pdf": ".pdf", "image/jpeg": ".jpg", "image/png": ".png"}
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="documents")
+    order = models.PositiveIntegerField("urutan", default=0)
+    name = models.CharField("berkas", max_length=200)
+    required = models.BooleanField("wajib", default=True)
+    received = models.BooleanField("diterima", default=False)
+    file = models.FileField("pindaian", upload_to=document_path, blank=True)
+    content_type = models.CharField(max_length=40, blank=True)
+    original_name = models.CharField("nama berkas asli", max_length=255, blank=True)
+    size = models.PositiveIntegerField("ukuran", null=True, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    uploaded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "berkas permohonan"
+        verbose_name_plural = "berkas permohonan"
+        ordering = ["order", "id"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def extension(self):
+        return self.EXTENSIONS.get(self.content_type, "")

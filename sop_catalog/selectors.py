@@ -1,6 +1,7 @@
 from django.db.models import Count, Prefetch, Q
 
 from agencies.models import Agency
+from sop_catalog.flowchart import total_time
 from sop_catalog.models import SOP, Flow, Step
 
 
@@ -42,6 +43,16 @@ def sop_for_display(*, slug, version=None):
     if version is None:
         return sops.get(slug=slug, is_current=True)
     return sops.get(slug=slug, version=version)
+
+
+def active_sops_for(agency):
+    """The SOPs a front desk can open a case on: current, active, of its agency."""
+    return SOP.objects.filter(agency=agency, is_current=True, status=SOP.ACTIVE).order_by("number", "name")
+
+
+def total_time_of(sop):
+    """The sum of the time standards of all the SOP's steps, as text."""
+    return total_time(Step.objects.filter(flow__sop=sop))
 
 
 def related_links(sop):

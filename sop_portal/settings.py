@@ -92,7 +92,9 @@ DEFAULT_SQLITE_URL = "sqlite:///" + str(BASE_DIR / "db.sqlite3")
 DATABASE_URL = os.environ.get("DATABASE_URL") or DEFAULT_SQLITE_URL
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0))}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # IMMEDIATE: a writing transaction takes the write lock at its start, so two desks
+    # registering at once queue up instead of failing with "database is locked".
+    DATABASES["default"].setdefault("OPTIONS", {}).update(timeout=20, transaction_mode="IMMEDIATE")
 
 AUTH_USER_MODEL = "agencies.User"
 AUTH_PASSWORD_VALIDATORS = [
@@ -152,6 +154,10 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "WARNING")},
 }
+
+# Scans uploaded to a case: PDF, JPEG or PNG, checked by content; the size limit in MB.
+CASE_UPLOAD_MAX_MB = env_int("CASE_UPLOAD_MAX_MB", 10)
+FILE_UPLOAD_PERMISSIONS = 0o640
 
 # Public base URL used in QR codes on printed documents.
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")

@@ -13,5 +13,6 @@ urlpatterns = [
     path("masuk/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("keluar/", auth_views.LogoutView.as_view(), name="logout"),
     path("katalog/", include("sop_catalog.urls")),
+    path("", include("cases.urls")),
     path("admin/", admin.site.urls),
 ]

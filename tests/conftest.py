@@ -5,8 +5,12 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from agencies.models import Agency
 from agencies.services import DEMO_PASSWORD, create_demo_users, load_agencies
+from cases import services as case_services
+from sop_catalog.models import SOP
 from sop_catalog.services import import_sops
+from tests.factories import PersonFactory
 
 DATA = Path(__file__).parent / "data"
 
@@ -45,8 +49,6 @@ def sample_data():
 
 @pytest.fixture
 def sample_sop(db):
-    from sop_catalog.models import SOP
-
     import_sops(sample_data())
     return SOP.objects.get(slug="contoh-spm", is_current=True)
 
@@ -54,3 +56,46 @@ def sample_sop(db):
 @pytest.fixture
 def is_postgres():
     return connection.vendor == "postgresql"
+
+
+@pytest.fixture
+def lumajang(agencies):
+    return Agency.objects.get(slug="lumajang")
+
+
+@pytest.fixture
+def petugas(demo_users):
+    return demo_users["lumajang-petugas"]
+
+
+@pytest.fixture
+def petugas_client(client, petugas):
+    client.force_login(petugas)
+    return client
+
+
+@pytest.fixture
+def spm(lumajang):
+    """The sample SPM SOP, owned by Lumajang."""
+    data = sample_data()
+    data[0]["agency"] = {"name": lumajang.name, "slug": lumajang.slug, "region": lumajang.region}
+    data[0]["slug"] = "lumajang-contoh-spm"
+    import_sops(data)
+    return SOP.objects.get(slug="lumajang-contoh-spm", is_current=True)
+
+
+@pytest.fixture
+def person(lumajang):
+    return PersonFactory(agency=lumajang)
+
+
+@pytest.fixture
+def draft(spm, person, petugas):
+    return case_services.open_case(
+        user=petugas, sop=spm, applicant=person, beneficiary=person, channel="datang", purpose="Berobat ke RSUD"
+    )
+
+
+@pytest.fixture
+def registered(draft, petugas):
+    return case_services.register_case(case=draft, user=petugas)

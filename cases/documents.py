@@ -1,0 +1,55 @@
+"""PDFs of the front desk, rendered with WeasyPrint from templates/documents/."""
+
+import segno
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone
+
+from sop_catalog.selectors import total_time_of
+
+CSS = settings.BASE_DIR / "templates" / "documents" / "letter.css"
+
+
+def qr_data_uri(url):
+    return segno.make(url, error="m").svg_data_uri(scale=4, border=1)
+
+
+def status_url(case):
+    return settings.SITE_URL + reverse("cases:status", args=[case.number])
+
+
+def render_pdf(template, context):
+    from weasyprint import CSS as WeasyCSS
+    from weasyprint import HTML
+
+    html = render_to_string(template, {"printed_at": timezone.localtime(), **context})
+    return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf(stylesheets=[WeasyCSS(filename=str(CSS))])
+
+
+def tanda_terima_pdf(case):
+    url = status_url(case)
+    return render_pdf(
+        "documents/tanda_terima.html",
+        {
+            "case": case,
+            "agency": case.agency,
+            "documents": [doc for doc in case.documents.all() if doc.received],
+            "total_time": total_time_of(case.sop),
+            "status_url": url,
+            "qr": qr_data_uri(url),
+        },
+    )
+
+
+def missing_documents_pdf(case):
+    return render_pdf(
+        "documents/kekurangan_berkas.html",
+        {
+            "case": case,
+            "agency": case.agency,
+            "missing": case.required_documents_missing(),
+            "status_url": status_url(case),
+            "qr": qr_data_uri(status_url(case)),
+        },
+    )

@@ -1,0 +1,142 @@
+from django import forms
+from django.conf import settings
+
+from cases import selectors
+from cases.models import Case, Person
+from cases.nik import kk_problems, nik_problems, normalize_number
+from sop_catalog.selectors import active_sops_for
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def __init__(self, **kwargs):
+        super().__init__(format="%Y-%m-%d", **kwargs)
+
+
+class PersonForm(forms.ModelForm):
+    confirm_namesake = forms.BooleanField(
+        label="Saya sudah memeriksa: ini orang yang berbeda dengan nama dan tanggal lahir yang sama",
+        required=False,
+    )
+
+    class Meta:
+        model = Person
+        fields = [
+            "without_papers", "nik", "kk_number", "name", "birth_place", "birth_date", "sex", "address",
+            "rt", "rw", "village", "district", "regency", "phone", "description", "found_at",
+        ]  # fmt: skip
+        widgets = {
+            "birth_date": DateInput(),
+            "description": forms.Textarea(attrs={"rows": 3}),
+            "nik": forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+            "kk_number": forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+        }
+        help_texts = {"nik": "16 angka, tanpa spasi.", "found_at": "Wajib untuk orang tanpa dokumen."}
+
+    def __init__(self, *args, agency, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.agency = agency
+        self.duplicate_of = None
+        self.namesakes = []
+        self.fields["name"].widget.attrs["autofocus"] = True
+
+    def clean_nik(self):
+        return normalize_number(self.cleaned_data.get("nik")) or None
+
+    def clean_kk_number(self):
+        kk = normalize_number(self.cleaned_data.get("kk_number"))
+        for problem in kk_problems(kk) if kk else []:
+            self.add_error("kk_number", problem)
+        return kk
+
+    def clean(self):
+        cleaned = super().clean()
+        nik = cleaned.get("nik")
+        if cleaned.get("without_papers"):
+            cleaned["nik"] = None
+            for field, label in [("description", "ciri-ciri"), ("found_at", "tempat ditemukan")]:
+                if not (cleaned.get(field) or "").strip():
+                    self.add_error(field, f"Orang tanpa dokumen wajib diisi {label}nya.")
+        elif not nik:
+            self.add_error("nik", "NIK wajib diisi; centang “tanpa dokumen kependudukan” bila tidak ada.")
+        elif not self.has_error("nik"):
+            for problem in nik_problems(nik, birth_date=cleaned.get("birth_date"), sex=cleaned.get("sex")):
+                self.add_error("nik", problem)
+            owner = selectors.nik_owner(agency=self.agency, nik=nik, exclude_pk=self.instance.pk)
+            if owner:
+                self.duplicate_of = owner
+                self.add_error("nik", f"NIK ini sudah terdaftar atas nama {owner.name}.")
+        if not cleaned.get("without_papers"):
+            for field, label in [("birth_date", "Tanggal lahir"), ("sex", "Jenis kelamin")]:
+                if not cleaned.get(field):
+                    self.add_error(field, f"{label} wajib diisi.")
+        self.namesakes = list(
+            selectors.namesakes(
+                agency=self.agency,
+                name=cleaned.get("name"),
+                birth_date=cleaned.get("birth_date"),
+                exclude_pk=self.instance.pk,
+            )
+        )
+        if self.namesakes and not cleaned.get("confirm_namesake") and not self.duplicate_of:
+            self.add_error(
+                "confirm_namesake",
+                "Sudah ada orang dengan nama dan tanggal lahir yang sama. Periksa daftar di atas; "
+                "bila memang orang yang berbeda, centang kotak ini lalu simpan lagi.",
+            )
+        return cleaned
+
+    def _post_clean(self):
+        # The model's own checks need the agency; the duplicate checks above already ran.
+        self.instance.agency = self.agency
+        super()._post_clean()
+
+    def validate_unique(self):
+        if self.duplicate_of is None:  # the NIK clash already has its own message and link
+            super().validate_unique()
+
+    def person_data(self):
+        return {field: self.cleaned_data.get(field) for field in self.Meta.fields}
+
+
+class CaseForm(forms.Form):
+    sop = forms.ModelChoiceField(queryset=None, label="Layanan (SOP)", empty_label="— pilih layanan —")
+    channel = forms.ChoiceField(label="Saluran", choices=Case.CHANNEL_CHOICES)
+    purpose = forms.CharField(label="Maksud dan tujuan", widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
+    destination = forms.CharField(
+        label="Instansi yang dituju",
+        required=False,
+        max_length=300,
+        help_text="Misalnya rumah sakit tujuan, BPJS, atau panti.",
+    )
+    sifat = forms.ChoiceField(label="Sifat", choices=Case.SIFAT_CHOICES)
+
+    def __init__(self, *args, agency, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["sop"].queryset = active_sops_for(agency)
+        self.fields["sop"].label_from_instance = lambda sop: f"{sop.number} — {sop.name}" if sop.number else sop.name
+
+
+class DocumentForm(forms.Form):
+    received = forms.BooleanField(label="Diterima", required=False)
+    scan = forms.FileField(
+        label="Pindaian (PDF, JPEG, PNG)",
+        required=False,
+        widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,image/jpeg,image/png"}),
+    )
+
+    def clean_scan(self):
+        scan = self.cleaned_data.get("scan")
+        limit = settings.CASE_UPLOAD_MAX_MB * 1024 * 1024
+        if scan and scan.size > limit:
+            raise forms.ValidationError(
+                f"Berkas terlalu besar ({scan.size / 1048576:.1f} MB); batasnya {settings.CASE_UPLOAD_MAX_MB} MB."
+            )
+        return scan
+
+
+class ReturnForm(forms.Form):
+    note = forms.CharField(
+        label="Catatan untuk pemohon", required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=1000
+    )

@@ -1,0 +1,22 @@
+from django.urls import path
+
+from cases import views
+
+app_name = "cases"
+urlpatterns = [
+    path("orang/", views.person_list, name="persons"),
+    path("orang/baru/", views.person_create, name="person_new"),
+    path("orang/<int:pk>/", views.person_detail, name="person"),
+    path("orang/<int:pk>/ubah/", views.person_edit, name="person_edit"),
+    path("permohonan/", views.case_list, name="cases"),
+    path("permohonan/baru/", views.case_new, name="case_new"),
+    path("permohonan/<int:pk>/", views.case_detail, name="case"),
+    path("permohonan/<int:pk>/berkas/<int:doc_pk>/", views.case_document, name="case_document"),
+    path("permohonan/<int:pk>/berkas/<int:doc_pk>/pindaian/", views.case_document_file, name="case_document_file"),
+    path("permohonan/<int:pk>/daftarkan/", views.case_register, name="case_register"),
+    path("permohonan/<int:pk>/kembalikan/", views.case_return, name="case_return"),
+    path("permohonan/<int:pk>/ajukan-kembali/", views.case_resubmit, name="case_resubmit"),
+    path("permohonan/<int:pk>/tanda-terima.pdf", views.case_receipt, name="case_receipt"),
+    path("permohonan/<int:pk>/kekurangan-berkas.pdf", views.case_missing, name="case_missing"),
+    path("status/<path:number>/", views.status, name="status"),
+]

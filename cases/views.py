@@ -1,0 +1,284 @@
+from functools import wraps
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from agencies.desks import PEKSOS, PETUGAS
+from cases import documents, selectors, services
+from cases.forms import CaseForm, DocumentForm, PersonForm, ReturnForm
+from cases.models import Case, CaseDocument, Person
+from cases.uploads import UploadRefused
+
+INTERNAL_DESKS = ("petugas", "peksos", "kasi", "kabid", "sekdin", "kadis", "admin")
+
+
+def desk_required(*desks):
+    """Login, an agency, and at least one of `desks`; otherwise 403."""
+
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapper(request, *args, **kwargs):
+            if request.user.agency_id is None or not any(request.user.has_desk(desk) for desk in desks):
+                raise PermissionDenied("Halaman ini bukan untuk meja Anda.")
+            return view(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def _pick_params(request):
+    """The open-case wizard's choices carried through the person pages."""
+    return {key: request.GET[key] for key in ("pilih", "pemohon", "penerima") if request.GET.get(key)}
+
+
+# --- persons ---------------------------------------------------------------------------
+
+
+@desk_required(*INTERNAL_DESKS)
+def person_list(request):
+    query = request.GET.get("q", "").strip()[:100]
+    persons = selectors.search_persons(agency=request.user.agency, query=query)
+    page = Paginator(persons, 20).get_page(request.GET.get("halaman"))
+    return render(
+        request,
+        "cases/person_list.html",
+        {"page": page, "query": query, "pick": _pick_params(request), "can_edit": _can_edit_persons(request.user)},
+    )
+
+
+def _can_edit_persons(user):
+    return user.has_desk(PETUGAS) or user.has_desk(PEKSOS)
+
+
+@desk_required(PETUGAS, PEKSOS)
+def person_create(request):
+    pick = _pick_params(request)
+    form = PersonForm(request.POST or None, agency=request.user.agency)
+    if request.method == "POST" and form.is_valid():
+        person = services.create_person(agency=request.user.agency, user=request.user, data=form.person_data())
+        messages.success(request, f"{person.name} terdaftar.")
+        if pick.get("pilih"):
+            return redirect(_wizard_url(pick, person))
+        return redirect(person)
+    return render(request, "cases/person_form.html", {"form": form, "pick": pick})
+
+
+@desk_required(*INTERNAL_DESKS)
+def person_detail(request, pk):
+    person = get_object_or_404(Person, pk=pk, agency=request.user.agency)
+    return render(
+        request,
+        "cases/person_detail.html",
+        {
+            "person": person,
+            "history": selectors.person_history(person)[:50],
+            "cases": selectors.cases_of_person(person)[:50],
+            "can_edit": _can_edit_persons(request.user),
+        },
+    )
+
+
+@desk_required(PETUGAS, PEKSOS)
+def person_edit(request, pk):
+    person = get_object_or_404(Person, pk=pk, agency=request.user.agency)
+    form = PersonForm(request.POST or None, instance=person, agency=request.user.agency)
+    if request.method == "POST" and form.is_valid():
+        person.refresh_from_db()
+        changes = services.update_person(person=person, user=request.user, data=form.person_data())
+        messages.success(request, f"Perubahan disimpan ({len(changes)} isian)." if changes else "Tidak ada perubahan.")
+        return redirect(person)
+    return render(request, "cases/person_form.html", {"form": form, "person": person, "pick": {}})
+
+
+# --- opening a case ----------------------------------------------------------------------
+
+
+def _wizard_url(pick, person):
+    params = {k: v for k, v in pick.items() if k != "pilih"}
+    params["pemohon" if pick["pilih"] == "pemohon" else "penerima"] = person.pk
+    return reverse("cases:case_new") + "?" + urlencode(params)
+
+
+def _person_param(request, key):
+    value = request.GET.get(key, "")
+    if not value.isdigit():
+        return None
+    return Person.objects.filter(pk=int(value), agency=request.user.agency).first()
+
+
+@desk_required(PETUGAS)
+def case_new(request):
+    applicant = _person_param(request, "pemohon")
+    beneficiary = _person_param(request, "penerima") or applicant
+    form = CaseForm(request.POST or None, agency=request.user.agency, initial={"sop": request.GET.get("sop")})
+    if request.method == "POST" and applicant is None:
+        messages.error(request, "Pilih atau daftarkan pemohon terlebih dahulu.")
+    elif request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        case = services.open_case(
+            user=request.user,
+            sop=data["sop"],
+            applicant=applicant,
+            beneficiary=beneficiary,
+            channel=data["channel"],
+            purpose=data["purpose"],
+            destination=data["destination"],
+            sifat=data["sifat"],
+        )
+        messages.success(request, "Konsep permohonan dibuat. Periksa kelengkapan berkas, lalu daftarkan.")
+        return redirect(case)
+    carry = {k: v.pk for k, v in (("pemohon", applicant), ("penerima", beneficiary)) if v}
+    return render(
+        request,
+        "cases/case_new.html",
+        {"form": form, "applicant": applicant, "beneficiary": beneficiary, "carry": urlencode(carry)},
+    )
+
+
+# --- the case --------------------------------------------------------------------------
+
+
+def _case_or_404(request, pk):
+    try:
+        return selectors.case_for_page(pk=pk, agency=request.user.agency)
+    except Case.DoesNotExist as exc:
+        raise Http404("Permohonan tidak ditemukan di instansi Anda.") from exc
+
+
+@desk_required(*INTERNAL_DESKS)
+def case_list(request):
+    query = request.GET.get("q", "").strip()[:100]
+    state = request.GET.get("status", "")
+    cases = selectors.cases_of_agency(agency=request.user.agency, query=query, state=state)
+    page = Paginator(cases, 20).get_page(request.GET.get("halaman"))
+    return render(
+        request,
+        "cases/case_list.html",
+        {"page": page, "query": query, "state": state, "states": Case.STATE_CHOICES},
+    )
+
+
+@desk_required(*INTERNAL_DESKS)
+def case_detail(request, pk):
+    case = _case_or_404(request, pk)
+    front_desk = case.is_front_desk(request.user)
+    editable = front_desk and case.state in (Case.DRAFT, Case.AT_PETUGAS, Case.RETURNED)
+    return render(
+        request,
+        "cases/case_detail.html",
+        {
+            "case": case,
+            "documents": case.documents.all(),
+            "editable": editable,
+            "front_desk": front_desk,
+            "missing": case.required_documents_missing(),
+            "return_form": ReturnForm(),
+        },
+    )
+
+
+@require_POST
+@desk_required(PETUGAS)
+def case_document(request, pk, doc_pk):
+    case = _case_or_404(request, pk)
+    document = get_object_or_404(CaseDocument, pk=doc_pk, case=case)
+    form = DocumentForm(request.POST, request.FILES)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, f"{document.name}: {error}")
+        return redirect(case)
+    try:
+        services.receive_document(
+            document=document,
+            user=request.user,
+            received=form.cleaned_data["received"],
+            upload=form.cleaned_data["scan"],
+        )
+    except (UploadRefused, services.TransitionRefused) as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"{document.name}: disimpan.")
+    return redirect(reverse("cases:case", args=[case.pk]) + "#berkas")
+
+
+@desk_required(*INTERNAL_DESKS)
+def case_document_file(request, pk, doc_pk):
+    case = _case_or_404(request, pk)
+    document = get_object_or_404(CaseDocument, pk=doc_pk, case=case)
+    if not document.file:
+        raise Http404("Belum ada pindaian untuk berkas ini.")
+    response = FileResponse(document.file.open("rb"), content_type=document.content_type)
+    response["Content-Disposition"] = f'inline; filename="berkas-{document.pk}{document.extension}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _transition_view(service, success):
+    @require_POST
+    @desk_required(PETUGAS)
+    def view(request, pk):
+        case = _case_or_404(request, pk)
+        kwargs = {}
+        if service is services.return_to_applicant:
+            form = ReturnForm(request.POST)
+            kwargs["note"] = form.cleaned_data["note"] if form.is_valid() else ""
+        try:
+            case = service(case=case, user=request.user, **kwargs)
+        except services.TransitionRefused as exc:
+            messages.error(request, str(exc))
+        except services.ConcurrentTransition:
+            messages.error(request, "Permohonan ini sudah diproses oleh pengguna lain — muat ulang halaman.")
+        else:
+            messages.success(request, success(case))
+        return redirect(case)
+
+    return view
+
+
+case_register = _transition_view(
+    services.register_case, lambda case: f"Permohonan terdaftar dengan nomor {case.number}. Cetak tanda terimanya."
+)
+case_return = _transition_view(
+    services.return_to_applicant, lambda case: "Permohonan dikembalikan ke pemohon. Cetak daftar kekurangan berkas."
+)
+case_resubmit = _transition_view(services.resubmit_case, lambda case: "Permohonan diajukan kembali.")
+
+
+def _pdf(content, filename):
+    response = HttpResponse(content, content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
+
+
+@desk_required(*INTERNAL_DESKS)
+def case_receipt(request, pk):
+    case = _case_or_404(request, pk)
+    if not case.number:
+        raise Http404("Tanda terima ada setelah permohonan didaftarkan.")
+    return _pdf(documents.tanda_terima_pdf(case), f"tanda-terima-{case.number.replace('/', '-')}.pdf")
+
+
+@desk_required(*INTERNAL_DESKS)
+def case_missing(request, pk):
+    case = _case_or_404(request, pk)
+    if case.state != Case.RETURNED:
+        raise Http404("Daftar kekurangan berkas ada setelah permohonan dikembalikan.")
+    return _pdf(documents.missing_documents_pdf(case), f"kekurangan-berkas-{case.number.replace('/', '-')}.pdf")
+
+
+def status(request, number):
+    """Public: the state of a request by its registration number, without personal data."""
+    case = selectors.case_by_number(number)
+    if case is None:
+        return render(request, "cases/status.html", {"number": number, "case": None}, status=404)
+    return render(request, "cases/status.html", {"number": number, "case": case})

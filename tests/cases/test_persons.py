@@ -1,0 +1,132 @@
+import pytest
+
+from cases.models import Person, PersonChange
+from tests.factories import PersonFactory
+
+VALID = {
+    "nik": "3508015507850003",
+    "name": "Siti Aminah",
+    "birth_place": "Lumajang",
+    "birth_date": "1985-07-15",
+    "sex": "P",
+    "address": "Jl. Mawar 3",
+    "village": "Tompokersan",
+    "district": "Lumajang",
+}
+
+
+def test_a_petugas_registers_a_person_and_the_creation_is_kept(petugas_client, petugas):
+    response = petugas_client.post("/orang/baru/", VALID)
+
+    person = Person.objects.get(nik="3508015507850003")
+    assert response.status_code == 302 and response["Location"] == f"/orang/{person.pk}/"
+    assert person.agency == petugas.agency
+    change = PersonChange.objects.get(person=person)
+    assert change.created and change.user == petugas and change.changes["name"] == [None, "Siti Aminah"]
+
+
+def test_a_wrong_nik_says_which_part_is_wrong(petugas_client):
+    response = petugas_client.post("/orang/baru/", {**VALID, "birth_date": "1985-07-16"})
+
+    assert response.status_code == 200
+    assert "tidak sama dengan tanggal lahir yang diisi (16-07-1985)" in response.content.decode()
+    assert not Person.objects.exists()
+
+
+def test_the_same_nik_stops_with_a_link_to_the_existing_person(petugas_client, lumajang):
+    existing = PersonFactory(agency=lumajang, nik=VALID["nik"], sex="P", name="Siti A.")
+
+    response = petugas_client.post("/orang/baru/", VALID)
+
+    page = response.content.decode()
+    assert "NIK ini sudah terdaftar atas nama Siti A." in page
+    assert f'href="/orang/{existing.pk}/"' in page
+    assert Person.objects.count() == 1
+
+
+def test_the_same_name_and_birth_date_warns_until_confirmed(petugas_client, lumajang):
+    PersonFactory(agency=lumajang, nik=None, without_papers=True, name="SITI AMINAH", sex="P", found_at="Pasar")
+    data = {**VALID}
+
+    warned = petugas_client.post("/orang/baru/", data)
+    confirmed = petugas_client.post("/orang/baru/", {**data, "confirm_namesake": "on"})
+
+    assert "Sudah ada orang dengan nama dan tanggal lahir yang sama" in warned.content.decode()
+    assert confirmed.status_code == 302
+    assert Person.objects.count() == 2
+
+
+def test_a_person_without_papers_needs_a_description_and_where_found(petugas_client):
+    refused = petugas_client.post("/orang/baru/", {"without_papers": "on", "name": "Tanpa nama"})
+    accepted = petugas_client.post(
+        "/orang/baru/",
+        {"without_papers": "on", "name": "Tanpa nama", "description": "Laki-laki ±40 th", "found_at": "Alun-alun"},
+    )
+
+    assert "wajib diisi ciri-cirinya" in refused.content.decode()
+    assert "wajib diisi tempat ditemukannya" in refused.content.decode()
+    assert accepted.status_code == 302
+    assert Person.objects.get().nik is None
+
+
+def test_a_nik_of_another_agency_is_not_a_duplicate(petugas_client, agencies):
+    from agencies.models import Agency
+
+    PersonFactory(agency=Agency.objects.get(slug="solok"), nik=VALID["nik"], sex="P")
+
+    assert petugas_client.post("/orang/baru/", VALID).status_code == 302
+
+
+@pytest.mark.parametrize(
+    "query", ["3508015507850003", "350801550785", "3508010101090012", "siti", "AMINAH", "Sïti Amínah", "ami"]
+)
+def test_search_finds_by_nik_kk_and_name_without_case_or_accents(petugas_client, lumajang, query):
+    PersonFactory(agency=lumajang, name="Siti Aminah", nik="3508015507850003", sex="P", kk_number="3508010101090012")
+    PersonFactory(agency=lumajang, name="Budi Santoso")
+
+    page = petugas_client.get("/orang/", {"q": query}).content.decode()
+
+    assert "Siti Aminah" in page
+    assert "Budi Santoso" not in page
+
+
+def test_search_is_paginated(petugas_client, lumajang):
+    PersonFactory.create_batch(25, agency=lumajang)
+
+    page = petugas_client.get("/orang/", {"q": "warga"}).content.decode()
+
+    assert "Halaman 1 dari 2" in page
+
+
+def test_every_edit_is_kept_with_who_and_what(petugas_client, petugas, person):
+    data = {
+        "nik": person.nik,
+        "name": person.name,
+        "birth_place": "Surabaya",
+        "birth_date": "1985-07-15",
+        "sex": "L",
+        "address": person.address,
+        "phone": "081234567890",
+    }
+
+    petugas_client.post(f"/orang/{person.pk}/ubah/", data)
+
+    change = PersonChange.objects.get(person=person, created=False)
+    assert change.user == petugas
+    assert change.changes["birth_place"] == ["Lumajang", "Surabaya"]
+    assert change.changes["phone"] == ["", "081234567890"]
+    page = petugas_client.get(f"/orang/{person.pk}/").content.decode()
+    assert "tempat lahir" in page and "Surabaya" in page
+
+
+def test_a_person_of_another_agency_is_not_found(client, demo_users, person):
+    client.force_login(demo_users["solok-petugas"])
+
+    assert client.get(f"/orang/{person.pk}/").status_code == 404
+
+
+def test_a_kasi_may_view_but_not_register_persons(client, demo_users, person):
+    client.force_login(demo_users["lumajang-kasi"])
+
+    assert client.get(f"/orang/{person.pk}/").status_code == 200
+    assert client.get("/orang/baru/").status_code == 403
