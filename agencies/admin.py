@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
-from agencies.models import Agency, Official, Position, User
+from agencies.models import Agency, Holiday, Official, Position, User
 
 
 class PositionInline(admin.TabularInline):
@@ -53,3 +53,11 @@ class UserAdmin(BaseUserAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("agency").prefetch_related("groups")
+
+
+@admin.register(Holiday)
+class HolidayAdmin(admin.ModelAdmin):
+    list_display = ["date", "name", "agency"]
+    list_filter = ["agency"]
+    date_hierarchy = "date"
+    search_fields = ["name"]

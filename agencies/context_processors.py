@@ -3,4 +3,8 @@ def office(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
-    return {"current_agency": user.agency, "current_desks": user.desk_labels}
+    return {
+        "current_agency": user.agency,
+        "current_desks": user.desk_labels,
+        "unread_count": user.notifications.filter(read_at__isnull=True).count(),
+    }

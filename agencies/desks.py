@@ -37,5 +37,7 @@ def ensure_desk_groups(**kwargs):
             continue
         group.permissions.add(perm)
         if desk == ADMIN:
-            model_perms = Permission.objects.filter(content_type__app_label__in=ADMIN_APPS)
+            model_perms = Permission.objects.filter(content_type__app_label__in=ADMIN_APPS).exclude(
+                codename__startswith="desk_"
+            )
             group.permissions.add(*model_perms)

@@ -83,7 +83,8 @@ class User(AbstractUser):
         return [DESK_LABELS[desk] for desk in self.desks]
 
     def has_desk(self, desk):
-        return self.is_active and self.has_perm(desk_permission(desk))
+        # Through the desk groups only: a superuser is not every desk at once.
+        return self.is_active and desk_permission(desk) in self.get_group_permissions()
 
     @property
     def display_name(self):
@@ -148,3 +149,28 @@ class Official(models.Model):
 
     def __str__(self):
         return f"{self.acting} {self.name}".strip()
+
+
+class Holiday(models.Model):
+    """A day off an admin adds to the national calendar (the holidays package): all agencies, or one."""
+
+    agency = models.ForeignKey(
+        Agency,
+        verbose_name="instansi",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="holidays",
+        help_text="Kosongkan untuk semua instansi.",
+    )
+    date = models.DateField("tanggal")
+    name = models.CharField("keterangan", max_length=200)
+
+    class Meta:
+        verbose_name = "hari libur tambahan"
+        verbose_name_plural = "hari libur tambahan"
+        ordering = ["-date"]
+        constraints = [models.UniqueConstraint(fields=["agency", "date"], name="unique_holiday_per_agency")]
+
+    def __str__(self):
+        return f"{self.date:%d-%m-%Y} {self.name}"

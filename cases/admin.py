@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from cases.models import Case, CaseDocument, Person, PersonChange
+from cases.models import AuditEntry, Case, CaseDocument, CaseStep, Disposition, Person, PersonChange
 
 
 class PersonChangeInline(admin.TabularInline):
@@ -33,6 +33,17 @@ class CaseDocumentInline(admin.TabularInline):
     readonly_fields = ["file", "uploaded_by", "uploaded_at"]
 
 
+class CaseStepInline(admin.TabularInline):
+    model = CaseStep
+    extra = 0
+    fields = ["position", "no", "desk", "status", "started_at", "due_at", "completed_at", "completed_by", "outcome"]
+    readonly_fields = fields
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(Case)
 class CaseAdmin(admin.ModelAdmin):
     list_display = ["__str__", "agency", "sop", "applicant", "state", "created_at"]
@@ -49,7 +60,34 @@ class CaseAdmin(admin.ModelAdmin):
         "returned_by",
     ]
     raw_id_fields = ["applicant", "beneficiary"]
-    inlines = [CaseDocumentInline]
+    inlines = [CaseDocumentInline, CaseStepInline]
 
     def has_delete_permission(self, request, obj=None):
         return False  # cases are never hard-deleted
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AuditEntry)
+class AuditEntryAdmin(ReadOnlyAdmin):
+    list_display = ["at", "case", "user", "desk", "action", "from_state", "to_state", "ip_address"]
+    list_filter = ["action", "case__agency"]
+    search_fields = ["case__number", "user__username", "note"]
+    list_select_related = ["case", "user"]
+
+
+@admin.register(Disposition)
+class DispositionAdmin(ReadOnlyAdmin):
+    list_display = ["at", "case", "by", "from_desk", "to_desk", "to_user"]
+    list_filter = ["case__agency"]
+    search_fields = ["case__number"]
+    list_select_related = ["case", "by", "to_user"]

@@ -6,6 +6,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 
+from agencies.desks import DESK_LABELS
 from sop_catalog.selectors import total_time_of
 
 CSS = settings.BASE_DIR / "templates" / "documents" / "letter.css"
@@ -52,4 +53,26 @@ def missing_documents_pdf(case):
             "status_url": status_url(case),
             "qr": qr_data_uri(status_url(case)),
         },
+    )
+
+
+def disposition_pdf(disposition):
+    case = disposition.case
+    return render_pdf(
+        "documents/lembar_disposisi.html",
+        {
+            "case": case,
+            "agency": case.agency,
+            "disposition": disposition,
+            "from_label": DESK_LABELS.get(disposition.from_desk, disposition.from_desk),
+            "to_label": DESK_LABELS.get(disposition.to_desk, disposition.to_desk),
+            "all_instructions": [(text, text in disposition.instructions) for text in type(disposition).INSTRUCTIONS],
+        },
+    )
+
+
+def rejection_letter_pdf(case):
+    return render_pdf(
+        "documents/surat_penolakan.html",
+        {"case": case, "agency": case.agency, "status_url": status_url(case), "qr": qr_data_uri(status_url(case))},
     )

@@ -1,8 +1,9 @@
 from django import forms
 from django.conf import settings
+from django.contrib.auth import get_user_model
 
 from cases import selectors
-from cases.models import Case, Person
+from cases.models import Case, Disposition, Person
 from cases.nik import kk_problems, nik_problems, normalize_number
 from sop_catalog.selectors import active_sops_for
 
@@ -139,4 +140,40 @@ class DocumentForm(forms.Form):
 class ReturnForm(forms.Form):
     note = forms.CharField(
         label="Catatan untuk pemohon", required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=1000
+    )
+
+
+class CompleteStepForm(forms.Form):
+    """Completing the current step: a note, the branch of a decision, and a disposisi going down."""
+
+    note = forms.CharField(label="Catatan", required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
+    branch = forms.ChoiceField(label="Keputusan", required=False, widget=forms.RadioSelect)
+    instructions = forms.MultipleChoiceField(
+        label="Instruksi disposisi",
+        required=False,
+        choices=[(text, text) for text in Disposition.INSTRUCTIONS],
+        widget=forms.CheckboxSelectMultiple,
+    )
+    to_user = forms.ModelChoiceField(
+        label="Diteruskan kepada (orang)", required=False, queryset=None, empty_label="— semua di meja tujuan —"
+    )
+    disposition_note = forms.CharField(
+        label="Catatan disposisi", required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=1000
+    )
+
+    def __init__(self, *args, branches=(), recipients=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["branch"].choices = [(label, label) for label in branches]
+        self.fields["branch"].required = bool(branches)
+        self.fields["to_user"].queryset = recipients if recipients is not None else get_user_model().objects.none()
+        self.fields["to_user"].label_from_instance = lambda user: user.display_name
+
+
+class ReasonForm(forms.Form):
+    text = forms.CharField(label="Alasan", widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
+
+
+class WaitForm(forms.Form):
+    text = forms.CharField(
+        label="Menunggu apa", max_length=300, help_text="Misalnya: proses BPJS ± 3 bulan, jawaban Dinas Provinsi."
     )

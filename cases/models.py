@@ -5,9 +5,9 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
-from django_fsm import ConcurrentTransitionMixin, FSMField, transition
+from django_fsm import GET_STATE, ConcurrentTransitionMixin, FSMField, transition
 
-from agencies.desks import PETUGAS
+from agencies.desks import KABID, KADIS, KASI, PEKSOS, PETUGAS, SEKDIN
 from agencies.models import Agency
 from cases.nik import mask
 from sop_catalog.models import SOP
@@ -123,6 +123,9 @@ class RegistrationCounter(models.Model):
         return f"{self.agency_id}/{self.year}: {self.last}"
 
 
+DESK_RANK = {PETUGAS: 0, PEKSOS: 0, KASI: 1, KABID: 2, SEKDIN: 3, KADIS: 4}
+
+
 class Case(ConcurrentTransitionMixin, models.Model):
     """A permohonan: one request for one SOP version, moving from desk to desk."""
 
@@ -152,6 +155,18 @@ class Case(ConcurrentTransitionMixin, models.Model):
         (REJECTED, "Ditolak"),
         (CANCELLED, "Dibatalkan"),
     ]
+
+    DESK_STATES = (AT_PETUGAS, AT_KASI, AT_KABID, AT_SEKDIN, AT_KADIS)
+    OPEN_STATES = (*DESK_STATES, WAITING_EXTERNAL, APPROVED)
+    CLOSED_STATES = (COMPLETED, REJECTED, CANCELLED)
+    STATE_FOR_DESK = {
+        PETUGAS: AT_PETUGAS,
+        PEKSOS: AT_PETUGAS,
+        KASI: AT_KASI,
+        KABID: AT_KABID,
+        SEKDIN: AT_SEKDIN,
+        KADIS: AT_KADIS,
+    }
 
     CHANNEL_CHOICES = [
         ("datang", "Datang langsung"),
@@ -186,6 +201,15 @@ class Case(ConcurrentTransitionMixin, models.Model):
     )
     created_at = models.DateTimeField("dibuat", auto_now_add=True)
     registered_at = models.DateTimeField("didaftarkan", null=True, blank=True)
+    flow = models.ForeignKey(
+        "sop_catalog.Flow", verbose_name="alur", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    current_step = models.ForeignKey(
+        "CaseStep", verbose_name="langkah saat ini", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    waiting_for = models.CharField("menunggu", max_length=300, blank=True)
+    closing_reason = models.TextField("alasan", blank=True)
+    closed_at = models.DateTimeField("ditutup", null=True, blank=True)
     returned_at = models.DateTimeField("dikembalikan", null=True, blank=True)
     returned_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -201,7 +225,6 @@ class Case(ConcurrentTransitionMixin, models.Model):
                 fields=["agency", "number"], condition=~Q(number=""), name="unique_case_number_per_agency"
             )
         ]
-        permissions = [("register_case", "Mendaftarkan permohonan")]
 
     def __str__(self):
         return self.number or f"Konsep #{self.pk}"
@@ -220,11 +243,117 @@ class Case(ConcurrentTransitionMixin, models.Model):
     def has_all_required_documents(self):
         return not self.required_documents_missing()
 
-    # --- transitions (services.py calls them inside a transaction) ---------------------
+    # --- who holds the case ----------------------------------------------------------------
 
-    @transition(field=state, source=DRAFT, target=AT_PETUGAS, permission=lambda case, user: case.is_front_desk(user))
-    def register(self):
-        """Give the draft its registration number; the tanda terima can be printed."""
+    def holds(self, user):
+        """The user works at the desk of the current step, in this case's agency."""
+        step = self.current_step
+        return (
+            step is not None and user.is_authenticated and user.agency_id == self.agency_id and user.has_desk(step.desk)
+        )
+
+    def is_front_desk(self, user):
+        return user.is_authenticated and user.agency_id == self.agency_id and user.has_desk(PETUGAS)
+
+    def no_superior_has_acted(self):
+        return not self.steps.filter(status=CaseStep.DONE).exclude(desk__in=[PETUGAS, PEKSOS]).exists()
+
+    # --- transitions (workflow.py fires them inside a transaction, with the row locked) ----
+
+    @transition(
+        field=state,
+        source=DRAFT,
+        target=GET_STATE(lambda case, desk: case.STATE_FOR_DESK[desk], states=list(DESK_STATES)),
+        permission=lambda case, user: case.is_front_desk(user),
+    )
+    def register(self, desk):
+        """Give the draft its number; the case goes to the desk of the SOP's first step."""
+
+    @transition(
+        field=state,
+        source=[AT_PETUGAS, AT_KASI, AT_KABID, AT_SEKDIN],
+        target=GET_STATE(lambda case, desk: case.STATE_FOR_DESK[desk], states=[AT_KASI, AT_KABID, AT_SEKDIN, AT_KADIS]),
+        permission=lambda case, user: case.holds(user),
+    )
+    def forward(self, desk):
+        """Up the hierarchy to the desk of the next step."""
+
+    @transition(
+        field=state,
+        source=[AT_KASI, AT_KABID, AT_SEKDIN, AT_KADIS],
+        target=GET_STATE(
+            lambda case, desk: case.STATE_FOR_DESK[desk], states=[AT_PETUGAS, AT_KASI, AT_KABID, AT_SEKDIN]
+        ),
+        permission=lambda case, user: case.holds(user),
+    )
+    def dispose(self, desk):
+        """Down the hierarchy with a disposisi."""
+
+    @transition(
+        field=state,
+        source=[AT_KADIS, AT_SEKDIN],
+        target=APPROVED,
+        permission=lambda case, user: case.holds(user),
+    )
+    def sign(self):
+        """The Kepala Dinas (or the Sekretaris a.n.) signs: the request is approved."""
+
+    @transition(
+        field=state,
+        source=[AT_PETUGAS, AT_KASI, AT_KABID, AT_SEKDIN, AT_KADIS, APPROVED],
+        target=COMPLETED,
+        permission=lambda case, user: case.holds(user),
+    )
+    def complete(self):
+        """The last step of the SOP is done."""
+
+    @transition(
+        field=state,
+        source=[AT_PETUGAS, AT_KASI, AT_KABID, AT_SEKDIN, AT_KADIS, APPROVED],
+        target=WAITING_EXTERNAL,
+        permission=lambda case, user: case.holds(user),
+    )
+    def wait_external(self):
+        """Parked while an outside party (BPJS, rumah sakit, Dinas Provinsi …) works."""
+
+    @transition(
+        field=state,
+        source=WAITING_EXTERNAL,
+        target=GET_STATE(lambda case, state: state, states=[*DESK_STATES, APPROVED]),
+        permission=lambda case, user: case.holds(user),
+    )
+    def resume(self, state):
+        """The outside party answered; back to the desk that recorded the wait."""
+
+    @transition(
+        field=state,
+        source=[AT_KASI, AT_KABID, AT_SEKDIN, AT_KADIS],
+        target=GET_STATE(
+            lambda case, desk: case.STATE_FOR_DESK[desk], states=[AT_PETUGAS, AT_KASI, AT_KABID, AT_SEKDIN]
+        ),
+        permission=lambda case, user: case.holds(user),
+    )
+    def return_for_revision(self, desk):
+        """Back to the previous desk with a note; it resubmits up the same chain."""
+
+    @transition(
+        field=state,
+        source=[AT_PETUGAS, AT_KASI, AT_KABID, AT_SEKDIN, AT_KADIS],
+        target=REJECTED,
+        permission=lambda case, user: case.holds(user),
+    )
+    def reject(self):
+        """Tidak layak, with a reason."""
+
+    @transition(
+        field=state,
+        source=[DRAFT, AT_PETUGAS, RETURNED],
+        target=CANCELLED,
+        permission=lambda case, user: case.is_front_desk(user),
+        conditions=[no_superior_has_acted],
+    )
+    def cancel(self):
+        """Withdrawn before any superior acted, with a reason."""
 
     @transition(
         field=state,
@@ -245,9 +374,6 @@ class Case(ConcurrentTransitionMixin, models.Model):
     )
     def resubmit(self):
         """The applicant brought the missing papers."""
-
-    def is_front_desk(self, user):
-        return user.is_authenticated and user.agency_id == self.agency_id and user.has_desk(PETUGAS)
 
 
 def document_path(instance, filename):
@@ -285,3 +411,176 @@ class CaseDocument(models.Model):
     @property
     def extension(self):
         return self.EXTENSIONS.get(self.content_type, "")
+
+
+class CaseStep(models.Model):
+    """One step of the SOP version in this case: its desk, who did it, when, and how it ended."""
+
+    PENDING = "pending"
+    CURRENT = "current"
+    DONE = "done"
+    SKIPPED = "skipped"
+    STATUS_CHOICES = [(PENDING, "Belum"), (CURRENT, "Sedang berjalan"), (DONE, "Selesai"), (SKIPPED, "Dilewati")]
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="steps")
+    sop_step = models.ForeignKey("sop_catalog.Step", on_delete=models.PROTECT, related_name="+")
+    position = models.PositiveIntegerField("urutan")
+    part = models.PositiveSmallIntegerField("bagian", default=0, help_text="1, 2, 3 … bila beberapa meja bergiliran")
+    no = models.PositiveIntegerField("no langkah SOP")
+    desk = models.CharField("meja", max_length=20)
+    status = models.CharField("status", max_length=10, choices=STATUS_CHOICES, default=PENDING)
+    started_at = models.DateTimeField("mulai", null=True, blank=True)
+    due_at = models.DateTimeField("batas waktu", null=True, blank=True)
+    completed_at = models.DateTimeField("selesai", null=True, blank=True)
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    outcome = models.CharField("keputusan", max_length=60, blank=True)
+    note = models.TextField("catatan", blank=True)
+    overdue_notified_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "langkah permohonan"
+        verbose_name_plural = "langkah permohonan"
+        ordering = ["case", "position"]
+        constraints = [models.UniqueConstraint(fields=["case", "position"], name="unique_case_step_position")]
+        indexes = [models.Index(fields=["status", "desk", "due_at"], name="case_step_inbox_idx")]
+
+    def __str__(self):
+        return f"{self.case} langkah {self.label}"
+
+    @property
+    def label(self):
+        """6, or 6a/6b/6c when several desks act on SOP step 6 in turn (paraf hierarki)."""
+        return f"{self.no}{chr(ord('a') + self.part - 1)}" if self.part else str(self.no)
+
+    @property
+    def desk_label(self):
+        from agencies.desks import DESK_LABELS
+
+        return DESK_LABELS.get(self.desk, self.desk)
+
+    def is_overdue(self, now=None):
+        from django.utils import timezone
+
+        if self.due_at is None:
+            return False
+        end = self.completed_at or now or timezone.now()
+        return end > self.due_at
+
+    @property
+    def duration(self):
+        if self.started_at and self.completed_at:
+            return self.completed_at - self.started_at
+        return None
+
+
+class AuditEntry(models.Model):
+    """Append-only: every transition and step completion (never updated, never deleted)."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="audit")
+    at = models.DateTimeField("waktu", auto_now_add=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    desk = models.CharField("meja", max_length=20, blank=True)
+    action = models.CharField("tindakan", max_length=40)
+    from_state = models.CharField("dari", max_length=20)
+    to_state = models.CharField("ke", max_length=20)
+    step = models.ForeignKey(CaseStep, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    note = models.TextField("catatan", blank=True)
+    ip_address = models.GenericIPAddressField("alamat IP", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "jejak audit"
+        verbose_name_plural = "jejak audit"
+        ordering = ["at", "id"]
+
+    ACTION_LABELS = {
+        "register": "Didaftarkan",
+        "step": "Langkah selesai",
+        "forward": "Diteruskan",
+        "dispose": "Didisposisikan",
+        "sign": "Ditandatangani",
+        "complete": "Selesai",
+        "wait_external": "Menunggu pihak luar",
+        "resume": "Dilanjutkan",
+        "return_for_revision": "Dikembalikan untuk revisi",
+        "return_to_applicant": "Dikembalikan ke pemohon",
+        "resubmit": "Diajukan kembali",
+        "reject": "Ditolak",
+        "cancel": "Dibatalkan",
+    }
+
+    def __str__(self):
+        return f"{self.case} {self.action} {self.at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("Jejak audit tidak dapat diubah.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Jejak audit tidak dapat dihapus.")
+
+    @property
+    def action_label(self):
+        return self.ACTION_LABELS.get(self.action, self.action)
+
+    @property
+    def from_label(self):
+        return dict(Case.STATE_CHOICES).get(self.from_state, self.from_state)
+
+    @property
+    def to_label(self):
+        return dict(Case.STATE_CHOICES).get(self.to_state, self.to_state)
+
+
+class Disposition(models.Model):
+    """A superior's written instruction sending the case down, with its lembar disposisi PDF."""
+
+    INSTRUCTIONS = [
+        "Untuk diproses",
+        "Untuk ditindaklanjuti",
+        "Koordinasikan",
+        "Siapkan konsep",
+        "Untuk diketahui",
+        "Untuk dipelajari dan ditelaah",
+        "Hadir/wakili",
+        "Arsip",
+    ]
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="dispositions")
+    at = models.DateTimeField("waktu", auto_now_add=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    from_desk = models.CharField("dari meja", max_length=20)
+    to_desk = models.CharField("kepada meja", max_length=20)
+    to_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    instructions = models.JSONField("instruksi", default=list)
+    note = models.TextField("catatan", blank=True)
+    pdf = models.FileField("lembar disposisi", upload_to="disposisi/%Y/", blank=True)
+
+    class Meta:
+        verbose_name = "disposisi"
+        verbose_name_plural = "disposisi"
+        ordering = ["at", "id"]
+
+    def __str__(self):
+        return f"Disposisi {self.case} {self.at:%Y-%m-%d}"
+
+
+class Notification(models.Model):
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+    message = models.CharField("pesan", max_length=300)
+    created_at = models.DateTimeField(auto_now_add=True)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = "pemberitahuan"
+        verbose_name_plural = "pemberitahuan"
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "read_at"], name="notification_unread_idx")]
+
+    def __str__(self):
+        return self.message

@@ -1,8 +1,10 @@
 """Queries of the cases app: each list page's query lives here."""
 
-from django.db.models import Q
+from django.db.models import Case as SqlCase
+from django.db.models import IntegerField, Q, Value, When
+from django.utils import timezone
 
-from cases.models import Case, Person, fold
+from cases.models import AuditEntry, Case, CaseStep, Disposition, Notification, Person, fold
 from cases.nik import normalize_number
 
 
@@ -61,7 +63,17 @@ def cases_of_person(person):
 
 def case_for_page(*, pk, agency):
     return (
-        Case.objects.select_related("sop", "sop__agency", "applicant", "beneficiary", "created_by", "agency")
+        Case.objects.select_related(
+            "sop",
+            "sop__agency",
+            "applicant",
+            "beneficiary",
+            "created_by",
+            "agency",
+            "returned_by",
+            "current_step__sop_step",
+            "flow",
+        )
         .prefetch_related("documents")
         .get(pk=pk, agency=agency)
     )
@@ -69,3 +81,56 @@ def case_for_page(*, pk, agency):
 
 def case_by_number(number):
     return Case.objects.select_related("sop", "agency").filter(number=number).exclude(number="").first()
+
+
+SIFAT_URGENCY = {"sangat_segera": 0, "segera": 1, "rahasia": 2, "biasa": 3}
+
+
+def inbox(*, user, sop_slug="", sifat="", overdue=False):
+    """Current steps waiting at the user's desks in the user's agency, most urgent and oldest first."""
+    now = timezone.now()
+    steps = (
+        CaseStep.objects.filter(
+            status=CaseStep.CURRENT,
+            desk__in=user.desks,
+            case__agency_id=user.agency_id,
+            case__state__in=Case.OPEN_STATES,
+        )
+        .select_related("case", "case__sop", "case__beneficiary", "sop_step")
+        .annotate(
+            urgency=SqlCase(
+                *[When(case__sifat=key, then=Value(rank)) for key, rank in SIFAT_URGENCY.items()],
+                default=Value(9),
+                output_field=IntegerField(),
+            )
+        )
+    )
+    if sop_slug:
+        steps = steps.filter(case__sop__slug=sop_slug)
+    if sifat:
+        steps = steps.filter(case__sifat=sifat)
+    if overdue:
+        steps = steps.filter(due_at__lt=now)
+    return steps.order_by("urgency", "started_at", "id")
+
+
+def inbox_sops(user):
+    from sop_catalog.models import SOP
+
+    return SOP.objects.filter(agency_id=user.agency_id, is_current=True).order_by("number", "name")
+
+
+def case_timeline(case):
+    return list(case.steps.select_related("sop_step", "completed_by").order_by("position"))
+
+
+def case_audit(case):
+    return AuditEntry.objects.filter(case=case).select_related("user", "step").order_by("at", "id")
+
+
+def case_dispositions(case):
+    return Disposition.objects.filter(case=case).select_related("by", "to_user").order_by("at", "id")
+
+
+def unread_notifications(user):
+    return Notification.objects.filter(user=user, read_at__isnull=True).select_related("case")

@@ -4,10 +4,12 @@ from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
-from django_fsm import ConcurrentTransition, can_proceed
+from django_fsm import ConcurrentTransition
 
+from cases import workflow
 from cases.models import Case, CaseDocument, Person, PersonChange, RegistrationCounter
 from cases.uploads import check_scan
+from cases.workflow import AlreadyProcessed, TransitionRefused
 from sop_catalog.models import SOP
 
 PERSON_FIELDS = [
@@ -16,11 +18,7 @@ PERSON_FIELDS = [
 ]  # fmt: skip
 
 
-__all__ = ["ConcurrentTransition"]  # raised by Case.save() when another user moved the case first
-
-
-class TransitionRefused(Exception):
-    """The user may not do this now; the message says why, in Indonesian."""
+__all__ = ["AlreadyProcessed", "ConcurrentTransition", "TransitionRefused"]
 
 
 def _jsonable(value):
@@ -78,6 +76,7 @@ def open_case(*, user, sop, applicant, beneficiary, channel, purpose, destinatio
     case = Case.objects.create(
         agency_id=user.agency_id,
         sop=sop,
+        flow=sop.flows.order_by("order").first(),
         applicant=applicant,
         beneficiary=beneficiary,
         channel=channel,
@@ -90,6 +89,16 @@ def open_case(*, user, sop, applicant, beneficiary, channel, purpose, destinatio
         [CaseDocument(case=case, order=doc.order, name=doc.name, required=doc.required) for doc in sop.documents.all()]
     )
     return case
+
+
+@transaction.atomic
+def choose_flow(*, case, user, flow):
+    """An SOP with several flows (Operasional Griya Lansia): the draft picks the one it follows."""
+    if not case.is_front_desk(user) or case.state != Case.DRAFT:
+        raise PermissionDenied("Alur hanya dapat dipilih petugas selama permohonan masih konsep.")
+    if flow.sop_id != case.sop_id:
+        raise TransitionRefused("Alur itu bukan bagian dari SOP permohonan ini.")
+    Case.objects.filter(pk=case.pk).update(flow=flow)
 
 
 def _next_number(agency, year):
@@ -105,39 +114,10 @@ def _next_number(agency, year):
     return f"{prefix}/{year}/{last:06d}"
 
 
-def user_may(method, user):
-    """The transition's permission alone (django-fsm's has_transition_perm also checks conditions)."""
-    meta = method._django_fsm
-    transition = meta.get_transition(meta.field.get_state(method.__self__))
-    return transition is not None and transition.has_perm(method.__self__, user)
-
-
-def _fire(case, transition_name, user):
-    method = getattr(case, transition_name)
-    if not can_proceed(method, check_conditions=False):
-        raise TransitionRefused(
-            f"Tindakan ini tidak dapat dilakukan pada permohonan berstatus {case.get_state_display()}."
-        )
-    if not user_may(method, user):
-        raise PermissionDenied("Anda tidak berwenang melakukan tindakan ini pada permohonan ini.")
-    if not can_proceed(method):
-        raise TransitionRefused("Syarat tindakan ini belum terpenuhi (periksa kelengkapan berkas).")
-    method()
-
-
-def _locked(case):
-    return Case.objects.select_for_update().select_related("agency").get(pk=case.pk)
-
-
-@transaction.atomic
-def register_case(*, case, user):
-    case = _locked(case)
-    _fire(case, "register", user)
-    now = timezone.now()
-    case.number = _next_number(case.agency, timezone.localtime(now).year)
-    case.registered_at = now
-    case.save()
-    return case
+def register_case(*, case, user, ip=None):
+    """Number the draft, lay out its steps from the SOP version and send it to the first desk."""
+    year = timezone.localtime().year
+    return workflow.register(case=case, user=user, number=lambda c: _next_number(c.agency, year), ip=ip)
 
 
 @transaction.atomic
@@ -164,20 +144,9 @@ def receive_document(*, document, user, received=True, upload=None):
     return document
 
 
-@transaction.atomic
-def return_to_applicant(*, case, user, note=""):
-    case = _locked(case)
-    _fire(case, "return_to_applicant", user)
-    case.returned_at = timezone.now()
-    case.returned_by = user
-    case.return_note = note
-    case.save()
-    return case
+def return_to_applicant(*, case, user, note="", ip=None):
+    return workflow.return_to_applicant(case=case, user=user, note=note, ip=ip)
 
 
-@transaction.atomic
-def resubmit_case(*, case, user):
-    case = _locked(case)
-    _fire(case, "resubmit", user)
-    case.save()
-    return case
+def resubmit_case(*, case, user, ip=None):
+    return workflow.resubmit(case=case, user=user, ip=ip)

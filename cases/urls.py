@@ -18,5 +18,10 @@ urlpatterns = [
     path("permohonan/<int:pk>/ajukan-kembali/", views.case_resubmit, name="case_resubmit"),
     path("permohonan/<int:pk>/tanda-terima.pdf", views.case_receipt, name="case_receipt"),
     path("permohonan/<int:pk>/kekurangan-berkas.pdf", views.case_missing, name="case_missing"),
+    path("permohonan/<int:pk>/tindakan/<slug:action>/", views.case_action, name="case_action"),
+    path("permohonan/<int:pk>/disposisi/<int:disposition_pk>.pdf", views.disposition_file, name="disposition_pdf"),
+    path("permohonan/<int:pk>/surat-penolakan.pdf", views.case_rejection_letter, name="case_rejection_letter"),
+    path("kotak-masuk/", views.inbox, name="inbox"),
+    path("pemberitahuan/", views.notifications, name="notifications"),
     path("status/<path:number>/", views.status, name="status"),
 ]

@@ -8,12 +8,14 @@ from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from agencies.desks import PEKSOS, PETUGAS
-from cases import documents, selectors, services
-from cases.forms import CaseForm, DocumentForm, PersonForm, ReturnForm
-from cases.models import Case, CaseDocument, Person
+from cases import documents, selectors, services, workflow
+from cases.forms import CaseForm, CompleteStepForm, DocumentForm, PersonForm, ReasonForm, ReturnForm, WaitForm
+from cases.models import Case, CaseDocument, Disposition, Person
+from cases.notifications import desk_users
 from cases.uploads import UploadRefused
 
 INTERNAL_DESKS = ("petugas", "peksos", "kasi", "kabid", "sekdin", "kadis", "admin")
@@ -167,11 +169,32 @@ def case_list(request):
     )
 
 
+def _complete_form(case, user, data=None):
+    step = case.current_step
+    branches = [b.label for b in step.sop_step.branches.all()] if step else []
+    moves = {}
+    for branch in branches or [""]:
+        try:
+            moves[branch] = workflow.plan(case, branch)
+        except workflow.TransitionRefused:
+            continue
+    recipients = None
+    down = [m for m in moves.values() if m.kind == "dispose"]
+    if down:
+        recipients = desk_users(case.agency_id, down[0].next_step.desk).order_by("first_name", "username")
+    form = CompleteStepForm(data, branches=branches, recipients=recipients)
+    return form, moves, bool(down)
+
+
 @desk_required(*INTERNAL_DESKS)
 def case_detail(request, pk):
     case = _case_or_404(request, pk)
     front_desk = case.is_front_desk(request.user)
     editable = front_desk and case.state in (Case.DRAFT, Case.AT_PETUGAS, Case.RETURNED)
+    actions = workflow.available_actions(case, request.user)
+    complete_form, moves, disposing = (
+        _complete_form(case, request.user) if "complete_step" in actions else (None, {}, False)
+    )
     return render(
         request,
         "cases/case_detail.html",
@@ -182,6 +205,17 @@ def case_detail(request, pk):
             "front_desk": front_desk,
             "missing": case.required_documents_missing(),
             "return_form": ReturnForm(),
+            "actions": actions,
+            "complete_form": complete_form,
+            "moves": moves,
+            "disposing": disposing,
+            "reason_form": ReasonForm(),
+            "wait_form": WaitForm(),
+            "timeline": selectors.case_timeline(case),
+            "audit": selectors.case_audit(case),
+            "dispositions": selectors.case_dispositions(case),
+            "flows": case.sop.flows.order_by("order") if case.state == Case.DRAFT else [],
+            "now": timezone.now(),
         },
     )
 
@@ -223,6 +257,10 @@ def case_document_file(request, pk, doc_pk):
     return response
 
 
+def _ip(request):
+    return request.META.get("REMOTE_ADDR") or None
+
+
 def _transition_view(service, success):
     @require_POST
     @desk_required(PETUGAS)
@@ -233,7 +271,7 @@ def _transition_view(service, success):
             form = ReturnForm(request.POST)
             kwargs["note"] = form.cleaned_data["note"] if form.is_valid() else ""
         try:
-            case = service(case=case, user=request.user, **kwargs)
+            case = service(case=case, user=request.user, ip=_ip(request), **kwargs)
         except services.TransitionRefused as exc:
             messages.error(request, str(exc))
         except services.ConcurrentTransition:
@@ -282,3 +320,124 @@ def status(request, number):
     if case is None:
         return render(request, "cases/status.html", {"number": number, "case": None}, status=404)
     return render(request, "cases/status.html", {"number": number, "case": case})
+
+
+# --- workflow --------------------------------------------------------------------------
+
+
+@desk_required(*INTERNAL_DESKS)
+def inbox(request):
+    sop = request.GET.get("sop", "")
+    sifat = request.GET.get("sifat", "")
+    overdue = request.GET.get("terlambat") == "1"
+    steps = selectors.inbox(user=request.user, sop_slug=sop, sifat=sifat, overdue=overdue)
+    page = Paginator(steps, 20).get_page(request.GET.get("halaman"))
+    return render(
+        request,
+        "cases/inbox.html",
+        {
+            "page": page,
+            "sop": sop,
+            "sifat": sifat,
+            "overdue": overdue,
+            "sops": selectors.inbox_sops(request.user),
+            "sifat_choices": Case.SIFAT_CHOICES,
+            "now": timezone.now(),
+        },
+    )
+
+
+ACTIONS = {"selesai", "tunggu", "lanjutkan", "revisi", "tolak", "batalkan", "alur"}
+
+
+@require_POST
+@desk_required(*INTERNAL_DESKS)
+def case_action(request, pk, action):
+    if action not in ACTIONS:
+        raise Http404("Tindakan tidak dikenal.")
+    case = _case_or_404(request, pk)
+    step_id = request.POST.get("step") or None
+    try:
+        if action == "selesai":
+            workflow.check_current(case, step_id)
+            form, _moves, _down = _complete_form(case, request.user, request.POST)
+            if not form.is_valid():
+                raise workflow.TransitionRefused(" ".join(e for errors in form.errors.values() for e in errors))
+            data = form.cleaned_data
+            case = workflow.complete_step(
+                case=case,
+                user=request.user,
+                step_id=step_id,
+                note=data["note"],
+                branch=data["branch"],
+                disposition={
+                    "instructions": data["instructions"],
+                    "to_user": data["to_user"],
+                    "note": data["disposition_note"],
+                },
+                ip=_ip(request),
+                render_disposition=documents.disposition_pdf,
+            )
+            message = "Langkah selesai." if case.state not in Case.CLOSED_STATES else "Permohonan ditutup."
+        elif action == "alur":
+            flow = get_object_or_404(case.sop.flows, pk=request.POST.get("flow"))
+            services.choose_flow(case=case, user=request.user, flow=flow)
+            message = f"Alur dipilih: {flow}."
+        else:
+            text = request.POST.get("text", "").strip()
+            handler = {
+                "tunggu": lambda: workflow.wait_external(
+                    case=case, user=request.user, step_id=step_id, waiting_for=text, ip=_ip(request)
+                ),
+                "lanjutkan": lambda: workflow.resume(case=case, user=request.user, step_id=step_id, ip=_ip(request)),
+                "revisi": lambda: workflow.return_for_revision(
+                    case=case, user=request.user, step_id=step_id, note=text, ip=_ip(request)
+                ),
+                "tolak": lambda: workflow.reject(
+                    case=case, user=request.user, step_id=step_id, reason=text, ip=_ip(request)
+                ),
+                "batalkan": lambda: workflow.cancel(case=case, user=request.user, reason=text, ip=_ip(request)),
+            }[action]
+            case = handler()
+            message = {
+                "tunggu": "Permohonan menunggu pihak luar.",
+                "lanjutkan": "Permohonan dilanjutkan.",
+                "revisi": "Dikembalikan untuk revisi.",
+                "tolak": "Permohonan ditolak.",
+                "batalkan": "Permohonan dibatalkan.",
+            }[action]
+    except (workflow.TransitionRefused, services.ConcurrentTransition) as exc:
+        text = str(exc) if isinstance(exc, workflow.TransitionRefused) else ""
+        messages.error(request, text or "Permohonan ini sudah diproses oleh pengguna lain — muat ulang halaman.")
+    else:
+        messages.success(request, message)
+    return redirect(case)
+
+
+@desk_required(*INTERNAL_DESKS)
+def disposition_file(request, pk, disposition_pk):
+    case = _case_or_404(request, pk)
+    disposition = get_object_or_404(Disposition, pk=disposition_pk, case=case)
+    if not disposition.pdf:
+        raise Http404("Lembar disposisi belum tersedia.")
+    response = FileResponse(disposition.pdf.open("rb"), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="disposisi-{disposition.pk}.pdf"'
+    return response
+
+
+@desk_required(*INTERNAL_DESKS)
+def case_rejection_letter(request, pk):
+    case = _case_or_404(request, pk)
+    if case.state != Case.REJECTED:
+        raise Http404("Surat penolakan ada setelah permohonan ditolak.")
+    return _pdf(documents.rejection_letter_pdf(case), f"penolakan-{case.number.replace('/', '-')}.pdf")
+
+
+@login_required
+def notifications(request):
+    notices = request.user.notifications.select_related("case").order_by("-created_at")
+    page = Paginator(notices, 30).get_page(request.GET.get("halaman"))
+    unread = [n.pk for n in page.object_list if n.read_at is None]
+    response = render(request, "cases/notifications.html", {"page": page, "unread": unread})
+    request.user.notifications.filter(pk__in=unread).update(read_at=timezone.now())
+    return response

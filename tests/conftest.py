@@ -99,3 +99,25 @@ def draft(spm, person, petugas):
 @pytest.fixture
 def registered(draft, petugas):
     return case_services.register_case(case=draft, user=petugas)
+
+
+@pytest.fixture
+def walk(demo_users):
+    """Complete the current step as the demo user of its desk; returns the refreshed case."""
+    from cases import workflow
+    from cases.models import Case
+
+    def step(case, branch="", note="", username=None, **extra):
+        case = Case.objects.get(pk=case.pk)
+        desk = case.current_step.desk
+        user = demo_users[username or f"{case.agency.slug}-{desk}"]
+        return workflow.complete_step(
+            case=case, user=user, step_id=case.current_step_id, branch=branch, note=note, **extra
+        )
+
+    return step
+
+
+def give_all_documents(case, user):
+    for document in case.documents.all():
+        case_services.receive_document(document=document, user=user)

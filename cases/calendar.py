@@ -1,0 +1,94 @@
+"""Due times on an agency's calendar: office hours, working days, national holidays and cuti bersama."""
+
+import datetime
+import functools
+from zoneinfo import ZoneInfo
+
+import holidays as holiday_calendars
+
+from agencies.models import Holiday
+
+MINUTE_UNITS = {"minute": 1, "hour": 60}
+
+
+@functools.lru_cache(maxsize=64)
+def national_holidays(year):
+    # The "government" category holds cuti bersama (collective leave) days.
+    return frozenset(holiday_calendars.country_holidays("ID", years=year, categories=("government", "public")).keys())
+
+
+class OfficeCalendar:
+    def __init__(self, agency):
+        self.agency = agency
+        self.zone = ZoneInfo(agency.time_zone)
+        self.workdays = agency.workday_numbers
+        self.opens = agency.office_opens
+        self.closes = agency.office_closes
+        self.extra = set(Holiday.objects.filter(agency__isnull=True).values_list("date", flat=True)) | set(
+            Holiday.objects.filter(agency=agency).values_list("date", flat=True)
+        )
+
+    def is_workday(self, day):
+        return day.isoweekday() in self.workdays and day not in national_holidays(day.year) and day not in self.extra
+
+    def next_workday(self, day):
+        day += datetime.timedelta(days=1)
+        while not self.is_workday(day):
+            day += datetime.timedelta(days=1)
+        return day
+
+    def _at(self, day, time):
+        return datetime.datetime.combine(day, time, tzinfo=self.zone)
+
+    def office_start(self, moment):
+        """The moment itself if it is within office hours, else the next opening."""
+        local = moment.astimezone(self.zone)
+        day = local.date()
+        if self.is_workday(day) and local.time() < self.closes:
+            return max(local, self._at(day, self.opens))
+        return self._at(self.next_workday(day), self.opens)
+
+    def add_office_minutes(self, moment, minutes):
+        current = self.office_start(moment)
+        remaining = datetime.timedelta(minutes=float(minutes))
+        while True:
+            closing = self._at(current.date(), self.closes)
+            if current + remaining <= closing:
+                return current + remaining
+            remaining -= closing - current
+            current = self._at(self.next_workday(current.date()), self.opens)
+
+    def add_workdays(self, moment, count):
+        current = self.office_start(moment)
+        day = current.date()
+        for _ in range(int(count)):
+            day = self.next_workday(day)
+        return self._at(day, current.timetz().replace(tzinfo=None))
+
+    def due(self, start, amount, unit):
+        """When a step started at `start` with a standard of `amount` `unit`s is due; None without one."""
+        if amount is None or not unit:
+            return None
+        if unit in MINUTE_UNITS:
+            return self.add_office_minutes(start, amount * MINUTE_UNITS[unit])
+        if unit == "workday":
+            return self.add_workdays(start, amount)
+        local = start.astimezone(self.zone)
+        if unit == "day":
+            return local + datetime.timedelta(days=float(amount))
+        if unit == "week":
+            return local + datetime.timedelta(weeks=float(amount))
+        if unit == "month":
+            return _add_months(local, int(amount))
+        raise ValueError(unit)
+
+
+def _add_months(moment, months):
+    month_index = moment.month - 1 + months
+    year, month = moment.year + month_index // 12, month_index % 12 + 1
+    for day in range(moment.day, 27, -1):
+        try:
+            return moment.replace(year=year, month=month, day=day)
+        except ValueError:
+            continue
+    return moment.replace(year=year, month=month, day=min(moment.day, 28))

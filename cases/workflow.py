@@ -1,0 +1,459 @@
+"""The step trail and the transitions it fires (docs/workflow.md).
+
+Every action here runs in one transaction with the case row locked, checks that the step the
+user saw is still the current one, fires the django-fsm transition, and writes the audit log.
+"""
+
+import re
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.utils import timezone
+from django_fsm import can_proceed
+
+from agencies.desks import DESK_LABELS, PEKSOS, PETUGAS
+from cases.calendar import OfficeCalendar
+from cases.models import DESK_RANK, AuditEntry, Case, CaseStep, Disposition
+from cases.notifications import notify_desk
+
+SIGNING = re.compile(r"tanda\s*tangan|menandatangani|ditandatangani|mengesahkan|pengesahan", re.IGNORECASE)
+STATE_RANK = {state: DESK_RANK[desk] for desk, state in Case.STATE_FOR_DESK.items()}
+
+
+class TransitionRefused(Exception):
+    """The action is not possible now; the message says why, in Indonesian."""
+
+
+class AlreadyProcessed(TransitionRefused):
+    """Someone else moved the case since the user loaded the page."""
+
+
+@dataclass
+class Move:
+    kind: str  # stay, forward, dispose, sign, complete, return_to_applicant, reject
+    next_step: CaseStep | None
+    branch: str = ""
+
+    @property
+    def label(self):
+        to = DESK_LABELS.get(self.next_step.desk, "") if self.next_step else ""
+        return {
+            "stay": f"Selesai, lanjut ke langkah {self.next_step.label}" if self.next_step else "Selesai",
+            "forward": f"Selesai, teruskan ke {to}",
+            "dispose": f"Selesai, disposisikan ke {to}",
+            "sign": "Tandatangani (setujui)",
+            "complete": "Selesai, tutup permohonan",
+            "return_to_applicant": "Kembalikan ke pemohon",
+            "reject": "Tolak (tidak layak)",
+        }[self.kind]
+
+
+def is_signing(sop_step):
+    return sop_step.effective_desk() in ("kadis", "sekdin") and bool(SIGNING.search(sop_step.activity))
+
+
+def user_may(method, user):
+    """The transition's own permission (django-fsm's has_transition_perm also checks conditions)."""
+    meta = method._django_fsm
+    transition_ = meta.get_transition(meta.field.get_state(method.__self__))
+    return transition_ is not None and transition_.has_perm(method.__self__, user)
+
+
+def fire(case, name, user, *args):
+    method = getattr(case, name)
+    if not can_proceed(method, check_conditions=False):
+        raise TransitionRefused(
+            f"Tindakan ini tidak dapat dilakukan pada permohonan berstatus {case.get_state_display()}."
+        )
+    if not user_may(method, user):
+        raise PermissionDenied("Anda tidak berwenang melakukan tindakan ini pada permohonan ini.")
+    if not can_proceed(method):
+        raise TransitionRefused("Syarat tindakan ini belum terpenuhi.")
+    method(*args)
+
+
+# --- the trail -----------------------------------------------------------------------------
+
+
+def desks_of(sop_step):
+    """The desks that act on an SOP step in turn: one, or several for a paraf hierarki.
+
+    A step whose columns hold several internal desks (Kasi, Kabid, Sekdin) becomes one case
+    step per desk, lowest first; an explicit desk in the catalog keeps it a single step.
+    """
+    if sop_step.desk:
+        return [sop_step.desk]
+    internal = sorted(
+        {role.desk for role in sop_step.actors.all() if role.desk != "external"},
+        key=lambda desk: DESK_RANK[desk],
+    )
+    ranks = {DESK_RANK[desk] for desk in internal}
+    if len(ranks) > 1:
+        return [next(d for d in internal if DESK_RANK[d] == rank) for rank in sorted(ranks)]
+    return [sop_step.effective_desk(list(sop_step.actors.all()))]
+
+
+def create_steps(case):
+    """The case's steps, from its SOP version's chosen flow (the first when there is one)."""
+    flow = case.flow or case.sop.flows.order_by("order").first()
+    if flow is None:
+        raise TransitionRefused("SOP ini belum memiliki langkah; permohonan tidak dapat didaftarkan.")
+    case.flow = flow
+    sop_steps = list(flow.steps.prefetch_related("actors").order_by("no"))
+    if not sop_steps:
+        raise TransitionRefused("Alur SOP ini belum memiliki langkah; permohonan tidak dapat didaftarkan.")
+    rows = []
+    for sop_step in sop_steps:
+        desks = desks_of(sop_step)
+        for part, desk in enumerate(desks, start=1):
+            rows.append(
+                CaseStep(
+                    case=case,
+                    sop_step=sop_step,
+                    position=len(rows) + 1,
+                    no=sop_step.no,
+                    part=part if len(desks) > 1 else 0,
+                    desk=desk,
+                )
+            )
+    CaseStep.objects.bulk_create(rows)
+    return list(case.steps.order_by("position"))
+
+
+def start_step(case, step, now):
+    step.status = CaseStep.CURRENT
+    step.started_at = now
+    step.completed_at = None
+    step.completed_by = None
+    step.outcome = ""
+    sop_step = step.sop_step
+    amount = sop_step.time_max
+    step.due_at = OfficeCalendar(case.agency).due(now, amount, sop_step.time_unit) if amount is not None else None
+    step.save()
+    case.current_step = step
+
+
+def plan(case, branch=""):
+    """What completing the current step (with `branch` on a decision) will do."""
+    step = case.current_step
+    sop_step = step.sop_step
+    branches = {b.label: b.target for b in sop_step.branches.all()}
+    target = "next"
+    if branches:
+        if branch not in branches:
+            raise TransitionRefused(f"Pilih keputusan langkah ini: {', '.join(branches)}.")
+        target = branches[branch]
+    if target == "applicant":
+        kind = "return_to_applicant" if step.desk in (PETUGAS, PEKSOS) else "reject"
+        return Move(kind, None, branch)
+    if target == "end":
+        return Move("complete", None, branch)
+    steps = list(case.steps.order_by("position"))
+    if target.startswith("step:"):
+        next_step = next((s for s in steps if s.no == int(target[5:])), None)
+    else:
+        next_step = next((s for s in steps if s.position > step.position), None)
+    if case.state in (Case.AT_KADIS, Case.AT_SEKDIN) and step.desk in ("kadis", "sekdin") and is_signing(sop_step):
+        return Move("sign", next_step, branch)
+    if next_step is None:
+        return Move("complete", None, branch)
+    if case.state == Case.APPROVED:
+        return Move("stay", next_step, branch)
+    here, there = STATE_RANK[case.state], DESK_RANK[next_step.desk]
+    kind = "forward" if there > here else "dispose" if there < here else "stay"
+    return Move(kind, next_step, branch)
+
+
+def check_current(case, step_id):
+    """Refuse an action taken on a page that shows a step which is no longer current."""
+    if step_id is not None and case.current_step_id != int(step_id):
+        last = case.audit.select_related("user").order_by("-at", "-id").first()
+        who = last.user.display_name if last else "pengguna lain"
+        raise AlreadyProcessed(f"Permohonan ini sudah diproses oleh {who} — muat ulang halaman.")
+
+
+def _lock(case, expected_step_id=None):
+    locked = (
+        Case.objects.select_for_update(of=("self",))
+        .select_related("agency", "sop", "current_step__sop_step")
+        .get(pk=case.pk)
+    )
+    check_current(locked, expected_step_id)
+    return locked
+
+
+def _audit(case, user, action, from_state, step=None, note="", ip=None):
+    AuditEntry.objects.create(
+        case=case,
+        user=user,
+        desk=step.desk if step else "",
+        action=action,
+        from_state=from_state,
+        to_state=case.state,
+        step=step,
+        note=note,
+        ip_address=ip,
+    )
+
+
+def _arrive(case, step, now, previous_desk):
+    start_step(case, step, now)
+    if step.desk != previous_desk:
+        notify_desk(case, step.desk, f"Permohonan {case.number} menunggu di meja Anda: {step.sop_step.activity[:120]}")
+
+
+@transaction.atomic
+def return_to_applicant(*, case, user, note="", ip=None):
+    case = _lock(case)
+    before = case.state
+    fire(case, "return_to_applicant", user)
+    case.returned_at, case.returned_by, case.return_note = timezone.now(), user, note
+    case.save()
+    _audit(case, user, "return_to_applicant", before, case.current_step, note, ip)
+    return case
+
+
+@transaction.atomic
+def resubmit(*, case, user, ip=None):
+    """The applicant is back with the papers: the interrupted step starts over."""
+    case = _lock(case)
+    fire(case, "resubmit", user)
+    if case.current_step is not None:
+        start_step(case, case.current_step, timezone.now())
+    case.save()
+    _audit(case, user, "resubmit", Case.RETURNED, case.current_step, ip=ip)
+    return case
+
+
+@transaction.atomic
+def register(*, case, user, number, ip=None):
+    """Called by services.register_case: number, steps, first desk."""
+    case = _lock(case)
+    if case.state != Case.DRAFT:
+        raise TransitionRefused(
+            f"Tindakan ini tidak dapat dilakukan pada permohonan berstatus {case.get_state_display()}."
+        )
+    steps = create_steps(case)
+    fire(case, "register", user, steps[0].desk)
+    now = timezone.now()
+    case.number = number(case)
+    case.registered_at = now
+    _arrive(case, steps[0], now, previous_desk=None)
+    case.save()
+    _audit(case, user, "register", Case.DRAFT, steps[0], ip=ip)
+    return case
+
+
+@transaction.atomic
+def complete_step(*, case, user, step_id, note="", branch="", disposition=None, ip=None, render_disposition=None):
+    """Finish the current step and move along the SOP, firing the named transition."""
+    case = _lock(case, step_id)
+    step = case.current_step
+    if step is None or not case.holds(user):
+        raise PermissionDenied("Langkah ini bukan di meja Anda.")
+    if case.state == Case.WAITING_EXTERNAL:
+        raise TransitionRefused("Permohonan sedang menunggu pihak luar; lanjutkan dulu.")
+    move = plan(case, branch)
+    before = case.state
+    now = timezone.now()
+    if move.kind == "return_to_applicant":
+        if not case.has_missing_documents():
+            raise TransitionRefused(
+                "Keputusan ini mengembalikan berkas ke pemohon: hilangkan dulu centang “diterima” "
+                "pada berkas wajib yang kurang, lalu ulangi."
+            )
+        fire(case, "return_to_applicant", user)
+        case.returned_at, case.returned_by, case.return_note = now, user, note
+        case.save()
+        _audit(case, user, "return_to_applicant", before, step, note or branch, ip)
+        return case
+    if move.kind == "reject":
+        if not note.strip():
+            raise TransitionRefused("Tuliskan alasan penolakan.")
+        fire(case, "reject", user)
+        case.closing_reason, case.closed_at = note, now
+        _finish(step, user, now, note, branch)
+        case.current_step = None
+        case.save()
+        _audit(case, user, "reject", before, step, note, ip)
+        return case
+    _finish(step, user, now, note, branch)
+    _audit(case, user, "step", before, step, note or branch, ip)
+    next_step = move.next_step
+    if move.kind == "sign":
+        fire(case, "sign", user)
+        _audit(case, user, "sign", before, step, note, ip)
+        before = case.state
+    if next_step is None:
+        fire(case, "complete", user)
+        case.current_step, case.closed_at = None, now
+        case.save()
+        _audit(case, user, "complete", before, step, note, ip)
+        return case
+    _reset_between(case, step, next_step)
+    if move.kind == "forward":
+        fire(case, "forward", user, next_step.desk)
+    elif move.kind == "dispose":
+        fire(case, "dispose", user, next_step.desk)
+        record = _disposition(case, user, step, next_step, disposition or {}, note)
+        if render_disposition is not None:
+            record.pdf.save(f"disposisi-{case.pk}-{record.pk}.pdf", ContentFile(render_disposition(record)))
+    _arrive(case, next_step, now, previous_desk=step.desk)
+    case.save()
+    if move.kind in ("forward", "dispose"):
+        _audit(case, user, move.kind, before, next_step, note, ip)
+    return case
+
+
+def _finish(step, user, now, note, branch):
+    step.status = CaseStep.DONE
+    step.completed_at = now
+    step.completed_by = user
+    step.note = note
+    step.outcome = branch
+    step.save()
+
+
+def _reset_between(case, step, next_step):
+    """Jumping back re-opens the steps in between; jumping ahead skips them."""
+    if next_step.position < step.position:
+        case.steps.filter(position__gte=next_step.position, position__lte=step.position).exclude(pk=step.pk).update(
+            status=CaseStep.PENDING, completed_at=None, completed_by=None, outcome=""
+        )
+    else:
+        case.steps.filter(position__gt=step.position, position__lt=next_step.position, status=CaseStep.PENDING).update(
+            status=CaseStep.SKIPPED
+        )
+
+
+def _disposition(case, user, step, next_step, data, note):
+    instructions = [i for i in data.get("instructions", []) if i in Disposition.INSTRUCTIONS]
+    if not instructions:
+        raise TransitionRefused("Pilih sedikitnya satu instruksi disposisi.")
+    to_user = data.get("to_user")
+    if to_user is not None and (to_user.agency_id != case.agency_id or not to_user.has_desk(next_step.desk)):
+        raise TransitionRefused("Penerima disposisi harus pegawai instansi ini di meja tujuan.")
+    return Disposition.objects.create(
+        case=case,
+        by=user,
+        from_desk=step.desk,
+        to_desk=next_step.desk,
+        to_user=to_user,
+        instructions=instructions,
+        note=data.get("note", note),
+    )
+
+
+@transaction.atomic
+def wait_external(*, case, user, step_id, waiting_for, ip=None):
+    case = _lock(case, step_id)
+    if not waiting_for.strip():
+        raise TransitionRefused("Tuliskan apa yang ditunggu, misalnya “proses BPJS ± 3 bulan”.")
+    before = case.state
+    fire(case, "wait_external", user)
+    case.waiting_for = waiting_for
+    case.save()
+    _audit(case, user, "wait_external", before, case.current_step, waiting_for, ip)
+    return case
+
+
+@transaction.atomic
+def resume(*, case, user, step_id, note="", ip=None):
+    case = _lock(case, step_id)
+    parked = case.audit.filter(action="wait_external").order_by("-at", "-id").first()
+    back = parked.from_state if parked else Case.STATE_FOR_DESK[case.current_step.desk]
+    fire(case, "resume", user, back)
+    case.waiting_for = ""
+    case.save()
+    _audit(case, user, "resume", Case.WAITING_EXTERNAL, case.current_step, note, ip)
+    return case
+
+
+@transaction.atomic
+def return_for_revision(*, case, user, step_id, note, ip=None):
+    case = _lock(case, step_id)
+    if not note.strip():
+        raise TransitionRefused("Tuliskan apa yang harus diperbaiki.")
+    step = case.current_step
+    here = DESK_RANK[step.desk]
+    previous = (
+        case.steps.filter(status=CaseStep.DONE, position__lt=step.position)
+        .exclude(desk=step.desk)
+        .order_by("-completed_at", "-position")
+        .first()
+    )
+    if previous is None or DESK_RANK[previous.desk] >= here:
+        raise TransitionRefused("Tidak ada meja sebelumnya di bawah meja ini untuk menerima revisi.")
+    before = case.state
+    fire(case, "return_for_revision", user, previous.desk)
+    step.status = CaseStep.PENDING
+    step.started_at = step.due_at = None
+    step.save()
+    _reset_between(case, step, previous)
+    _arrive(case, previous, timezone.now(), previous_desk=step.desk)
+    previous.note = ""
+    previous.save()
+    case.save()
+    _audit(case, user, "return_for_revision", before, previous, note, ip)
+    return case
+
+
+@transaction.atomic
+def reject(*, case, user, step_id, reason, ip=None):
+    case = _lock(case, step_id)
+    if not reason.strip():
+        raise TransitionRefused("Tuliskan alasan penolakan.")
+    before = case.state
+    fire(case, "reject", user)
+    now = timezone.now()
+    case.closing_reason, case.closed_at = reason, now
+    step = case.current_step
+    _finish(step, user, now, reason, "Tidak layak")
+    case.current_step = None
+    case.save()
+    _audit(case, user, "reject", before, step, reason, ip)
+    return case
+
+
+@transaction.atomic
+def cancel(*, case, user, reason, ip=None):
+    case = _lock(case)
+    if not reason.strip():
+        raise TransitionRefused("Tuliskan alasan pembatalan.")
+    before = case.state
+    if not case.no_superior_has_acted():
+        raise TransitionRefused("Permohonan tidak dapat dibatalkan: atasan sudah memprosesnya.")
+    fire(case, "cancel", user)
+    case.closing_reason, case.closed_at = reason, timezone.now()
+    step = case.current_step
+    if step is not None:
+        step.status = CaseStep.SKIPPED
+        step.save()
+    case.current_step = None
+    case.save()
+    _audit(case, user, "cancel", before, step, reason, ip)
+    return case
+
+
+def available_actions(case, user):
+    """The actions this user may take on the case now: only those."""
+    actions = set()
+    if case.is_front_desk(user):
+        for name in ("register", "return_to_applicant", "resubmit", "cancel"):
+            method = getattr(case, name)
+            if can_proceed(method, check_conditions=name != "cancel") and user_may(method, user):
+                if name == "cancel" and not case.no_superior_has_acted():
+                    continue
+                actions.add(name)
+    if case.current_step is not None and case.holds(user):
+        if case.state == Case.WAITING_EXTERNAL:
+            actions.add("resume")
+        elif case.state in Case.OPEN_STATES:
+            actions |= {"complete_step", "wait_external"}
+            if case.state != Case.APPROVED:
+                actions.add("reject")
+            if case.state in (Case.AT_KASI, Case.AT_KABID, Case.AT_SEKDIN, Case.AT_KADIS):
+                actions.add("return_for_revision")
+    return actions
