@@ -474,6 +474,17 @@ class CaseStep(models.Model):
             return self.completed_at - self.started_at
         return None
 
+    @property
+    def duration_text(self):
+        """The actual time in words: '2 hari 3 jam', '45 menit', '< 1 menit'."""
+        if self.duration is None:
+            return ""
+        minutes = int(self.duration.total_seconds() // 60)
+        days, rest = divmod(minutes, 24 * 60)
+        hours, minutes = divmod(rest, 60)
+        parts = [f"{days} hari" if days else "", f"{hours} jam" if hours else "", f"{minutes} menit" if minutes else ""]
+        return " ".join(p for p in parts if p) or "< 1 menit"
+
 
 class AuditEntry(models.Model):
     """Append-only: every transition and step completion (never updated, never deleted)."""

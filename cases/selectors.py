@@ -80,7 +80,12 @@ def case_for_page(*, pk, agency):
 
 
 def case_by_number(number):
-    return Case.objects.select_related("sop", "agency").filter(number=number).exclude(number="").first()
+    return (
+        Case.objects.select_related("sop", "agency", "current_step__sop_step")
+        .filter(number=number)
+        .exclude(number="")
+        .first()
+    )
 
 
 SIFAT_URGENCY = {"sangat_segera": 0, "segera": 1, "rahasia": 2, "biasa": 3}

@@ -1,0 +1,62 @@
+"""Every active SOP of the catalog walks from registration to its end, each step by its own desk."""
+
+import pytest
+from django.core.management import call_command
+
+from cases import services, workflow
+from cases.models import Case, CaseStep
+from sop_catalog.models import SOP
+from tests.conftest import give_all_documents
+from tests.factories import PersonFactory
+
+FORWARD_TARGETS = ("next", "end")
+
+
+def pick_branch(step):
+    """The exit that carries the request on (Ya, Layak, …), else a jump ahead, else the first."""
+    branches = list(step.sop_step.branches.all())
+    if not branches:
+        return ""
+    for branch in branches:
+        if branch.target in FORWARD_TARGETS:
+            return branch.label
+    ahead = [b for b in branches if b.target.startswith("step:") and int(b.target[5:]) > step.no]
+    return (ahead or branches)[0].label
+
+
+@pytest.fixture
+def catalog(demo_users):
+    call_command("load_sops", verbosity=0)
+
+
+def test_every_active_sop_walks_to_its_end(catalog, demo_users):
+    sops = list(SOP.objects.filter(is_current=True, status=SOP.ACTIVE).select_related("agency"))
+    assert len(sops) == 23
+    for sop in sops:
+        for flow in sop.flows.order_by("order"):
+            petugas = demo_users[f"{sop.agency.slug}-petugas"]
+            person = PersonFactory(agency=sop.agency, nik=None, without_papers=True, found_at="Jalan", description="-")
+            case = services.open_case(
+                user=petugas, sop=sop, applicant=person, beneficiary=person, channel="datang", purpose="uji"
+            )
+            services.choose_flow(case=case, user=petugas, flow=flow)
+            give_all_documents(case, petugas)
+            case = services.register_case(case=Case.objects.get(pk=case.pk), user=petugas)
+            for _ in range(100):
+                case = Case.objects.get(pk=case.pk)
+                if case.state in Case.CLOSED_STATES:
+                    break
+                step = case.current_step
+                user = demo_users[f"{sop.agency.slug}-{step.desk}"]
+                workflow.complete_step(
+                    case=case,
+                    user=user,
+                    step_id=step.pk,
+                    branch=pick_branch(step),
+                    note="uji",
+                    disposition={"instructions": ["Untuk diproses"]},
+                )
+            assert case.state == Case.COMPLETED, (sop.slug, flow.order, case.state)
+            assert not case.steps.filter(status__in=[CaseStep.CURRENT, CaseStep.PENDING]).exists() or any(
+                b.target == "end" for s in case.steps.all() for b in s.sop_step.branches.all()
+            ), sop.slug
