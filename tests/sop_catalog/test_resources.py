@@ -58,9 +58,9 @@ def test_a_step_import_reports_each_bad_row_and_writes_nothing(sample_sop):
 
     result = StepResource().import_data(data, dry_run=True)
 
-    messages = " ".join(
-        str(error.error) for _, errors in result.row_errors() for error in errors
-    ) + " ".join(str(row.error) for row in result.invalid_rows)
+    messages = " ".join(str(error.error) for _, errors in result.row_errors() for error in errors) + " ".join(
+        str(row.error) for row in result.invalid_rows
+    )
     assert "Camat" in messages
     assert "Alur 9" in messages
     assert Step.objects.get(flow__sop=sample_sop, no=1).activity.startswith("Petugas menerima pemohon dan")
