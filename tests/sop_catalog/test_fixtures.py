@@ -1,0 +1,134 @@
+"""The 24 SOPs of ../shared/seeds as fixtures: loaded whole, consistent, printable."""
+
+import json
+from collections import Counter
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+
+from sop_catalog.models import SOP, RelatedSOP, Step
+from sop_catalog.timeparse import parse_time
+
+FIXTURES = sorted((settings.BASE_DIR / "fixtures" / "sops").glob("*.json"))
+SEEDS = {
+    "000_f43e0e673103c9e8.txt": 1,
+    "001_879c78f95560a95f.txt": 1,
+    "002_279f899d565a98a6.txt": 1,
+    "003_6f3bbd975d349ffc.txt": 20,
+    "004_3385b71166d8e741.txt": 1,
+}
+
+
+@pytest.fixture
+def catalog(db):
+    call_command("load_agencies")
+    call_command("load_sops")
+
+
+def fixture_sops():
+    for path in FIXTURES:
+        items = json.loads(path.read_text(encoding="utf-8"))
+        assert len(items) == 1, f"{path.name} must hold one SOP"
+        yield path, items[0]
+
+
+def test_there_is_one_file_per_sop_named_after_its_slug():
+    sops = list(fixture_sops())
+
+    assert len(sops) == 24
+    for path, sop in sops:
+        assert path.stem == sop["slug"]
+    assert Counter(sop["source"] for _, sop in sops) == SEEDS
+
+
+def test_every_fixture_is_formatted_like_an_export():
+    for path, _ in fixture_sops():
+        text = path.read_text(encoding="utf-8")
+        assert text == json.dumps(json.loads(text), ensure_ascii=False, indent=2) + "\n", path.name
+
+
+def test_every_parsed_time_agrees_with_its_text():
+    for path, sop in fixture_sops():
+        for flow in sop["flows"]:
+            for step in flow["steps"]:
+                time = step["time"]
+                assert (time["min"], time["max"], time["unit"]) == tuple(parse_time(time["text"])), (
+                    f"{path.name} step {step['no']}"
+                )
+
+
+def test_all_fixtures_load_into_24_sops_of_three_agencies(catalog):
+    assert SOP.objects.count() == 24
+    assert SOP.objects.values("agency").distinct().count() == 3
+    assert set(SOP.objects.values_list("agency__slug", flat=True)) == {"palangka-raya", "solok", "lumajang"}
+
+
+def test_loading_the_fixtures_twice_changes_nothing(catalog, capsys):
+    call_command("load_sops")
+
+    assert "tidak berubah 24" in capsys.readouterr().out
+    assert SOP.objects.count() == 24
+
+
+def test_every_step_has_an_activity_and_a_desk(catalog):
+    steps = Step.objects.prefetch_related("actors")
+    assert steps.count() > 150
+    for step in steps:
+        assert step.activity.strip()
+        assert step.effective_desk() in {"petugas", "peksos", "kasi", "kabid", "sekdin", "kadis"}
+
+
+def test_every_related_link_resolves(catalog):
+    links = RelatedSOP.objects.exclude(target_slug="")
+    assert links.count() >= 4
+    for link in links:
+        assert SOP.objects.filter(slug=link.target_slug, is_current=True).exists(), link.target_slug
+
+
+def test_the_kis_spm_and_keringanan_sops_name_each_other(catalog):
+    linked = set(RelatedSOP.objects.exclude(target_slug="").values_list("sop__slug", "target_slug"))
+
+    assert ("lumajang-spm", "lumajang-keringanan-biaya-kesehatan") in linked
+    assert ("lumajang-keringanan-biaya-kesehatan", "lumajang-spm") in linked
+    assert ("lumajang-pencabutan-kis-pbid", "lumajang-pengajuan-kis-pbid") in linked
+    assert ("lumajang-pencabutan-kis-pbid", "lumajang-spm") in linked
+    assert ("lumajang-pengajuan-kis-pbid", "lumajang-keringanan-biaya-kesehatan") in linked
+
+
+def test_sop_numbers_are_unique_within_each_agency(catalog):
+    numbers = Counter(SOP.objects.exclude(number="").values_list("agency__slug", "number"))
+
+    assert numbers and max(numbers.values()) == 1
+
+
+def test_the_lumajang_numbers_carry_roman_numerals(catalog):
+    for number in SOP.objects.filter(agency__slug="lumajang").exclude(number="").values_list("number", flat=True):
+        division = number.split("/")[1]
+        assert division in {"I", "II", "III", "IV"}, number
+
+
+def test_pkh_is_a_draft_with_only_its_title(catalog):
+    pkh = SOP.objects.get(slug="lumajang-pkh")
+
+    assert pkh.status == SOP.DRAFT
+    assert not Step.objects.filter(flow__sop=pkh).exists()
+
+
+def test_griya_lansia_has_five_flows(catalog):
+    assert SOP.objects.get(slug="lumajang-operasional-griya-lansia").flows.count() == 5
+
+
+def test_the_spm_completeness_decision_returns_to_the_applicant(catalog):
+    step = Step.objects.get(flow__sop__slug="lumajang-spm", no=2)
+
+    assert {(b.label, b.target) for b in step.branches.all()} == {("Ya", "next"), ("Tidak", "applicant")}
+
+
+def test_every_sop_page_and_pdf_renders(catalog, client):
+    for sop in SOP.objects.all():
+        assert client.get(f"/katalog/{sop.slug}/").status_code == 200, sop.slug
+    for slug in ["lumajang-odgj", "lumajang-operasional-griya-lansia", "solok-bantuan-orang-terlantar"]:
+        response = client.get(f"/katalog/{slug}.pdf")
+        assert response.status_code == 200
+        assert response.content.startswith(b"%PDF")
