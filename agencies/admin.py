@@ -20,6 +20,7 @@ class AgencyAdmin(admin.ModelAdmin):
         (None, {"fields": ["name", "slug", "code", "region"]}),
         ("Kontak", {"fields": ["address", "phone", "email", "website"]}),
         ("Kop surat", {"fields": ["logo", "letterhead"]}),
+        ("Nomor surat", {"fields": ["unit_code", "letter_number_pattern", "letter_number_yearly_reset"]}),
         ("Waktu kerja", {"fields": ["time_zone", "office_opens", "office_closes", "workdays"]}),
     ]
 

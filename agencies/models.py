@@ -1,6 +1,7 @@
 import datetime
 
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
@@ -32,6 +33,19 @@ class Agency(models.Model):
     time_zone = models.CharField("zona waktu", max_length=40, default="Asia/Jakarta")
     office_opens = models.TimeField("jam kantor mulai", default=datetime.time(8, 0))
     office_closes = models.TimeField("jam kantor selesai", default=datetime.time(16, 0))
+    unit_code = models.CharField(
+        "kode unit",
+        max_length=30,
+        blank=True,
+        help_text="Kode unit pada nomor surat, misalnya 427.42 untuk Dinas Sosial Kabupaten Lumajang.",
+    )
+    letter_number_pattern = models.CharField(
+        "pola nomor surat",
+        max_length=100,
+        default="{klasifikasi}/{urut}/{unit}/{tahun}",
+        help_text="Bagian: {klasifikasi} kode klasifikasi arsip, {urut} nomor urut, {unit} kode unit, {tahun} tahun.",
+    )
+    letter_number_yearly_reset = models.BooleanField("nomor urut surat mulai dari 1 setiap tahun", default=True)
     workdays = models.CharField(
         "hari kerja",
         max_length=20,
@@ -47,6 +61,16 @@ class Agency(models.Model):
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        try:
+            self.letter_number_pattern.format(klasifikasi="400.9", urut=1, unit="427.42", tahun=2026)
+        except (KeyError, IndexError, ValueError) as exc:
+            parts = "{klasifikasi}, {urut}, {unit}, {tahun}"
+            message = f"Pola nomor surat tidak sah ({exc}); gunakan {parts}."
+            raise ValidationError({"letter_number_pattern": message}) from exc
+        if "{urut}" not in self.letter_number_pattern:
+            raise ValidationError({"letter_number_pattern": "Pola nomor surat harus memuat {urut}."})
 
     @property
     def letterhead_lines(self):

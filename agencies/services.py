@@ -27,6 +27,7 @@ def load_agencies(*, path):
                 "email": row.get("email", ""),
                 "website": row.get("website", ""),
                 "letterhead": "\n".join(row.get("letterhead", [])),
+                "unit_code": row.get("unit_code", ""),
             },
         )
         counts["agencies"] += 1

@@ -1,6 +1,22 @@
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
+from django.utils.html import format_html
 
-from cases.models import AuditEntry, Case, CaseDocument, CaseStep, Disposition, Person, PersonChange
+from cases import letters
+from cases.models import (
+    AuditEntry,
+    Case,
+    CaseDocument,
+    CaseStep,
+    Disposition,
+    IssuedDocument,
+    LetterTemplate,
+    Person,
+    PersonChange,
+)
 
 
 class PersonChangeInline(admin.TabularInline):
@@ -91,3 +107,41 @@ class DispositionAdmin(ReadOnlyAdmin):
     list_filter = ["case__agency"]
     search_fields = ["case__number"]
     list_select_related = ["case", "by", "to_user"]
+
+
+@admin.register(LetterTemplate)
+class LetterTemplateAdmin(admin.ModelAdmin):
+    list_display = ["title", "kind", "agency", "sop_slug", "classification_code", "active", "preview_link"]
+    list_filter = ["agency", "kind", "active"]
+    search_fields = ["title", "sop_slug", "body"]
+
+    @admin.display(description="pratinjau")
+    def preview_link(self, template):
+        url = reverse("admin:cases_lettertemplate_preview", args=[template.pk])
+        return format_html('<a href="{}" target="_blank">PDF contoh</a>', url)
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:pk>/pratinjau/",
+                self.admin_site.admin_view(self.preview),
+                name="cases_lettertemplate_preview",
+            )
+        ] + super().get_urls()
+
+    def preview(self, request, pk):
+        template = get_object_or_404(LetterTemplate, pk=pk)
+        try:
+            pdf = letters.preview_pdf(template, request.user)
+        except ValidationError as exc:
+            self.message_user(request, " ".join(exc.messages), messages.ERROR)
+            return HttpResponse(" ".join(exc.messages), status=400, content_type="text/plain; charset=utf-8")
+        return HttpResponse(pdf, content_type="application/pdf")
+
+
+@admin.register(IssuedDocument)
+class IssuedDocumentAdmin(ReadOnlyAdmin):
+    list_display = ["number", "title", "case", "status", "issued_at", "sha256"]
+    list_filter = ["status", "case__agency", "template__kind"]
+    search_fields = ["number", "case__number", "title"]
+    list_select_related = ["case"]

@@ -3,7 +3,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 
 from cases import selectors
-from cases.models import Case, Disposition, Person
+from cases.models import Case, Disposition, LetterTemplate, Person
 from cases.nik import kk_problems, nik_problems, normalize_number
 from sop_catalog.selectors import active_sops_for
 
@@ -177,3 +177,26 @@ class WaitForm(forms.Form):
     text = forms.CharField(
         label="Menunggu apa", max_length=300, help_text="Misalnya: proses BPJS ± 3 bulan, jawaban Dinas Provinsi."
     )
+
+
+class BeritaAcaraForm(forms.Form):
+    template = forms.ModelChoiceField(label="Jenis berita acara", queryset=None, empty_label=None)
+    tempat = forms.CharField(
+        label="Tempat", max_length=200, required=False, help_text="Kosongkan: nama daerah instansi."
+    )
+    nama = forms.CharField(label="PIHAK KEDUA: nama", max_length=200)
+    jabatan = forms.CharField(label="PIHAK KEDUA: jabatan", max_length=200, required=False)
+    instansi = forms.CharField(label="PIHAK KEDUA: instansi/hubungan", max_length=200, required=False)
+    saksi = forms.CharField(
+        label="Saksi (satu nama per baris)", required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=1000
+    )
+
+    def __init__(self, *args, agency, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["template"].queryset = LetterTemplate.objects.filter(
+            agency=agency, kind__in=LetterTemplate.BERITA_ACARA, active=True
+        ).order_by("kind")
+
+
+class VerifyUploadForm(forms.Form):
+    pdf = forms.FileField(label="Berkas PDF yang akan diperiksa")

@@ -595,3 +595,142 @@ class Notification(models.Model):
 
     def __str__(self):
         return self.message
+
+
+class LetterTemplate(models.Model):
+    """An output letter of an SOP (surat rekomendasi, SPM, berita acara …), editable by admins.
+
+    The body is a Django template; only the variables of docs/documents.md may be used and
+    the body is checked when it is saved.
+    """
+
+    REKOMENDASI = "rekomendasi"
+    PERNYATAAN = "pernyataan"
+    BA_SERAH_TERIMA = "ba_serah_terima"
+    BA_JENAZAH = "ba_jenazah"
+    BA_PEMULANGAN = "ba_pemulangan"
+    KIND_CHOICES = [
+        (REKOMENDASI, "Surat rekomendasi"),
+        (PERNYATAAN, "Surat pernyataan/keterangan"),
+        (BA_SERAH_TERIMA, "Berita acara serah terima klien"),
+        (BA_JENAZAH, "Berita acara penyerahan jenazah"),
+        (BA_PEMULANGAN, "Berita acara pemulangan klien"),
+    ]
+    BERITA_ACARA = (BA_SERAH_TERIMA, BA_JENAZAH, BA_PEMULANGAN)
+
+    agency = models.ForeignKey(Agency, verbose_name="instansi", on_delete=models.CASCADE, related_name="+")
+    sop_slug = models.SlugField(
+        "SOP (kode URL)", max_length=100, blank=True, help_text="Kosongkan untuk berita acara yang dipakai semua SOP."
+    )
+    kind = models.CharField("jenis", max_length=20, choices=KIND_CHOICES)
+    title = models.CharField("perihal", max_length=300)
+    classification_code = models.CharField(
+        "kode klasifikasi arsip",
+        max_length=20,
+        help_text="Kode klasifikasi arsip untuk nomor surat (Permendagri 83/2022), misalnya 400.9.",
+    )
+    attachment = models.CharField("lampiran", max_length=100, default="-", blank=True)
+    body = models.TextField(
+        "isi surat", help_text="Templat Django; variabel yang boleh dipakai: lihat docs/documents.md."
+    )
+    active = models.BooleanField("aktif", default=True)
+
+    class Meta:
+        verbose_name = "templat surat"
+        verbose_name_plural = "templat surat"
+        ordering = ["agency", "sop_slug", "kind"]
+        constraints = [models.UniqueConstraint(fields=["agency", "sop_slug", "kind"], name="unique_letter_template")]
+
+    def __str__(self):
+        return f"{self.get_kind_display()}: {self.title}"
+
+    def clean(self):
+        from cases.letters import check_template_body
+
+        check_template_body(self.body)
+
+
+class DocumentCounter(models.Model):
+    """The agency's register of letter numbers, per year (or one running number)."""
+
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveIntegerField(help_text="0 when the agency does not reset its numbers each year")
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["agency", "year"], name="unique_document_counter")]
+
+    def __str__(self):
+        return f"{self.agency_id}/{self.year}: {self.last}"
+
+
+def issued_path(instance, filename):
+    return f"issued/{instance.case.agency_id}/{instance.issued_at:%Y}/{instance.token}.pdf"
+
+
+class IssuedDocument(models.Model):
+    """A letter of a case: a draft (KONSEP) until signed, then numbered, stored once, verifiable."""
+
+    DRAFT = "draft"
+    ISSUED = "issued"
+    REVOKED = "revoked"
+    STATUS_CHOICES = [(DRAFT, "Konsep"), (ISSUED, "Berlaku"), (REVOKED, "Dicabut")]
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="letters")
+    template = models.ForeignKey(LetterTemplate, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField("status", max_length=10, choices=STATUS_CHOICES, default=DRAFT)
+    token = models.CharField(max_length=43, unique=True, editable=False)
+    number = models.CharField("nomor surat", max_length=80, blank=True)
+    title = models.CharField("perihal", max_length=300)
+    extra = models.JSONField("isian tambahan", default=dict, blank=True)
+    context = models.JSONField("isi saat diterbitkan", default=dict, blank=True)
+    issued_at = models.DateTimeField("diterbitkan", null=True, blank=True)
+    signed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    signer = models.JSONField("penanda tangan", default=dict, blank=True)
+    pdf = models.FileField("PDF", upload_to=issued_path, blank=True)
+    sha256 = models.CharField("SHA-256", max_length=64, blank=True)
+    revoked_at = models.DateTimeField("dicabut", null=True, blank=True)
+    revoked_reason = models.TextField("alasan pencabutan", blank=True)
+    replaced_by = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+
+    class Meta:
+        verbose_name = "surat/dokumen"
+        verbose_name_plural = "surat/dokumen"
+        ordering = ["case", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "template"], condition=Q(status="draft"), name="one_draft_per_template"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.title} {self.number or '(konsep)'}"
+
+    def save(self, *args, **kwargs):
+        if not self.token:
+            import secrets
+
+            self.token = secrets.token_urlsafe(32)
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self):
+        return reverse("cases:verify", args=[self.token])
+
+
+class Paraf(models.Model):
+    """The initials of one level on a draft (paraf hierarki): who, as which desk, when."""
+
+    document = models.ForeignKey(IssuedDocument, on_delete=models.CASCADE, related_name="parafs")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    desk = models.CharField("meja", max_length=20)
+    at = models.DateTimeField("waktu", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "paraf"
+        verbose_name_plural = "paraf"
+        ordering = ["at", "id"]
+
+    def __str__(self):
+        return f"{self.user} ({self.desk})"

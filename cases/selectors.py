@@ -4,7 +4,7 @@ from django.db.models import Case as SqlCase
 from django.db.models import IntegerField, Q, Value, When
 from django.utils import timezone
 
-from cases.models import AuditEntry, Case, CaseStep, Disposition, Notification, Person, fold
+from cases.models import AuditEntry, Case, CaseStep, Disposition, IssuedDocument, Notification, Person, fold
 from cases.nik import normalize_number
 
 
@@ -139,3 +139,12 @@ def case_dispositions(case):
 
 def unread_notifications(user):
     return Notification.objects.filter(user=user, read_at__isnull=True).select_related("case")
+
+
+def case_letters(case):
+    return (
+        IssuedDocument.objects.filter(case=case)
+        .select_related("template", "replaced_by")
+        .prefetch_related("parafs__user")
+        .order_by("id")
+    )

@@ -3,7 +3,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -11,10 +11,20 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from agencies.desks import PEKSOS, PETUGAS
-from cases import documents, selectors, services, workflow
-from cases.forms import CaseForm, CompleteStepForm, DocumentForm, PersonForm, ReasonForm, ReturnForm, WaitForm
-from cases.models import Case, CaseDocument, Disposition, Person
+from agencies.desks import KABID, KADIS, KASI, PEKSOS, PETUGAS, SEKDIN
+from cases import documents, letters, selectors, services, workflow
+from cases.forms import (
+    BeritaAcaraForm,
+    CaseForm,
+    CompleteStepForm,
+    DocumentForm,
+    PersonForm,
+    ReasonForm,
+    ReturnForm,
+    VerifyUploadForm,
+    WaitForm,
+)
+from cases.models import Case, CaseDocument, Disposition, IssuedDocument, Person
 from cases.notifications import desk_users
 from cases.uploads import UploadRefused
 
@@ -215,6 +225,9 @@ def case_detail(request, pk):
             "audit": selectors.case_audit(case),
             "dispositions": selectors.case_dispositions(case),
             "flows": case.sop.flows.order_by("order") if case.state == Case.DRAFT else [],
+            "letters": selectors.case_letters(case),
+            "can_revoke": request.user.has_desk(KADIS) or request.user.has_desk(SEKDIN),
+            "ba_form": BeritaAcaraForm(agency=case.agency) if case.number else None,
             "now": timezone.now(),
         },
     )
@@ -441,3 +454,86 @@ def notifications(request):
     response = render(request, "cases/notifications.html", {"page": page, "unread": unread})
     request.user.notifications.filter(pk__in=unread).update(read_at=timezone.now())
     return response
+
+
+# --- letters ---------------------------------------------------------------------------
+
+
+def _letter_or_404(request, pk, doc_pk):
+    case = _case_or_404(request, pk)
+    return case, get_object_or_404(IssuedDocument.objects.select_related("template"), pk=doc_pk, case=case)
+
+
+@desk_required(*INTERNAL_DESKS)
+def letter_draft(request, pk, doc_pk):
+    """The exact letter as it will be signed, marked KONSEP, for every desk that handles it."""
+    case, document = _letter_or_404(request, pk, doc_pk)
+    if document.status != IssuedDocument.DRAFT:
+        return redirect("cases:letter_pdf", pk=case.pk, doc_pk=document.pk)
+    return _pdf(letters.draft_pdf(document), f"konsep-{document.pk}.pdf")
+
+
+@desk_required(*INTERNAL_DESKS)
+def letter_pdf(request, pk, doc_pk):
+    """The stored original, byte for byte."""
+    case, document = _letter_or_404(request, pk, doc_pk)
+    if not document.pdf:
+        raise Http404("Surat ini belum ditandatangani.")
+    response = FileResponse(document.pdf.open("rb"), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="{document.number.replace("/", "-")}.pdf"'
+    return response
+
+
+@require_POST
+@desk_required(KADIS, SEKDIN)
+def letter_revoke(request, pk, doc_pk):
+    case, document = _letter_or_404(request, pk, doc_pk)
+    try:
+        new = letters.revoke_and_reissue(document=document, user=request.user, reason=request.POST.get("text", ""))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"Surat {document.number} dicabut dan diganti dengan nomor {new.number}.")
+    return redirect(reverse("cases:case", args=[case.pk]) + "#surat")
+
+
+@require_POST
+@desk_required(PETUGAS, PEKSOS, KASI, KABID, SEKDIN, KADIS)
+def berita_acara(request, pk):
+    case = _case_or_404(request, pk)
+    form = BeritaAcaraForm(request.POST, agency=case.agency)
+    if not form.is_valid():
+        messages.error(request, "Berita acara: " + " ".join(e for errors in form.errors.values() for e in errors))
+        return redirect(reverse("cases:case", args=[case.pk]) + "#surat")
+    data = form.cleaned_data
+    try:
+        document = letters.issue_berita_acara(
+            case=case,
+            user=request.user,
+            template=data["template"],
+            pihak_kedua={"nama": data["nama"], "jabatan": data["jabatan"], "instansi": data["instansi"]},
+            saksi=data["saksi"].splitlines(),
+            tempat=data["tempat"],
+        )
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    else:
+        messages.success(request, f"{document.title} diterbitkan dengan nomor {document.number}.")
+    return redirect(reverse("cases:case", args=[case.pk]) + "#surat")
+
+
+def verify(request, token):
+    """Public: number, date, perihal, signer, status and SHA-256 of a document; no personal data."""
+    document = (
+        IssuedDocument.objects.select_related("case__agency", "replaced_by")
+        .exclude(status=IssuedDocument.DRAFT)
+        .filter(token=token)
+        .first()
+    )
+    if document is None:
+        return render(request, "cases/verify.html", {"document": None}, status=404)
+    result = None
+    form = VerifyUploadForm(request.POST or None, request.FILES or None)
+    if request.method == "POST" and form.is_valid():
+        result = letters.verify_upload(document, form.cleaned_data["pdf"])
+    return render(request, "cases/verify.html", {"document": document, "form": form, "result": result})

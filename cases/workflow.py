@@ -14,6 +14,7 @@ from django.utils import timezone
 from django_fsm import can_proceed
 
 from agencies.desks import DESK_LABELS, PEKSOS, PETUGAS
+from cases import letters
 from cases.calendar import OfficeCalendar
 from cases.models import DESK_RANK, AuditEntry, Case, CaseStep, Disposition
 from cases.notifications import notify_desk
@@ -236,6 +237,7 @@ def register(*, case, user, number, ip=None):
             f"Tindakan ini tidak dapat dilakukan pada permohonan berstatus {case.get_state_display()}."
         )
     steps = create_steps(case)
+    letters.open_drafts(case)
     fire(case, "register", user, steps[0].desk)
     now = timezone.now()
     case.number = number(case)
@@ -281,8 +283,10 @@ def complete_step(*, case, user, step_id, note="", branch="", disposition=None, 
         return case
     _finish(step, user, now, note, branch)
     _audit(case, user, "step", before, step, note or branch, ip)
+    letters.record_paraf(case, user, step.desk)
     next_step = move.next_step
     if move.kind == "sign":
+        letters.issue_drafts(case, user)
         fire(case, "sign", user)
         _audit(case, user, "sign", before, step, note, ip)
         before = case.state

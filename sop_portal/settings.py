@@ -159,5 +159,9 @@ LOGGING = {
 CASE_UPLOAD_MAX_MB = env_int("CASE_UPLOAD_MAX_MB", 10)
 FILE_UPLOAD_PERMISSIONS = 0o640
 
+# Signs a final letter PDF: the default keeps it as rendered (tanda tangan elektronik tidak
+# tersertifikasi); a certified service (BSrE) plugs in here. See docs/documents.md.
+DOCUMENT_SIGNER = os.environ.get("DOCUMENT_SIGNER", "cases.letters.no_certificate")
+
 # Public base URL used in QR codes on printed documents.
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
