@@ -10,14 +10,19 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 
+HERE = Path(__file__).resolve().parent
+
+
 def pytest_collection_modifyitems(config, items):
-    for item in items:
+    # This hook sees every collected test: mark only the ones in this folder.
+    browser_items = [item for item in items if HERE in Path(str(item.path)).resolve().parents]
+    for item in browser_items:
         item.add_marker(pytest.mark.browser)
-    if not os.path.exists(CHROMIUM):
+    if browser_items and not os.path.exists(CHROMIUM):
         if os.environ.get("REQUIRE_BROWSER"):
             raise pytest.UsageError(f"REQUIRE_BROWSER is set but {CHROMIUM} is missing (apt-get install chromium)")
         skip = pytest.mark.skip(reason=f"no Chromium at {CHROMIUM}: apt-get install chromium")
-        for item in items:
+        for item in browser_items:
             item.add_marker(skip)
 
 
