@@ -12,8 +12,7 @@ import re
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import transaction
 from django.template import Context, Engine, TemplateSyntaxError
 from django.template.base import FilterExpression, VariableNode
 from django.urls import reverse
@@ -22,6 +21,7 @@ from django.utils.formats import date_format
 
 from agencies.desks import KABID, KADIS, KASI, SEKDIN
 from agencies.models import Position
+from cases.counters import take_next
 from cases.documents import qr_data_uri, render_pdf
 from cases.models import Case, DocumentCounter, IssuedDocument, LetterTemplate, Paraf
 from cases.terbilang import date_in_words
@@ -266,13 +266,7 @@ def _render(document, context, *, draft, signer, verify_url, parafs=None):
 def next_letter_number(agency, classification_code, day):
     """Take the next number from the agency's register: no gaps, no duplicates (row locked by UPDATE)."""
     year = day.year if agency.letter_number_yearly_reset else 0
-    try:
-        with transaction.atomic():
-            DocumentCounter.objects.get_or_create(agency=agency, year=year)
-    except IntegrityError:
-        pass  # created by a parallel signer
-    DocumentCounter.objects.filter(agency=agency, year=year).update(last=F("last") + 1)
-    sequence = DocumentCounter.objects.get(agency=agency, year=year).last
+    sequence = take_next(DocumentCounter, agency=agency, year=year)
     return agency.letter_number_pattern.format(
         klasifikasi=classification_code, urut=sequence, unit=agency.unit_code or agency.code, tahun=day.year
     )

@@ -126,6 +126,19 @@ class RegistrationCounter(models.Model):
 DESK_RANK = {PETUGAS: 0, PEKSOS: 0, KASI: 1, KABID: 2, SEKDIN: 3, KADIS: 4}
 
 
+def holder(case, user):
+    return case.holds(user)
+
+
+def front_desk(case, user):
+    return case.is_front_desk(user)
+
+
+def to_desk(states):
+    """A computed target: the state of the desk the transition is called with."""
+    return GET_STATE(lambda case, desk: case.STATE_FOR_DESK[desk], states=list(states))
+
+
 class Case(ConcurrentTransitionMixin, models.Model):
     """A permohonan: one request for one SOP version, moving from desk to desk."""
 
@@ -263,8 +276,8 @@ class Case(ConcurrentTransitionMixin, models.Model):
     @transition(
         field=state,
         source=DRAFT,
-        target=GET_STATE(lambda case, desk: case.STATE_FOR_DESK[desk], states=list(DESK_STATES)),
-        permission=lambda case, user: case.is_front_desk(user),
+        target=to_desk(DESK_STATES),
+        permission=front_desk,
     )
     def register(self, desk):
         """Give the draft its number; the case goes to the desk of the SOP's first step."""
@@ -272,8 +285,8 @@ class Case(ConcurrentTransitionMixin, models.Model):
     @transition(
         field=state,
         source=[AT_PETUGAS, AT_KASI, AT_KABID, AT_SEKDIN],
-        target=GET_STATE(lambda case, desk: case.STATE_FOR_DESK[desk], states=[AT_KASI, AT_KABID, AT_SEKDIN, AT_KADIS]),
-        permission=lambda case, user: case.holds(user),
+        target=to_desk([AT_KASI, AT_KABID, AT_SEKDIN, AT_KADIS]),
+        permission=holder,
     )
     def forward(self, desk):
         """Up the hierarchy to the desk of the next step."""
@@ -281,10 +294,8 @@ class Case(ConcurrentTransitionMixin, models.Model):
     @transition(
         field=state,
         source=[AT_KASI, AT_KABID, AT_SEKDIN, AT_KADIS],
-        target=GET_STATE(
-            lambda case, desk: case.STATE_FOR_DESK[desk], states=[AT_PETUGAS, AT_KASI, AT_KABID, AT_SEKDIN]
-        ),
-        permission=lambda case, user: case.holds(user),
+        target=to_desk([AT_PETUGAS, AT_KASI, AT_KABID, AT_SEKDIN]),
+        permission=holder,
     )
     def dispose(self, desk):
         """Down the hierarchy with a disposisi."""
@@ -293,7 +304,7 @@ class Case(ConcurrentTransitionMixin, models.Model):
         field=state,
         source=[AT_KADIS, AT_SEKDIN],
         target=APPROVED,
-        permission=lambda case, user: case.holds(user),
+        permission=holder,
     )
     def sign(self):
         """The Kepala Dinas (or the Sekretaris a.n.) signs: the request is approved."""
@@ -302,7 +313,7 @@ class Case(ConcurrentTransitionMixin, models.Model):
         field=state,
         source=[AT_PETUGAS, AT_KASI, AT_KABID, AT_SEKDIN, AT_KADIS, APPROVED],
         target=COMPLETED,
-        permission=lambda case, user: case.holds(user),
+        permission=holder,
     )
     def complete(self):
         """The last step of the SOP is done."""
@@ -311,7 +322,7 @@ class Case(ConcurrentTransitionMixin, models.Model):
         field=state,
         source=[AT_PETUGAS, AT_KASI, AT_KABID, AT_SEKDIN, AT_KADIS, APPROVED],
         target=WAITING_EXTERNAL,
-        permission=lambda case, user: case.holds(user),
+        permission=holder,
     )
     def wait_external(self):
         """Parked while an outside party (BPJS, rumah sakit, Dinas Provinsi …) works."""
@@ -320,7 +331,7 @@ class Case(ConcurrentTransitionMixin, models.Model):
         field=state,
         source=WAITING_EXTERNAL,
         target=GET_STATE(lambda case, state: state, states=[*DESK_STATES, APPROVED]),
-        permission=lambda case, user: case.holds(user),
+        permission=holder,
     )
     def resume(self, state):
         """The outside party answered; back to the desk that recorded the wait."""
@@ -328,10 +339,8 @@ class Case(ConcurrentTransitionMixin, models.Model):
     @transition(
         field=state,
         source=[AT_KASI, AT_KABID, AT_SEKDIN, AT_KADIS],
-        target=GET_STATE(
-            lambda case, desk: case.STATE_FOR_DESK[desk], states=[AT_PETUGAS, AT_KASI, AT_KABID, AT_SEKDIN]
-        ),
-        permission=lambda case, user: case.holds(user),
+        target=to_desk([AT_PETUGAS, AT_KASI, AT_KABID, AT_SEKDIN]),
+        permission=holder,
     )
     def return_for_revision(self, desk):
         """Back to the previous desk with a note; it resubmits up the same chain."""
@@ -340,7 +349,7 @@ class Case(ConcurrentTransitionMixin, models.Model):
         field=state,
         source=[AT_PETUGAS, AT_KASI, AT_KABID, AT_SEKDIN, AT_KADIS],
         target=REJECTED,
-        permission=lambda case, user: case.holds(user),
+        permission=holder,
     )
     def reject(self):
         """Tidak layak, with a reason."""
@@ -349,7 +358,7 @@ class Case(ConcurrentTransitionMixin, models.Model):
         field=state,
         source=[DRAFT, AT_PETUGAS, RETURNED],
         target=CANCELLED,
-        permission=lambda case, user: case.is_front_desk(user),
+        permission=front_desk,
         conditions=[no_superior_has_acted],
     )
     def cancel(self):
@@ -359,7 +368,7 @@ class Case(ConcurrentTransitionMixin, models.Model):
         field=state,
         source=AT_PETUGAS,
         target=RETURNED,
-        permission=lambda case, user: case.is_front_desk(user),
+        permission=front_desk,
         conditions=[has_missing_documents],
     )
     def return_to_applicant(self):
@@ -369,7 +378,7 @@ class Case(ConcurrentTransitionMixin, models.Model):
         field=state,
         source=RETURNED,
         target=AT_PETUGAS,
-        permission=lambda case, user: case.is_front_desk(user),
+        permission=front_desk,
         conditions=[has_all_required_documents],
     )
     def resubmit(self):

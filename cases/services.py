@@ -1,12 +1,12 @@
 """Front-desk services: persons, opening and registering cases, documents, returns."""
 
 from django.core.exceptions import PermissionDenied
-from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db import transaction
 from django.utils import timezone
 from django_fsm import ConcurrentTransition
 
 from cases import workflow
+from cases.counters import take_next
 from cases.models import Case, CaseDocument, Person, PersonChange, RegistrationCounter
 from cases.uploads import check_scan
 from cases.workflow import AlreadyProcessed, TransitionRefused
@@ -102,14 +102,7 @@ def choose_flow(*, case, user, flow):
 
 
 def _next_number(agency, year):
-    """Increment the agency's yearly counter; the UPDATE locks the row until commit."""
-    try:
-        with transaction.atomic():
-            RegistrationCounter.objects.get_or_create(agency=agency, year=year)
-    except IntegrityError:
-        pass  # another desk created this year's counter at the same moment
-    RegistrationCounter.objects.filter(agency=agency, year=year).update(last=F("last") + 1)
-    last = RegistrationCounter.objects.get(agency=agency, year=year).last
+    last = take_next(RegistrationCounter, agency=agency, year=year)
     prefix = agency.code or agency.slug.upper()[:3]
     return f"{prefix}/{year}/{last:06d}"
 
