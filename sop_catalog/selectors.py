@@ -25,13 +25,14 @@ def catalog_agencies():
     return Agency.objects.filter(sops__is_current=True).distinct().order_by("name")
 
 
-def sop_for_display(*, slug, version=None):
-    """One SOP with everything its paper form shows; the current version unless `version`."""
-    sops = SOP.objects.select_related("agency").prefetch_related(
+def sop_with_everything():
+    """SOPs with every list, role, flow, step, actor and branch prefetched (pages, PDF, export)."""
+    return SOP.objects.select_related("agency").prefetch_related(
         "legal_bases",
         "qualifications",
         "related_sops",
         "equipment",
+        "documents",
         "roles",
         Prefetch(
             "flows",
@@ -40,9 +41,13 @@ def sop_for_display(*, slug, version=None):
             ),
         ),
     )
+
+
+def sop_for_display(*, slug, version=None):
+    """One SOP with everything its paper form shows; the current version unless `version`."""
     if version is None:
-        return sops.get(slug=slug, is_current=True)
-    return sops.get(slug=slug, version=version)
+        return sop_with_everything().get(slug=slug, is_current=True)
+    return sop_with_everything().get(slug=slug, version=version)
 
 
 def active_sops_for(agency):

@@ -3,7 +3,7 @@
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Max, Prefetch
+from django.db.models import Max
 
 from agencies.models import Agency
 from sop_catalog.models import (
@@ -21,6 +21,7 @@ from sop_catalog.models import (
     Role,
     Step,
 )
+from sop_catalog.selectors import sop_with_everything
 from sop_catalog.timeparse import UNITS, parse_time
 
 DESKS = {code for code, _ in DESK_CHOICES}
@@ -41,23 +42,6 @@ def _number(value):
         return None
     value = Decimal(value)
     return int(value) if value == value.to_integral_value() else float(value)
-
-
-def sop_queryset():
-    return SOP.objects.select_related("agency").prefetch_related(
-        "legal_bases",
-        "qualifications",
-        "related_sops",
-        "equipment",
-        "documents",
-        "roles",
-        Prefetch(
-            "flows",
-            queryset=Flow.objects.prefetch_related(
-                Prefetch("steps", queryset=Step.objects.prefetch_related("actors", "branches").order_by("no"))
-            ),
-        ),
-    )
 
 
 def export_sop(sop):
@@ -119,7 +103,7 @@ def export_sop(sop):
 
 
 def export_sops(*, agency_slug=None):
-    sops = sop_queryset().filter(is_current=True).order_by("agency__slug", "slug")
+    sops = sop_with_everything().filter(is_current=True).order_by("agency__slug", "slug")
     if agency_slug:
         sops = sops.filter(agency__slug=agency_slug)
     return [export_sop(sop) for sop in sops]
@@ -432,7 +416,7 @@ def import_sops(data):
             raise SOPFormatError(
                 f"SOP {item['slug']}: kode URL sudah dipakai SOP instansi lain ({existing.agency.name})."
             )
-        current = _comparable(export_sop(sop_queryset().get(pk=existing.pk)))
+        current = _comparable(export_sop(sop_with_everything().get(pk=existing.pk)))
         incoming = dict(item)
         incoming.pop("version")
         if current == incoming:
@@ -457,7 +441,7 @@ def _next_version(slug):
 @transaction.atomic
 def create_new_version(sop, *, data=None):
     """Copy `sop` (or write `data`) as version N+1; it becomes the current version."""
-    data = data or validate_sop(0, export_sop(sop_queryset().get(pk=sop.pk)))
+    data = data or validate_sop(0, export_sop(sop_with_everything().get(pk=sop.pk)))
     version = _next_version(sop.slug)
     SOP.objects.filter(slug=sop.slug, is_current=True).update(is_current=False)
     fields = _identity_fields(data)
@@ -469,7 +453,7 @@ def create_new_version(sop, *, data=None):
 @transaction.atomic
 def copy_to_agency(sop, *, agency):
     """Copy the SOP to another agency as a draft; its slug takes the agency's prefix."""
-    data = validate_sop(0, export_sop(sop_queryset().get(pk=sop.pk)))
+    data = validate_sop(0, export_sop(sop_with_everything().get(pk=sop.pk)))
     base = sop.slug.removeprefix(f"{sop.agency.slug}-")
     slug = f"{agency.slug}-{base}"
     suffix = 2

@@ -1,12 +1,10 @@
 import datetime
 import io
-import threading
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
-from django.db import connection
 from pypdf import PdfReader
 
 from agencies.models import Official, Position
@@ -14,6 +12,7 @@ from cases import letters, services, workflow
 from cases.models import Case, IssuedDocument, LetterTemplate
 from cases.terbilang import date_in_words, terbilang
 from sop_catalog.models import SOP
+from tests.concurrency import run_together
 from tests.conftest import give_all_documents
 from tests.factories import PersonFactory
 
@@ -304,8 +303,6 @@ def test_parallel_signers_get_numbers_without_gaps_or_duplicates(demo_users, set
     settings.MEDIA_ROOT = tmp_path
     call_command("load_sops", verbosity=0)
     call_command("load_letters", verbosity=0)
-    from tests.conftest import walk as _unused  # noqa: F401
-
     kadis = demo_users["lumajang-kadis"]
     cases = []
     for n in range(6):
@@ -325,23 +322,9 @@ def test_parallel_signers_get_numbers_without_gaps_or_duplicates(demo_users, set
             branch = "Ya" if current.current_step.sop_step.branches.exists() else ""
             workflow.complete_step(case=current, user=user, step_id=current.current_step_id, branch=branch)
         cases.append(Case.objects.get(pk=case.pk))
-    barrier = threading.Barrier(len(cases))
-    errors = []
-
-    def sign(case):
-        try:
-            barrier.wait()
-            workflow.complete_step(case=case, user=kadis, step_id=case.current_step_id)
-        except Exception as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=sign, args=(case,)) for case in cases]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    _results, errors = run_together(
+        lambda case: workflow.complete_step(case=case, user=kadis, step_id=case.current_step_id), cases
+    )
 
     assert errors == []
     numbers = sorted(int(n.split("/")[1]) for n in IssuedDocument.objects.values_list("number", flat=True))

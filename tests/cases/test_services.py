@@ -1,10 +1,8 @@
 import io
-import threading
 
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection
 from PIL import Image
 
 from cases import services
@@ -12,6 +10,7 @@ from cases.models import Case
 from cases.uploads import UploadRefused
 from sop_catalog.models import SOP
 from sop_catalog.services import import_sops
+from tests.concurrency import run_together
 from tests.conftest import sample_data
 from tests.factories import PersonFactory
 
@@ -169,23 +168,7 @@ def test_two_desks_registering_at_once_get_different_numbers(agencies, demo_user
         )
         for n in range(8)
     ]
-    barrier = threading.Barrier(len(drafts))
-    errors = []
-
-    def register(case):
-        try:
-            barrier.wait()
-            services.register_case(case=case, user=petugas)
-        except Exception as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=register, args=(case,)) for case in drafts]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    _results, errors = run_together(lambda case: services.register_case(case=case, user=petugas), drafts)
 
     assert errors == []
     numbers = sorted(Case.objects.values_list("number", flat=True))

@@ -1,12 +1,10 @@
 import json
-import threading
 from pathlib import Path
 
 import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
-from django.db import connection
 
 from agencies.desks import DESKS
 from cases import services, workflow
@@ -14,6 +12,7 @@ from cases.documents import disposition_pdf
 from cases.models import AuditEntry, Case, CaseStep, Disposition, Notification
 from sop_catalog.models import SOP
 from sop_catalog.services import import_sops
+from tests.concurrency import run_together
 from tests.conftest import give_all_documents
 
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -323,25 +322,14 @@ def test_two_concurrent_approvals_exactly_one_wins(agencies, demo_users):
     case = services.register_case(case=case, user=petugas)
     second_petugas = type(petugas).objects.get(pk=petugas.pk)
     step_id = case.current_step_id
-    barrier = threading.Barrier(2)
-    outcomes = []
 
     def approve(user):
-        try:
-            barrier.wait()
-            workflow.complete_step(case=Case.objects.get(pk=case.pk), user=user, step_id=step_id, note=user.username)
-            outcomes.append("won")
-        except workflow.AlreadyProcessed as exc:
-            outcomes.append(str(exc))
-        finally:
-            connection.close()
+        workflow.complete_step(case=Case.objects.get(pk=case.pk), user=user, step_id=step_id, note=user.username)
+        return "won"
 
-    threads = [threading.Thread(target=approve, args=(u,)) for u in (petugas, second_petugas)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    won, lost = run_together(approve, [petugas, second_petugas])
+    outcomes = won + [str(exc) for exc in lost]
 
-    assert sorted(outcomes)[1] == "won" and outcomes.count("won") == 1
-    assert "sudah diproses oleh" in sorted(outcomes)[0]
+    assert won == ["won"] and len(lost) == 1
+    assert isinstance(lost[0], workflow.AlreadyProcessed) and "sudah diproses oleh" in outcomes[1]
     assert AuditEntry.objects.filter(case=case, action="step").count() == 1
