@@ -1,3 +1,6 @@
+from agencies.desks import REPORT_DESKS
+
+
 def office(request):
     """The signed-in user's agency and desks for the header."""
     user = getattr(request, "user", None)
@@ -7,4 +10,5 @@ def office(request):
         "current_agency": user.agency,
         "current_desks": user.desk_labels,
         "unread_count": user.notifications.filter(read_at__isnull=True).count(),
+        "can_report": user.agency_id is not None and any(user.has_desk(desk) for desk in REPORT_DESKS),
     }

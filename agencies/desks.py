@@ -41,3 +41,9 @@ def ensure_desk_groups(**kwargs):
                 codename__startswith="desk_"
             )
             group.permissions.add(*model_perms)
+
+
+# Desks that see whole NIK and KK numbers (in exports); the others get them left out.
+NIK_DESKS = (PETUGAS, PEKSOS, KASI)
+# Desks that read the mutu-baku reports and export cases.
+REPORT_DESKS = (KASI, KABID, SEKDIN, KADIS, ADMIN)

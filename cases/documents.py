@@ -17,7 +17,8 @@ def qr_data_uri(url):
 
 
 def status_url(case):
-    return settings.SITE_URL + reverse("cases:status", args=[case.number])
+    """The public status page; the code lets the applicant answer the satisfaction survey there."""
+    return settings.SITE_URL + reverse("cases:status", args=[case.number]) + f"?kode={case.survey_code}"
 
 
 def render_pdf(template, context):

@@ -3,7 +3,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 
 from cases import selectors
-from cases.models import Case, Disposition, LetterTemplate, Person
+from cases.models import Case, Disposition, LetterTemplate, Person, SurveyResponse
 from cases.nik import kk_problems, nik_problems, normalize_number
 from sop_catalog.selectors import active_sops_for
 
@@ -200,3 +200,15 @@ class BeritaAcaraForm(forms.Form):
 
 class VerifyUploadForm(forms.Form):
     pdf = forms.FileField(label="Berkas PDF yang akan diperiksa")
+
+
+class SurveyForm(forms.ModelForm):
+    class Meta:
+        model = SurveyResponse
+        fields = ["u1", "u2", "u3", "u4", "u5", "u6", "u7", "u8", "u9", "comment"]
+        widgets = {f"u{i}": forms.RadioSelect for i in range(1, 10)} | {"comment": forms.Textarea(attrs={"rows": 2})}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for i in range(1, 10):
+            self.fields[f"u{i}"].choices = SurveyResponse.SCORES

@@ -245,6 +245,11 @@ class Case(ConcurrentTransitionMixin, models.Model):
     def get_absolute_url(self):
         return reverse("cases:case", args=[self.pk])
 
+    @property
+    def survey_code(self):
+        """The code on the tanda terima that lets the applicant answer the survey."""
+        return self.public_token.hex[:8].upper()
+
     # --- conditions -------------------------------------------------------------------
 
     def required_documents_missing(self):
@@ -743,3 +748,55 @@ class Paraf(models.Model):
 
     def __str__(self):
         return f"{self.user} ({self.desk})"
+
+
+class SurveyResponse(models.Model):
+    """Survei Kepuasan Masyarakat (PermenPAN-RB 14/2017): nine elements scored 1–4, once per case."""
+
+    ELEMENTS = [
+        "Persyaratan",
+        "Sistem, mekanisme, dan prosedur",
+        "Waktu penyelesaian",
+        "Biaya/tarif",
+        "Produk spesifikasi jenis pelayanan",
+        "Kompetensi pelaksana",
+        "Perilaku pelaksana",
+        "Penanganan pengaduan, saran, dan masukan",
+        "Sarana dan prasarana",
+    ]
+    SCORES = [(1, "Tidak baik"), (2, "Kurang baik"), (3, "Baik"), (4, "Sangat baik")]
+
+    case = models.OneToOneField(Case, on_delete=models.PROTECT, related_name="survey")
+    u1 = models.PositiveSmallIntegerField(ELEMENTS[0], choices=SCORES)
+    u2 = models.PositiveSmallIntegerField(ELEMENTS[1], choices=SCORES)
+    u3 = models.PositiveSmallIntegerField(ELEMENTS[2], choices=SCORES)
+    u4 = models.PositiveSmallIntegerField(ELEMENTS[3], choices=SCORES)
+    u5 = models.PositiveSmallIntegerField(ELEMENTS[4], choices=SCORES)
+    u6 = models.PositiveSmallIntegerField(ELEMENTS[5], choices=SCORES)
+    u7 = models.PositiveSmallIntegerField(ELEMENTS[6], choices=SCORES)
+    u8 = models.PositiveSmallIntegerField(ELEMENTS[7], choices=SCORES)
+    u9 = models.PositiveSmallIntegerField(ELEMENTS[8], choices=SCORES)
+    comment = models.TextField("saran", blank=True)
+    created_at = models.DateTimeField("diisi", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "survei kepuasan"
+        verbose_name_plural = "survei kepuasan"
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(u1__range=(1, 4))
+                & Q(u2__range=(1, 4))
+                & Q(u3__range=(1, 4))
+                & Q(u4__range=(1, 4))
+                & Q(u5__range=(1, 4))
+                & Q(u6__range=(1, 4))
+                & Q(u7__range=(1, 4))
+                & Q(u8__range=(1, 4))
+                & Q(u9__range=(1, 4)),
+                name="survey_scores_1_to_4",
+            )
+        ]
+
+    def __str__(self):
+        return f"SKM {self.case}"

@@ -91,7 +91,7 @@ def case_by_number(number):
 SIFAT_URGENCY = {"sangat_segera": 0, "segera": 1, "rahasia": 2, "biasa": 3}
 
 
-def inbox(*, user, sop_slug="", sifat="", overdue=False):
+def inbox(*, user, sop_slug="", sifat="", overdue=False, due_today=False):
     """Current steps waiting at the user's desks in the user's agency, most urgent and oldest first."""
     now = timezone.now()
     steps = (
@@ -116,6 +116,8 @@ def inbox(*, user, sop_slug="", sifat="", overdue=False):
         steps = steps.filter(case__sifat=sifat)
     if overdue:
         steps = steps.filter(due_at__lt=now)
+    if due_today:
+        steps = steps.filter(due_at__gte=now, due_at__date=timezone.localdate())
     return steps.order_by("urgency", "started_at", "id")
 
 
@@ -148,3 +150,73 @@ def case_letters(case):
         .prefetch_related("parafs__user")
         .order_by("id")
     )
+
+
+def desk_summary(*, user):
+    """At my desks: waiting, overdue, due later today."""
+    now = timezone.now()
+    steps = inbox(user=user)
+    return {
+        "waiting": steps.count(),
+        "overdue": steps.filter(due_at__lt=now).count(),
+        "due_today": steps.filter(due_at__gte=now, due_at__date=timezone.localdate()).count(),
+    }
+
+
+def cases_by_state(*, agency_id):
+    from django.db.models import Count
+
+    labels = dict(Case.STATE_CHOICES)
+    rows = Case.objects.filter(agency_id=agency_id).values("state").annotate(n=Count("id"))
+    counts = {row["state"]: row["n"] for row in rows}
+    return [(state, labels[state], counts[state]) for state, _ in Case.STATE_CHOICES if counts.get(state)]
+
+
+def open_cases_by_sop(*, agency_id):
+    from django.db.models import Count
+
+    return list(
+        Case.objects.filter(agency_id=agency_id, state__in=Case.OPEN_STATES)
+        .values("sop__name", "sop__slug")
+        .annotate(open=Count("id"))
+        .order_by("-open", "sop__name")
+    )
+
+
+def cases_for_export(*, agency, start, end, state="", sop_slug=""):
+    from cases.reports import period_bounds
+
+    since, until = period_bounds(start, end)
+    cases = Case.objects.filter(agency=agency, created_at__gte=since, created_at__lt=until).select_related(
+        "sop", "applicant", "beneficiary"
+    )
+    if state:
+        cases = cases.filter(state=state)
+    if sop_slug:
+        cases = cases.filter(sop__slug=sop_slug)
+    return cases.order_by("created_at", "id")
+
+
+def steps_for_export(*, agency, start, end, sop_slug=""):
+    from cases.reports import period_bounds
+
+    since, until = period_bounds(start, end)
+    steps = CaseStep.objects.filter(case__agency=agency, started_at__gte=since, started_at__lt=until).select_related(
+        "case__sop", "sop_step"
+    )
+    if sop_slug:
+        steps = steps.filter(case__sop__slug=sop_slug)
+    return steps.order_by("case_id", "position")
+
+
+def published_services(agency):
+    """Active SOPs of the agency with requirements, steps and total time (public Standar Pelayanan)."""
+    from sop_catalog.flowchart import total_time
+    from sop_catalog.models import SOP
+    from sop_catalog.selectors import sop_with_everything
+
+    services = []
+    for sop in sop_with_everything().filter(agency=agency, is_current=True, status=SOP.ACTIVE).order_by("name"):
+        steps = [step for flow in sop.flows.all() for step in flow.steps.all()]
+        services.append({"sop": sop, "total": total_time(steps)})
+    return services

@@ -27,6 +27,11 @@ urlpatterns = [
     path("permohonan/<int:pk>/berita-acara/", views.berita_acara, name="berita_acara"),
     path("verifikasi/<str:token>/", views.verify, name="verify"),
     path("kotak-masuk/", views.inbox, name="inbox"),
+    path("dasbor/", views.dashboard, name="dashboard"),
+    path("laporan/mutu-baku/", views.compliance_report, name="report"),
+    path("laporan/mutu-baku.pdf", views.compliance_report_pdf, name="report_pdf"),
+    path("laporan/ekspor/<slug:what>.<slug:fmt>", views.export, name="export"),
+    path("layanan/<slug:agency_slug>/", views.service_standards, name="service_standards"),
     path("pemberitahuan/", views.notifications, name="notifications"),
     path("status/<path:number>/", views.status, name="status"),
 ]

@@ -1,3 +1,4 @@
+import datetime
 from functools import wraps
 from urllib.parse import urlencode
 
@@ -5,14 +6,16 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db import IntegrityError, transaction
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from agencies.desks import KABID, KADIS, KASI, PEKSOS, PETUGAS, SEKDIN
-from cases import documents, letters, selectors, services, workflow
+from agencies.desks import ADMIN, KABID, KADIS, KASI, NIK_DESKS, PEKSOS, PETUGAS, REPORT_DESKS, SEKDIN
+from agencies.models import Agency
+from cases import charts, documents, letters, reports, selectors, services, workflow
 from cases.forms import (
     BeritaAcaraForm,
     CaseForm,
@@ -21,11 +24,13 @@ from cases.forms import (
     PersonForm,
     ReasonForm,
     ReturnForm,
+    SurveyForm,
     VerifyUploadForm,
     WaitForm,
 )
-from cases.models import Case, CaseDocument, Disposition, IssuedDocument, Person
+from cases.models import Case, CaseDocument, Disposition, IssuedDocument, Person, SurveyResponse
 from cases.notifications import desk_users
+from cases.resources import CaseExport, StepExport
 from cases.uploads import UploadRefused
 
 INTERNAL_DESKS = ("petugas", "peksos", "kasi", "kabid", "sekdin", "kadis", "admin")
@@ -328,11 +333,32 @@ def case_missing(request, pk):
 
 
 def status(request, number):
-    """Public: the state of a request by its registration number, without personal data."""
+    """Public: the state of a request by its registration number, without personal data.
+
+    With the code printed on the tanda terima, a completed request can be rated once (SKM).
+    """
     case = selectors.case_by_number(number)
     if case is None:
         return render(request, "cases/status.html", {"number": number, "case": None}, status=404)
-    return render(request, "cases/status.html", {"number": number, "case": case})
+    code = (request.GET.get("kode") or request.POST.get("kode") or "").strip().upper()
+    can_rate = case.state == Case.COMPLETED and code == case.survey_code
+    answered = SurveyResponse.objects.filter(case=case).exists()
+    form = None
+    if can_rate and not answered:
+        form = SurveyForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                with transaction.atomic():
+                    SurveyResponse.objects.create(case=case, **form.cleaned_data)
+            except IntegrityError:
+                pass  # answered twice at once: the first answer stands
+            messages.success(request, "Terima kasih. Penilaian Anda sudah kami terima.")
+            return redirect(reverse("cases:status", args=[case.number]) + f"?kode={code}")
+    return render(
+        request,
+        "cases/status.html",
+        {"number": number, "case": case, "form": form, "answered": answered and can_rate, "code": code},
+    )
 
 
 # --- workflow --------------------------------------------------------------------------
@@ -343,7 +369,8 @@ def inbox(request):
     sop = request.GET.get("sop", "")
     sifat = request.GET.get("sifat", "")
     overdue = request.GET.get("terlambat") == "1"
-    steps = selectors.inbox(user=request.user, sop_slug=sop, sifat=sifat, overdue=overdue)
+    due_today = request.GET.get("hari_ini") == "1"
+    steps = selectors.inbox(user=request.user, sop_slug=sop, sifat=sifat, overdue=overdue, due_today=due_today)
     page = Paginator(steps, 20).get_page(request.GET.get("halaman"))
     return render(
         request,
@@ -353,6 +380,7 @@ def inbox(request):
             "sop": sop,
             "sifat": sifat,
             "overdue": overdue,
+            "due_today": due_today,
             "sops": selectors.inbox_sops(request.user),
             "sifat_choices": Case.SIFAT_CHOICES,
             "now": timezone.now(),
@@ -537,3 +565,132 @@ def verify(request, token):
     if request.method == "POST" and form.is_valid():
         result = letters.verify_upload(document, form.cleaned_data["pdf"])
     return render(request, "cases/verify.html", {"document": document, "form": form, "result": result})
+
+
+# --- dashboards, reports, exports ------------------------------------------------------
+
+
+@login_required
+def dashboard(request):
+    user = request.user
+    if user.agency_id is None:
+        return render(request, "home.html")
+    today = timezone.localdate()
+    start = today - datetime.timedelta(days=29)
+    wide = any(user.has_desk(desk) for desk in (KABID, SEKDIN, KADIS, ADMIN))
+    context = {
+        "desk": selectors.desk_summary(user=user),
+        "by_state": selectors.cases_by_state(agency_id=user.agency_id),
+        "by_sop": selectors.open_cases_by_sop(agency_id=user.agency_id),
+        "wide": wide,
+        "start": start,
+        "end": today,
+    }
+    context["by_sop_chart"] = charts.bar_chart(
+        [(row["sop__name"], row["open"], f"{row['open']} berjalan") for row in context["by_sop"][:12]],
+        title="Permohonan berjalan per layanan",
+    )
+    if wide:
+        figures = reports.compliance(agency=user.agency, start=start, end=today)
+        context["compliance"] = figures
+        context["compliance_chart"] = _share_chart(figures["sops"], "Langkah sesuai standar waktu, 30 hari terakhir")
+        context["ikm"] = reports.ikm_per_service(agency=user.agency, start=start, end=today)
+    return render(request, "cases/dashboard.html", context)
+
+
+def _share_chart(groups, title):
+    return charts.bar_chart(
+        [
+            (
+                group.label,
+                group.share_within,
+                f"{group.share_within:.0%} dari {group.with_standard}" if group.share_within is not None else "—",
+            )
+            for group in groups
+        ],
+        maximum=1,
+        title=title,
+    )
+
+
+def _period(request):
+    today = timezone.localdate()
+    try:
+        end = datetime.date.fromisoformat(request.GET.get("sampai", "")) if request.GET.get("sampai") else today
+        start = (
+            datetime.date.fromisoformat(request.GET["dari"])
+            if request.GET.get("dari")
+            else end - datetime.timedelta(days=89)
+        )
+    except ValueError:
+        messages.error(request, "Tanggal tidak sah; gunakan TTTT-BB-HH. Ditampilkan 90 hari terakhir.")
+        end, start = today, today - datetime.timedelta(days=89)
+    if start > end:
+        start, end = end, start
+    return start, end
+
+
+def _report_context(request):
+    start, end = _period(request)
+    sop = request.GET.get("sop", "")
+    figures = reports.compliance(agency=request.user.agency, start=start, end=end, sop_slug=sop)
+    return {
+        "start": start,
+        "end": end,
+        "sop": sop,
+        "sops": selectors.inbox_sops(request.user),
+        "figures": figures,
+        "sop_chart": _share_chart(figures["sops"], "Langkah sesuai standar waktu per layanan"),
+        "desk_chart": _share_chart(figures["desks"], "Langkah sesuai standar waktu per meja"),
+        "ikm": reports.ikm_per_service(agency=request.user.agency, start=start, end=end),
+        "agency": request.user.agency,
+        "elements": SurveyResponse.ELEMENTS,
+        "now": timezone.localtime(),
+    }
+
+
+@desk_required(*REPORT_DESKS)
+def compliance_report(request):
+    return render(request, "cases/report.html", _report_context(request))
+
+
+@desk_required(*REPORT_DESKS)
+def compliance_report_pdf(request):
+    context = _report_context(request)
+    return _pdf(
+        documents.render_pdf("documents/report.html", context), f"mutu-baku-{context['start']}-{context['end']}.pdf"
+    )
+
+
+@desk_required(*REPORT_DESKS)
+def export(request, what, fmt):
+    if what not in ("permohonan", "langkah") or fmt not in ("csv", "xlsx"):
+        raise Http404("Ekspor tidak dikenal.")
+    start, end = _period(request)
+    state, sop = request.GET.get("status", ""), request.GET.get("sop", "")
+    agency = request.user.agency
+    if what == "permohonan":
+        include_nik = any(request.user.has_desk(desk) for desk in NIK_DESKS)
+        rows = selectors.cases_for_export(agency=agency, start=start, end=end, state=state, sop_slug=sop)
+        dataset = CaseExport(include_nik=include_nik).export(rows)
+    else:
+        rows = selectors.steps_for_export(agency=agency, start=start, end=end, sop_slug=sop)
+        dataset = StepExport().export(rows)
+    content = dataset.export(fmt)
+    types = {
+        "csv": "text/csv; charset=utf-8",
+        "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    }
+    response = HttpResponse(content, content_type=types[fmt])
+    response["Content-Disposition"] = f'attachment; filename="{what}-{agency.slug}-{start}-{end}.{fmt}"'
+    return response
+
+
+def service_standards(request, agency_slug):
+    """Public: the agency's services with requirements, steps and time standards (Standar Pelayanan)."""
+    agency = get_object_or_404(Agency, slug=agency_slug)
+    return render(
+        request,
+        "cases/service_standards.html",
+        {"agency": agency, "services": selectors.published_services(agency)},
+    )

@@ -2,14 +2,14 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from agencies import views as agency_views
+from cases import views as case_views
 
 admin.site.site_header = "SOP Portal — Administrasi"
 admin.site.site_title = "SOP Portal"
 admin.site.index_title = "Administrasi"
 
 urlpatterns = [
-    path("", agency_views.home, name="home"),
+    path("", case_views.dashboard, name="home"),
     path("masuk/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("keluar/", auth_views.LogoutView.as_view(), name="logout"),
     path("katalog/", include("sop_catalog.urls")),
