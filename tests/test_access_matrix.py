@@ -1,0 +1,236 @@
+"""Every URL × every demo user (and anonymous) → the expected status code."""
+
+import json
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.urls import get_resolver
+
+from agencies.desks import DESKS
+from cases import letters, services, workflow
+from cases.documents import disposition_pdf
+from cases.models import Case, Disposition, IssuedDocument
+from sop_catalog.models import SOP
+from sop_catalog.services import import_sops
+from tests.conftest import give_all_documents
+from tests.factories import PersonFactory
+
+DATA = Path(__file__).parent / "data"
+ALL = [desk for desk, _ in DESKS]
+FRONT = ["petugas", "peksos"]
+REPORT = ["kasi", "kabid", "sekdin", "kadis", "admin"]
+SIGNERS = ["kadis", "sekdin"]
+
+
+def walk_until(case, users, stop):
+    while Case.objects.get(pk=case.pk).state not in stop:
+        case = Case.objects.get(pk=case.pk)
+        step = case.current_step
+        branch = "Ya" if step.sop_step.branches.exists() else ""
+        workflow.complete_step(
+            case=case,
+            user=users[f"lumajang-{step.desk}"],
+            step_id=step.pk,
+            branch=branch,
+            disposition={"instructions": ["Untuk diproses"]},
+            render_disposition=disposition_pdf,
+        )
+    return Case.objects.get(pk=case.pk)
+
+
+@pytest.fixture
+def world(demo_users, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    call_command("load_sops", verbosity=0)
+    call_command("load_letters", verbosity=0)
+    import_sops(json.loads((DATA / "dispose_sop.json").read_text(encoding="utf-8")))
+    petugas = demo_users["lumajang-petugas"]
+    person = PersonFactory()
+
+    def new_case(slug):
+        case = services.open_case(
+            user=petugas, sop=SOP.objects.get(slug=slug, is_current=True), applicant=person, beneficiary=person,
+            channel="datang", purpose="uji akses",
+        )  # fmt: skip
+        give_all_documents(case, petugas)
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        first = case.documents.first()
+        if first is not None:
+            upload = SimpleUploadedFile("a.pdf", b"%PDF-1.4\n%%EOF\n")
+            services.receive_document(document=first, user=petugas, upload=upload)
+        return services.register_case(case=case, user=petugas)
+
+    signed = walk_until(new_case("lumajang-spm"), demo_users, {Case.APPROVED})
+    returned = new_case("lumajang-spm")
+    returned.documents.update(received=False)
+    services.return_to_applicant(case=returned, user=petugas)
+    rejected = new_case("lumajang-spm")
+    workflow.reject(case=rejected, user=petugas, step_id=rejected.current_step_id, reason="uji")
+    disposed = walk_until(new_case("lumajang-uji-disposisi"), demo_users, {Case.AT_KABID})
+    draft_case = new_case("lumajang-spm")
+    issued = IssuedDocument.objects.get(case=signed, status=IssuedDocument.ISSUED)
+    draft = IssuedDocument.objects.get(case=draft_case, status=IssuedDocument.DRAFT)
+    return {
+        "person": person,
+        "signed": signed,
+        "returned": returned,
+        "rejected": rejected,
+        "disposition": Disposition.objects.get(case=disposed),
+        "issued": issued,
+        "draft": draft,
+        "draft_case": draft_case,
+        "document": signed.documents.exclude(file="").first(),
+        "letters": letters,
+    }
+
+
+# name: (method, path builder, {who: status}); who is "anon", "own:<desk>" or "other:<desk>".
+def expected(own=(), own_status=200, other=None, anon=302, refused=403, other_status=None):
+    result = {"anon": anon}
+    for desk in ALL:
+        result[f"own:{desk}"] = own_status if desk in own else refused
+        if other is None:
+            result[f"other:{desk}"] = result[f"own:{desk}"]
+        else:
+            result[f"other:{desk}"] = (other_status if desk in own else refused) if other == "scoped" else other
+    return result
+
+
+PUBLIC = {"anon": 200, **{f"{side}:{d}": 200 for side in ("own", "other") for d in ALL}}
+
+
+def spec(w):
+    case, person = w["signed"], w["person"]
+    doc = w["document"]
+    return {
+        "home": ("get", "/", expected(ALL)),
+        "login": ("get", "/masuk/", {"anon": 200, **{f"{s}:{d}": 302 for s in ("own", "other") for d in ALL}}),
+        "logout": ("post", "/keluar/", {"anon": 302, **{f"{s}:{d}": 302 for s in ("own", "other") for d in ALL}}),
+        "list": ("get", "/katalog/", PUBLIC),
+        "pdf": ("get", "/katalog/lumajang-spm.pdf", PUBLIC),
+        "detail": ("get", "/katalog/lumajang-spm/", PUBLIC),
+        "version": ("get", "/katalog/lumajang-spm/v1/", PUBLIC),
+        "persons": ("get", "/orang/", expected(ALL)),
+        "person_new": ("get", "/orang/baru/", expected(FRONT)),
+        "person": ("get", f"/orang/{person.pk}/", expected(ALL, other="scoped", other_status=404)),
+        "person_edit": ("get", f"/orang/{person.pk}/ubah/", expected(FRONT, other="scoped", other_status=404)),
+        "cases": ("get", "/permohonan/", expected(ALL)),
+        "case_new": ("get", "/permohonan/baru/", expected(["petugas"])),
+        "case": ("get", f"/permohonan/{case.pk}/", expected(ALL, other="scoped", other_status=404)),
+        "case_document": (
+            "post",
+            f"/permohonan/{w['draft_case'].pk}/berkas/{w['draft_case'].documents.first().pk}/",
+            expected(["petugas"], own_status=302, other="scoped", other_status=404),
+        ),
+        "case_document_file": (
+            "get",
+            f"/permohonan/{case.pk}/berkas/{doc.pk}/pindaian/",
+            expected(ALL, other="scoped", other_status=404),
+        ),
+        "case_register": (
+            "post",
+            f"/permohonan/{case.pk}/daftarkan/",
+            expected(["petugas"], 302, "scoped", other_status=404),
+        ),
+        "case_return": (
+            "post",
+            f"/permohonan/{case.pk}/kembalikan/",
+            expected(["petugas"], 302, "scoped", other_status=404),
+        ),
+        "case_resubmit": (
+            "post",
+            f"/permohonan/{case.pk}/ajukan-kembali/",
+            expected(["petugas"], 302, "scoped", other_status=404),
+        ),
+        "case_receipt": (
+            "get",
+            f"/permohonan/{case.pk}/tanda-terima.pdf",
+            expected(ALL, other="scoped", other_status=404),
+        ),
+        "case_missing": (
+            "get",
+            f"/permohonan/{w['returned'].pk}/kekurangan-berkas.pdf",
+            expected(ALL, other="scoped", other_status=404),
+        ),
+        "case_action": (
+            "post",
+            f"/permohonan/{case.pk}/tindakan/selesai/",
+            # the signed case is at the petugas desk (step 8): only it may act, others are refused
+            {**expected(ALL, 403, "scoped", other_status=404), "own:petugas": 302},
+        ),
+        "disposition_pdf": (
+            "get",
+            f"/permohonan/{w['disposition'].case_id}/disposisi/{w['disposition'].pk}.pdf",
+            expected(ALL, other="scoped", other_status=404),
+        ),
+        "case_rejection_letter": (
+            "get",
+            f"/permohonan/{w['rejected'].pk}/surat-penolakan.pdf",
+            expected(ALL, other="scoped", other_status=404),
+        ),
+        "letter_draft": (
+            "get",
+            f"/permohonan/{w['draft_case'].pk}/surat/{w['draft'].pk}/konsep.pdf",
+            expected(ALL, other="scoped", other_status=404),
+        ),
+        "letter_pdf": (
+            "get",
+            f"/permohonan/{case.pk}/surat/{w['issued'].pk}.pdf",
+            expected(ALL, other="scoped", other_status=404),
+        ),
+        "letter_revoke": (
+            "post",
+            f"/permohonan/{case.pk}/surat/{w['issued'].pk}/cabut/",
+            expected(SIGNERS, 302, "scoped", other_status=404),
+        ),
+        "berita_acara": (
+            "post",
+            f"/permohonan/{case.pk}/berita-acara/",
+            expected(["petugas", "peksos", "kasi", "kabid", "sekdin", "kadis"], 302, "scoped", other_status=404),
+        ),
+        "verify": ("get", f"/verifikasi/{w['issued'].token}/", PUBLIC),
+        "inbox": ("get", "/kotak-masuk/", expected(ALL)),
+        "dashboard": ("get", "/dasbor/", expected(ALL)),
+        "report": ("get", "/laporan/mutu-baku/", expected(REPORT)),
+        "report_pdf": ("get", "/laporan/mutu-baku.pdf", expected(REPORT)),
+        "export": ("get", "/laporan/ekspor/permohonan.csv", expected(REPORT)),
+        "service_standards": ("get", "/layanan/lumajang/", PUBLIC),
+        "notifications": ("get", "/pemberitahuan/", expected(ALL)),
+        "status": ("get", f"/status/{case.number}/", PUBLIC),
+        "admin": ("get", "/admin/", expected(["admin"], refused=302)),
+    }
+
+
+def url_names():
+    names = set()
+
+    def walk(patterns):
+        for pattern in patterns:
+            if hasattr(pattern, "url_patterns"):
+                if "admin" not in str(pattern.pattern):
+                    walk(pattern.url_patterns)
+            elif pattern.name:
+                names.add(pattern.name)
+
+    walk(get_resolver().url_patterns)
+    return names
+
+
+def test_every_url_is_in_the_matrix(world):
+    assert url_names() - set(spec(world)) == set()
+
+
+def test_the_access_matrix(client, world, demo_users):
+    failures = []
+    for name, (method, path, table) in spec(world).items():
+        for who, status in table.items():
+            client.logout()
+            if who != "anon":
+                side, desk = who.split(":")
+                client.force_login(demo_users[f"{'lumajang' if side == 'own' else 'solok'}-{desk}"])
+            response = getattr(client, method)(path)
+            if response.status_code != status:
+                failures.append(f"{name} {path} as {who}: {response.status_code}, expected {status}")
+    assert failures == []
