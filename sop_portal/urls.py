@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from agencies.twofactor import two_factor
 from cases import views as case_views
 
 admin.site.site_header = "SOP Portal — Administrasi"
@@ -12,6 +13,7 @@ urlpatterns = [
     path("", case_views.dashboard, name="home"),
     path("masuk/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("keluar/", auth_views.LogoutView.as_view(), name="logout"),
+    path("2fa/", two_factor, name="two_factor"),
     path("katalog/", include("sop_catalog.urls")),
     path("", include("cases.urls")),
     path("admin/", admin.site.urls),

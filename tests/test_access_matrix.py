@@ -200,6 +200,7 @@ def spec(w):
         "notifications": ("get", "/pemberitahuan/", expected(ALL)),
         "status": ("get", f"/status/{case.number}/", PUBLIC),
         "admin": ("get", "/admin/", expected(["admin"], refused=302)),
+        "two_factor": ("get", "/2fa/", expected(ALL)),
     }
 
 
