@@ -15,6 +15,7 @@ from cases.models import (
     IssuedDocument,
     LetterTemplate,
     Person,
+    PersonAccess,
     PersonChange,
 )
 
@@ -145,3 +146,12 @@ class IssuedDocumentAdmin(ReadOnlyAdmin):
     list_filter = ["status", "case__agency", "template__kind"]
     search_fields = ["number", "case__number", "title"]
     list_select_related = ["case"]
+
+
+@admin.register(PersonAccess)
+class PersonAccessAdmin(ReadOnlyAdmin):
+    list_display = ["at", "person", "user", "via", "ip_address"]
+    list_filter = ["via"]
+    search_fields = ["person__name", "user__username"]
+    list_select_related = ["person", "user"]
+    date_hierarchy = "at"

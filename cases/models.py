@@ -13,13 +13,30 @@ from cases.nik import mask
 from sop_catalog.models import SOP
 
 
+class NeverDeletedQuerySet(models.QuerySet):
+    def delete(self):
+        raise ValueError("Data ini tidak pernah dihapus; batalkan atau tutup permohonannya saja.")
+
+
+class NeverDeleted(models.Model):
+    """Persons and cases stay: they are closed or cancelled, never deleted (UU PDP keeps the trail)."""
+
+    objects = NeverDeletedQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def delete(self, *args, **kwargs):
+        raise ValueError("Data ini tidak pernah dihapus; batalkan atau tutup permohonannya saja.")
+
+
 def fold(text):
     """Lower case without accents, for case- and accent-insensitive search."""
     decomposed = unicodedata.normalize("NFKD", text or "")
     return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).lower().split())
 
 
-class Person(models.Model):
+class Person(NeverDeleted):
     """One registry of applicants and beneficiaries per agency, keyed by NIK where there is one."""
 
     MALE = "L"
@@ -139,7 +156,7 @@ def to_desk(states):
     return GET_STATE(lambda case, desk: case.STATE_FOR_DESK[desk], states=list(states))
 
 
-class Case(ConcurrentTransitionMixin, models.Model):
+class Case(ConcurrentTransitionMixin, NeverDeleted):
     """A permohonan: one request for one SOP version, moving from desk to desk."""
 
     DRAFT = "draft"
@@ -800,3 +817,22 @@ class SurveyResponse(models.Model):
 
     def __str__(self):
         return f"SKM {self.case}"
+
+
+class PersonAccess(models.Model):
+    """Who looked at which person's data, when and where (UU PDP): append-only."""
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="accesses")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField("waktu", auto_now_add=True)
+    via = models.CharField("lewat", max_length=40)
+    ip_address = models.GenericIPAddressField("alamat IP", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "akses data pribadi"
+        verbose_name_plural = "akses data pribadi"
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["person", "at"], name="person_access_idx")]
+
+    def __str__(self):
+        return f"{self.user} → {self.person} ({self.via})"

@@ -143,3 +143,13 @@ def return_to_applicant(*, case, user, note="", ip=None):
 
 def resubmit_case(*, case, user, ip=None):
     return workflow.resubmit(case=case, user=user, ip=ip)
+
+
+def log_access(*, user, persons, via, ip=None):
+    """Record that `user` saw these persons' data (person page, case page, export)."""
+    from cases.models import PersonAccess
+
+    seen = {person.pk for person in persons if person is not None}
+    PersonAccess.objects.bulk_create(
+        [PersonAccess(person_id=pk, user=user, via=via, ip_address=ip) for pk in sorted(seen)]
+    )

@@ -92,6 +92,7 @@ def person_create(request):
 @desk_required(*INTERNAL_DESKS)
 def person_detail(request, pk):
     person = get_object_or_404(Person, pk=pk, agency=request.user.agency)
+    services.log_access(user=request.user, persons=[person], via="halaman orang", ip=_ip(request))
     return render(
         request,
         "cases/person_detail.html",
@@ -204,6 +205,9 @@ def _complete_form(case, user, data=None):
 @desk_required(*INTERNAL_DESKS)
 def case_detail(request, pk):
     case = _case_or_404(request, pk)
+    services.log_access(
+        user=request.user, persons=[case.applicant, case.beneficiary], via=f"permohonan {case}", ip=_ip(request)
+    )
     front_desk = case.is_front_desk(request.user)
     editable = front_desk and case.state in (Case.DRAFT, Case.AT_PETUGAS, Case.RETURNED)
     actions = workflow.available_actions(case, request.user)
@@ -671,8 +675,14 @@ def export(request, what, fmt):
     agency = request.user.agency
     if what == "permohonan":
         include_nik = any(request.user.has_desk(desk) for desk in NIK_DESKS)
-        rows = selectors.cases_for_export(agency=agency, start=start, end=end, state=state, sop_slug=sop)
+        rows = list(selectors.cases_for_export(agency=agency, start=start, end=end, state=state, sop_slug=sop))
         dataset = CaseExport(include_nik=include_nik).export(rows)
+        services.log_access(
+            user=request.user,
+            persons=[p for case in rows for p in (case.applicant, case.beneficiary)],
+            via=f"ekspor {fmt}",
+            ip=_ip(request),
+        )
     else:
         rows = selectors.steps_for_export(agency=agency, start=start, end=end, sop_slug=sop)
         dataset = StepExport().export(rows)

@@ -1,0 +1,78 @@
+import hashlib
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from agencies.models import User
+from cases.models import Case, CaseDocument, IssuedDocument, Person
+
+
+@pytest.mark.django_db(transaction=True)
+def test_backup_and_restore_bring_back_the_database_and_the_files(demo_users, walk, settings, tmp_path, capsys):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from cases import services
+    from sop_catalog.models import SOP
+    from tests.cases.test_letters import spm_case, walk_to_kadis
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    call_command("load_sops", verbosity=0)
+    call_command("load_letters", verbosity=0)
+    case = spm_case(demo_users)
+    scan = case.documents.first()
+    services.receive_document(
+        document=scan, user=demo_users["lumajang-petugas"], upload=SimpleUploadedFile("k.pdf", b"%PDF-1.4\nasli\n")
+    )
+    case = walk(walk_to_kadis(case, walk))
+    letter = IssuedDocument.objects.get(case=case, status=IssuedDocument.ISSUED)
+    before = {
+        "cases": Case.objects.count(),
+        "persons": Person.objects.count(),
+        "users": User.objects.count(),
+        "sops": SOP.objects.count(),
+        "state": case.state,
+        "number": case.number,
+    }
+    archive = tmp_path / "cadangan.tar.gz"
+
+    call_command("backup", "--output", str(archive))
+    Case.objects.all().update(purpose="rusak")  # the accident the backup is for
+    (tmp_path / "media").joinpath(letter.pdf.name).write_bytes(b"rusak")
+    call_command("restore", str(archive), "--yes")
+
+    restored = Case.objects.get(number=before["number"])
+    assert {
+        "cases": Case.objects.count(),
+        "persons": Person.objects.count(),
+        "users": User.objects.count(),
+        "sops": SOP.objects.count(),
+        "state": restored.state,
+        "number": restored.number,
+    } == before
+    assert restored.purpose == "Keringanan biaya rawat inap"
+    document = IssuedDocument.objects.get(number=letter.number)
+    assert hashlib.sha256(document.pdf.read()).hexdigest() == letter.sha256
+    assert CaseDocument.objects.get(pk=scan.pk).file.read() == b"%PDF-1.4\nasli\n"
+    assert User.objects.get(username="lumajang-kadis").check_password("demo-sop-2026")
+    out = capsys.readouterr().out
+    assert "Cadangan selesai" in out and "Pemulihan selesai: 1 permohonan" in out
+
+
+def test_restore_refuses_a_file_that_is_not_a_backup(tmp_path, db):
+    bogus = tmp_path / "bukan.tar.gz"
+    bogus.write_bytes(b"bukan arsip")
+
+    with pytest.raises(CommandError, match="bukan arsip cadangan"):
+        call_command("restore", str(bogus), "--yes")
+
+
+def test_restore_asks_before_replacing_everything(tmp_path, db, monkeypatch, registered):
+    archive = tmp_path / "c.tar.gz"
+    call_command("backup", "--output", str(archive))
+    monkeypatch.setattr("builtins.input", lambda prompt: "tidak")
+
+    with pytest.raises(CommandError, match="Dibatalkan"):
+        call_command("restore", str(archive))
+
+    assert Case.objects.filter(pk=registered.pk).exists()

@@ -1,0 +1,43 @@
+import pytest
+
+from cases.models import Case, Person, PersonAccess
+
+
+def test_persons_and_cases_are_never_hard_deleted(registered):
+    with pytest.raises(ValueError, match="tidak pernah dihapus"):
+        registered.delete()
+    with pytest.raises(ValueError, match="tidak pernah dihapus"):
+        Case.objects.all().delete()
+    with pytest.raises(ValueError, match="tidak pernah dihapus"):
+        registered.applicant.delete()
+    with pytest.raises(ValueError, match="tidak pernah dihapus"):
+        Person.objects.filter(pk=registered.applicant_id).delete()
+    assert Case.objects.filter(pk=registered.pk).exists()
+
+
+def test_the_admin_offers_no_delete_for_persons_and_cases(admin_client, registered):
+    page = admin_client.get(f"/admin/cases/case/{registered.pk}/change/").content.decode()
+
+    assert f"/admin/cases/case/{registered.pk}/delete/" not in page
+    assert admin_client.get(f"/admin/cases/case/{registered.pk}/delete/").status_code == 403
+    assert admin_client.get(f"/admin/cases/person/{registered.applicant_id}/delete/").status_code == 403
+
+
+def test_who_viewed_which_person_is_logged(client, demo_users, registered):
+    kasi = demo_users["lumajang-kasi"]
+    client.force_login(kasi)
+
+    client.get(f"/orang/{registered.applicant_id}/")
+    client.get(f"/permohonan/{registered.pk}/")
+
+    vias = list(PersonAccess.objects.filter(user=kasi, person=registered.applicant).values_list("via", flat=True))
+    assert sorted(vias) == sorted(["halaman orang", f"permohonan {registered.number}"])
+    assert PersonAccess.objects.filter(user=kasi).first().ip_address == "127.0.0.1"
+
+
+def test_an_export_logs_every_person_in_it(client, demo_users, registered):
+    client.force_login(demo_users["lumajang-kabid"])
+
+    client.get("/laporan/ekspor/permohonan.csv")
+
+    assert PersonAccess.objects.filter(person=registered.applicant, via="ekspor csv").count() == 1
