@@ -1,4 +1,4 @@
-from agencies.desks import REPORT_DESKS
+from agencies.desks import NIK_DESKS, REPORT_DESKS
 
 
 def office(request):
@@ -10,5 +10,6 @@ def office(request):
         "current_agency": user.agency,
         "current_desks": user.desk_labels,
         "unread_count": user.notifications.filter(read_at__isnull=True).count(),
+        "see_nik": any(user.has_desk(desk) for desk in NIK_DESKS),
         "can_report": user.agency_id is not None and any(user.has_desk(desk) for desk in REPORT_DESKS),
     }

@@ -1,11 +1,13 @@
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
 
 from cases import letters
+from cases.crypto import blind_index
 from cases.models import (
     AuditEntry,
     Case,
@@ -17,7 +19,9 @@ from cases.models import (
     Person,
     PersonAccess,
     PersonChange,
+    fold,
 )
+from cases.nik import normalize_number
 
 
 class PersonChangeInline(admin.TabularInline):
@@ -33,9 +37,18 @@ class PersonChangeInline(admin.TabularInline):
 
 @admin.register(Person)
 class PersonAdmin(admin.ModelAdmin):
-    list_display = ["name", "nik", "birth_date", "agency", "without_papers"]
+    list_display = ["name", "nik_masked", "birth_date", "agency", "without_papers"]
     list_filter = ["agency", "without_papers", "sex"]
-    search_fields = ["name", "nik", "kk_number"]
+    search_fields = ["name_folded"]
+    search_help_text = "Nama (sebagian) atau NIK/KK lengkap 16 angka."
+
+    def get_search_results(self, request, queryset, search_term):
+        digits = normalize_number(search_term)
+        if digits.isdigit() and len(digits) == 16:
+            digest = blind_index(digits)
+            return queryset.filter(Q(nik_hash=digest) | Q(kk_hash=digest)), False
+        return super().get_search_results(request, queryset, fold(search_term))
+
     readonly_fields = ["created_at", "updated_at"]
     inlines = [PersonChangeInline]
 
@@ -65,7 +78,7 @@ class CaseStepInline(admin.TabularInline):
 class CaseAdmin(admin.ModelAdmin):
     list_display = ["__str__", "agency", "sop", "applicant", "state", "created_at"]
     list_filter = ["agency", "state", "sifat", "channel"]
-    search_fields = ["number", "applicant__name", "beneficiary__name", "applicant__nik"]
+    search_fields = ["number", "applicant__name", "beneficiary__name"]
     readonly_fields = [
         "number",
         "state",

@@ -9,6 +9,7 @@ from django_fsm import GET_STATE, ConcurrentTransitionMixin, FSMField, transitio
 
 from agencies.desks import KABID, KADIS, KASI, PEKSOS, PETUGAS, SEKDIN
 from agencies.models import Agency
+from cases.crypto import EncryptedCharField, blind_index
 from cases.nik import mask
 from sop_catalog.models import SOP
 
@@ -44,8 +45,10 @@ class Person(NeverDeleted):
     SEX_CHOICES = [(MALE, "Laki-laki"), (FEMALE, "Perempuan")]
 
     agency = models.ForeignKey(Agency, verbose_name="instansi", on_delete=models.PROTECT, related_name="persons")
-    nik = models.CharField("NIK", max_length=16, null=True, blank=True)
-    kk_number = models.CharField("nomor KK", max_length=16, blank=True)
+    nik = EncryptedCharField("NIK", null=True, blank=True)
+    nik_hash = models.CharField(max_length=64, null=True, blank=True, editable=False, db_index=True)
+    kk_number = EncryptedCharField("nomor KK", blank=True, default="")
+    kk_hash = models.CharField(max_length=64, null=True, blank=True, editable=False, db_index=True)
     name = models.CharField("nama lengkap", max_length=200)
     name_folded = models.CharField(max_length=200, editable=False, db_index=True)
     birth_place = models.CharField("tempat lahir", max_length=100, blank=True)
@@ -72,28 +75,42 @@ class Person(NeverDeleted):
         ordering = ["name_folded", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["agency", "nik"], condition=Q(nik__isnull=False), name="unique_person_nik_per_agency"
+                fields=["agency", "nik_hash"],
+                condition=Q(nik_hash__isnull=False),
+                name="unique_person_nik_hash_per_agency",
+                violation_error_message="NIK ini sudah terdaftar di instansi ini.",
             ),
             models.CheckConstraint(
-                condition=Q(without_papers=True) | Q(nik__isnull=False),
-                name="person_has_nik_or_is_without_papers",
+                condition=Q(without_papers=True) | Q(nik_hash__isnull=False),
+                name="person_has_nik_hash_or_is_without_papers",
+                violation_error_message="NIK wajib diisi kecuali untuk orang tanpa dokumen kependudukan.",
             ),
         ]
-        indexes = [models.Index(fields=["agency", "kk_number"], name="person_kk_idx")]
 
     def __str__(self):
         return self.name
 
     def save(self, *args, **kwargs):
         self.name_folded = fold(self.name)
+        self.nik_hash = blind_index(self.nik)
+        self.kk_hash = blind_index(self.kk_number)
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):
         return reverse("cases:person", args=[self.pk])
 
+    def clean(self):
+        # Constraints are checked on the blind index: compute it before full_clean validates them.
+        self.nik_hash = blind_index(self.nik)
+        self.kk_hash = blind_index(self.kk_number)
+
     @property
     def nik_masked(self):
         return mask(self.nik)
+
+    @property
+    def kk_masked(self):
+        return mask(self.kk_number)
 
     @property
     def full_address(self):

@@ -4,19 +4,22 @@ from django.db.models import Case as SqlCase
 from django.db.models import IntegerField, Q, Value, When
 from django.utils import timezone
 
+from cases.crypto import blind_index
 from cases.models import AuditEntry, Case, CaseStep, Disposition, IssuedDocument, Notification, Person, fold
 from cases.nik import normalize_number
 
 
 def search_persons(*, agency, query):
-    """Persons of the agency by NIK or KK (exact or prefix) or by name (partial, case/accent-free)."""
+    """Persons of the agency by whole NIK or KK (through their blind index) or by name (partial, case/accent-free)."""
     persons = Person.objects.filter(agency=agency)
     query = (query or "").strip()
     if not query:
         return persons.order_by("-updated_at", "-id")
     digits = normalize_number(query)
-    if digits.isdigit() and len(digits) >= 6:
-        return persons.filter(Q(nik__startswith=digits) | Q(kk_number__startswith=digits))
+    if digits.isdigit():
+        # Numbers are stored encrypted: only a whole number can be found.
+        digest = blind_index(digits)
+        return persons.filter(Q(nik_hash=digest) | Q(kk_hash=digest))
     for word in fold(query).split():
         persons = persons.filter(name_folded__contains=word)
     return persons
@@ -25,7 +28,7 @@ def search_persons(*, agency, query):
 def nik_owner(*, agency, nik, exclude_pk=None):
     if not nik:
         return None
-    return Person.objects.filter(agency=agency, nik=nik).exclude(pk=exclude_pk).first()
+    return Person.objects.filter(agency=agency, nik_hash=blind_index(nik)).exclude(pk=exclude_pk).first()
 
 
 def namesakes(*, agency, name, birth_date, exclude_pk=None):

@@ -8,6 +8,7 @@ from django_fsm import ConcurrentTransition
 from cases import workflow
 from cases.counters import take_next
 from cases.models import Case, CaseDocument, Person, PersonChange, RegistrationCounter
+from cases.nik import mask
 from cases.uploads import check_scan
 from cases.workflow import AlreadyProcessed, TransitionRefused
 from sop_catalog.models import SOP
@@ -21,7 +22,13 @@ PERSON_FIELDS = [
 __all__ = ["AlreadyProcessed", "ConcurrentTransition", "TransitionRefused"]
 
 
-def _jsonable(value):
+SECRET_FIELDS = ("nik", "kk_number")
+
+
+def _jsonable(value, field=""):
+    """A value for the change history; NIK and KK numbers are kept masked there."""
+    if field in SECRET_FIELDS:
+        return mask(value) if value else value
     return value.isoformat() if hasattr(value, "isoformat") else value
 
 
@@ -36,7 +43,9 @@ def create_person(*, agency, user, data):
         person=person,
         user=user,
         created=True,
-        changes={field: [None, _jsonable(getattr(person, field))] for field in PERSON_FIELDS if getattr(person, field)},
+        changes={
+            field: [None, _jsonable(getattr(person, field), field)] for field in PERSON_FIELDS if getattr(person, field)
+        },
     )
     return person
 
@@ -53,7 +62,7 @@ def update_person(*, person, user, data):
         if field == "nik" and data.get("without_papers"):
             new = None
         if old != new:
-            changes[field] = [_jsonable(old), _jsonable(new)]
+            changes[field] = [_jsonable(old, field), _jsonable(new, field)]
             setattr(person, field, new)
     if changes:
         person.full_clean(exclude=["agency"])

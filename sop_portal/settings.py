@@ -194,6 +194,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "WARNING")},
 }
 
+# Key for NIK/KK encryption and their blind index (cases/crypto.py); derived from the secret key when unset.
+FIELD_ENCRYPTION_KEY = os.environ.get("DJANGO_FIELD_KEY", "")
+
 # Scans uploaded to a case: PDF, JPEG or PNG, checked by content; the size limit in MB.
 CASE_UPLOAD_MAX_MB = env_int("CASE_UPLOAD_MAX_MB", 10)
 FILE_UPLOAD_PERMISSIONS = 0o640

@@ -1,5 +1,6 @@
 import pytest
 
+from cases.crypto import blind_index
 from cases.models import Person, PersonChange
 from tests.factories import PersonFactory
 
@@ -18,7 +19,7 @@ VALID = {
 def test_a_petugas_registers_a_person_and_the_creation_is_kept(petugas_client, petugas):
     response = petugas_client.post("/orang/baru/", VALID)
 
-    person = Person.objects.get(nik="3508015507850003")
+    person = Person.objects.get(nik_hash=blind_index("3508015507850003"))
     assert response.status_code == 302 and response["Location"] == f"/orang/{person.pk}/"
     assert person.agency == petugas.agency
     change = PersonChange.objects.get(person=person)
@@ -78,7 +79,7 @@ def test_a_nik_of_another_agency_is_not_a_duplicate(petugas_client, agencies):
 
 
 @pytest.mark.parametrize(
-    "query", ["3508015507850003", "350801550785", "3508010101090012", "siti", "AMINAH", "Sïti Amínah", "ami"]
+    "query", ["3508015507850003", "3508 0155 0785 0003", "3508010101090012", "siti", "AMINAH", "Sïti Amínah", "ami"]
 )
 def test_search_finds_by_nik_kk_and_name_without_case_or_accents(petugas_client, lumajang, query):
     PersonFactory(agency=lumajang, name="Siti Aminah", nik="3508015507850003", sex="P", kk_number="3508010101090012")
@@ -130,3 +131,48 @@ def test_a_kasi_may_view_but_not_register_persons(client, demo_users, person):
 
     assert client.get(f"/orang/{person.pk}/").status_code == 200
     assert client.get("/orang/baru/").status_code == 403
+
+
+def test_a_partial_number_finds_nobody_because_numbers_are_encrypted(petugas_client, lumajang):
+    PersonFactory(agency=lumajang, name="Sumarni Wati", nik="3508015507850003", sex="P")
+
+    page = petugas_client.get("/orang/", {"q": "350801550785"}).content.decode()
+
+    assert "Sumarni Wati" not in page
+
+
+def test_nik_and_kk_are_encrypted_at_rest_with_a_blind_index(lumajang):
+    from django.db import connection
+
+    person = PersonFactory(agency=lumajang, nik="3508015507850003", sex="P", kk_number="3508010101090012")
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nik, kk_number, nik_hash FROM cases_person WHERE id = %s", [person.pk])
+        nik, kk, digest = cursor.fetchone()
+    assert "3508015507850003" not in nik and "3508010101090012" not in kk
+    assert digest == blind_index("3508015507850003") and len(digest) == 64
+    assert Person.objects.get(pk=person.pk).nik == "3508015507850003"
+
+
+def test_looking_up_an_encrypted_number_directly_is_refused(lumajang):
+    from django.core.exceptions import FieldError
+
+    with pytest.raises(FieldError, match="cari dengan nik_hash"):
+        list(Person.objects.filter(nik="3508015507850003"))
+
+
+def test_the_history_keeps_numbers_masked(petugas_client, lumajang):
+    petugas_client.post("/orang/baru/", VALID)
+
+    change = PersonChange.objects.get()
+    assert change.changes["nik"] == [None, "3508**********03"]
+
+
+def test_desks_that_do_not_need_numbers_see_them_masked(client, demo_users, person):
+    client.force_login(demo_users["lumajang-kabid"])
+    masked = client.get(f"/orang/{person.pk}/").content.decode()
+    client.force_login(demo_users["lumajang-petugas"])
+    whole = client.get(f"/orang/{person.pk}/").content.decode()
+
+    assert person.nik not in masked and person.nik_masked in masked
+    assert person.nik in whole

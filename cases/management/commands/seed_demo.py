@@ -10,6 +10,7 @@ from django.utils import timezone
 from agencies.models import User
 from cases import services, workflow
 from cases.calendar import OfficeCalendar
+from cases.crypto import blind_index
 from cases.models import Case, CaseStep, Person, SurveyResponse
 from sop_catalog.models import SOP
 
@@ -70,7 +71,7 @@ class Command(BaseCommand):
         born = datetime.date(1940, 1, 1) + datetime.timedelta(days=rng.randrange(0, 365 * 60))
         female = rng.random() < 0.5
         nik = f"{REGION.get(agency.slug, '350801')}{born.day + (40 if female else 0):02d}{born:%m%y}{index + 1:04d}"
-        person = Person.objects.filter(agency=agency, nik=nik).first() or services.create_person(
+        person = Person.objects.filter(agency=agency, nik_hash=blind_index(nik)).first() or services.create_person(
             agency=agency,
             user=petugas,
             data={

@@ -1,0 +1,61 @@
+"""NIK and KK numbers at rest: encrypted (Fernet), with a keyed hash (blind index) for exact search.
+
+The keys come from DJANGO_FIELD_KEY (or, when unset, are derived from DJANGO_SECRET_KEY):
+keep it as safe as the database backups; changing it makes stored numbers unreadable.
+"""
+
+import base64
+import functools
+import hashlib
+import hmac
+
+from cryptography.fernet import Fernet, InvalidToken
+from django.conf import settings
+from django.core.exceptions import FieldError
+from django.db import models
+
+
+def _derive(purpose):
+    secret = (settings.FIELD_ENCRYPTION_KEY or settings.SECRET_KEY).encode()
+    return hmac.new(secret, purpose.encode(), hashlib.sha256).digest()
+
+
+@functools.lru_cache(maxsize=4)
+def _fernet(secret_fingerprint):
+    return Fernet(base64.urlsafe_b64encode(_derive("sop-portal field encryption v1")))
+
+
+def fernet():
+    return _fernet(hashlib.sha256((settings.FIELD_ENCRYPTION_KEY or settings.SECRET_KEY).encode()).hexdigest())
+
+
+def blind_index(value):
+    """HMAC-SHA256 of the number: equal numbers give equal hashes, the hash does not give the number."""
+    if not value:
+        return None
+    return hmac.new(_derive("sop-portal blind index v1"), value.encode(), hashlib.sha256).hexdigest()
+
+
+class EncryptedCharField(models.TextField):
+    """Stores the value encrypted; only `isnull` can be looked up — search by its blind index field."""
+
+    def from_db_value(self, value, expression, connection):
+        if value is None or value == "":
+            return value
+        try:
+            return fernet().decrypt(value.encode()).decode()
+        except InvalidToken as exc:
+            raise ValueError("Nomor terenkripsi tidak dapat dibaca: kunci DJANGO_FIELD_KEY berbeda?") from exc
+
+    def get_prep_value(self, value):
+        value = super().get_prep_value(value)
+        if value is None or value == "":
+            return value
+        return fernet().encrypt(value.encode()).decode()
+
+    def get_lookup(self, lookup_name):
+        if lookup_name != "isnull":
+            raise FieldError(
+                f"{self.name} terenkripsi: cari dengan {self.name}_hash (blind_index), bukan '{lookup_name}'."
+            )
+        return super().get_lookup(lookup_name)
