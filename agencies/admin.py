@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
+from agencies.admin_scope import AgencyScopedAdmin
 from agencies.models import Agency, Holiday, Official, Position, User
 
 
@@ -11,7 +12,9 @@ class PositionInline(admin.TabularInline):
 
 
 @admin.register(Agency)
-class AgencyAdmin(admin.ModelAdmin):
+class AgencyAdmin(AgencyScopedAdmin, admin.ModelAdmin):
+    agency_path = "pk"
+
     list_display = ["name", "slug", "code", "region"]
     search_fields = ["name", "region", "slug"]
     prepopulated_fields = {"slug": ["name"]}
@@ -33,7 +36,7 @@ class OfficialInline(admin.TabularInline):
 
 
 @admin.register(Position)
-class PositionAdmin(admin.ModelAdmin):
+class PositionAdmin(AgencyScopedAdmin, admin.ModelAdmin):
     list_display = ["title", "agency", "desk", "unit"]
     list_filter = ["agency", "desk"]
     search_fields = ["title", "unit", "officials__name", "officials__nip"]
@@ -41,7 +44,7 @@ class PositionAdmin(admin.ModelAdmin):
 
 
 @admin.register(User)
-class UserAdmin(BaseUserAdmin):
+class UserAdmin(AgencyScopedAdmin, BaseUserAdmin):
     list_display = ["username", "get_full_name", "agency", "desk_list", "is_active"]
     list_filter = ["agency", "groups", "is_active", "is_staff"]
     search_fields = ["username", "first_name", "last_name", "nip", "email"]
@@ -55,9 +58,36 @@ class UserAdmin(BaseUserAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("agency").prefetch_related("groups")
 
+    def get_fieldsets(self, request, obj=None):
+        fieldsets = super().get_fieldsets(request, obj)
+        if request.user.is_superuser:
+            return fieldsets
+        # An admin desk manages the people of its agency, not the powers of the system.
+        hidden = {"is_superuser", "user_permissions", "is_staff", "agency"}
+        return [
+            (name, {**options, "fields": [f for f in options["fields"] if f not in hidden]})
+            for name, options in fieldsets
+        ]
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "groups" and not request.user.is_superuser:
+            from django.contrib.auth.models import Group
+
+            from agencies.desks import ADMIN
+
+            kwargs["queryset"] = Group.objects.exclude(name=ADMIN)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        if not request.user.is_superuser:
+            obj.agency_id = request.user.agency_id
+            if not change:
+                obj.is_staff = False
+        super().save_model(request, obj, form, change)
+
 
 @admin.register(Holiday)
-class HolidayAdmin(admin.ModelAdmin):
+class HolidayAdmin(AgencyScopedAdmin, admin.ModelAdmin):
     list_display = ["date", "name", "agency"]
     list_filter = ["agency"]
     date_hierarchy = "date"

@@ -6,6 +6,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
 
+from agencies.admin_scope import AgencyScopedAdmin
 from cases import letters
 from cases.crypto import blind_index
 from cases.models import (
@@ -36,7 +37,7 @@ class PersonChangeInline(admin.TabularInline):
 
 
 @admin.register(Person)
-class PersonAdmin(admin.ModelAdmin):
+class PersonAdmin(AgencyScopedAdmin, admin.ModelAdmin):
     list_display = ["name", "nik_masked", "birth_date", "agency", "without_papers"]
     list_filter = ["agency", "without_papers", "sex"]
     search_fields = ["name_folded"]
@@ -75,7 +76,7 @@ class CaseStepInline(admin.TabularInline):
 
 
 @admin.register(Case)
-class CaseAdmin(admin.ModelAdmin):
+class CaseAdmin(AgencyScopedAdmin, admin.ModelAdmin):
     list_display = ["__str__", "agency", "sop", "applicant", "state", "created_at"]
     list_filter = ["agency", "state", "sifat", "channel"]
     search_fields = ["number", "applicant__name", "beneficiary__name"]
@@ -96,7 +97,9 @@ class CaseAdmin(admin.ModelAdmin):
         return False  # cases are never hard-deleted
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(AgencyScopedAdmin, admin.ModelAdmin):
+    agency_path = "case__agency"
+
     def has_add_permission(self, request):
         return False
 
@@ -124,7 +127,7 @@ class DispositionAdmin(ReadOnlyAdmin):
 
 
 @admin.register(LetterTemplate)
-class LetterTemplateAdmin(admin.ModelAdmin):
+class LetterTemplateAdmin(AgencyScopedAdmin, admin.ModelAdmin):
     list_display = ["title", "kind", "agency", "sop_slug", "classification_code", "active", "preview_link"]
     list_filter = ["agency", "kind", "active"]
     search_fields = ["title", "sop_slug", "body"]
@@ -144,7 +147,7 @@ class LetterTemplateAdmin(admin.ModelAdmin):
         ] + super().get_urls()
 
     def preview(self, request, pk):
-        template = get_object_or_404(LetterTemplate, pk=pk)
+        template = get_object_or_404(self.get_queryset(request), pk=pk)
         try:
             pdf = letters.preview_pdf(template, request.user)
         except ValidationError as exc:
@@ -163,6 +166,8 @@ class IssuedDocumentAdmin(ReadOnlyAdmin):
 
 @admin.register(PersonAccess)
 class PersonAccessAdmin(ReadOnlyAdmin):
+    agency_path = "person__agency"
+
     list_display = ["at", "person", "user", "via", "ip_address"]
     list_filter = ["via"]
     search_fields = ["person__name", "user__username"]

@@ -5,6 +5,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from import_export.admin import ImportExportModelAdmin
 
+from agencies.admin_scope import AgencyScopedAdmin
 from agencies.models import Agency
 from sop_catalog.models import (
     SOP,
@@ -124,7 +125,7 @@ class CopyToAgencyForm(forms.Form):
 
 
 @admin.register(SOP)
-class SOPAdmin(LockedMixin, ImportExportModelAdmin):
+class SOPAdmin(AgencyScopedAdmin, LockedMixin, ImportExportModelAdmin):
     resource_classes = [SOPResource]
     list_display = ["number", "name", "agency", "version", "is_current", "status", "locked", "public_link"]
     list_display_links = ["number", "name"]
@@ -237,7 +238,9 @@ class StepInline(admin.TabularInline):
 
 
 @admin.register(Flow)
-class FlowAdmin(LockedMixin, admin.ModelAdmin):
+class FlowAdmin(AgencyScopedAdmin, LockedMixin, admin.ModelAdmin):
+    agency_path = "sop__agency"
+
     list_display = ["__str__", "sop", "order"]
     list_filter = ["sop__agency"]
     search_fields = ["title", "sop__name", "sop__number"]
@@ -259,7 +262,9 @@ class BranchInline(admin.TabularInline):
 
 
 @admin.register(Step)
-class StepAdmin(LockedMixin, ImportExportModelAdmin):
+class StepAdmin(AgencyScopedAdmin, LockedMixin, ImportExportModelAdmin):
+    agency_path = "flow__sop__agency"
+
     resource_classes = [StepResource]
     form = StepForm
     list_display = ["no", "short_activity", "flow", "time_text", "sop_number"]
