@@ -222,7 +222,12 @@ def record_paraf(case, user, desk):
     if desk not in PARAF_DESKS:
         return
     for document in case.letters.filter(status=IssuedDocument.DRAFT):
-        Paraf.objects.create(document=document, user=user, desk=desk)
+        Paraf.objects.update_or_create(document=document, desk=desk, defaults={"user": user, "at": timezone.now()})
+
+
+def drop_parafs(case, desks):
+    """A revision sends the draft back: the initials of the desks that must look again are void."""
+    Paraf.objects.filter(document__case=case, document__status=IssuedDocument.DRAFT, desk__in=desks).delete()
 
 
 def draft_pdf(document):

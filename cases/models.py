@@ -5,6 +5,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
+from django.utils import timezone
 from django_fsm import GET_STATE, ConcurrentTransitionMixin, FSMField, transition
 
 from agencies.desks import KABID, KADIS, KASI, PEKSOS, PETUGAS, SEKDIN
@@ -773,7 +774,7 @@ class Paraf(models.Model):
     document = models.ForeignKey(IssuedDocument, on_delete=models.CASCADE, related_name="parafs")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     desk = models.CharField("meja", max_length=20)
-    at = models.DateTimeField("waktu", auto_now_add=True)
+    at = models.DateTimeField("waktu", default=timezone.now)
 
     class Meta:
         verbose_name = "paraf"

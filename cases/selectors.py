@@ -118,7 +118,7 @@ def inbox(*, user, sop_slug="", sifat="", overdue=False, due_today=False):
     if sifat:
         steps = steps.filter(case__sifat=sifat)
     if overdue:
-        steps = steps.filter(due_at__lt=now)
+        steps = steps.filter(due_at__lt=now).exclude(case__state=Case.WAITING_EXTERNAL)
     if due_today:
         steps = steps.filter(due_at__gte=now, due_at__date=timezone.localdate())
     return steps.order_by("urgency", "started_at", "id")
@@ -161,7 +161,7 @@ def desk_summary(*, user):
     steps = inbox(user=user)
     return {
         "waiting": steps.count(),
-        "overdue": steps.filter(due_at__lt=now).count(),
+        "overdue": steps.filter(due_at__lt=now).exclude(case__state=Case.WAITING_EXTERNAL).count(),
         "due_today": steps.filter(due_at__gte=now, due_at__date=timezone.localdate()).count(),
     }
 

@@ -107,7 +107,8 @@ def choose_flow(*, case, user, flow):
         raise PermissionDenied("Alur hanya dapat dipilih petugas selama permohonan masih konsep.")
     if flow.sop_id != case.sop_id:
         raise TransitionRefused("Alur itu bukan bagian dari SOP permohonan ini.")
-    Case.objects.filter(pk=case.pk).update(flow=flow)
+    if not Case.objects.filter(pk=case.pk, state=Case.DRAFT).update(flow=flow):
+        raise TransitionRefused("Permohonan ini sudah didaftarkan; alurnya tidak dapat diganti lagi.")
 
 
 def _next_number(agency, year):

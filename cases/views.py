@@ -402,7 +402,11 @@ def case_action(request, pk, action):
         raise Http404("Tindakan tidak dikenal.")
     case = _case_or_404(request, pk)
     step_id = request.POST.get("step") or None
+    if action not in ("batalkan", "alur") and not case.holds(request.user):
+        raise PermissionDenied("Langkah ini bukan di meja Anda.")
     try:
+        if action not in ("batalkan", "alur") and (step_id is None or not step_id.isdecimal()):
+            raise workflow.TransitionRefused("Halaman ini sudah usang — muat ulang halaman lalu ulangi.")
         if action == "selesai":
             workflow.check_current(case, step_id)
             form, _moves, _down = _complete_form(case, request.user, request.POST)
@@ -425,7 +429,8 @@ def case_action(request, pk, action):
             )
             message = "Langkah selesai." if case.state not in Case.CLOSED_STATES else "Permohonan ditutup."
         elif action == "alur":
-            flow = get_object_or_404(case.sop.flows, pk=request.POST.get("flow"))
+            flow_id = request.POST.get("flow", "")
+            flow = get_object_or_404(case.sop.flows, pk=int(flow_id) if flow_id.isdecimal() else 0)
             services.choose_flow(case=case, user=request.user, flow=flow)
             message = f"Alur dipilih: {flow}."
         else:

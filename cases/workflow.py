@@ -51,8 +51,23 @@ class Move:
         }[self.kind]
 
 
-def is_signing(sop_step):
-    return sop_step.effective_desk() in ("kadis", "sekdin") and bool(SIGNING.search(sop_step.activity))
+def signing_step(case, steps):
+    """The case step whose completion signs (approves) the request, or None.
+
+    With letters to sign: the last step at the Kadis desk (the Sekdin's when the SOP has no
+    Kadis step). Without letters: the first Kadis (or Sekdin) step that says it signs or
+    approves ("menandatangani", "pengesahan" …).
+    """
+    has_drafts = case.letters.filter(status="draft").exists()
+    for desk in ("kadis", "sekdin"):
+        at_desk = [s for s in steps if s.desk == desk]
+        if has_drafts and at_desk:
+            return at_desk[-1]
+        if not has_drafts:
+            matching = [s for s in at_desk if SIGNING.search(s.sop_step.activity)]
+            if matching:
+                return matching[0]
+    return None
 
 
 def user_may(method, user):
@@ -81,19 +96,17 @@ def fire(case, name, user, *args):
 def desks_of(sop_step):
     """The desks that act on an SOP step in turn: one, or several for a paraf hierarki.
 
-    A step whose columns hold several internal desks (Kasi, Kabid, Sekdin) becomes one case
-    step per desk, lowest first; an explicit desk in the catalog keeps it a single step.
+    A step whose columns hold two or more superior desks (Kasi, Kabid, Sekdin, Kadis) becomes
+    one case step per superior desk, lowest first; work shared by staff and one superior stays
+    one step at the first internal column; an explicit desk in the catalog keeps it one step.
     """
     if sop_step.desk:
         return [sop_step.desk]
-    internal = sorted(
-        {role.desk for role in sop_step.actors.all() if role.desk != "external"},
-        key=lambda desk: DESK_RANK[desk],
-    )
-    ranks = {DESK_RANK[desk] for desk in internal}
-    if len(ranks) > 1:
-        return [next(d for d in internal if DESK_RANK[d] == rank) for rank in sorted(ranks)]
-    return [sop_step.effective_desk(list(sop_step.actors.all()))]
+    actors = list(sop_step.actors.all())
+    superiors = sorted({role.desk for role in actors if DESK_RANK.get(role.desk, 0) > 0}, key=DESK_RANK.get)
+    if len(superiors) > 1:
+        return superiors
+    return [sop_step.effective_desk(actors)]
 
 
 def create_steps(case):
@@ -140,23 +153,29 @@ def plan(case, branch=""):
     """What completing the current step (with `branch` on a decision) will do."""
     step = case.current_step
     sop_step = step.sop_step
-    branches = {b.label: b.target for b in sop_step.branches.all()}
+    steps = list(case.steps.select_related("sop_step").order_by("position"))
+    following = next((s for s in steps if s.position > step.position), None)
+    last_part = following is None or following.sop_step_id != sop_step.id
+    # A decision is taken once, by the last desk of a step shared in turn.
+    branches = {b.label: b.target for b in sop_step.branches.all()} if last_part else {}
     target = "next"
     if branches:
         if branch not in branches:
             raise TransitionRefused(f"Pilih keputusan langkah ini: {', '.join(branches)}.")
         target = branches[branch]
     if target == "applicant":
-        kind = "return_to_applicant" if step.desk in (PETUGAS, PEKSOS) else "reject"
-        return Move(kind, None, branch)
+        not_eligible = "layak" in branch.lower() or step.desk not in (PETUGAS, PEKSOS)
+        return Move("reject" if not_eligible else "return_to_applicant", None, branch)
     if target == "end":
         return Move("complete", None, branch)
-    steps = list(case.steps.order_by("position"))
     if target.startswith("step:"):
         next_step = next((s for s in steps if s.no == int(target[5:])), None)
+        if next_step is None:
+            raise TransitionRefused(f"Langkah tujuan {target[5:]} tidak ada di alur SOP ini; hubungi admin.")
     else:
-        next_step = next((s for s in steps if s.position > step.position), None)
-    if case.state in (Case.AT_KADIS, Case.AT_SEKDIN) and step.desk in ("kadis", "sekdin") and is_signing(sop_step):
+        next_step = following
+    signer = signing_step(case, steps)
+    if case.state in (Case.AT_KADIS, Case.AT_SEKDIN) and signer is not None and step.pk == signer.pk:
         return Move("sign", next_step, branch)
     if next_step is None:
         return Move("complete", None, branch)
@@ -169,7 +188,7 @@ def plan(case, branch=""):
 
 def check_current(case, step_id):
     """Refuse an action taken on a page that shows a step which is no longer current."""
-    if step_id is not None and case.current_step_id != int(step_id):
+    if step_id is not None and (not str(step_id).isdecimal() or case.current_step_id != int(step_id)):
         last = case.audit.select_related("user").order_by("-at", "-id").first()
         who = last.user.display_name if last else "pengguna lain"
         raise AlreadyProcessed(f"Permohonan ini sudah diproses oleh {who} — muat ulang halaman.")
@@ -291,6 +310,10 @@ def complete_step(*, case, user, step_id, note="", branch="", disposition=None, 
         _audit(case, user, "sign", before, step, note, ip)
         before = case.state
     if next_step is None:
+        if case.letters.filter(status="draft").exists():
+            raise TransitionRefused(
+                "Surat permohonan ini belum ditandatangani Kepala Dinas; permohonan belum dapat ditutup."
+            )
         fire(case, "complete", user)
         case.current_step, case.closed_at = None, now
         case.save()
@@ -369,6 +392,11 @@ def resume(*, case, user, step_id, note="", ip=None):
     parked = case.audit.filter(action="wait_external").order_by("-at", "-id").first()
     back = parked.from_state if parked else Case.STATE_FOR_DESK[case.current_step.desk]
     fire(case, "resume", user, back)
+    step = case.current_step
+    if parked and step.due_at is not None:
+        # The outside party's time does not count against the desk's standard.
+        step.due_at += timezone.now() - parked.at
+        step.save(update_fields=["due_at"])
     case.waiting_for = ""
     case.save()
     _audit(case, user, "resume", Case.WAITING_EXTERNAL, case.current_step, note, ip)
@@ -382,16 +410,19 @@ def return_for_revision(*, case, user, step_id, note, ip=None):
         raise TransitionRefused("Tuliskan apa yang harus diperbaiki.")
     step = case.current_step
     here = DESK_RANK[step.desk]
+    lower = [desk for desk, rank in DESK_RANK.items() if rank < here]
     previous = (
-        case.steps.filter(status=CaseStep.DONE, position__lt=step.position)
-        .exclude(desk=step.desk)
+        case.steps.filter(status=CaseStep.DONE, position__lt=step.position, desk__in=lower)
         .order_by("-completed_at", "-position")
         .first()
     )
-    if previous is None or DESK_RANK[previous.desk] >= here:
+    if previous is None:
         raise TransitionRefused("Tidak ada meja sebelumnya di bawah meja ini untuk menerima revisi.")
     before = case.state
     fire(case, "return_for_revision", user, previous.desk)
+    letters.drop_parafs(
+        case, {s.desk for s in case.steps.filter(position__gte=previous.position, position__lte=step.position)}
+    )
     step.status = CaseStep.PENDING
     step.started_at = step.due_at = None
     step.save()

@@ -289,3 +289,9 @@ class Branch(models.Model):
 
     def __str__(self):
         return f"{self.label} → {self.target}"
+
+    def clean(self):
+        if self.target.startswith("step:") and self.step_id:
+            number = self.target[5:]
+            if number.isdecimal() and not Step.objects.filter(flow_id=self.step.flow_id, no=int(number)).exists():
+                raise ValidationError({"target": f"Langkah {number} tidak ada di alur ini."})

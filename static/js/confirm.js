@@ -1,5 +1,7 @@
-// Asks before irreversible actions: <form data-confirm="Pertanyaan?">.
+// Asks before irreversible actions: <form data-confirm="…"> or <button data-confirm-button="…">.
 document.addEventListener("submit", function (event) {
-  var question = event.target.getAttribute("data-confirm");
+  var button = event.submitter;
+  var question = event.target.getAttribute("data-confirm") ||
+    (button && button.getAttribute("data-confirm-button"));
   if (question && !window.confirm(question)) event.preventDefault();
 });

@@ -4,7 +4,7 @@ import pytest
 from django.core.management import call_command
 
 from cases import services, workflow
-from cases.models import Case, CaseStep
+from cases.models import AuditEntry, Case, CaseStep, LetterTemplate
 from sop_catalog.models import SOP
 from tests.conftest import give_all_documents
 from tests.factories import PersonFactory
@@ -25,8 +25,10 @@ def pick_branch(step):
 
 
 @pytest.fixture
-def catalog(demo_users):
+def catalog(demo_users, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
     call_command("load_sops", verbosity=0)
+    call_command("load_letters", verbosity=0)
 
 
 def test_every_active_sop_walks_to_its_end(catalog, demo_users):
@@ -57,6 +59,11 @@ def test_every_active_sop_walks_to_its_end(catalog, demo_users):
                     disposition={"instructions": ["Untuk diproses"]},
                 )
             assert case.state == Case.COMPLETED, (sop.slug, flow.order, case.state)
+            letters = list(case.letters.values_list("status", flat=True))
+            assert "draft" not in letters, sop.slug
+            if LetterTemplate.objects.filter(sop_slug=sop.slug).exists():
+                assert letters == ["issued"], sop.slug
+                assert AuditEntry.objects.filter(case=case, action="sign", user__username__endswith="-kadis").exists()
             assert not case.steps.filter(status__in=[CaseStep.CURRENT, CaseStep.PENDING]).exists() or any(
                 b.target == "end" for s in case.steps.all() for b in s.sop_step.branches.all()
             ), sop.slug

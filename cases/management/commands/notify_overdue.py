@@ -16,6 +16,7 @@ class Command(BaseCommand):
         today = timezone.localdate()
         overdue = (
             CaseStep.objects.filter(status=CaseStep.CURRENT, due_at__lt=now, case__state__in=Case.OPEN_STATES)
+            .exclude(case__state=Case.WAITING_EXTERNAL)
             .exclude(overdue_notified_on=today)
             .select_related("case", "sop_step")
         )
