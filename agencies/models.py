@@ -1,4 +1,5 @@
 import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
@@ -17,7 +18,7 @@ class Agency(models.Model):
         "kode registrasi",
         max_length=10,
         blank=True,
-        help_text="Awalan nomor registrasi permohonan, misalnya PRM.",
+        help_text="Awalan nomor registrasi permohonan, unik antarinstansi, misalnya LMJ.",
     )
     region = models.CharField("wilayah", max_length=120, blank=True)
     address = models.TextField("alamat", blank=True)
@@ -58,6 +59,14 @@ class Agency(models.Model):
         verbose_name_plural = "instansi"
         ordering = ["name"]
         permissions = [(f"desk_{desk}", f"Meja {label}") for desk, label in DESKS]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["code"],
+                condition=~models.Q(code=""),
+                name="unique_agency_code",
+                violation_error_message="Kode registrasi ini sudah dipakai instansi lain.",
+            )
+        ]
 
     def __str__(self):
         return self.name
@@ -71,6 +80,17 @@ class Agency(models.Model):
             raise ValidationError({"letter_number_pattern": message}) from exc
         if "{urut}" not in self.letter_number_pattern:
             raise ValidationError({"letter_number_pattern": "Pola nomor surat harus memuat {urut}."})
+        days = [part.strip() for part in self.workdays.split(",") if part.strip()]
+        if not days or not all(day.isdecimal() and 1 <= int(day) <= 7 for day in days):
+            raise ValidationError({"workdays": "Isi nomor hari 1–7 dipisah koma, misalnya 1,2,3,4,5."})
+        if self.office_opens and self.office_closes and self.office_opens >= self.office_closes:
+            raise ValidationError({"office_closes": "Jam kantor selesai harus sesudah jam mulai."})
+        try:
+            ZoneInfo(self.time_zone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValidationError(
+                {"time_zone": "Zona waktu tidak dikenal; gunakan Asia/Jakarta, Asia/Makassar atau Asia/Jayapura."}
+            ) from exc
 
     @property
     def letterhead_lines(self):

@@ -69,6 +69,9 @@ class OfficeCalendar:
         """When a step started at `start` with a standard of `amount` `unit`s is due; None without one."""
         if amount is None or not unit:
             return None
+        if unit == "hour" and amount >= 24:
+            # "24 jam", "1 x 24 jam": a day and night, not three days of office hours.
+            return start.astimezone(self.zone) + datetime.timedelta(hours=float(amount))
         if unit in MINUTE_UNITS:
             return self.add_office_minutes(start, amount * MINUTE_UNITS[unit])
         if unit == "workday":

@@ -37,7 +37,7 @@ def tanda_terima_pdf(case):
             "case": case,
             "agency": case.agency,
             "documents": [doc for doc in case.documents.all() if doc.received],
-            "total_time": total_time_of(case.sop),
+            "total_time": total_time_of(case.sop, flow=case.flow),
             "status_url": url,
             "qr": qr_data_uri(url),
         },

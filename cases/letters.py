@@ -39,12 +39,36 @@ VARIABLES = {
     "pihak_kedua": ["nama", "jabatan", "instansi", "alamat"],
     "saksi": [],
 }
+SAMPLE_PERSON = {
+    "nama": "Contoh", "nik": "3508015507850003", "tempat_lahir": "Lumajang", "tanggal_lahir": "15 Juli 1985",
+    "alamat": "Jl. Contoh 1", "jenis_kelamin": "Perempuan", "kk": "3508010101090012", "ciri": "", "ditemukan": "",
+}  # fmt: skip
+SAMPLE_CONTEXT = {
+    "pemohon": SAMPLE_PERSON,
+    "penerima": SAMPLE_PERSON,
+    "permohonan": {"nomor": "X/2026/000001", "maksud": "contoh", "tujuan": "contoh", "tanggal": "1 Januari 2026",
+                   "sifat": "Biasa", "saluran": "Datang langsung"},
+    "sop": {"nama": "Contoh", "nomor": "1"},
+    "instansi": {"nama": "Dinas Sosial", "wilayah": "Kabupaten", "alamat": ""},
+    "surat": {"nomor": "1", "tanggal": "1 Januari 2026", "perihal": "x", "lampiran": "-",
+              "tanggal_terbilang": "Kamis tanggal satu bulan Januari tahun dua ribu dua puluh enam", "tempat": "x"},
+    "pihak_pertama": {"nama": "x", "jabatan": "x", "nip": "x"},
+    "pihak_kedua": {"nama": "x", "jabatan": "x", "instansi": "x", "alamat": ""},
+    "saksi": ["x"],
+}  # fmt: skip
 # A restricted engine: no template loaders, no custom tags; only the built-in filters.
 ENGINE = Engine(debug=False, libraries={}, builtins=["django.template.defaulttags", "django.template.defaultfilters"])
 
 
+FORBIDDEN_TAGS = re.compile(r"{%\s*(include|extends|block|load|url|debug|ssi|csrf_token|templatetag|widthratio)\b")
+
+
 def check_template_body(body):
-    """Raise ValidationError (Indonesian) for a body that does not compile or uses unknown variables."""
+    """Raise ValidationError (Indonesian) for a body that does not compile, reaches outside the
+    letter (include, url, debug …), uses unknown variables, or fails on a sample case."""
+    forbidden = FORBIDDEN_TAGS.search(body or "")
+    if forbidden:
+        raise ValidationError(f"Tag {{% {forbidden.group(1)} %}} tidak boleh dipakai di templat surat.")
     try:
         template = ENGINE.from_string(body)
     except TemplateSyntaxError as exc:
@@ -54,6 +78,10 @@ def check_template_body(body):
         raise ValidationError(
             f"Variabel tidak dikenal: {', '.join(unknown)}. Lihat daftar variabel di docs/documents.md."
         )
+    try:
+        template.render(Context(SAMPLE_CONTEXT, autoescape=False))
+    except Exception as exc:  # noqa: BLE001 - any failure here would otherwise surface at signing
+        raise ValidationError(f"Templat gagal diisi contoh data: {exc}") from exc
 
 
 def _variables(nodelist):
@@ -177,15 +205,23 @@ def town(agency):
 # --- signature block ---------------------------------------------------------------------------
 
 
-def signer_block(agency, user, day):
-    """Jabatan, name, pangkat/golongan and NIP of who signs on `day`; a.n. when the Sekretaris signs."""
+def signer_block(agency, user, day, *, on_behalf=True):
+    """Jabatan, name, pangkat/golongan and NIP of who signs on `day`.
+
+    The Kepala Dinas signs as himself; a Sekretaris signs letters "a.n. Kepala Dinas". For a
+    berita acara (`on_behalf=False`) a Kabid or Sekretaris signs as PIHAK PERTAMA in their own
+    position.
+    """
     head = Position.objects.filter(agency=agency, desk=KADIS).order_by("order").first()
     head_title = f"{head.title}" if head else "Kepala Dinas"
-    if user is None or user.has_desk(KADIS):
+    desk = next((d for d in (KADIS, SEKDIN, KABID) if user is None or user.has_desk(d)), None)
+    if desk is None:
+        raise ValidationError("Hanya Kepala Dinas, Sekretaris atau Kepala Bidang yang dapat menandatangani.")
+    if desk == KADIS:
         position, prefix = head, ""
     else:
-        position = Position.objects.filter(agency=agency, desk=SEKDIN).order_by("order").first()
-        prefix = f"a.n. {head_title}"
+        position = Position.objects.filter(agency=agency, desk=desk).order_by("order").first()
+        prefix = f"a.n. {head_title}" if on_behalf else ""
     official = position.holder_on(day) if position else None
     title = position.title if position else head_title
     if official and official.acting:
@@ -292,8 +328,9 @@ def _issue(document, user):
     now = timezone.now()
     day = timezone.localdate(now)
     agency = document.case.agency
+    berita_acara = document.template.kind in LetterTemplate.BERITA_ACARA
+    signer = signer_block(agency, user, day, on_behalf=not berita_acara)
     number = next_letter_number(agency, document.template.classification_code, day)
-    signer = signer_block(agency, user, day)
     context = letter_context(document, number=number, day=day, signer=signer)
     document.number = number
     document.issued_at = now
@@ -347,6 +384,10 @@ def issue_berita_acara(*, case, user, template, pihak_kedua, saksi, tempat=""):
     """A numbered berita acara (serah terima, jenazah, pemulangan) for the case, issued at once."""
     if template.kind not in LetterTemplate.BERITA_ACARA or template.agency_id != case.agency_id:
         raise ValidationError("Templat ini bukan berita acara instansi ini.")
+    if not case.number or case.state in (Case.DRAFT, Case.CANCELLED):
+        raise ValidationError("Berita acara hanya untuk permohonan yang sudah didaftarkan dan tidak dibatalkan.")
+    if user.agency_id != case.agency_id or not any(user.has_desk(d) for d in (KADIS, SEKDIN, KABID)):
+        raise ValidationError("Berita acara ditandatangani Kepala Dinas, Sekretaris atau Kepala Bidang.")
     if not (pihak_kedua.get("nama") or "").strip():
         raise ValidationError("Isi nama PIHAK KEDUA.")
     document = IssuedDocument.objects.create(

@@ -220,6 +220,6 @@ def published_services(agency):
 
     services = []
     for sop in sop_with_everything().filter(agency=agency, is_current=True, status=SOP.ACTIVE).order_by("name"):
-        steps = [step for flow in sop.flows.all() for step in flow.steps.all()]
-        services.append({"sop": sop, "total": total_time(steps)})
+        flows = [{"flow": flow, "total": total_time(list(flow.steps.all()))} for flow in sop.flows.all()]
+        services.append({"sop": sop, "flows": flows, "total": flows[0]["total"] if len(flows) == 1 else ""})
     return services

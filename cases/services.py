@@ -113,7 +113,7 @@ def choose_flow(*, case, user, flow):
 
 def _next_number(agency, year):
     last = take_next(RegistrationCounter, agency=agency, year=year)
-    prefix = agency.code or agency.slug.upper()[:3]
+    prefix = agency.code or agency.slug.upper()  # codes and slugs are unique: so are numbers
     return f"{prefix}/{year}/{last:06d}"
 
 

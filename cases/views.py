@@ -2,6 +2,7 @@ import datetime
 from functools import wraps
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -12,8 +13,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
+from import_export.formats import base_formats
 
-from agencies.desks import ADMIN, KABID, KADIS, KASI, NIK_DESKS, PEKSOS, PETUGAS, REPORT_DESKS, SEKDIN
+from agencies.desks import ADMIN, KABID, KADIS, NIK_DESKS, PEKSOS, PETUGAS, REPORT_DESKS, SEKDIN
 from agencies.models import Agency
 from cases import charts, documents, letters, reports, selectors, services, workflow
 from cases.forms import (
@@ -128,7 +130,7 @@ def _wizard_url(pick, person):
 
 def _person_param(request, key):
     value = request.GET.get(key, "")
-    if not value.isdigit():
+    if not value.isdecimal():
         return None
     return Person.objects.filter(pk=int(value), agency=request.user.agency).first()
 
@@ -236,7 +238,13 @@ def case_detail(request, pk):
             "flows": case.sop.flows.order_by("order") if case.state == Case.DRAFT else [],
             "letters": selectors.case_letters(case),
             "can_revoke": request.user.has_desk(KADIS) or request.user.has_desk(SEKDIN),
-            "ba_form": BeritaAcaraForm(agency=case.agency) if case.number else None,
+            "ba_form": (
+                BeritaAcaraForm(agency=case.agency)
+                if case.number
+                and case.state != Case.CANCELLED
+                and any(request.user.has_desk(d) for d in (KABID, SEKDIN, KADIS))
+                else None
+            ),
             "now": timezone.now(),
         },
     )
@@ -280,6 +288,11 @@ def case_document_file(request, pk, doc_pk):
 
 
 def _ip(request):
+    """The client's address; behind trusted proxies, the one they saw (settings.TRUSTED_PROXY_COUNT)."""
+    count = settings.TRUSTED_PROXY_COUNT
+    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
+    if count and len(forwarded) >= count:
+        return forwarded[-count]
     return request.META.get("REMOTE_ADDR") or None
 
 
@@ -535,7 +548,7 @@ def letter_revoke(request, pk, doc_pk):
 
 
 @require_POST
-@desk_required(PETUGAS, PEKSOS, KASI, KABID, SEKDIN, KADIS)
+@desk_required(KABID, SEKDIN, KADIS)
 def berita_acara(request, pk):
     case = _case_or_404(request, pk)
     form = BeritaAcaraForm(request.POST, agency=case.agency)
@@ -636,7 +649,8 @@ def _period(request):
         end, start = today, today - datetime.timedelta(days=89)
     if start > end:
         start, end = end, start
-    return start, end
+    floor, ceiling = datetime.date(2000, 1, 1), datetime.date(2100, 12, 31)
+    return min(max(start, floor), ceiling), min(max(end, floor), ceiling)
 
 
 def _report_context(request):
@@ -691,7 +705,8 @@ def export(request, what, fmt):
     else:
         rows = selectors.steps_for_export(agency=agency, start=start, end=end, sop_slug=sop)
         dataset = StepExport().export(rows)
-    content = dataset.export(fmt)
+    # The format classes escape formulae (IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT).
+    content = {"csv": base_formats.CSV, "xlsx": base_formats.XLSX}[fmt]().export_data(dataset)
     types = {
         "csv": "text/csv; charset=utf-8",
         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

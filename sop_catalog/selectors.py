@@ -55,8 +55,10 @@ def active_sops_for(agency):
     return SOP.objects.filter(agency=agency, is_current=True, status=SOP.ACTIVE).order_by("number", "name")
 
 
-def total_time_of(sop):
-    """The sum of the time standards of all the SOP's steps, as text."""
+def total_time_of(sop, *, flow=None):
+    """The sum of the time standards of the flow's steps (all the SOP's steps without one), as text."""
+    if flow is not None:
+        return total_time(Step.objects.filter(flow=flow))
     return total_time(Step.objects.filter(flow__sop=sop))
 
 

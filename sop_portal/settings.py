@@ -197,6 +197,15 @@ LOGGING = {
 # Key for NIK/KK encryption and their blind index (cases/crypto.py); derived from the secret key when unset.
 FIELD_ENCRYPTION_KEY = os.environ.get("DJANGO_FIELD_KEY", "")
 
+# A name like "=HYPERLINK(…)" must not become a formula in the office's spreadsheet.
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
+
+# Behind a reverse proxy (nginx), how many proxies add themselves to X-Forwarded-For: the client
+# address of the audit trail and of the login throttling is then read from that header.
+TRUSTED_PROXY_COUNT = env_int("DJANGO_TRUSTED_PROXY_COUNT", 0)
+AXES_IPWARE_PROXY_COUNT = TRUSTED_PROXY_COUNT or None
+AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if TRUSTED_PROXY_COUNT else ["REMOTE_ADDR"]
+
 # Scans uploaded to a case: PDF, JPEG or PNG, checked by content; the size limit in MB.
 CASE_UPLOAD_MAX_MB = env_int("CASE_UPLOAD_MAX_MB", 10)
 FILE_UPLOAD_PERMISSIONS = 0o640

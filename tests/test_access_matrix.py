@@ -188,7 +188,7 @@ def spec(w):
         "berita_acara": (
             "post",
             f"/permohonan/{case.pk}/berita-acara/",
-            expected(["petugas", "peksos", "kasi", "kabid", "sekdin", "kadis"], 302, "scoped", other_status=404),
+            expected(["kabid", "sekdin", "kadis"], 302, "scoped", other_status=404),
         ),
         "verify": ("get", f"/verifikasi/{w['issued'].token}/", PUBLIC),
         "inbox": ("get", "/kotak-masuk/", expected(ALL)),

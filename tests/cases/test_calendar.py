@@ -32,6 +32,7 @@ def calendar(lumajang):
         (at((11, 23), 10), 2, "day", at((11, 25), 10)),  # calendar days
         (at((11, 23), 10), 2, "week", at((12, 7), 10)),
         (at((1, 31), 10), 1, "month", at((2, 28), 10)),
+        (at((11, 27), 15), 24, "hour", at((11, 28), 15)),  # "24 jam" is a day and night
         (at((11, 23), 10), None, None, None),
     ],
 )
