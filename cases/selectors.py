@@ -43,7 +43,7 @@ def person_history(person):
 
 
 def cases_of_agency(*, agency, query="", state=""):
-    cases = Case.objects.filter(agency=agency).select_related("sop", "applicant", "beneficiary")
+    cases = Case.objects.filter(agency=agency).select_related("sop", "applicant", "beneficiary", "current_step")
     if state:
         cases = cases.filter(state=state)
     query = (query or "").strip()

@@ -183,7 +183,7 @@ def case_list(request):
     return render(
         request,
         "cases/case_list.html",
-        {"page": page, "query": query, "state": state, "states": Case.STATE_CHOICES},
+        {"page": page, "query": query, "state": state, "states": Case.STATE_CHOICES, "now": timezone.now()},
     )
 
 
