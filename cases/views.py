@@ -416,6 +416,13 @@ def case_action(request, pk, action):
     case = _case_or_404(request, pk)
     step_id = request.POST.get("step") or None
     if action not in ("batalkan", "alur") and not case.holds(request.user):
+        if step_id and step_id.isdecimal() and int(step_id) != case.current_step_id:
+            # The page was stale: someone moved the case on (possibly to another desk) first.
+            try:
+                workflow.check_current(case, step_id)
+            except workflow.AlreadyProcessed as exc:
+                messages.error(request, str(exc))
+                return redirect(case)
         raise PermissionDenied("Langkah ini bukan di meja Anda.")
     try:
         if action not in ("batalkan", "alur") and (step_id is None or not step_id.isdecimal()):

@@ -181,3 +181,16 @@ def test_actions_of_another_agency_are_not_found(client, demo_users, registered,
     response = client.post(f"/permohonan/{registered.pk}/tindakan/{action}/", {"step": registered.current_step_id})
 
     assert response.status_code == 404
+
+
+def test_the_loser_whose_case_moved_to_another_desk_is_told_who_won(client, demo_users, registered, walk, petugas):
+    give_all_documents(registered, petugas)
+    case = walk(registered)
+    stale = case.current_step_id
+    walk(case, branch="Ya")  # now at the Kasi's desk
+    client.force_login(demo_users["lumajang-petugas"])
+
+    response = client.post(f"/permohonan/{case.pk}/tindakan/selesai/", {"step": stale, "branch": "Ya"}, follow=True)
+
+    assert response.status_code == 200
+    assert "sudah diproses oleh Demo Petugas Pelayanan" in response.content.decode()
