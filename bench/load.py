@@ -26,6 +26,8 @@ import django  # noqa: E402
 
 django.setup()
 
+from django.conf import settings  # noqa: E402
+
 HOST, PORT = "127.0.0.1", 8765
 
 
@@ -62,7 +64,24 @@ class Session:
 def main(seconds):
     from cases.models import AuditEntry, Case, CaseStep
 
-    env = {**os.environ, "DJANGO_DEBUG": "1", "DJANGO_ALLOWED_HOSTS": HOST, "DJANGO_LOG_LEVEL": "ERROR"}
+    # Production settings, as an office would run it (no TLS on loopback).
+    env = {
+        **os.environ,
+        "DJANGO_DEBUG": "0",
+        "DJANGO_SECRET_KEY": "bench-" + "k3J9vqpZ2x8Lw0rT5yB7nM1cH4dF6gS9aQeUiOoPlKjHgFdSaZ",
+        "DJANGO_ALLOWED_HOSTS": HOST,
+        "DJANGO_SECURE_SSL_REDIRECT": "0",
+        "DJANGO_LOG_LEVEL": "ERROR",
+        "DB_CONN_MAX_AGE": "60",
+        # The numbers were encrypted by bench/seed.py under this process's key: keep it.
+        "DJANGO_FIELD_KEY": settings.FIELD_ENCRYPTION_KEY or settings.SECRET_KEY,
+    }
+    subprocess.run(
+        [str(ROOT / ".venv/bin/python"), "manage.py", "collectstatic", "--no-input", "-v0"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+    )
     server = subprocess.Popen(
         [str(ROOT / ".venv/bin/gunicorn"), "sop_portal.wsgi", "--workers", "4", "--bind", f"{HOST}:{PORT}",
          "--log-level", "warning"],
