@@ -3,7 +3,7 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/sop_bench .venv/bin/python bench/measure.py [RUNS]
 
 Prints a Markdown table: median and 95th percentile of the time spent in Django per request
-(no network), and the number of SQL queries of one request.
+(no network), and the number of SQL queries of one request (BEGIN/COMMIT/SAVEPOINT not counted).
 """
 
 import os
@@ -35,7 +35,9 @@ def measure(label, call, runs):
         call()
     with CaptureQueriesContext(connection) as queries:
         response = call()
-    count = len(queries)  # now: the next request resets the query log
+    # Now (the next request resets the query log); transaction control is not a query.
+    control = ("BEGIN", "COMMIT", "ROLLBACK", "SAVEPOINT", "RELEASE SAVEPOINT")
+    count = sum(1 for query in queries.captured_queries if not query["sql"].upper().startswith(control))
     status = getattr(response, "status_code", "-")
     times = []
     for _ in range(runs):

@@ -5,7 +5,7 @@ from django.db.models import IntegerField, Q, Value, When
 from django.utils import timezone
 
 from cases.crypto import blind_index
-from cases.models import AuditEntry, Case, CaseStep, Disposition, IssuedDocument, Notification, Person, fold
+from cases.models import AuditEntry, Case, CaseStep, Disposition, IssuedDocument, Notification, Paraf, Person, fold
 from cases.nik import normalize_number
 
 
@@ -65,6 +65,9 @@ def cases_of_person(person):
 
 
 def case_for_page(*, pk, agency):
+    """The case with what its page shows prefetched: documents, steps (timeline), letters with paraf."""
+    from django.db.models import Prefetch
+
     return (
         Case.objects.select_related(
             "sop",
@@ -77,7 +80,19 @@ def case_for_page(*, pk, agency):
             "current_step__sop_step",
             "flow",
         )
-        .prefetch_related("documents")
+        .prefetch_related(
+            "documents",
+            Prefetch(
+                "steps",
+                queryset=CaseStep.objects.select_related("sop_step", "completed_by").order_by("position"),
+            ),
+            Prefetch(
+                "letters",
+                queryset=IssuedDocument.objects.select_related("template", "replaced_by")
+                .prefetch_related(Prefetch("parafs", queryset=Paraf.objects.select_related("user")))
+                .order_by("id"),
+            ),
+        )
         .get(pk=pk, agency=agency)
     )
 
@@ -131,7 +146,7 @@ def inbox_sops(user):
 
 
 def case_timeline(case):
-    return list(case.steps.select_related("sop_step", "completed_by").order_by("position"))
+    return sorted(case.steps.all(), key=lambda step: step.position)
 
 
 def case_audit(case):
@@ -147,12 +162,7 @@ def unread_notifications(user):
 
 
 def case_letters(case):
-    return (
-        IssuedDocument.objects.filter(case=case)
-        .select_related("template", "replaced_by")
-        .prefetch_related("parafs__user")
-        .order_by("id")
-    )
+    return sorted(case.letters.all(), key=lambda document: document.pk)
 
 
 def desk_summary(*, user):

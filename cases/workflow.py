@@ -51,6 +51,23 @@ class Move:
         }[self.kind]
 
 
+def _prefetched(case, name):
+    return name in getattr(case, "_prefetched_objects_cache", {})
+
+
+def steps_of(case):
+    """The case's steps in order, from the page's prefetch when there is one."""
+    if _prefetched(case, "steps"):
+        return sorted(case.steps.all(), key=lambda step: step.position)
+    return list(case.steps.select_related("sop_step").order_by("position"))
+
+
+def has_draft_letters(case):
+    if _prefetched(case, "letters"):
+        return any(document.status == "draft" for document in case.letters.all())
+    return case.letters.filter(status="draft").exists()
+
+
 def signing_step(case, steps):
     """The case step whose completion signs (approves) the request, or None.
 
@@ -58,7 +75,7 @@ def signing_step(case, steps):
     Kadis step). Without letters: the first Kadis (or Sekdin) step that says it signs or
     approves ("menandatangani", "pengesahan" …).
     """
-    has_drafts = case.letters.filter(status="draft").exists()
+    has_drafts = has_draft_letters(case)
     for desk in ("kadis", "sekdin"):
         at_desk = [s for s in steps if s.desk == desk]
         if has_drafts and at_desk:
@@ -153,7 +170,7 @@ def plan(case, branch=""):
     """What completing the current step (with `branch` on a decision) will do."""
     step = case.current_step
     sop_step = step.sop_step
-    steps = list(case.steps.select_related("sop_step").order_by("position"))
+    steps = steps_of(case)
     following = next((s for s in steps if s.position > step.position), None)
     last_part = following is None or following.sop_step_id != sop_step.id
     # A decision is taken once, by the last desk of a step shared in turn.
