@@ -5,7 +5,7 @@ from django.db.models import IntegerField, Q, Value, When
 from django.utils import timezone
 
 from cases.crypto import blind_index
-from cases.models import AuditEntry, Case, CaseStep, Disposition, IssuedDocument, Notification, Paraf, Person, fold
+from cases.models import AuditEntry, Case, CaseStep, Disposition, IssuedDocument, Paraf, Person, fold
 from cases.nik import normalize_number
 
 
@@ -155,10 +155,6 @@ def case_audit(case):
 
 def case_dispositions(case):
     return Disposition.objects.filter(case=case).select_related("by", "to_user").order_by("at", "id")
-
-
-def unread_notifications(user):
-    return Notification.objects.filter(user=user, read_at__isnull=True).select_related("case")
 
 
 def case_letters(case):

@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 from import_export.formats import base_formats
 
-from agencies.desks import ADMIN, KABID, KADIS, NIK_DESKS, PEKSOS, PETUGAS, REPORT_DESKS, SEKDIN
+from agencies.desks import ADMIN, DESKS, KABID, KADIS, NIK_DESKS, PEKSOS, PETUGAS, REPORT_DESKS, SEKDIN
 from agencies.models import Agency
 from cases import charts, documents, letters, reports, selectors, services, workflow
 from cases.forms import (
@@ -35,7 +35,7 @@ from cases.notifications import desk_users
 from cases.resources import CaseExport, StepExport
 from cases.uploads import UploadRefused
 
-INTERNAL_DESKS = ("petugas", "peksos", "kasi", "kabid", "sekdin", "kadis", "admin")
+INTERNAL_DESKS = tuple(desk for desk, _ in DESKS)
 
 
 def desk_required(*desks):

@@ -6,6 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
+from agencies.desks import ADMIN, DESKS
 from agencies.models import Agency
 from sop_catalog.timeparse import UNITS
 
@@ -28,15 +29,8 @@ MONTHS_ID = [
     "Desember",
 ]
 
-DESK_CHOICES = [
-    ("petugas", "Petugas Pelayanan"),
-    ("peksos", "Pekerja Sosial"),
-    ("kasi", "Kepala Seksi"),
-    ("kabid", "Kepala Bidang"),
-    ("sekdin", "Sekretaris Dinas"),
-    ("kadis", "Kepala Dinas"),
-    ("external", "Pihak luar"),
-]
+# The desks of agencies.desks that act on steps, and the column of outside parties.
+DESK_CHOICES = [(desk, label) for desk, label in DESKS if desk != ADMIN] + [("external", "Pihak luar")]
 UNIT_CHOICES = [
     ("minute", "menit"),
     ("hour", "jam"),
@@ -265,10 +259,6 @@ class Step(models.Model):
             if role.desk != "external":
                 return role.desk
         return "petugas"
-
-    @property
-    def is_decision(self):
-        return bool(self.branches.all())
 
 
 class Branch(models.Model):
