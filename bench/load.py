@@ -2,11 +2,12 @@
 
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/sop_bench .venv/bin/python bench/load.py [SECONDS]
 
-Starts gunicorn on 127.0.0.1:8765 against the benchmark database, signs in as the Lumajang
-petugas, then (1) for SECONDS completes petugas steps of different cases from 8 client threads
-and reports transitions per second and errors, and (2) sends the same step completion of one
-case from 20 threads at once and checks that exactly one won. Only loopback is used; the loops
-are bounded in count and time.
+Starts gunicorn on 127.0.0.1:8765 against the benchmark database with production settings, signs
+in as the Lumajang petugas, then (1) drives step completions of different cases with wrk (Debian
+package `wrk`: a C client, so that the load generator takes little of the 2 cores) for SECONDS
+and reports completions per second counted in the audit trail, the latency percentiles wrk saw,
+and every request that did not complete a step; (2) sends the same step completion of one case
+from 20 threads at once and checks that exactly one won. Only loopback is used.
 """
 
 import http.client
@@ -61,6 +62,68 @@ class Session:
             raise SystemExit(f"login as {username} failed: {status}")
 
 
+WRK_SCRIPT = """
+-- Each wrk thread posts the step completions of its own share of the cases, in turn.
+local items = {%(items)s}
+local headers = {["Content-Type"] = "application/x-www-form-urlencoded", ["Cookie"] = "%(cookie)s"}
+local started = 0
+function setup(thread)
+  thread:set("offset", started)
+  started = started + 1
+end
+local sent = 0
+function request()
+  local item = items[offset + 1 + sent * %(threads)d]
+  sent = sent + 1
+  if item == nil then
+    return wrk.format("GET", "/masuk/")
+  end
+  local body = "step=" .. item[2] .. "&note=bench&csrfmiddlewaretoken=%(token)s"
+  return wrk.format("POST", "/permohonan/" .. item[1] .. "/tindakan/selesai/", headers, body)
+end
+"""
+
+
+def wrk_transitions(session, movable, seconds, threads=2, connections=8):
+    """Step completions under wrk; the audit trail says how many really completed."""
+    import re
+    import shutil
+    import tempfile
+
+    from django.utils import timezone
+
+    from cases.models import AuditEntry
+
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk tidak ada: apt-get install wrk")
+    cookie = "; ".join(f"{k}={v}" for k, v in session.cookies.items())
+    items = ",".join(f"{{{case},{step}}}" for case, step in movable)
+    script = WRK_SCRIPT % {"items": items, "cookie": cookie, "token": session.cookies["csrftoken"], "threads": threads}
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
+        handle.write(script)
+    since = timezone.now()
+    result = subprocess.run(
+        ["wrk", f"-t{threads}", f"-c{connections}", f"-d{int(seconds)}s", "--latency", "-s", handle.name,
+         f"http://{HOST}:{PORT}"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    os.unlink(handle.name)
+    out = result.stdout
+    requests = int(re.search(r"(\d+) requests in ([\d.]+)(m?s)", out).group(1))
+    elapsed = float(re.search(r"requests in ([\d.]+)(m?s)", out).group(1))
+    elapsed = elapsed / 1000 if re.search(r"requests in [\d.]+ms", out) else elapsed
+    done = AuditEntry.objects.filter(action="step", at__gte=since, note="bench").count()
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socket = re.search(r"Socket errors: (.*)", out)
+    latency = dict(re.findall(r"^\s+(50|90|99)%\s+(\S+)", out, re.M))
+    return (
+        f"transitions (wrk, {threads} threads, {connections} connections): {done} completed of {requests} requests "
+        f"in {elapsed:.1f} s = {done / elapsed:.0f}/s; not completed: {requests - done}; "
+        f"non-2xx/3xx: {bad.group(1) if bad else 0}; socket errors: {socket.group(1) if socket else 'none'}; "
+        f"latency p50 {latency.get('50')}, p90 {latency.get('90')}, p99 {latency.get('99')}"
+    )
+
+
 def main(seconds):
     from cases.models import AuditEntry, Case, CaseStep
 
@@ -100,34 +163,9 @@ def main(seconds):
             .values_list("case_id", "id")[:20000]
         )
         race_case, race_step = movable.pop()
-        queue = iter(movable)
-        lock = threading.Lock()
-        done, errors = [0], []
-        deadline = time.monotonic() + seconds
-
-        def worker():
-            session = Session()
-            session.login("lumajang-petugas", "demo-sop-2026")
-            while time.monotonic() < deadline:
-                with lock:
-                    item = next(queue, None)
-                if item is None:
-                    return
-                status, _ = session.request("POST", f"/permohonan/{item[0]}/tindakan/selesai/", {"step": item[1]})
-                with lock:
-                    if status == 302:
-                        done[0] += 1
-                    else:
-                        errors.append(status)
-
-        started = time.monotonic()
-        threads = [threading.Thread(target=worker) for _ in range(8)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        elapsed = time.monotonic() - started
-        print(f"transitions: {done[0]} in {elapsed:.1f} s = {done[0] / elapsed:.0f}/s, errors: {len(errors)}")
+        session = Session()
+        session.login("lumajang-petugas", "demo-sop-2026")
+        print(wrk_transitions(session, movable, seconds))
 
         sessions = []
         for _ in range(20):

@@ -30,7 +30,7 @@ BATCH = 2000
 def main(count):
     from agencies.models import Agency, User
     from cases.crypto import blind_index
-    from cases.models import Case, CaseStep, Person, fold
+    from cases.models import SIFAT_URGENCY, Case, CaseStep, Person, fold
     from cases.workflow import desks_of
     from sop_catalog.models import SOP
 
@@ -91,8 +91,10 @@ def main(count):
             for case, offset in zip(cases, range(0, len(steps), len(layout)), strict=True):
                 current = next(s for s in steps[offset : offset + len(layout)] if s.status == CaseStep.CURRENT)
                 case.current_step_id = current.pk
+                case.queue_desk, case.queue_since = current.desk, current.started_at  # as Case.save() keeps them
+                case.queue_rank = SIFAT_URGENCY[case.sifat]
                 currents.append(case)
-            Case.objects.bulk_update(currents, ["current_step"])
+            Case.objects.bulk_update(currents, ["current_step", "queue_desk", "queue_rank", "queue_since"])
         print(f"  {first + size - existing}/{count} permohonan …", flush=True)
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")

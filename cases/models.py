@@ -174,6 +174,10 @@ def to_desk(states):
     return GET_STATE(lambda case, desk: case.STATE_FOR_DESK[desk], states=list(states))
 
 
+# Inbox order: the most urgent sifat first.
+SIFAT_URGENCY = {"sangat_segera": 0, "segera": 1, "rahasia": 2, "biasa": 3}
+
+
 class Case(ConcurrentTransitionMixin, NeverDeleted):
     """A permohonan: one request for one SOP version, moving from desk to desk."""
 
@@ -263,6 +267,11 @@ class Case(ConcurrentTransitionMixin, NeverDeleted):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     return_note = models.TextField("catatan pengembalian", blank=True)
+    # The inbox's queue, kept by save() from the state, sifat and current step, so that one index
+    # on this table answers "what waits at my desk, most urgent and longest waiting first".
+    queue_desk = models.CharField("meja antrean", max_length=20, blank=True, editable=False)
+    queue_rank = models.PositiveSmallIntegerField("urutan sifat", default=9, editable=False)
+    queue_since = models.DateTimeField("menunggu sejak", null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = "permohonan"
@@ -273,12 +282,33 @@ class Case(ConcurrentTransitionMixin, NeverDeleted):
                 fields=["agency", "number"], condition=~Q(number=""), name="unique_case_number_per_agency"
             )
         ]
+        indexes = [
+            models.Index(
+                fields=["agency", "queue_desk", "queue_rank", "queue_since", "id"],
+                condition=~Q(queue_desk=""),
+                name="case_queue_idx",
+            )
+        ]
 
     def __str__(self):
         return self.number or f"Konsep #{self.pk}"
 
+    def save(self, *args, **kwargs):
+        self.queue_desk, self.queue_rank, self.queue_since = self.queue_position()
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "queue_desk", "queue_rank", "queue_since"}
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self):
         return reverse("cases:case", args=[self.pk])
+
+    def queue_position(self):
+        """(desk, urgency rank, since) of the case in the inbox; no desk when it waits at none."""
+        rank = SIFAT_URGENCY.get(self.sifat, 9)
+        step = self.current_step if self.current_step_id and self.state in self.OPEN_STATES else None
+        if step is None:
+            return "", rank, None
+        return step.desk, rank, step.started_at
 
     @property
     def survey_code(self):

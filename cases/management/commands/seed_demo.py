@@ -160,7 +160,7 @@ class Command(BaseCommand):
         cursor = datetime.datetime.combine(day, datetime.time(8, 30), tzinfo=calendar.zone)
         cursor += datetime.timedelta(minutes=rng.randrange(0, 300))
         registered = cursor
-        last_done = None
+        last_done = since = None
         for step in case.steps.select_related("sop_step").order_by("position"):
             if step.status not in (CaseStep.DONE, CaseStep.CURRENT):
                 continue
@@ -174,7 +174,12 @@ class Command(BaseCommand):
                 cursor = step.completed_at + datetime.timedelta(minutes=rng.randrange(1, 90))
                 last_done = step.completed_at
             step.save(update_fields=["started_at", "due_at", "completed_at"])
+            if step.pk == case.current_step_id:
+                since = step.started_at
         closed = last_done if case.state in Case.CLOSED_STATES else None
         Case.objects.filter(pk=case.pk).update(
-            created_at=registered, registered_at=registered, closed_at=closed or case.closed_at
+            created_at=registered,
+            registered_at=registered,
+            closed_at=closed or case.closed_at,
+            queue_since=since if case.queue_desk else None,
         )
