@@ -3,7 +3,9 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/sop_bench .venv/bin/python bench/load.py [SECONDS]
 
 Starts gunicorn on 127.0.0.1:8765 against the benchmark database with production settings, signs
-in as the Lumajang petugas, then (1) drives step completions of different cases with wrk (Debian
+in as the Lumajang Kasi and petugas, then (0) loads each busy page (inbox, case page, person
+search by NIK and by name, tanda terima and SPM PDFs) with wrk for SECONDS/2 and reports
+requests per second and latency percentiles, (1) drives step completions of different cases with wrk (Debian
 package `wrk`: a C client, so that the load generator takes little of the 2 cores) for SECONDS
 and reports completions per second counted in the audit trail, the latency percentiles wrk saw,
 and every request that did not complete a step; (2) sends the same step completion of one case
@@ -12,8 +14,11 @@ from 20 threads at once and checks that exactly one won. Only loopback is used.
 
 import http.client
 import os
+import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.parse
@@ -85,17 +90,16 @@ end
 
 
 def wrk_transitions(session, movable, seconds, threads=2, connections=8):
-    """Step completions under wrk; the audit trail says how many really completed."""
-    import re
-    import shutil
-    import tempfile
+    """Step completions under wrk; the audit trail says how many really completed.
 
+    A refused completion also answers 302 (back to the case page with a message), so refusals are
+    the requests wrk counted that left no audit row; requests still in flight when wrk stops are
+    completed by the server but not counted by wrk, so the difference is floored at zero.
+    """
     from django.utils import timezone
 
     from cases.models import AuditEntry
 
-    if shutil.which("wrk") is None:
-        raise SystemExit("wrk tidak ada: apt-get install wrk")
     cookie = "; ".join(f"{k}={v}" for k, v in session.cookies.items())
     items = ",".join(f"{{{case},{step}}}" for case, step in movable)
     script = WRK_SCRIPT % {"items": items, "cookie": cookie, "token": session.cookies["csrftoken"], "threads": threads}
@@ -108,24 +112,50 @@ def wrk_transitions(session, movable, seconds, threads=2, connections=8):
         capture_output=True, text=True, check=True,
     )  # fmt: skip
     os.unlink(handle.name)
-    out = result.stdout
-    requests = int(re.search(r"(\d+) requests in ([\d.]+)(m?s)", out).group(1))
-    elapsed = float(re.search(r"requests in ([\d.]+)(m?s)", out).group(1))
-    elapsed = elapsed / 1000 if re.search(r"requests in [\d.]+ms", out) else elapsed
+    requests, elapsed, bad, socket, latency = parse_wrk(result.stdout)
     done = AuditEntry.objects.filter(action="step", at__gte=since, note="bench").count()
-    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    socket = re.search(r"Socket errors: (.*)", out)
-    latency = dict(re.findall(r"^\s+(50|90|99)%\s+(\S+)", out, re.M))
     return (
         f"transitions (wrk, {threads} threads, {connections} connections): {done} completed of {requests} requests "
-        f"in {elapsed:.1f} s = {done / elapsed:.0f}/s; not completed: {requests - done}; "
-        f"non-2xx/3xx: {bad.group(1) if bad else 0}; socket errors: {socket.group(1) if socket else 'none'}; "
+        f"in {elapsed:.1f} s = {done / elapsed:.0f}/s; refused: {max(0, requests - done)}; "
+        f"non-2xx/3xx: {bad}; socket errors: {socket}; "
         f"latency p50 {latency.get('50')}, p90 {latency.get('90')}, p99 {latency.get('99')}"
     )
 
 
+def parse_wrk(out):
+    requests = int(re.search(r"(\d+) requests in", out).group(1))
+    amount, unit = re.search(r"requests in ([\d.]+)(ms|s|m)\b", out).groups()
+    elapsed = float(amount) * {"ms": 0.001, "s": 1, "m": 60}[unit]
+    bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    socket = re.search(r"Socket errors: (.*)", out)
+    latency = dict(re.findall(r"^\s+(50|90|99)%\s+(\S+)", out, re.M))
+    return requests, elapsed, int(bad.group(1)) if bad else 0, socket.group(1) if socket else "none", latency
+
+
+def wrk_get(session, label, path, seconds, connections=4):
+    """One page under wrk: requests per second and latency percentiles, errors counted."""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
+        cookie = "; ".join(f"{k}={v}" for k, v in session.cookies.items())
+        handle.write(f'wrk.headers["Cookie"] = "{cookie}"\n')
+    result = subprocess.run(
+        ["wrk", "-t2", f"-c{connections}", f"-d{int(seconds)}s", "--latency", "-s", handle.name,
+         f"http://{HOST}:{PORT}{path}"],
+        capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    os.unlink(handle.name)
+    requests, elapsed, bad, socket, latency = parse_wrk(result.stdout)
+    return (
+        f"| {label} | {requests / elapsed:.0f} | {latency.get('50')} | {latency.get('90')} | {latency.get('99')} "
+        f"| {bad} non-2xx/3xx, socket errors: {socket} |"
+    )
+
+
 def main(seconds):
-    from cases.models import AuditEntry, Case, CaseStep
+    from cases import letters
+    from cases.models import AuditEntry, Case, CaseStep, IssuedDocument, Person
+
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk tidak ada: apt-get install wrk")
 
     # Production settings, as an office would run it (no TLS on loopback).
     env = {
@@ -163,9 +193,42 @@ def main(seconds):
             .values_list("case_id", "id")[:20000]
         )
         race_case, race_step = movable.pop()
+        case = Case.objects.filter(state=Case.AT_KASI).order_by("id").first()
+        letters.open_drafts(case)
+        draft = IssuedDocument.objects.filter(case=case, status=IssuedDocument.DRAFT).first()
+        person = Person.objects.order_by("-id").first()
+        kasi, front = Session(), Session()
+        kasi.login("lumajang-kasi", "demo-sop-2026")
+        front.login("lumajang-petugas", "demo-sop-2026")
+        quoted = urllib.parse.quote
+        pages = [
+            ("inbox (Kasi)", kasi, "/kotak-masuk/"),
+            ("case page", kasi, f"/permohonan/{case.pk}/"),
+            ("person search by NIK", front, f"/orang/?q={person.nik}"),
+            ("person search by name", front, f"/orang/?q={quoted(person.name)}"),
+            ("tanda terima PDF", kasi, f"/permohonan/{case.pk}/tanda-terima.pdf"),
+            ("surat (SPM) PDF", kasi, f"/permohonan/{case.pk}/surat/{draft.pk}/konsep.pdf"),
+        ]
+        page_seconds = max(5, seconds / 2)
+        print(f"Pages under wrk (2 threads, 4 connections, {page_seconds:.0f} s each):\n")
+        print("| request | requests/s | p50 | p90 | p99 | errors |")
+        print("|---|---|---|---|---|---|")
+        for label, client, path in pages:
+            print(wrk_get(client, label, path, page_seconds), flush=True)
+        print()
         session = Session()
         session.login("lumajang-petugas", "demo-sop-2026")
+        profiler = None
+        if os.environ.get("BENCH_PROFILE"):
+            # py-spy samples every gunicorn worker during the wrk run: collapsed stacks for a flame graph.
+            profiler = subprocess.Popen(
+                [str(ROOT / ".venv/bin/py-spy"), "record", "--subprocesses", "--nonblocking", "-f", "raw",
+                 "-d", str(int(seconds)), "-o", os.environ["BENCH_PROFILE"], "-p", str(server.pid)],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )  # fmt: skip
         print(wrk_transitions(session, movable, seconds))
+        if profiler is not None:
+            profiler.wait(timeout=60)
 
         sessions = []
         for _ in range(20):

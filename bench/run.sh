@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# make bench: seed PostgreSQL with 1,000 and then 100,000 cases and measure the busiest requests.
+# make bench: seed PostgreSQL with 1,000 and then 100,000 cases, measure the busiest requests
+# through the test client, then under load on gunicorn with wrk (bench/README.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DB=${BENCH_DB:-sop_bench}
@@ -10,6 +11,10 @@ psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS ${DB}" -c "CREATE D
 {
   echo "# Benchmark $(date -Iseconds) on $(nproc) cores, $(free -g | awk '/Mem:/ {print $2}') GiB, $(uname -m)"
   echo
+  # The speed of one core, to compare runs on different machines: the same pure-Python loop.
+  echo "CPU reference: $(.venv/bin/python -c 'import timeit; print(round(min(timeit.repeat("sum(i*i for i in range(10**6))", number=1, repeat=5)) * 1000))') ms for sum(i*i for i in range(10**6))"
+  echo "HarfBuzz subsetting for PDFs: $(ldconfig -p | grep -q libharfbuzz-subset && echo yes || echo 'no (libharfbuzz-subset0 missing: PDFs slower)')"
+  echo
   .venv/bin/python bench/seed.py 1000 >&2
   echo "## 1,000 cases"; echo
   .venv/bin/python bench/measure.py "$RUNS"
@@ -17,5 +22,8 @@ psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS ${DB}" -c "CREATE D
   .venv/bin/python bench/seed.py 99000 >&2
   echo "## 100,000 cases"; echo
   .venv/bin/python bench/measure.py "$RUNS"
+  echo
+  echo "## Under load: gunicorn, 4 workers, wrk on loopback (100,000 cases)"; echo
+  .venv/bin/python bench/load.py "${BENCH_LOAD_SECONDS:-20}"
 } | tee "$OUT"
 echo "Hasil: $OUT"

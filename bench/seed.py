@@ -97,7 +97,9 @@ def main(count):
             Case.objects.bulk_update(currents, ["current_step", "queue_desk", "queue_rank", "queue_since"])
         print(f"  {first + size - existing}/{count} permohonan …", flush=True)
     with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
+        # As autovacuum leaves a table at rest: statistics, and the visibility map that lets the
+        # inbox count from its index alone.
+        cursor.execute("VACUUM ANALYZE")
     print(f"Selesai dalam {time.monotonic() - started:.0f} s: {Case.objects.count()} permohonan, "
           f"{Person.objects.count()} orang.")  # fmt: skip
 

@@ -5,6 +5,7 @@ import functools
 from zoneinfo import ZoneInfo
 
 import holidays as holiday_calendars
+from django.db.models import Q
 
 from agencies.models import Holiday
 
@@ -24,8 +25,9 @@ class OfficeCalendar:
         self.workdays = agency.workday_numbers
         self.opens = agency.office_opens
         self.closes = agency.office_closes
-        self.extra = set(Holiday.objects.filter(agency__isnull=True).values_list("date", flat=True)) | set(
-            Holiday.objects.filter(agency=agency).values_list("date", flat=True)
+        # National days off set by the admin and the agency's own, in one query.
+        self.extra = set(
+            Holiday.objects.filter(Q(agency__isnull=True) | Q(agency=agency)).values_list("date", flat=True)
         )
 
     def is_workday(self, day):

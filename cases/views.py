@@ -4,6 +4,7 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
@@ -202,6 +203,14 @@ def _complete_form(case, user, data=None):
         recipients = desk_users(case.agency_id, down[0].next_step.desk).order_by("first_name", "username")
     form = CompleteStepForm(data, branches=branches, recipients=recipients)
     return form, moves, bool(down)
+
+
+def _action_form(case, data):
+    """The posted completion, checked without planning the move: complete_step plans it under
+    the row lock and refuses a disposisi addressee who is not at the next desk."""
+    branches = [b.label for b in case.current_step.sop_step.branches.all()]
+    recipients = get_user_model().objects.filter(agency_id=case.agency_id, is_active=True)
+    return CompleteStepForm(data, branches=branches, recipients=recipients)
 
 
 @desk_required(*INTERNAL_DESKS)
@@ -413,7 +422,10 @@ ACTIONS = {"selesai", "tunggu", "lanjutkan", "revisi", "tolak", "batalkan", "alu
 def case_action(request, pk, action):
     if action not in ACTIONS:
         raise Http404("Tindakan tidak dikenal.")
-    case = _case_or_404(request, pk)
+    try:
+        case = selectors.case_for_action(pk=pk, agency_id=request.user.agency_id)
+    except Case.DoesNotExist as exc:
+        raise Http404("Permohonan tidak ditemukan di instansi Anda.") from exc
     step_id = request.POST.get("step") or None
     if action not in ("batalkan", "alur") and not case.holds(request.user):
         if step_id and step_id.isdecimal() and int(step_id) != case.current_step_id:
@@ -429,7 +441,7 @@ def case_action(request, pk, action):
             raise workflow.TransitionRefused("Halaman ini sudah usang — muat ulang halaman lalu ulangi.")
         if action == "selesai":
             workflow.check_current(case, step_id)
-            form, _moves, _down = _complete_form(case, request.user, request.POST)
+            form = _action_form(case, request.POST)
             if not form.is_valid():
                 raise workflow.TransitionRefused(" ".join(e for errors in form.errors.values() for e in errors))
             data = form.cleaned_data

@@ -221,6 +221,18 @@ def _lock(case, expected_step_id=None):
     return locked
 
 
+def _reuse_catalog_step(locked, seen):
+    """Keep the SOP step (with its decisions) already loaded for the page or the form.
+
+    Catalog steps of a version in use never change (a used SOP version is locked), so the copy
+    read before the row lock is as good as a fresh one; the case step itself is the fresh one.
+    """
+    step, before = locked.current_step, seen.current_step
+    if step is not None and before is not None and step.sop_step_id == before.sop_step_id:
+        if "branches" in getattr(before.sop_step, "_prefetched_objects_cache", {}):
+            step.sop_step = before.sop_step
+
+
 def _audit(case, user, action, from_state, step=None, note="", ip=None):
     AuditEntry.objects.create(
         case=case,
@@ -287,7 +299,9 @@ def register(*, case, user, number, ip=None):
 @transaction.atomic
 def complete_step(*, case, user, step_id, note="", branch="", disposition=None, ip=None, render_disposition=None):
     """Finish the current step and move along the SOP, firing the named transition."""
+    seen = case
     case = _lock(case, step_id)
+    _reuse_catalog_step(case, seen)
     step = case.current_step
     if step is None or not case.holds(user):
         raise PermissionDenied("Langkah ini bukan di meja Anda.")
@@ -362,6 +376,8 @@ def _finish(step, user, now, note, branch):
 
 def _reset_between(case, step, next_step):
     """Jumping back re-opens the steps in between; jumping ahead skips them."""
+    if next_step.position == step.position + 1:
+        return  # the next step in order: nothing in between
     if next_step.position < step.position:
         case.steps.filter(position__gte=next_step.position, position__lte=step.position).exclude(pk=step.pk).update(
             status=CaseStep.PENDING, completed_at=None, completed_by=None, outcome=""

@@ -1,3 +1,4 @@
+import html
 import json
 from pathlib import Path
 
@@ -333,3 +334,28 @@ def test_two_concurrent_approvals_exactly_one_wins(agencies, demo_users):
     assert won == ["won"] and len(lost) == 1
     assert isinstance(lost[0], workflow.AlreadyProcessed) and "sudah diproses oleh" in outcomes[1]
     assert AuditEntry.objects.filter(case=case, action="step").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("addressee", "message"),
+    [
+        ("lumajang-petugas", "Penerima disposisi harus pegawai instansi ini di meja tujuan."),  # wrong desk
+        ("solok-kabid", "Masukkan pilihan yang valid"),  # another agency: not even offered
+    ],
+)
+def test_a_posted_disposition_to_someone_not_at_the_next_desk_is_refused(
+    dispose_case, walk, demo_users, client, addressee, message
+):
+    case = walk(dispose_case)  # at the Kadis, who disposes down to the Kabid
+    client.force_login(demo_users["lumajang-kadis"])
+    form = {
+        "step": case.current_step_id,
+        "instructions": ["Untuk ditindaklanjuti"],
+        "to_user": demo_users[addressee].pk,
+    }
+
+    page = client.post(f"/permohonan/{case.pk}/tindakan/selesai/", form, follow=True).content.decode()
+
+    assert message in html.unescape(page)
+    assert states_and_steps(Case.objects.get(pk=case.pk)) == states_and_steps(case)
+    assert not Disposition.objects.filter(case=case).exists()

@@ -127,6 +127,21 @@ def test_completing_a_step_through_the_page(client, demo_users, registered):
     assert step.status == CaseStep.DONE and step.note == "Wawancara selesai"
 
 
+def test_completing_a_step_costs_a_bounded_number_of_queries(client, demo_users, registered):
+    login(client, demo_users, "lumajang-petugas")
+    client.get("/")  # session and permissions warm, as for a desk that works all day
+
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(f"/permohonan/{registered.pk}/tindakan/selesai/", {"step": registered.current_step_id})
+
+    statements = [q["sql"] for q in queries.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))]
+    assert response.status_code == 302
+    assert Case.objects.get(pk=registered.pk).current_step.position == 2
+    # 13 here (the next step is at the same desk); 16 where it moves to another desk with a notice
+    # (docs/performance.md). Each query costs throughput: transitions per second follow this count.
+    assert len(statements) <= 13, "\n".join(statements)
+
+
 def test_a_second_click_on_a_stale_page_is_told_who_processed_it(client, demo_users, registered):
     login(client, demo_users, "lumajang-petugas")
     data = {"step": registered.current_step_id}
