@@ -125,8 +125,12 @@ def register_case(*, case, user, ip=None):
 
 @transaction.atomic
 def receive_document(*, document, user, received=True, upload=None):
-    """Tick a checklist line; with `upload`, store the scan (checked by content)."""
-    case = document.case
+    """Tick a checklist line; with `upload`, store the scan (checked by content).
+
+    The case row is locked first, as the workflow locks it: a tick cannot slip in while the
+    petugas step is being completed, and is refused once the case has left the front desk.
+    """
+    case = Case.objects.select_for_update().get(pk=document.case_id)
     if case.agency_id != user.agency_id:
         raise PermissionDenied("Permohonan ini milik instansi lain.")
     if case.state not in (Case.DRAFT, Case.AT_PETUGAS, Case.RETURNED):
@@ -138,9 +142,12 @@ def receive_document(*, document, user, received=True, upload=None):
         document.size = upload.size
         document.uploaded_by = user
         document.uploaded_at = timezone.now()
-        if document.file:
-            document.file.delete(save=False)
+        replaced = document.file.name if document.file else ""
         document.file.save("scan", upload, save=False)
+        if replaced:
+            # The old scan goes only once the new one is recorded.
+            storage = document.file.storage
+            transaction.on_commit(lambda: storage.delete(replaced))
         received = True
     document.received = received
     document.save()

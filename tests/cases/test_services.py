@@ -1,4 +1,5 @@
 import io
+from pathlib import Path
 
 import pytest
 from django.core.exceptions import PermissionDenied
@@ -6,7 +7,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from PIL import Image
 
 from cases import services
-from cases.models import Case
+from cases.models import Case, CaseDocument
 from cases.uploads import UploadRefused
 from sop_catalog.models import SOP
 from sop_catalog.services import import_sops
@@ -98,6 +99,25 @@ def test_a_scan_is_checked_by_content_and_stored_under_a_random_name(draft, petu
     assert document.original_name == "ktp.exe"
 
 
+def test_a_new_scan_replaces_the_old_file_once_recorded(
+    draft, petugas, settings, tmp_path, django_capture_on_commit_callbacks
+):
+    settings.MEDIA_ROOT = tmp_path
+    document = draft.documents.first()
+    services.receive_document(document=document, user=petugas, upload=SimpleUploadedFile("a.png", png_bytes()))
+    first = document.file.path
+
+    with django_capture_on_commit_callbacks(execute=False) as pending:
+        services.receive_document(document=document, user=petugas, upload=SimpleUploadedFile("b.png", png_bytes()))
+    kept_until_commit = Path(first).exists()
+    for callback in pending:
+        callback()
+
+    document.refresh_from_db()
+    assert kept_until_commit and not Path(first).exists()
+    assert Path(document.file.path).exists() and document.file.path != first
+
+
 def test_a_renamed_executable_is_refused_with_a_clear_message(draft, petugas, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     document = draft.documents.first()
@@ -174,3 +194,48 @@ def test_two_desks_registering_at_once_get_different_numbers(agencies, demo_user
     numbers = sorted(Case.objects.values_list("number", flat=True))
     year = Case.objects.first().registered_at.year
     assert numbers == [f"LMJ/{year}/{n:06d}" for n in range(1, 9)]
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_tick_waits_for_a_transition_in_progress_and_is_then_refused(agencies, demo_users):
+    import threading
+    import time
+
+    from django.db import connection, transaction
+
+    from agencies.models import Agency
+
+    lumajang = Agency.objects.get(slug="lumajang")
+    data = sample_data()
+    data[0]["agency"] = {"name": lumajang.name, "slug": lumajang.slug, "region": lumajang.region}
+    import_sops(data)
+    petugas = demo_users["lumajang-petugas"]
+    person = PersonFactory(agency=lumajang)
+    case = services.open_case(
+        user=petugas, sop=SOP.objects.get(slug="contoh-spm"), applicant=person, beneficiary=person,
+        channel="datang", purpose="uji",
+    )  # fmt: skip
+    case = services.register_case(case=case, user=petugas)
+    document = case.documents.select_related("case").first()  # read while the case is at the petugas
+    locked = threading.Event()
+
+    def move_on():
+        # A transition in another session: the case row locked, the case sent on to the Kasi.
+        try:
+            with transaction.atomic():
+                Case.objects.select_for_update().get(pk=case.pk)
+                locked.set()
+                time.sleep(0.5)
+                Case.objects.filter(pk=case.pk).update(state=Case.AT_KASI)
+        finally:
+            connection.close()
+
+    mover = threading.Thread(target=move_on)
+    mover.start()
+    locked.wait(5)
+    with pytest.raises(services.TransitionRefused, match="selama permohonan di meja petugas"):
+        services.receive_document(document=document, user=petugas)
+    mover.join()
+
+    assert not CaseDocument.objects.get(pk=document.pk).received
