@@ -8,16 +8,19 @@ from cases.models import AuditEntry, Case, CaseStep, Disposition, IssuedDocument
 from cases.nik import normalize_number
 
 
-def search_persons(*, agency, query):
+def is_number_query(query):
+    return normalize_number((query or "").strip()).isdigit()
+
+
+def search_persons(*, agency_id, query):
     """Persons of the agency by whole NIK or KK (through their blind index) or by name (partial, case/accent-free)."""
-    persons = Person.objects.filter(agency=agency)
+    persons = Person.objects.filter(agency_id=agency_id)
     query = (query or "").strip()
     if not query:
         return persons.order_by("-updated_at", "-id")
-    digits = normalize_number(query)
-    if digits.isdigit():
+    if is_number_query(query):
         # Numbers are stored encrypted: only a whole number can be found.
-        digest = blind_index(digits)
+        digest = blind_index(normalize_number(query))
         return persons.filter(Q(nik_hash=digest) | Q(kk_hash=digest))
     for word in fold(query).split():
         persons = persons.filter(name_folded__contains=word)

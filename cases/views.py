@@ -66,7 +66,9 @@ def _pick_params(request):
 @desk_required(*INTERNAL_DESKS)
 def person_list(request):
     query = request.GET.get("q", "").strip()[:100]
-    persons = selectors.search_persons(agency=request.user.agency, query=query)
+    persons = selectors.search_persons(agency_id=request.user.agency_id, query=query)
+    if selectors.is_number_query(query):
+        persons = list(persons)  # a whole NIK or KK finds one person or one household: no count query
     page = Paginator(persons, 20).get_page(request.GET.get("halaman"))
     return render(
         request,

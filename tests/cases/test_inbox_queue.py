@@ -104,7 +104,7 @@ def test_the_inbox_page_and_its_count_are_served_by_the_queue_index(demo_users, 
 
 @pytest.mark.postgres
 def test_name_search_is_served_by_the_trigram_index(lumajang, person):
-    found = selectors.search_persons(agency=lumajang, query=person.name.split()[0][1:])
+    found = selectors.search_persons(agency_id=lumajang.pk, query=person.name.split()[0][1:])
 
     assert person in found
     assert "person_name_trgm_idx" in _plan(found, "cases_person", "person_name_trgm_idx")

@@ -176,3 +176,21 @@ def test_desks_that_do_not_need_numbers_see_them_masked(client, demo_users, pers
 
     assert person.nik not in masked and person.nik_masked in masked
     assert person.nik in whole
+
+
+def test_a_search_by_nik_costs_few_queries_and_finds_the_household_by_kk(petugas_client, lumajang):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    PersonFactory(agency=lumajang, name="Siti Aminah", nik="3508015507850003", kk_number="3508010101090012")
+    PersonFactory(agency=lumajang, name="Rudi Aminah", nik="3508011203800001", kk_number="3508010101090012")
+    petugas_client.get("/")  # session and permissions warm
+
+    with CaptureQueriesContext(connection) as by_nik:
+        one = petugas_client.get("/orang/", {"q": "3508015507850003"}).content.decode()
+    household = petugas_client.get("/orang/", {"q": "3508010101090012"}).content.decode()
+
+    assert "Siti Aminah" in one and "Rudi Aminah" not in one and "1 orang untuk" in one
+    assert "Siti Aminah" in household and "Rudi Aminah" in household and "2 orang untuk" in household
+    # Session, user, desks, the persons, the unread notices: no pager count, no agency row.
+    assert len(by_nik) <= 5, "\n".join(q["sql"] for q in by_nik.captured_queries)
