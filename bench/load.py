@@ -138,7 +138,8 @@ def wrk_get(session, label, path, seconds, connections=4):
         cookie = "; ".join(f"{k}={v}" for k, v in session.cookies.items())
         handle.write(f'wrk.headers["Cookie"] = "{cookie}"\n')
     result = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{int(seconds)}s", "--latency", "-s", handle.name,
+        # --timeout 10s: wrk's default of 2 s would count a PDF queued behind three others as an error.
+        ["wrk", "-t2", f"-c{connections}", f"-d{int(seconds)}s", "--timeout", "10s", "--latency", "-s", handle.name,
          f"http://{HOST}:{PORT}{path}"],
         capture_output=True, text=True, check=True,
     )  # fmt: skip
