@@ -176,6 +176,19 @@ def to_desk(states):
 
 # Inbox order: the most urgent sifat first.
 SIFAT_URGENCY = {"sangat_segera": 0, "segera": 1, "rahasia": 2, "biasa": 3}
+QUEUE_FIELDS = ("queue_desk", "queue_rank", "queue_since")
+
+
+def rebuild_queues(batch=2000):
+    """Recompute every case's queue columns, for rows written without Case.save() (loaddata)."""
+    changed = []
+    for case in Case.objects.select_related("current_step").iterator(chunk_size=batch):
+        position = case.queue_position()
+        if position != (case.queue_desk, case.queue_rank, case.queue_since):
+            case.queue_desk, case.queue_rank, case.queue_since = position
+            changed.append(case)
+    Case.objects.bulk_update(changed, QUEUE_FIELDS, batch_size=batch)
+    return len(changed)
 
 
 class Case(ConcurrentTransitionMixin, NeverDeleted):
@@ -295,8 +308,8 @@ class Case(ConcurrentTransitionMixin, NeverDeleted):
 
     def save(self, *args, **kwargs):
         self.queue_desk, self.queue_rank, self.queue_since = self.queue_position()
-        if kwargs.get("update_fields") is not None:
-            kwargs["update_fields"] = {*kwargs["update_fields"], "queue_desk", "queue_rank", "queue_since"}
+        if kwargs.get("update_fields"):  # an empty list still means "save nothing"
+            kwargs["update_fields"] = {*kwargs["update_fields"], *QUEUE_FIELDS}
         super().save(*args, **kwargs)
 
     def get_absolute_url(self):

@@ -131,6 +131,9 @@ def receive_document(*, document, user, received=True, upload=None):
     petugas step is being completed, and is refused once the case has left the front desk.
     """
     case = Case.objects.select_for_update().get(pk=document.case_id)
+    # The line as it is now (another tick or scan may have landed while we waited for the lock).
+    document = CaseDocument.objects.select_for_update().get(pk=document.pk)
+    document.case = case
     if case.agency_id != user.agency_id:
         raise PermissionDenied("Permohonan ini milik instansi lain.")
     if case.state not in (Case.DRAFT, Case.AT_PETUGAS, Case.RETURNED):
@@ -150,7 +153,12 @@ def receive_document(*, document, user, received=True, upload=None):
             transaction.on_commit(lambda: storage.delete(replaced))
         received = True
     document.received = received
-    document.save()
+    try:
+        document.save()
+    except Exception:
+        if upload is not None:
+            document.file.delete(save=False)  # no row points at the new scan: do not leave it
+        raise
     return document
 
 

@@ -68,7 +68,7 @@ def person_list(request):
     query = request.GET.get("q", "").strip()[:100]
     persons = selectors.search_persons(agency_id=request.user.agency_id, query=query)
     if selectors.is_number_query(query):
-        persons = list(persons)  # a whole NIK or KK finds one person or one household: no count query
+        persons = list(persons[:200])  # a whole NIK or KK finds one person or one household: no count query
     page = Paginator(persons, 20).get_page(request.GET.get("halaman"))
     return render(
         request,

@@ -227,10 +227,15 @@ def _reuse_catalog_step(locked, seen):
     Catalog steps of a version in use never change (a used SOP version is locked), so the copy
     read before the row lock is as good as a fresh one; the case step itself is the fresh one.
     """
+    if seen is locked or not Case.current_step.is_cached(seen):
+        return  # nothing loaded before: nothing to reuse (and no lazy query to make)
     step, before = locked.current_step, seen.current_step
-    if step is not None and before is not None and step.sop_step_id == before.sop_step_id:
-        if "branches" in getattr(before.sop_step, "_prefetched_objects_cache", {}):
-            step.sop_step = before.sop_step
+    if step is None or before is None or not CaseStep.sop_step.is_cached(before):
+        return
+    if step.sop_step_id == before.sop_step_id and "branches" in getattr(
+        before.sop_step, "_prefetched_objects_cache", {}
+    ):
+        step.sop_step = before.sop_step
 
 
 def _audit(case, user, action, from_state, step=None, note="", ip=None):

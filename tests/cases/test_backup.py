@@ -76,3 +76,34 @@ def test_restore_asks_before_replacing_everything(tmp_path, db, monkeypatch, reg
         call_command("restore", str(archive))
 
     assert Case.objects.filter(pk=registered.pk).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_archive_from_before_the_queue_columns_restores_with_full_inboxes(tmp_path, settings, registered, petugas):
+    import io
+    import json
+    import tarfile
+
+    from cases import selectors
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    archive = tmp_path / "c.tar.gz"
+    call_command("backup", "--output", str(archive))
+    # The same archive as a version without Case.queue_* would have written it.
+    old = tmp_path / "lama.tar.gz"
+    with tarfile.open(archive, "r:gz") as source, tarfile.open(old, "w:gz") as target:
+        for member in source.getmembers():
+            data = source.extractfile(member).read() if member.isfile() else None
+            if member.name == "db.json":
+                rows = json.loads(data)
+                for row in rows:
+                    if row["model"] == "cases.case":
+                        for field in ("queue_desk", "queue_rank", "queue_since"):
+                            row["fields"].pop(field)
+                data = json.dumps(rows).encode()
+                member.size = len(data)
+            target.addfile(member, io.BytesIO(data) if data is not None else None)
+
+    call_command("restore", str(old), "--yes")
+
+    assert [case.pk for case in selectors.inbox(user=petugas)] == [registered.pk]

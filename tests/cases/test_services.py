@@ -104,8 +104,9 @@ def test_a_new_scan_replaces_the_old_file_once_recorded(
 ):
     settings.MEDIA_ROOT = tmp_path
     document = draft.documents.first()
-    services.receive_document(document=document, user=petugas, upload=SimpleUploadedFile("a.png", png_bytes()))
-    first = document.file.path
+    first = services.receive_document(
+        document=document, user=petugas, upload=SimpleUploadedFile("a.png", png_bytes())
+    ).file.path
 
     with django_capture_on_commit_callbacks(execute=False) as pending:
         services.receive_document(document=document, user=petugas, upload=SimpleUploadedFile("b.png", png_bytes()))
@@ -239,3 +240,17 @@ def test_a_tick_waits_for_a_transition_in_progress_and_is_then_refused(agencies,
     mover.join()
 
     assert not CaseDocument.objects.get(pk=document.pk).received
+
+
+def test_a_scan_whose_record_fails_leaves_no_file_behind(draft, petugas, settings, tmp_path, monkeypatch):
+    settings.MEDIA_ROOT = tmp_path
+    document = draft.documents.first()
+
+    def broken_save(self, *args, **kwargs):
+        raise RuntimeError("disk penuh")
+
+    monkeypatch.setattr(CaseDocument, "save", broken_save)
+    with pytest.raises(RuntimeError):
+        services.receive_document(document=document, user=petugas, upload=SimpleUploadedFile("a.png", png_bytes()))
+
+    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []

@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from cases.models import Case
+from cases.models import Case, rebuild_queues
 
 
 class Command(BaseCommand):
@@ -42,6 +42,9 @@ class Command(BaseCommand):
                 call_command("flush", interactive=False, verbosity=0)
                 self.stdout.write("Memuat data …")
                 call_command("loaddata", str(Path(folder) / "db.json"), verbosity=0)
+                # loaddata does not go through Case.save(): an archive made before the inbox
+                # queue columns existed would otherwise leave every inbox empty.
+                rebuild_queues()
             media = Path(settings.MEDIA_ROOT)
             restored = Path(folder) / "media"
             if media.exists():
