@@ -292,6 +292,13 @@ def case_document_file(request, pk, doc_pk):
     document = get_object_or_404(CaseDocument, pk=doc_pk, case=case)
     if not document.file:
         raise Http404("Belum ada pindaian untuk berkas ini.")
+    # A KTP or KK scan is personal data: who opened it is logged like the person page (UU PDP).
+    services.log_access(
+        user=request.user,
+        persons=[case.applicant, case.beneficiary],
+        via=f"pindaian {case}"[:40],
+        ip=_ip(request),
+    )
     response = FileResponse(document.file.open("rb"), content_type=document.content_type)
     response["Content-Disposition"] = f'inline; filename="berkas-{document.pk}{document.extension}"'
     response["X-Content-Type-Options"] = "nosniff"

@@ -41,3 +41,23 @@ def test_an_export_logs_every_person_in_it(client, demo_users, registered):
     client.get("/laporan/ekspor/permohonan.csv")
 
     assert PersonAccess.objects.filter(person=registered.applicant, via="ekspor csv").count() == 1
+
+
+def test_opening_a_scan_is_logged(client, demo_users, registered, settings, tmp_path):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from cases import services
+
+    settings.MEDIA_ROOT = tmp_path
+    document = registered.documents.first()
+    services.receive_document(
+        document=document, user=demo_users["lumajang-petugas"], upload=SimpleUploadedFile("k.pdf", b"%PDF-1.4\n")
+    )
+    kabid = demo_users["lumajang-kabid"]
+    client.force_login(kabid)
+
+    response = client.get(f"/permohonan/{registered.pk}/berkas/{document.pk}/pindaian/")
+
+    assert response.status_code == 200
+    logged = PersonAccess.objects.filter(user=kabid, person=registered.applicant)
+    assert logged.filter(via=f"pindaian {registered.number}").exists()
