@@ -190,7 +190,8 @@ def case_list(request):
     )
 
 
-def _complete_form(case, user, data=None):
+def _complete_form(case):
+    """The completion form of the case page, with the moves each decision would make."""
     step = case.current_step
     branches = [b.label for b in step.sop_step.branches.all()] if step else []
     moves = {}
@@ -203,7 +204,7 @@ def _complete_form(case, user, data=None):
     down = [m for m in moves.values() if m.kind == "dispose"]
     if down:
         recipients = desk_users(case.agency_id, down[0].next_step.desk).order_by("first_name", "username")
-    form = CompleteStepForm(data, branches=branches, recipients=recipients)
+    form = CompleteStepForm(branches=branches, recipients=recipients)
     return form, moves, bool(down)
 
 
@@ -224,9 +225,7 @@ def case_detail(request, pk):
     front_desk = case.is_front_desk(request.user)
     editable = front_desk and case.state in (Case.DRAFT, Case.AT_PETUGAS, Case.RETURNED)
     actions = workflow.available_actions(case, request.user)
-    complete_form, moves, disposing = (
-        _complete_form(case, request.user) if "complete_step" in actions else (None, {}, False)
-    )
+    complete_form, moves, disposing = _complete_form(case) if "complete_step" in actions else (None, {}, False)
     return render(
         request,
         "cases/case_detail.html",
