@@ -199,25 +199,13 @@ def test_two_desks_registering_at_once_get_different_numbers(agencies, demo_user
 
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
-def test_a_tick_waits_for_a_transition_in_progress_and_is_then_refused(agencies, demo_users):
+def test_a_tick_waits_for_a_transition_in_progress_and_is_then_refused(registered, petugas):
     import threading
     import time
 
     from django.db import connection, transaction
 
-    from agencies.models import Agency
-
-    lumajang = Agency.objects.get(slug="lumajang")
-    data = sample_data()
-    data[0]["agency"] = {"name": lumajang.name, "slug": lumajang.slug, "region": lumajang.region}
-    import_sops(data)
-    petugas = demo_users["lumajang-petugas"]
-    person = PersonFactory(agency=lumajang)
-    case = services.open_case(
-        user=petugas, sop=SOP.objects.get(slug="contoh-spm"), applicant=person, beneficiary=person,
-        channel="datang", purpose="uji",
-    )  # fmt: skip
-    case = services.register_case(case=case, user=petugas)
+    case = registered
     document = case.documents.select_related("case").first()  # read while the case is at the petugas
     locked = threading.Event()
 
