@@ -181,14 +181,17 @@ QUEUE_FIELDS = ("queue_desk", "queue_rank", "queue_since")
 
 def rebuild_queues(batch=2000):
     """Recompute every case's queue columns, for rows written without Case.save() (loaddata)."""
-    changed = []
+    changed, total = [], 0
     for case in Case.objects.select_related("current_step").iterator(chunk_size=batch):
         position = case.queue_position()
         if position != (case.queue_desk, case.queue_rank, case.queue_since):
             case.queue_desk, case.queue_rank, case.queue_since = position
             changed.append(case)
-    Case.objects.bulk_update(changed, QUEUE_FIELDS, batch_size=batch)
-    return len(changed)
+        if len(changed) == batch:  # written as it goes: a large archive is not held in memory
+            Case.objects.bulk_update(changed, QUEUE_FIELDS)
+            total, changed = total + len(changed), []
+    Case.objects.bulk_update(changed, QUEUE_FIELDS)
+    return total + len(changed)
 
 
 class Case(ConcurrentTransitionMixin, NeverDeleted):
