@@ -1,3 +1,4 @@
+import secrets
 import unicodedata
 import uuid
 
@@ -8,10 +9,11 @@ from django.urls import reverse
 from django.utils import timezone
 from django_fsm import GET_STATE, ConcurrentTransitionMixin, FSMField, transition
 
-from agencies.desks import KABID, KADIS, KASI, PEKSOS, PETUGAS, SEKDIN
+from agencies.desks import DESK_LABELS, KABID, KADIS, KASI, PEKSOS, PETUGAS, SEKDIN
 from agencies.models import Agency
 from cases.crypto import EncryptedCharField, blind_index
 from cases.nik import mask
+from cases.templating import check_template_body
 from sop_catalog.models import SOP
 
 
@@ -551,13 +553,9 @@ class CaseStep(models.Model):
 
     @property
     def desk_label(self):
-        from agencies.desks import DESK_LABELS
-
         return DESK_LABELS.get(self.desk, self.desk)
 
     def is_overdue(self, now=None):
-        from django.utils import timezone
-
         if self.due_at is None:
             return False
         end = self.completed_at or now or timezone.now()
@@ -740,8 +738,6 @@ class LetterTemplate(models.Model):
         return f"{self.get_kind_display()}: {self.title}"
 
     def clean(self):
-        from cases.letters import check_template_body
-
         check_template_body(self.body)
 
 
@@ -805,8 +801,6 @@ class IssuedDocument(models.Model):
 
     def save(self, *args, **kwargs):
         if not self.token:
-            import secrets
-
             self.token = secrets.token_urlsafe(32)
         super().save(*args, **kwargs)
 
