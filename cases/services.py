@@ -7,7 +7,7 @@ from django_fsm import ConcurrentTransition
 
 from cases import workflow
 from cases.counters import take_next
-from cases.models import Case, CaseDocument, Person, PersonChange, RegistrationCounter
+from cases.models import Case, CaseDocument, Person, PersonAccess, PersonChange, RegistrationCounter
 from cases.nik import mask
 from cases.uploads import check_scan
 from cases.workflow import AlreadyProcessed, TransitionRefused
@@ -172,8 +172,6 @@ def resubmit_case(*, case, user, ip=None):
 
 def log_access(*, user, persons, via, ip=None):
     """Record that `user` saw these persons' data (person page, case page, export)."""
-    from cases.models import PersonAccess
-
     seen = {person.pk for person in persons if person is not None}
     PersonAccess.objects.bulk_create(
         [PersonAccess(person_id=pk, user=user, via=via, ip_address=ip) for pk in sorted(seen)]

@@ -8,6 +8,7 @@ from import_export.admin import ImportExportModelAdmin
 from agencies.admin_scope import AgencyScopedAdmin
 from agencies.models import Agency
 from sop_catalog.models import (
+    DESK_CHOICES,
     SOP,
     Branch,
     Equipment,
@@ -110,8 +111,6 @@ class DeskFilter(admin.SimpleListFilter):
     parameter_name = "desk"
 
     def lookups(self, request, model_admin):
-        from sop_catalog.models import DESK_CHOICES
-
         return DESK_CHOICES
 
     def queryset(self, request, queryset):
