@@ -26,7 +26,23 @@ def desk_permission(desk):
     return f"agencies.desk_{desk}"
 
 
+# The desk hierarchy: each desk's level, the superior told of its overdue steps, and the
+# groups of desks that share a right. Every module reads these; none keeps its own copy.
+DESK_RANK = {PETUGAS: 0, PEKSOS: 0, KASI: 1, KABID: 2, SEKDIN: 3, KADIS: 4}
+SUPERIOR = {PETUGAS: KASI, PEKSOS: KASI, KASI: KABID, KABID: KADIS, SEKDIN: KADIS, KADIS: KADIS}
+# The front desk registers, ticks the checklist, returns to the applicant and cancels; staff
+# (petugas and peksos) are the desks below every superior.
+FRONT_DESK = PETUGAS
+STAFF_DESKS = (PETUGAS, PEKSOS)
+# Desks that initial (paraf) a draft letter when they finish a step.
+PARAF_DESKS = (KASI, KABID, SEKDIN)
+# Desks that sign letters (the Sekretaris "a.n. Kepala Dinas"), and revoke them.
+SIGNING_DESKS = (KADIS, SEKDIN)
+# Desks that sign a berita acara as PIHAK PERTAMA, in the order a signer is looked for.
+BERITA_ACARA_DESKS = (KADIS, SEKDIN, KABID)
 # Desks that see whole NIK and KK numbers (in exports); the others get them left out.
 NIK_DESKS = (PETUGAS, PEKSOS, KASI)
 # Desks that read the mutu-baku reports and export cases.
 REPORT_DESKS = (KASI, KABID, SEKDIN, KADIS, ADMIN)
+# Desks whose dashboard shows the whole agency's compliance figures.
+WIDE_DESKS = (KABID, SEKDIN, KADIS, ADMIN)

@@ -19,8 +19,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from agencies.desks import DESK_LABELS, KABID, KADIS, KASI, SEKDIN
+from agencies.desks import BERITA_ACARA_DESKS, DESK_LABELS, KADIS, PARAF_DESKS
 from agencies.models import Agency, Position
+from cases import rules
 from cases.counters import take_next
 from cases.documents import qr_data_uri, render_pdf
 from cases.models import Case, DocumentCounter, IssuedDocument, LetterTemplate, Paraf, Person
@@ -28,7 +29,6 @@ from cases.templating import body_blocks, check_template_body, render_body
 from cases.terbilang import date_in_words
 from sop_catalog.models import SOP
 
-PARAF_DESKS = (KASI, KABID, SEKDIN)
 # --- context ---------------------------------------------------------------------------------
 
 
@@ -98,7 +98,7 @@ def signer_block(agency, user, day, *, on_behalf=True):
     """
     head = Position.objects.filter(agency=agency, desk=KADIS).order_by("order").first()
     head_title = f"{head.title}" if head else "Kepala Dinas"
-    desk = next((d for d in (KADIS, SEKDIN, KABID) if user is None or user.has_desk(d)), None)
+    desk = next((d for d in BERITA_ACARA_DESKS if user is None or user.has_desk(d)), None)
     if desk is None:
         raise ValidationError("Hanya Kepala Dinas, Sekretaris atau Kepala Bidang yang dapat menandatangani.")
     if desk == KADIS:
@@ -262,10 +262,7 @@ def issue_berita_acara(*, case, user, template, pihak_kedua, saksi, tempat=""):
     """A numbered berita acara (serah terima, jenazah, pemulangan) for the case, issued at once."""
     if template.kind not in LetterTemplate.BERITA_ACARA or template.agency_id != case.agency_id:
         raise ValidationError("Templat ini bukan berita acara instansi ini.")
-    if not case.number or case.state in (Case.DRAFT, Case.CANCELLED):
-        raise ValidationError("Berita acara hanya untuk permohonan yang sudah didaftarkan dan tidak dibatalkan.")
-    if user.agency_id != case.agency_id or not any(user.has_desk(d) for d in (KADIS, SEKDIN, KABID)):
-        raise ValidationError("Berita acara ditandatangani Kepala Dinas, Sekretaris atau Kepala Bidang.")
+    rules.require(case, user, "issue_berita_acara")
     if not (pihak_kedua.get("nama") or "").strip():
         raise ValidationError("Isi nama PIHAK KEDUA.")
     document = IssuedDocument.objects.create(
@@ -282,11 +279,8 @@ def revoke_and_reissue(*, document, user, reason):
     """A correction: a new numbered document revokes the old one; the old PDF never changes."""
     if not reason.strip():
         raise ValidationError("Tuliskan alasan pencabutan.")
-    document = IssuedDocument.objects.select_for_update().get(pk=document.pk)
-    if document.status != IssuedDocument.ISSUED:
-        raise ValidationError("Hanya surat yang berlaku yang dapat dicabut.")
-    if not (user.agency_id == document.case.agency_id and (user.has_desk(KADIS) or user.has_desk(SEKDIN))):
-        raise ValidationError("Hanya Kepala Dinas atau Sekretaris yang dapat mencabut surat.")
+    document = IssuedDocument.objects.select_for_update().select_related("case").get(pk=document.pk)
+    rules.require_revoke(document.case, user, document)
     new = IssuedDocument.objects.create(
         case=document.case, template=document.template, title=document.title, extra=document.extra
     )

@@ -7,28 +7,20 @@ user saw is still the current one, fires the django-fsm transition, and writes t
 import re
 from dataclasses import dataclass
 
-from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
-from django_fsm import can_proceed
 
-from agencies.desks import DESK_LABELS, PEKSOS, PETUGAS
-from cases import letters
+from agencies.desks import DESK_LABELS, DESK_RANK, PEKSOS, PETUGAS
+from cases import letters, rules
 from cases.calendar import OfficeCalendar
-from cases.models import DESK_RANK, AuditEntry, Case, CaseStep, Disposition
+from cases.models import AuditEntry, Case, CaseStep, Disposition
 from cases.notifications import notify_desk
+from cases.rules import AlreadyProcessed, TransitionRefused
+from cases.states import STATE_RANK, LetterStatus
 
 SIGNING = re.compile(r"tanda\s*tangan|menandatangani|ditandatangani|mengesahkan|pengesahan", re.IGNORECASE)
-STATE_RANK = {state: DESK_RANK[desk] for desk, state in Case.STATE_FOR_DESK.items()}
-
-
-class TransitionRefused(Exception):
-    """The action is not possible now; the message says why, in Indonesian."""
-
-
-class AlreadyProcessed(TransitionRefused):
-    """Someone else moved the case since the user loaded the page."""
+__all__ = ["STATE_RANK", "AlreadyProcessed", "TransitionRefused"]
 
 
 @dataclass
@@ -87,24 +79,10 @@ def signing_step(case, steps):
     return None
 
 
-def user_may(method, user):
-    """The transition's own permission (django-fsm's has_transition_perm also checks conditions)."""
-    meta = method._django_fsm
-    transition_ = meta.get_transition(meta.field.get_state(method.__self__))
-    return transition_ is not None and transition_.has_perm(method.__self__, user)
-
-
 def fire(case, name, user, *args):
-    method = getattr(case, name)
-    if not can_proceed(method, check_conditions=False):
-        raise TransitionRefused(
-            f"Tindakan ini tidak dapat dilakukan pada permohonan berstatus {case.get_state_display()}."
-        )
-    if not user_may(method, user):
-        raise PermissionDenied("Anda tidak berwenang melakukan tindakan ini pada permohonan ini.")
-    if not can_proceed(method):
-        raise TransitionRefused("Syarat tindakan ini belum terpenuhi.")
-    method(*args)
+    """Fire the transition, refused as rules.require_transition refuses it."""
+    rules.require_transition(case, user, name)
+    getattr(case, name)(*args)
 
 
 # --- the trail -----------------------------------------------------------------------------
@@ -258,15 +236,35 @@ def _arrive(case, step, now, previous_desk):
         notify_desk(case, step.desk, f"Permohonan {case.number} menunggu di meja Anda: {step.sop_step.activity[:120]}")
 
 
-@transaction.atomic
-def return_to_applicant(*, case, user, note="", ip=None):
-    case = _lock(case)
+def _return_to_applicant(case, user, note, ip, audit_note=None):
+    """On the locked case: the papers go back to the applicant; the step waits for them."""
     before = case.state
     fire(case, "return_to_applicant", user)
     case.returned_at, case.returned_by, case.return_note = timezone.now(), user, note
     case.save()
-    _audit(case, user, "return_to_applicant", before, case.current_step, note, ip)
+    _audit(case, user, "return_to_applicant", before, case.current_step, audit_note or note, ip)
     return case
+
+
+def _reject(case, user, reason, ip, outcome="Tidak layak"):
+    """On the locked case: tidak layak, with the reason; the current step ends with the decision."""
+    if not reason.strip():
+        raise TransitionRefused("Tuliskan alasan penolakan.")
+    before = case.state
+    fire(case, "reject", user)
+    now = timezone.now()
+    case.closing_reason, case.closed_at = reason, now
+    step = case.current_step
+    _finish(step, user, now, reason, outcome)
+    case.current_step = None
+    case.save()
+    _audit(case, user, "reject", before, step, reason, ip)
+    return case
+
+
+@transaction.atomic
+def return_to_applicant(*, case, user, note="", ip=None):
+    return _return_to_applicant(_lock(case), user, note, ip)
 
 
 @transaction.atomic
@@ -285,10 +283,7 @@ def resubmit(*, case, user, ip=None):
 def register(*, case, user, number, ip=None):
     """Called by services.register_case: number, steps, first desk."""
     case = _lock(case)
-    if case.state != Case.DRAFT:
-        raise TransitionRefused(
-            f"Tindakan ini tidak dapat dilakukan pada permohonan berstatus {case.get_state_display()}."
-        )
+    rules.require(case, user, "register")
     steps = create_steps(case)
     letters.open_drafts(case)
     fire(case, "register", user, steps[0].desk)
@@ -307,35 +302,19 @@ def complete_step(*, case, user, step_id, note="", branch="", disposition=None, 
     seen = case
     case = _lock(case, step_id)
     _reuse_catalog_step(case, seen)
-    step = case.current_step
-    if step is None or not case.holds(user):
-        raise PermissionDenied("Langkah ini bukan di meja Anda.")
-    if case.state == Case.WAITING_EXTERNAL:
-        raise TransitionRefused("Permohonan sedang menunggu pihak luar; lanjutkan dulu.")
+    rules.require(case, user, "complete_step")
     move = plan(case, branch)
-    before = case.state
-    now = timezone.now()
     if move.kind == "return_to_applicant":
-        if not case.has_missing_documents():
-            raise TransitionRefused(
-                "Keputusan ini mengembalikan berkas ke pemohon: hilangkan dulu centang “diterima” "
-                "pada berkas wajib yang kurang, lalu ulangi."
-            )
-        fire(case, "return_to_applicant", user)
-        case.returned_at, case.returned_by, case.return_note = now, user, note
-        case.save()
-        _audit(case, user, "return_to_applicant", before, step, note or branch, ip)
-        return case
+        return _return_to_applicant(case, user, note, ip, audit_note=note or branch)
     if move.kind == "reject":
-        if not note.strip():
-            raise TransitionRefused("Tuliskan alasan penolakan.")
-        fire(case, "reject", user)
-        case.closing_reason, case.closed_at = note, now
-        _finish(step, user, now, note, branch)
-        case.current_step = None
-        case.save()
-        _audit(case, user, "reject", before, step, note, ip)
-        return case
+        return _reject(case, user, note, ip, outcome=branch)
+    _move_on(case, user, move, note, branch, disposition, ip, render_disposition)
+    return case
+
+
+def _move_on(case, user, move, note, branch, disposition, ip, render_disposition):
+    """The step is done: sign when it is the signing step, then complete, or go to the next desk."""
+    step, before, now = case.current_step, case.state, timezone.now()
     _finish(step, user, now, note, branch)
     _audit(case, user, "step", before, step, note or branch, ip)
     letters.record_paraf(case, user, step.desk)
@@ -346,15 +325,8 @@ def complete_step(*, case, user, step_id, note="", branch="", disposition=None, 
         _audit(case, user, "sign", before, step, note, ip)
         before = case.state
     if next_step is None:
-        if case.letters.filter(status="draft").exists():
-            raise TransitionRefused(
-                "Surat permohonan ini belum ditandatangani Kepala Dinas; permohonan belum dapat ditutup."
-            )
-        fire(case, "complete", user)
-        case.current_step, case.closed_at = None, now
-        case.save()
-        _audit(case, user, "complete", before, step, note, ip)
-        return case
+        _close(case, user, step, before, note, ip)
+        return
     _reset_between(case, step, next_step)
     if move.kind == "forward":
         fire(case, "forward", user, next_step.desk)
@@ -367,7 +339,18 @@ def complete_step(*, case, user, step_id, note="", branch="", disposition=None, 
     case.save()
     if move.kind in ("forward", "dispose"):
         _audit(case, user, move.kind, before, next_step, note, ip)
-    return case
+
+
+def _close(case, user, step, before, note, ip):
+    """The last step is done: the request is completed, once no letter waits for its signature."""
+    if case.letters.filter(status=LetterStatus.DRAFT).exists():
+        raise TransitionRefused(
+            "Surat permohonan ini belum ditandatangani Kepala Dinas; permohonan belum dapat ditutup."
+        )
+    fire(case, "complete", user)
+    case.current_step, case.closed_at = None, step.completed_at
+    case.save()
+    _audit(case, user, "complete", before, step, note, ip)
 
 
 def _finish(step, user, now, note, branch):
@@ -414,6 +397,7 @@ def _disposition(case, user, step, next_step, data, note):
 @transaction.atomic
 def wait_external(*, case, user, step_id, waiting_for, ip=None):
     case = _lock(case, step_id)
+    rules.require(case, user, "wait_external")
     if not waiting_for.strip():
         raise TransitionRefused("Tuliskan apa yang ditunggu, misalnya “proses BPJS ± 3 bulan”.")
     before = case.state
@@ -427,6 +411,7 @@ def wait_external(*, case, user, step_id, waiting_for, ip=None):
 @transaction.atomic
 def resume(*, case, user, step_id, note="", ip=None):
     case = _lock(case, step_id)
+    rules.require(case, user, "resume")
     parked = case.audit.filter(action="wait_external").order_by("-at", "-id").first()
     back = parked.from_state if parked else Case.STATE_FOR_DESK[case.current_step.desk]
     fire(case, "resume", user, back)
@@ -444,6 +429,7 @@ def resume(*, case, user, step_id, note="", ip=None):
 @transaction.atomic
 def return_for_revision(*, case, user, step_id, note, ip=None):
     case = _lock(case, step_id)
+    rules.require(case, user, "return_for_revision")
     if not note.strip():
         raise TransitionRefused("Tuliskan apa yang harus diperbaiki.")
     step = case.current_step
@@ -476,18 +462,8 @@ def return_for_revision(*, case, user, step_id, note, ip=None):
 @transaction.atomic
 def reject(*, case, user, step_id, reason, ip=None):
     case = _lock(case, step_id)
-    if not reason.strip():
-        raise TransitionRefused("Tuliskan alasan penolakan.")
-    before = case.state
-    fire(case, "reject", user)
-    now = timezone.now()
-    case.closing_reason, case.closed_at = reason, now
-    step = case.current_step
-    _finish(step, user, now, reason, "Tidak layak")
-    case.current_step = None
-    case.save()
-    _audit(case, user, "reject", before, step, reason, ip)
-    return case
+    rules.require(case, user, "reject")
+    return _reject(case, user, reason, ip)
 
 
 @transaction.atomic
@@ -496,8 +472,6 @@ def cancel(*, case, user, reason, ip=None):
     if not reason.strip():
         raise TransitionRefused("Tuliskan alasan pembatalan.")
     before = case.state
-    if not case.no_superior_has_acted():
-        raise TransitionRefused("Permohonan tidak dapat dibatalkan: atasan sudah memprosesnya.")
     fire(case, "cancel", user)
     case.closing_reason, case.closed_at = reason, timezone.now()
     step = case.current_step
@@ -508,25 +482,3 @@ def cancel(*, case, user, reason, ip=None):
     case.save()
     _audit(case, user, "cancel", before, step, reason, ip)
     return case
-
-
-def available_actions(case, user):
-    """The actions this user may take on the case now: only those."""
-    actions = set()
-    if case.is_front_desk(user):
-        for name in ("register", "return_to_applicant", "resubmit", "cancel"):
-            method = getattr(case, name)
-            if can_proceed(method, check_conditions=name != "cancel") and user_may(method, user):
-                if name == "cancel" and not case.no_superior_has_acted():
-                    continue
-                actions.add(name)
-    if case.current_step is not None and case.holds(user):
-        if case.state == Case.WAITING_EXTERNAL:
-            actions.add("resume")
-        elif case.state in Case.OPEN_STATES:
-            actions |= {"complete_step", "wait_external"}
-            if case.state != Case.APPROVED:
-                actions.add("reject")
-            if case.state in (Case.AT_KASI, Case.AT_KABID, Case.AT_SEKDIN, Case.AT_KADIS):
-                actions.add("return_for_revision")
-    return actions
