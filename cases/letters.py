@@ -25,6 +25,7 @@ from cases.counters import take_next
 from cases.documents import qr_data_uri, render_pdf
 from cases.models import Case, DocumentCounter, IssuedDocument, LetterTemplate, Paraf
 from cases.terbilang import date_in_words
+from sop_catalog.selectors import flows_without_signing_step
 
 PARAF_DESKS = (KASI, KABID, SEKDIN)
 # Variables a template body may use (docs/documents.md); nothing else reaches the template.
@@ -353,6 +354,19 @@ def issue_drafts(case, user):
 
 
 @transaction.atomic
+def check_template_signing(*, agency_id, sop_slug, kind):
+    """A letter of an SOP needs the step that signs it: refuse a template for an SOP without one."""
+    if not sop_slug or kind in LetterTemplate.BERITA_ACARA:
+        return
+    unsigned = list(flows_without_signing_step(agency_id=agency_id, slug=sop_slug))
+    if unsigned:
+        names = ", ".join(str(flow) for flow in unsigned)
+        raise ValidationError(
+            f"SOP {sop_slug} tidak memiliki langkah yang menandatangani/menyetujui suratnya ({names}); "
+            "tandai dulu langkah Kepala/Sekretaris Dinas itu di katalog SOP."
+        )
+
+
 def load_templates(*, path):
     """Create or update letter templates from fixtures/letters.json (keyed by agency, SOP, kind)."""
     import json
@@ -364,8 +378,10 @@ def load_templates(*, path):
     count = 0
     for row in rows:
         check_template_body(row["body"])
+        agency = Agency.objects.get(slug=row["agency"])
+        check_template_signing(agency_id=agency.pk, sop_slug=row["sop_slug"], kind=row["kind"])
         LetterTemplate.objects.update_or_create(
-            agency=Agency.objects.get(slug=row["agency"]),
+            agency=agency,
             sop_slug=row["sop_slug"],
             kind=row["kind"],
             defaults={

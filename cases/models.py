@@ -740,9 +740,11 @@ class LetterTemplate(models.Model):
         return f"{self.get_kind_display()}: {self.title}"
 
     def clean(self):
-        from cases.letters import check_template_body
+        from cases.letters import check_template_body, check_template_signing
 
         check_template_body(self.body)
+        if self.active:
+            check_template_signing(agency_id=self.agency_id, sop_slug=self.sop_slug, kind=self.kind)
 
 
 class DocumentCounter(models.Model):

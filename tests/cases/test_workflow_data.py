@@ -1,6 +1,7 @@
 """Workflow decisions come from the SOP data (`Step.signs`, `Branch.action`), never from its wording."""
 
 import pytest
+from django.core.exceptions import ValidationError
 
 from cases import services, workflow
 from cases.models import AuditEntry, Case, LetterTemplate
@@ -108,3 +109,32 @@ def test_a_case_with_a_letter_and_no_signing_step_is_refused_at_registration(var
 
     with pytest.raises(workflow.TransitionRefused, match="tidak menandai langkah yang menandatanganinya"):
         register(sop, petugas)
+
+
+def test_a_letter_template_for_an_sop_without_signing_step_is_refused(variant, lumajang):
+    sop = variant(unmark)
+    template = LetterTemplate(
+        agency=lumajang,
+        sop_slug=sop.slug,
+        kind=LetterTemplate.REKOMENDASI,
+        title="Uji",
+        classification_code="400.9",
+        body="Isi",
+    )
+
+    with pytest.raises(ValidationError, match="tidak memiliki langkah yang menandatangani"):
+        template.full_clean()
+
+
+def test_a_letter_template_for_an_sop_with_a_signing_step_is_accepted(variant, lumajang):
+    sop = variant(lambda steps: None)
+    template = LetterTemplate(
+        agency=lumajang,
+        sop_slug=sop.slug,
+        kind=LetterTemplate.REKOMENDASI,
+        title="Uji",
+        classification_code="400.9",
+        body="Isi",
+    )
+
+    template.full_clean()
