@@ -207,9 +207,18 @@ class StepForm(forms.ModelForm):
         return cleaned
 
 
+class StepFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        kept = [form for form in self.forms if form.cleaned_data and not form.cleaned_data.get("DELETE")]
+        if sum(bool(form.cleaned_data.get("signs")) for form in kept) > 1:
+            raise forms.ValidationError("Hanya satu langkah per alur yang menandatangani/menyetujui.")
+
+
 class StepInline(admin.TabularInline):
     model = Step
     form = StepForm
+    formset = StepFormSet
     extra = 1
     fields = [
         "no",
