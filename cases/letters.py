@@ -25,7 +25,7 @@ from cases import rules
 from cases.counters import take_next
 from cases.documents import qr_data_uri, render_pdf
 from cases.models import Case, DocumentCounter, IssuedDocument, LetterTemplate, Paraf, Person
-from cases.templating import body_blocks, check_template_body, render_body
+from cases.templating import body_blocks, check_template_body, check_template_signing, render_body
 from cases.terbilang import date_in_words
 from sop_catalog.models import SOP
 
@@ -242,8 +242,11 @@ def load_templates(*, path):
     count = 0
     for row in rows:
         check_template_body(row["body"])
+        agency = Agency.objects.get(slug=row["agency"])
+        if row["kind"] not in LetterTemplate.BERITA_ACARA:
+            check_template_signing(agency_id=agency.pk, sop_slug=row["sop_slug"])
         LetterTemplate.objects.update_or_create(
-            agency=Agency.objects.get(slug=row["agency"]),
+            agency=agency,
             sop_slug=row["sop_slug"],
             kind=row["kind"],
             defaults={

@@ -22,7 +22,7 @@ from cases.states import (
     LetterStatus,
     StepStatus,
 )
-from cases.templating import check_template_body
+from cases.templating import check_template_body, check_template_signing
 from sop_catalog.models import SOP
 
 
@@ -728,6 +728,8 @@ class LetterTemplate(models.Model):
 
     def clean(self):
         check_template_body(self.body)
+        if self.active and self.kind not in self.BERITA_ACARA:
+            check_template_signing(agency_id=self.agency_id, sop_slug=self.sop_slug)
 
 
 class DocumentCounter(models.Model):

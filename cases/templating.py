@@ -12,6 +12,8 @@ from django.core.exceptions import ValidationError
 from django.template import Context, Engine, TemplateSyntaxError
 from django.template.base import FilterExpression, Node, NodeList, VariableNode
 
+from sop_catalog.selectors import flows_without_signing_step
+
 # Variables a template body may use (docs/documents.md); nothing else reaches the template.
 VARIABLES = {
     "pemohon": ["nama", "nik", "tempat_lahir", "tanggal_lahir", "alamat", "jenis_kelamin", "kk"],
@@ -135,3 +137,16 @@ def body_blocks(text: str) -> list[dict[str, Any]]:
         elif lines:
             blocks.append({"text": "\n".join(lines)})
     return blocks
+
+
+def check_template_signing(*, agency_id: int, sop_slug: str) -> None:
+    """A letter of an SOP needs the step that signs it: refuse a template for an SOP without one."""
+    if not sop_slug:
+        return
+    unsigned = list(flows_without_signing_step(agency_id=agency_id, slug=sop_slug))
+    if unsigned:
+        names = ", ".join(str(flow) for flow in unsigned)
+        raise ValidationError(
+            f"SOP {sop_slug} tidak memiliki langkah yang menandatangani/menyetujui suratnya ({names}); "
+            "tandai dulu langkah Kepala/Sekretaris Dinas itu di katalog SOP."
+        )

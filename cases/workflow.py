@@ -4,22 +4,21 @@ Every action here runs in one transaction with the case row locked, checks that 
 user saw is still the current one, fires the django-fsm transition, and writes the audit log.
 """
 
-import re
 from dataclasses import dataclass
 
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
-from agencies.desks import DESK_LABELS, DESK_RANK, PEKSOS, PETUGAS
+from agencies.desks import DESK_LABELS, DESK_RANK, SIGNING_DESKS
 from cases import letters, rules
 from cases.calendar import OfficeCalendar
 from cases.models import AuditEntry, Case, CaseStep, Disposition
 from cases.notifications import notify_desk
 from cases.rules import AlreadyProcessed, TransitionRefused
 from cases.states import STATE_RANK, LetterStatus
+from sop_catalog.models import BranchAction
 
-SIGNING = re.compile(r"tanda\s*tangan|menandatangani|ditandatangani|mengesahkan|pengesahan", re.IGNORECASE)
 __all__ = ["STATE_RANK", "AlreadyProcessed", "TransitionRefused"]
 
 
@@ -54,28 +53,18 @@ def steps_of(case):
     return list(case.steps.select_related("sop_step").order_by("position"))
 
 
-def has_draft_letters(case):
-    if _prefetched(case, "letters"):
-        return any(document.status == "draft" for document in case.letters.all())
-    return case.letters.filter(status="draft").exists()
-
-
 def signing_step(case, steps):
     """The case step whose completion signs (approves) the request, or None.
 
-    With letters to sign: the last step at the Kadis desk (the Sekdin's when the SOP has no
-    Kadis step). Without letters: the first Kadis (or Sekdin) step that says it signs or
-    approves ("menandatangani", "pengesahan" …).
+    The SOP step marked `signs`; when it is shared in turn by several superiors, its Kadis part
+    (else its Sekdin part). The mark is validated in the catalog: at most one per flow, on a step
+    at the Kadis or Sekdin desk.
     """
-    has_drafts = has_draft_letters(case)
-    for desk in ("kadis", "sekdin"):
-        at_desk = [s for s in steps if s.desk == desk]
-        if has_drafts and at_desk:
+    marked = [s for s in steps if s.sop_step.signs]
+    for desk in SIGNING_DESKS:
+        at_desk = [s for s in marked if s.desk == desk]
+        if at_desk:
             return at_desk[-1]
-        if not has_drafts:
-            matching = [s for s in at_desk if SIGNING.search(s.sop_step.activity)]
-            if matching:
-                return matching[0]
     return None
 
 
@@ -152,21 +141,22 @@ def plan(case, branch=""):
     following = next((s for s in steps if s.position > step.position), None)
     last_part = following is None or following.sop_step_id != sop_step.id
     # A decision is taken once, by the last desk of a step shared in turn.
-    branches = {b.label: b.target for b in sop_step.branches.all()} if last_part else {}
-    target = "next"
+    branches = {b.label: b for b in sop_step.branches.all()} if last_part else {}
+    action, step_no = BranchAction.NEXT, None
     if branches:
         if branch not in branches:
             raise TransitionRefused(f"Pilih keputusan langkah ini: {', '.join(branches)}.")
-        target = branches[branch]
-    if target == "applicant":
-        not_eligible = "layak" in branch.lower() or step.desk not in (PETUGAS, PEKSOS)
-        return Move("reject" if not_eligible else "return_to_applicant", None, branch)
-    if target == "end":
+        action, step_no = branches[branch].action, branches[branch].step_no
+    if action == BranchAction.APPLICANT:
+        return Move("return_to_applicant", None, branch)
+    if action == BranchAction.REJECT:
+        return Move("reject", None, branch)
+    if action == BranchAction.END:
         return Move("complete", None, branch)
-    if target.startswith("step:"):
-        next_step = next((s for s in steps if s.no == int(target[5:])), None)
+    if action == BranchAction.STEP:
+        next_step = next((s for s in steps if s.no == step_no), None)
         if next_step is None:
-            raise TransitionRefused(f"Langkah tujuan {target[5:]} tidak ada di alur SOP ini; hubungi admin.")
+            raise TransitionRefused(f"Langkah tujuan {step_no} tidak ada di alur SOP ini; hubungi admin.")
     else:
         next_step = following
     signer = signing_step(case, steps)
@@ -286,6 +276,10 @@ def register(*, case, user, number, ip=None):
     rules.require(case, user, "register")
     steps = create_steps(case)
     letters.open_drafts(case)
+    if not case.flow.steps.filter(signs=True).exists() and case.letters.filter(status="draft").exists():
+        raise TransitionRefused(
+            "SOP ini menerbitkan surat tetapi tidak menandai langkah yang menandatanganinya; hubungi admin."
+        )
     fire(case, "register", user, steps[0].desk)
     now = timezone.now()
     case.number = number(case)

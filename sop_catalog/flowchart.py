@@ -8,6 +8,8 @@ they stretch with the row's height, in browsers and in WeasyPrint alike.
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from sop_catalog.models import BranchAction
+
 TERMINATOR = "terminator"
 PROCESS = "process"
 DECISION = "decision"
@@ -20,7 +22,7 @@ UNIT_WORDS = {
     "week": "minggu",
     "month": "bulan",
 }
-TARGET_WORDS = {"next": "lanjut", "applicant": "ke pemohon", "end": "selesai"}
+ACTION_WORDS = {"next": "lanjut", "applicant": "ke pemohon", "reject": "ditolak", "end": "selesai"}
 
 
 INK = "#222"
@@ -84,10 +86,9 @@ class Row:
 
 
 def branch_text(branch):
-    target = branch.target
-    if target.startswith("step:"):
-        return f"{branch.label}: ke langkah {target[5:]}"
-    return f"{branch.label}: {TARGET_WORDS[target]}"
+    if branch.action == BranchAction.STEP:
+        return f"{branch.label}: ke langkah {branch.step_no}"
+    return f"{branch.label}: {ACTION_WORDS[branch.action]}"
 
 
 def _span(cells, low, high, left, right, full):
