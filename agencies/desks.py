@@ -46,3 +46,18 @@ NIK_DESKS = (PETUGAS, PEKSOS, KASI)
 REPORT_DESKS = (KASI, KABID, SEKDIN, KADIS, ADMIN)
 # Desks whose dashboard shows the whole agency's compliance figures.
 WIDE_DESKS = (KABID, SEKDIN, KADIS, ADMIN)
+
+
+def acting_desks(desk: str, actor_desks: list[str]) -> list[str]:
+    """The desks that act on an SOP step in turn: one, or several for a paraf hierarki.
+
+    An explicit desk keeps the step one step; a step whose columns hold two or more superior
+    desks (Kasi, Kabid, Sekdin, Kadis) is done by each of them in turn, lowest first; otherwise
+    the first internal column acts, or the front desk for a step of outside parties.
+    """
+    if desk:
+        return [desk]
+    superiors = sorted({d for d in actor_desks if DESK_RANK.get(d, 0) > 0}, key=DESK_RANK.__getitem__)
+    if len(superiors) > 1:
+        return superiors
+    return [next((d for d in actor_desks if d in DESK_RANK), FRONT_DESK)]

@@ -10,7 +10,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
-from agencies.desks import DESK_LABELS, DESK_RANK, SIGNING_DESKS
+from agencies.desks import DESK_LABELS, DESK_RANK, SIGNING_DESKS, acting_desks
 from cases import letters, rules
 from cases.calendar import OfficeCalendar
 from cases.models import AuditEntry, Case, CaseStep, Disposition
@@ -78,19 +78,8 @@ def fire(case, name, user, *args):
 
 
 def desks_of(sop_step):
-    """The desks that act on an SOP step in turn: one, or several for a paraf hierarki.
-
-    A step whose columns hold two or more superior desks (Kasi, Kabid, Sekdin, Kadis) becomes
-    one case step per superior desk, lowest first; work shared by staff and one superior stays
-    one step at the first internal column; an explicit desk in the catalog keeps it one step.
-    """
-    if sop_step.desk:
-        return [sop_step.desk]
-    actors = list(sop_step.actors.all())
-    superiors = sorted({role.desk for role in actors if DESK_RANK.get(role.desk, 0) > 0}, key=DESK_RANK.get)
-    if len(superiors) > 1:
-        return superiors
-    return [sop_step.effective_desk(actors)]
+    """The desks that act on an SOP step in turn (agencies.desks.acting_desks)."""
+    return acting_desks(sop_step.desk, [role.desk for role in sop_step.actors.all()])
 
 
 def create_steps(case):

@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
-from agencies.desks import ADMIN, DESKS, KABID, KADIS, KASI, PEKSOS, PETUGAS, SEKDIN, SIGNING_DESKS
+from agencies.desks import ADMIN, DESKS, PEKSOS, PETUGAS, SIGNING_DESKS, acting_desks
 from agencies.models import Agency
 from sop_catalog.timeparse import UNITS
 
@@ -40,10 +40,9 @@ UNIT_CHOICES = [
     ("month", "bulan"),
 ]
 assert [code for code, _ in UNIT_CHOICES] == list(UNITS)
+
+
 # The desks that sign (approve) a request, the higher first; the superiors of a paraf hierarki.
-SUPERIOR_DESKS = (KASI, KABID, SEKDIN, KADIS)
-
-
 class BranchAction(models.TextChoices):
     NEXT = "next", "langkah berikutnya"
     STEP = "step", "ke langkah N"
@@ -52,23 +51,9 @@ class BranchAction(models.TextChoices):
     END = "end", "selesai"
 
 
-def step_desks(desk, actor_desks):
-    """The desks that act on a step in turn (cases.workflow.desks_of gives the same, from models).
-
-    An explicit desk; else the superior desks of a paraf hierarki, lowest first; else the first
-    internal actor's desk, or the front desk for a step of outside parties.
-    """
-    if desk:
-        return [desk]
-    superiors = sorted({d for d in actor_desks if d in SUPERIOR_DESKS}, key=SUPERIOR_DESKS.index)
-    if len(superiors) > 1:
-        return superiors
-    return [next((d for d in actor_desks if d != "external"), PETUGAS)]
-
-
 def step_rule_errors(*, desk, actor_desks, signs, branch_actions):
     """What is wrong with a step's workflow marks: the one rule for the admin and the JSON import."""
-    desks = step_desks(desk, actor_desks)
+    desks = acting_desks(desk, actor_desks)
     errors = []
     if signs and not set(desks) & set(SIGNING_DESKS):
         errors.append("Hanya langkah di meja Kepala Dinas atau Sekretaris Dinas yang dapat menandatangani/menyetujui.")
