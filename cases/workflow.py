@@ -122,32 +122,23 @@ def start_step(case, step, now):
     case.current_step = step
 
 
+# Branch actions that end the step's move without a next step, and the move each makes.
+CLOSING_ACTIONS = {
+    BranchAction.APPLICANT: "return_to_applicant",
+    BranchAction.REJECT: "reject",
+    BranchAction.END: "complete",
+}
+
+
 def plan(case, branch=""):
     """What completing the current step (with `branch` on a decision) will do."""
     step = case.current_step
-    sop_step = step.sop_step
     steps = steps_of(case)
     following = next((s for s in steps if s.position > step.position), None)
-    last_part = following is None or following.sop_step_id != sop_step.id
-    # A decision is taken once, by the last desk of a step shared in turn.
-    branches = {b.label: b for b in sop_step.branches.all()} if last_part else {}
-    action, step_no = BranchAction.NEXT, None
-    if branches:
-        if branch not in branches:
-            raise TransitionRefused(f"Pilih keputusan langkah ini: {', '.join(branches)}.")
-        action, step_no = branches[branch].action, branches[branch].step_no
-    if action == BranchAction.APPLICANT:
-        return Move("return_to_applicant", None, branch)
-    if action == BranchAction.REJECT:
-        return Move("reject", None, branch)
-    if action == BranchAction.END:
-        return Move("complete", None, branch)
-    if action == BranchAction.STEP:
-        next_step = next((s for s in steps if s.no == step_no), None)
-        if next_step is None:
-            raise TransitionRefused(f"Langkah tujuan {step_no} tidak ada di alur SOP ini; hubungi admin.")
-    else:
-        next_step = following
+    chosen = _chosen_branch(step, following, branch)
+    if chosen is not None and chosen.action in CLOSING_ACTIONS:
+        return Move(CLOSING_ACTIONS[chosen.action], None, branch)
+    next_step = _target(steps, chosen) if chosen is not None and chosen.action == BranchAction.STEP else following
     signer = signing_step(case, steps)
     if case.state in (Case.AT_KADIS, Case.AT_SEKDIN) and signer is not None and step.pk == signer.pk:
         return Move("sign", next_step, branch)
@@ -158,6 +149,25 @@ def plan(case, branch=""):
     here, there = STATE_RANK[case.state], DESK_RANK[next_step.desk]
     kind = "forward" if there > here else "dispose" if there < here else "stay"
     return Move(kind, next_step, branch)
+
+
+def _chosen_branch(step, following, label):
+    """The decision's branch named `label`; None for a process step (or a part before the last)."""
+    # A decision is taken once, by the last desk of a step shared in turn.
+    last_part = following is None or following.sop_step_id != step.sop_step_id
+    branches = {b.label: b for b in step.sop_step.branches.all()} if last_part else {}
+    if not branches:
+        return None
+    if label not in branches:
+        raise TransitionRefused(f"Pilih keputusan langkah ini: {', '.join(branches)}.")
+    return branches[label]
+
+
+def _target(steps, branch):
+    target = next((s for s in steps if s.no == branch.step_no), None)
+    if target is None:
+        raise TransitionRefused(f"Langkah tujuan {branch.step_no} tidak ada di alur SOP ini; hubungi admin.")
+    return target
 
 
 def check_current(case, step_id):
