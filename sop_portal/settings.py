@@ -29,16 +29,32 @@ def env_list(name, default):
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
-DEBUG = env_bool("DJANGO_DEBUG", default=True)
+# Fail closed: production behaviour unless DJANGO_DEBUG=1 is set explicitly (make run does).
+DEBUG = env_bool("DJANGO_DEBUG", default=False)
 
+# Development only: published, so never accepted in production (below).
 INSECURE_DEV_KEY = "django-insecure-sop-portal-development-key-do-not-use-in-production"
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
-if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off (production mode).")
-    SECRET_KEY = INSECURE_DEV_KEY
-elif not DEBUG and (SECRET_KEY.startswith("django-insecure") or len(set(SECRET_KEY)) < 5 or len(SECRET_KEY) < 50):
-    raise ImproperlyConfigured("DJANGO_SECRET_KEY is too weak for production: use at least 50 random characters.")
+
+
+def production_key(name, *, minimum, purpose):
+    """The value of `name`; in production the app refuses to start without a strong key of its own."""
+    value = os.environ.get(name, "")
+    if DEBUG:
+        return value or INSECURE_DEV_KEY
+    if not value:
+        raise ImproperlyConfigured(f"{name} must be set when DJANGO_DEBUG is off (production mode): {purpose}.")
+    if value.startswith("django-insecure") or value == INSECURE_DEV_KEY or len(set(value)) < 5 or len(value) < minimum:
+        raise ImproperlyConfigured(f"{name} is too weak for production: use at least {minimum} random characters.")
+    return value
+
+
+SECRET_KEY = production_key("DJANGO_SECRET_KEY", minimum=50, purpose="Django's signing key")
+# Keys of the NIK/KK numbers at rest (cases/crypto.py): one encrypts, one keys the blind index.
+# In production each is required and must differ from the secret key; nothing is derived from a default.
+FIELD_ENCRYPTION_KEY = production_key("DJANGO_FIELD_KEY", minimum=32, purpose="the NIK/KK encryption key")
+FIELD_INDEX_KEY = production_key("DJANGO_INDEX_KEY", minimum=32, purpose="the NIK/KK blind-index key")
+if not DEBUG and SECRET_KEY in (FIELD_ENCRYPTION_KEY, FIELD_INDEX_KEY):
+    raise ImproperlyConfigured("DJANGO_FIELD_KEY and DJANGO_INDEX_KEY must not be the DJANGO_SECRET_KEY.")
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
@@ -197,9 +213,6 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "level": LOG_LEVEL}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
 }
-
-# Key for NIK/KK encryption and their blind index (cases/crypto.py); derived from the secret key when unset.
-FIELD_ENCRYPTION_KEY = os.environ.get("DJANGO_FIELD_KEY", "")
 
 # A name like "=HYPERLINK(…)" must not become a formula in the office's spreadsheet.
 IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
