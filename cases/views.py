@@ -14,7 +14,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
-from import_export.formats import base_formats
 
 from agencies.desks import ADMIN, DESKS, KABID, KADIS, NIK_DESKS, PEKSOS, PETUGAS, REPORT_DESKS, SEKDIN
 from agencies.models import Agency
@@ -35,6 +34,7 @@ from cases.models import Case, CaseDocument, Disposition, IssuedDocument, Person
 from cases.notifications import desk_users
 from cases.resources import CaseExport, StepExport
 from cases.uploads import UploadRefused
+from sop_portal import spreadsheets
 
 INTERNAL_DESKS = tuple(desk for desk, _ in DESKS)
 
@@ -732,8 +732,7 @@ def export(request, what, fmt):
     else:
         rows = selectors.steps_for_export(agency=agency, start=start, end=end, sop_slug=sop)
         dataset = StepExport().export(rows)
-    # The format classes escape formulae (IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT).
-    content = {"csv": base_formats.CSV, "xlsx": base_formats.XLSX}[fmt]().export_data(dataset)
+    content = {"csv": spreadsheets.CSV, "xlsx": spreadsheets.XLSX}[fmt]().export_data(dataset)
     types = {
         "csv": "text/csv; charset=utf-8",
         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

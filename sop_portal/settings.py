@@ -214,8 +214,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
 }
 
-# A name like "=HYPERLINK(…)" must not become a formula in the office's spreadsheet.
-IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
+# Exports are written by sop_portal/spreadsheets.py, where no text cell becomes a formula; this
+# setting only strips one leading "=" and would change the text.
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = False
 
 # Behind a reverse proxy (nginx), how many proxies add themselves to X-Forwarded-For: the client
 # address of the audit trail and of the login throttling is then read from that header.
