@@ -2,7 +2,6 @@ import datetime
 from functools import wraps
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
@@ -15,9 +14,9 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from agencies.desks import ADMIN, DESKS, KABID, KADIS, NIK_DESKS, PEKSOS, PETUGAS, REPORT_DESKS, SEKDIN
+from agencies.desks import ADMIN, DESKS, KABID, KADIS, PEKSOS, PETUGAS, REPORT_DESKS, SEKDIN
 from agencies.models import Agency
-from cases import charts, documents, letters, reports, selectors, services, workflow
+from cases import charts, documents, letters, privacy, reports, selectors, services, workflow
 from cases.forms import (
     BeritaAcaraForm,
     CaseForm,
@@ -287,6 +286,8 @@ def case_document(request, pk, doc_pk):
 
 @desk_required(*INTERNAL_DESKS)
 def case_document_file(request, pk, doc_pk):
+    if not privacy.may_open_scans(request.user):
+        raise PermissionDenied("Pindaian berkas hanya dapat dibuka oleh meja yang memeriksa berkas.")
     case = _case_or_404(request, pk)
     document = get_object_or_404(CaseDocument, pk=doc_pk, case=case)
     if not document.file:
@@ -304,13 +305,7 @@ def case_document_file(request, pk, doc_pk):
     return response
 
 
-def _ip(request):
-    """The client's address; behind trusted proxies, the one they saw (settings.TRUSTED_PROXY_COUNT)."""
-    count = settings.TRUSTED_PROXY_COUNT
-    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
-    if count and len(forwarded) >= count:
-        return forwarded[-count]
-    return request.META.get("REMOTE_ADDR") or None
+_ip = privacy.client_ip
 
 
 def _transition_view(service, success):
@@ -355,7 +350,11 @@ def case_receipt(request, pk):
     case = _case_or_404(request, pk)
     if not case.number:
         raise Http404("Tanda terima ada setelah permohonan didaftarkan.")
-    return _pdf(documents.tanda_terima_pdf(case), f"tanda-terima-{case.number.replace('/', '-')}.pdf")
+    services.log_access(
+        user=request.user, persons=[case.applicant, case.beneficiary], via=f"tanda terima {case}"[:40], ip=_ip(request)
+    )
+    pdf = documents.tanda_terima_pdf(case, see_nik=privacy.sees_full_numbers(request.user))
+    return _pdf(pdf, f"tanda-terima-{case.number.replace('/', '-')}.pdf")
 
 
 @desk_required(*INTERNAL_DESKS)
@@ -720,7 +719,7 @@ def export(request, what, fmt):
     state, sop = request.GET.get("status", ""), request.GET.get("sop", "")
     agency = request.user.agency
     if what == "permohonan":
-        include_nik = any(request.user.has_desk(desk) for desk in NIK_DESKS)
+        include_nik = privacy.sees_full_numbers(request.user)
         rows = list(selectors.cases_for_export(agency=agency, start=start, end=end, state=state, sop_slug=sop))
         dataset = CaseExport(include_nik=include_nik).export(rows)
         services.log_access(

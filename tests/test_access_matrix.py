@@ -7,7 +7,7 @@ import pytest
 from django.core.management import call_command
 from django.urls import get_resolver
 
-from agencies.desks import DESKS
+from agencies.desks import DESKS, NIK_DESKS
 from cases import letters, services, workflow
 from cases.documents import disposition_pdf
 from cases.models import Case, Disposition, IssuedDocument
@@ -127,7 +127,7 @@ def spec(w):
         "case_document_file": (
             "get",
             f"/permohonan/{case.pk}/berkas/{doc.pk}/pindaian/",
-            expected(ALL, other="scoped", other_status=404),
+            expected(NIK_DESKS, other="scoped", other_status=404),
         ),
         "case_register": (
             "post",

@@ -108,7 +108,7 @@ def test_a_scan_is_served_only_inside_the_agency(client, petugas_client, draft, 
     url = f"/permohonan/{draft.pk}/berkas/{document.pk}/pindaian/"
 
     own = petugas_client.get(url)
-    client.force_login(demo_users["solok-kadis"])
+    client.force_login(demo_users["solok-kasi"])
     other = client.get(url)
 
     assert own.status_code == 200 and b"".join(own.streaming_content).startswith(b"%PDF")
