@@ -79,6 +79,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "sop_portal.middleware.LimitRequestSizeMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -226,6 +227,8 @@ AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if T
 
 # Scans uploaded to a case: PDF, JPEG or PNG, checked by content; the size limit in MB.
 CASE_UPLOAD_MAX_MB = env_int("CASE_UPLOAD_MAX_MB", 10)
+# Any request body larger than this is refused (413) before it is read: a scan plus its form.
+REQUEST_MAX_MB = env_int("REQUEST_MAX_MB", CASE_UPLOAD_MAX_MB + 1)
 FILE_UPLOAD_PERMISSIONS = 0o640
 
 # Signs a final letter PDF: the default keeps it as rendered (tanda tangan elektronik tidak

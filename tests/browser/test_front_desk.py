@@ -2,7 +2,9 @@ import io
 
 from pypdf import PdfReader
 
-SCAN = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+from tests.files import BLANK_PDF
+
+SCAN = BLANK_PDF
 
 
 def test_a_petugas_registers_a_person_opens_a_case_and_prints_the_receipt(

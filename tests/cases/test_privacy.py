@@ -1,6 +1,7 @@
 import pytest
 
 from cases.models import Case, Person, PersonAccess
+from tests.files import BLANK_PDF
 
 
 def test_persons_and_cases_are_never_hard_deleted(registered):
@@ -51,7 +52,7 @@ def test_opening_a_scan_is_logged(client, demo_users, registered, settings, tmp_
     settings.MEDIA_ROOT = tmp_path
     document = registered.documents.first()
     services.receive_document(
-        document=document, user=demo_users["lumajang-petugas"], upload=SimpleUploadedFile("k.pdf", b"%PDF-1.4\n")
+        document=document, user=demo_users["lumajang-petugas"], upload=SimpleUploadedFile("k.pdf", BLANK_PDF)
     )
     kasi = demo_users["lumajang-kasi"]
     client.force_login(kasi)

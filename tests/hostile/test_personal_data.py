@@ -6,6 +6,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from cases import privacy, services
 from cases.models import PersonAccess, PersonChange
 from tests.cases.test_case_views import pdf_text
+from tests.files import BLANK_PDF
 
 
 def receipt_text(client, demo_users, case, username):
@@ -41,7 +42,7 @@ def scanned(registered, demo_users, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     document = registered.documents.first()
     services.receive_document(
-        document=document, user=demo_users["lumajang-petugas"], upload=SimpleUploadedFile("k.pdf", b"%PDF-1.4\n")
+        document=document, user=demo_users["lumajang-petugas"], upload=SimpleUploadedFile("k.pdf", BLANK_PDF)
     )
     return document
 
