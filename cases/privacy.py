@@ -5,10 +5,9 @@ whole NIK and KK numbers and open the KTP/KK scans (a scan shows the whole numbe
 the admin desk included, sees numbers masked (3508**********01) and no scans.
 """
 
-from django.conf import settings
-
 from agencies.desks import NIK_DESKS
 from cases.nik import mask
+from sop_portal.ratelimit import client_address
 
 
 def sees_full_numbers(user):
@@ -29,8 +28,5 @@ def shown_number(user, number):
 
 def client_ip(request):
     """The client's address for the access log; behind trusted proxies, the one they saw."""
-    count = settings.TRUSTED_PROXY_COUNT
-    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
-    if count and len(forwarded) >= count:
-        return forwarded[-count]
-    return request.META.get("REMOTE_ADDR") or None
+    address = client_address(request)
+    return None if address == "unknown" else address

@@ -1,4 +1,5 @@
 import datetime
+import hmac
 from functools import wraps
 from urllib.parse import urlencode
 
@@ -34,6 +35,7 @@ from cases.notifications import desk_users
 from cases.resources import CaseExport, StepExport
 from cases.uploads import UploadRefused
 from sop_portal import spreadsheets
+from sop_portal.ratelimit import public_rate_limit
 
 INTERNAL_DESKS = tuple(desk for desk, _ in DESKS)
 
@@ -365,16 +367,22 @@ def case_missing(request, pk):
     return _pdf(documents.missing_documents_pdf(case), f"kekurangan-berkas-{case.number.replace('/', '-')}.pdf")
 
 
+@public_rate_limit("status")
 def status(request, number):
     """Public: the state of a request by its registration number, without personal data.
 
-    With the code printed on the tanda terima, a completed request can be rated once (SKM).
+    Without the code printed on the tanda terima it says only that the number exists; with it, the
+    state (never the service of a Rahasia case), and a completed request can be rated once (SKM).
     """
     case = selectors.case_by_number(number)
     if case is None:
         return render(request, "cases/status.html", {"number": number, "case": None}, status=404)
-    code = (request.GET.get("kode") or request.POST.get("kode") or "").strip().upper()
-    can_rate = case.state == Case.COMPLETED and code == case.survey_code
+    code = (request.GET.get("kode") or request.POST.get("kode") or "").strip().upper()[:16]
+    if not hmac.compare_digest(code, case.survey_code):
+        return render(
+            request, "cases/status.html", {"number": number, "case": None, "exists": True, "wrong_code": bool(code)}
+        )
+    can_rate = case.state == Case.COMPLETED
     answered = SurveyResponse.objects.filter(case=case).exists()
     form = None
     if can_rate and not answered:
@@ -598,6 +606,7 @@ def berita_acara(request, pk):
     return redirect(reverse("cases:case", args=[case.pk]) + "#surat")
 
 
+@public_rate_limit("verify")
 def verify(request, token):
     """Public: number, date, perihal, signer, status and SHA-256 of a document; no personal data."""
     document = (

@@ -235,5 +235,19 @@ FILE_UPLOAD_PERMISSIONS = 0o640
 # tersertifikasi); a certified service (BSrE) plugs in here. See docs/documents.md.
 DOCUMENT_SIGNER = os.environ.get("DOCUMENT_SIGNER", "cases.letters.no_certificate")
 
+# Anonymous requests per minute per address to status, verification, survey and public PDFs (then 429).
+PUBLIC_RATE_LIMIT = env_int("PUBLIC_RATE_LIMIT", 30)
+# The rate-limit counters live in the cache: in production one shared by every gunicorn worker.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    if DEBUG
+    else {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": os.environ.get("DJANGO_CACHE_DIR", str(BASE_DIR / "var" / "cache")),
+    }
+}
+# Public SOP PDFs are rendered once per version and kept here (sop_catalog/printing.py).
+SOP_PDF_CACHE_DIR = Path(os.environ.get("DJANGO_SOP_PDF_DIR", BASE_DIR / "var" / "sop-pdf"))
+
 # Public base URL used in QR codes on printed documents.
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")

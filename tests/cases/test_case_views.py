@@ -80,7 +80,7 @@ def test_the_missing_documents_list_is_printed_for_the_applicant(petugas_client,
 
 
 def test_the_public_status_page_shows_state_but_no_personal_data(client, registered):
-    response = client.get(f"/status/{registered.number}/")
+    response = client.get(f"/status/{registered.number}/", {"kode": registered.survey_code})
 
     page = response.content.decode()
     assert "Di petugas pelayanan" in page
