@@ -58,6 +58,7 @@ if not DEBUG and SECRET_KEY in (FIELD_ENCRYPTION_KEY, FIELD_INDEX_KEY):
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
+CSRF_FAILURE_VIEW = "sop_portal.views.csrf_failure"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
