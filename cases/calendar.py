@@ -2,6 +2,8 @@
 
 import datetime
 import functools
+from decimal import Decimal
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 import holidays as holiday_calendars
@@ -9,17 +11,22 @@ from django.db.models import Q
 
 from agencies.models import Holiday
 
+if TYPE_CHECKING:
+    from agencies.models import Agency
+
+Amount = Decimal | int | float
+
 MINUTE_UNITS = {"minute": 1, "hour": 60}
 
 
 @functools.lru_cache(maxsize=64)
-def national_holidays(year):
+def national_holidays(year: int) -> frozenset[datetime.date]:
     # The "government" category holds cuti bersama (collective leave) days.
     return frozenset(holiday_calendars.country_holidays("ID", years=year, categories=("government", "public")).keys())
 
 
 class OfficeCalendar:
-    def __init__(self, agency):
+    def __init__(self, agency: "Agency") -> None:
         self.agency = agency
         self.zone = ZoneInfo(agency.time_zone)
         self.workdays = agency.workday_numbers
@@ -30,19 +37,19 @@ class OfficeCalendar:
             Holiday.objects.filter(Q(agency__isnull=True) | Q(agency=agency)).values_list("date", flat=True)
         )
 
-    def is_workday(self, day):
+    def is_workday(self, day: datetime.date) -> bool:
         return day.isoweekday() in self.workdays and day not in national_holidays(day.year) and day not in self.extra
 
-    def next_workday(self, day):
+    def next_workday(self, day: datetime.date) -> datetime.date:
         day += datetime.timedelta(days=1)
         while not self.is_workday(day):
             day += datetime.timedelta(days=1)
         return day
 
-    def _at(self, day, time):
+    def _at(self, day: datetime.date, time: datetime.time) -> datetime.datetime:
         return datetime.datetime.combine(day, time, tzinfo=self.zone)
 
-    def office_start(self, moment):
+    def office_start(self, moment: datetime.datetime) -> datetime.datetime:
         """The moment itself if it is within office hours, else the next opening."""
         local = moment.astimezone(self.zone)
         day = local.date()
@@ -50,7 +57,7 @@ class OfficeCalendar:
             return max(local, self._at(day, self.opens))
         return self._at(self.next_workday(day), self.opens)
 
-    def add_office_minutes(self, moment, minutes):
+    def add_office_minutes(self, moment: datetime.datetime, minutes: Amount) -> datetime.datetime:
         current = self.office_start(moment)
         remaining = datetime.timedelta(minutes=float(minutes))
         while True:
@@ -60,14 +67,14 @@ class OfficeCalendar:
             remaining -= closing - current
             current = self._at(self.next_workday(current.date()), self.opens)
 
-    def add_workdays(self, moment, count):
+    def add_workdays(self, moment: datetime.datetime, count: Amount) -> datetime.datetime:
         current = self.office_start(moment)
         day = current.date()
         for _ in range(int(count)):
             day = self.next_workday(day)
         return self._at(day, current.timetz().replace(tzinfo=None))
 
-    def due(self, start, amount, unit):
+    def due(self, start: datetime.datetime, amount: Amount | None, unit: str) -> datetime.datetime | None:
         """When a step started at `start` with a standard of `amount` `unit`s is due; None without one."""
         if amount is None or not unit:
             return None
@@ -88,7 +95,7 @@ class OfficeCalendar:
         raise ValueError(unit)
 
 
-def _add_months(moment, months):
+def _add_months(moment: datetime.datetime, months: int) -> datetime.datetime:
     month_index = moment.month - 1 + months
     year, month = moment.year + month_index // 12, month_index % 12 + 1
     for day in range(moment.day, 27, -1):

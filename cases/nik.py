@@ -54,12 +54,12 @@ FEMALE = "P"
 DIGITS16 = re.compile(r"^\d{16}$")
 
 
-def normalize_number(value):
+def normalize_number(value: str | None) -> str:
     """Drop spaces, dots and dashes that people type inside a NIK or KK number."""
     return re.sub(r"[\s.\-]", "", value or "")
 
 
-def nik_problems(nik, *, birth_date=None, sex=None):
+def nik_problems(nik: str, *, birth_date: datetime.date | None = None, sex: str | None = None) -> list[str]:
     """Indonesian messages, one per wrong part of `nik`; empty when it is valid.
 
     When `birth_date` and `sex` are given, the date part must agree with them.
@@ -100,7 +100,7 @@ def nik_problems(nik, *, birth_date=None, sex=None):
     return problems
 
 
-def _date_from(day, month, yy, birth_date):
+def _date_from(day: int, month: int, yy: int, birth_date: datetime.date | None) -> datetime.date | None:
     century = birth_date.year - birth_date.year % 100 if birth_date else None
     candidates = [century] if century is not None else [2000, 1900]
     for base in candidates:
@@ -113,7 +113,7 @@ def _date_from(day, month, yy, birth_date):
     return None
 
 
-def kk_problems(kk):
+def kk_problems(kk: str) -> list[str]:
     if not DIGITS16.match(kk):
         if not kk.isdigit():
             return ["Nomor KK hanya boleh berisi angka."]
@@ -123,7 +123,7 @@ def kk_problems(kk):
     return []
 
 
-def mask(number):
+def mask(number: str | None) -> str:
     """3508**********01 — for desks that do not need the whole number."""
     if not number:
         return ""

@@ -12,7 +12,7 @@ from cases import services, workflow
 from cases.calendar import OfficeCalendar
 from cases.crypto import blind_index
 from cases.models import Case, CaseStep, Person, SurveyResponse
-from sop_catalog.models import SOP
+from sop_catalog.models import SOP, BranchAction
 
 FIRST = ["Siti", "Ahmad", "Sri", "Budi", "Dewi", "Agus", "Nur", "Rina", "Slamet", "Wahyuni", "Hadi", "Sumiati"]
 LAST = ["Aminah", "Santoso", "Rahayu", "Hidayat", "Lestari", "Saputra", "Handayani", "Kurniawan", "Wati", "Prasetyo"]
@@ -147,9 +147,9 @@ class Command(BaseCommand):
         if not branches:
             return ""
         for branch in branches:
-            if branch.target in ("next", "end"):
+            if branch.action in (BranchAction.NEXT, BranchAction.END):
                 return branch.label
-        ahead = [b for b in branches if b.target.startswith("step:") and int(b.target[5:]) > step.no]
+        ahead = [b for b in branches if b.action == BranchAction.STEP and b.step_no > step.no]
         return (ahead or branches)[0].label
 
     @staticmethod
