@@ -1,3 +1,4 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.contrib.auth.models import Group
@@ -5,6 +6,7 @@ from django.contrib.auth.models import Group
 from agencies.admin_scope import AgencyScopedAdmin
 from agencies.desks import ADMIN
 from agencies.models import Agency, Holiday, Official, Position, User
+from cases.uploads import UploadRefused, check_image, check_size, sniff
 
 
 class PositionInline(admin.TabularInline):
@@ -13,9 +15,29 @@ class PositionInline(admin.TabularInline):
     fields = ["order", "title", "desk", "unit"]
 
 
+class AgencyForm(forms.ModelForm):
+    class Meta:
+        model = Agency
+        fields = ["logo"]  # the admin adds the fields of its fieldsets
+
+    def clean_logo(self):
+        """The letterhead logo goes into every PDF: the same content check as a scan, images only."""
+        logo = self.cleaned_data.get("logo")
+        if logo and hasattr(logo, "content_type"):  # a new upload, not the stored file
+            try:
+                check_size(logo)
+                if sniff(logo) not in ("image/png", "image/jpeg"):
+                    raise UploadRefused(f"Logo “{logo.name}” harus PNG atau JPEG (diperiksa dari isinya).")
+                check_image(logo)
+            except UploadRefused as exc:
+                raise forms.ValidationError(str(exc)) from exc
+        return logo
+
+
 @admin.register(Agency)
 class AgencyAdmin(AgencyScopedAdmin, admin.ModelAdmin):
     agency_path = "pk"
+    form = AgencyForm
 
     list_display = ["name", "slug", "code", "region"]
     search_fields = ["name", "region", "slug"]

@@ -1,4 +1,5 @@
-from agencies.desks import NIK_DESKS, REPORT_DESKS
+from agencies.desks import REPORT_DESKS
+from cases.privacy import sees_full_numbers
 
 
 def office(request):
@@ -10,6 +11,6 @@ def office(request):
         "current_agency": user.agency,
         "current_desks": user.desk_labels,
         "unread_count": user.notifications.filter(read_at__isnull=True).count(),
-        "see_nik": any(user.has_desk(desk) for desk in NIK_DESKS),
+        "see_nik": sees_full_numbers(user),
         "can_report": user.agency_id is not None and any(user.has_desk(desk) for desk in REPORT_DESKS),
     }

@@ -1,4 +1,4 @@
-"""Two-factor login (TOTP) for Kepala Dinas, Sekretaris and admins: setup, verification, enforcement."""
+"""Two-factor login (TOTP) for every desk that signs or issues numbered documents, and admins."""
 
 import base64
 
@@ -13,9 +13,10 @@ from django_otp import login as otp_login
 from django_otp import user_has_device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from agencies.desks import ADMIN, KADIS, SEKDIN
+from agencies.desks import ADMIN, KABID, KADIS, SEKDIN
 
-TWO_FACTOR_DESKS = (KADIS, SEKDIN, ADMIN)
+# Kepala Dinas and Sekretaris sign letters, Kepala Bidang signs numbered berita acara; admins manage all.
+TWO_FACTOR_DESKS = (KABID, KADIS, SEKDIN, ADMIN)
 OPEN_PATHS = ("/2fa/", "/keluar/", "/masuk/", "/static/")
 
 

@@ -168,7 +168,8 @@ def main(seconds):
         "DJANGO_LOG_LEVEL": "ERROR",
         "DB_CONN_MAX_AGE": "60",
         # The numbers were encrypted by bench/seed.py under this process's key: keep it.
-        "DJANGO_FIELD_KEY": settings.FIELD_ENCRYPTION_KEY or settings.SECRET_KEY,
+        "DJANGO_FIELD_KEY": settings.FIELD_ENCRYPTION_KEY,
+        "DJANGO_INDEX_KEY": settings.FIELD_INDEX_KEY,
     }
     subprocess.run(
         [str(ROOT / ".venv/bin/python"), "manage.py", "collectstatic", "--no-input", "-v0"],

@@ -5,6 +5,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 DB=${BENCH_DB:-sop_bench}
 export DATABASE_URL="postgres://postgres@127.0.0.1:5432/${DB}"
+# Seeding and the test-client timings run in development mode; bench/load.py starts gunicorn in
+# production mode with the same NIK keys (the app has no default keys in production).
+export DJANGO_DEBUG=1
+export DJANGO_FIELD_KEY=${DJANGO_FIELD_KEY:-bench-field-Q7mZ2rX9pL4vK8sN3tB6yH1cW5dF0gJ}
+export DJANGO_INDEX_KEY=${DJANGO_INDEX_KEY:-bench-index-T4nV8bM2kR6xP9wL3sD7fH1qZ5cG0jY}
 RUNS=${BENCH_RUNS:-30}
 OUT=${BENCH_OUT:-bench/results-$(date +%Y-%m-%d).md}
 psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS ${DB}" -c "CREATE DATABASE ${DB}" test

@@ -7,7 +7,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from agencies.admin_scope import AgencyScopedAdmin
-from cases import letters
+from cases import letters, privacy, services
 from cases.crypto import blind_index
 from cases.models import (
     AuditEntry,
@@ -52,6 +52,36 @@ class PersonAdmin(AgencyScopedAdmin, admin.ModelAdmin):
 
     readonly_fields = ["created_at", "updated_at"]
     inlines = [PersonChangeInline]
+    NUMBER_FIELDS = ("nik", "kk_number")
+
+    def get_exclude(self, request, obj=None):
+        # Whole numbers only for the desks that may see them (cases.privacy); the rest see them masked.
+        if privacy.sees_full_numbers(request.user):
+            return super().get_exclude(request, obj)
+        return [*(super().get_exclude(request, obj) or []), *self.NUMBER_FIELDS]
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and not privacy.sees_full_numbers(request.user):
+            fields = ["nik_masked", "kk_masked", *fields]
+        return fields
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        person = self.get_object(request, object_id)
+        if person is not None and request.method == "GET":
+            services.log_access(user=request.user, persons=[person], via="admin orang", ip=privacy.client_ip(request))
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def save_model(self, request, obj, form, change):
+        """Admin edits write the same PersonChange history as the app's person form."""
+        if not change:
+            super().save_model(request, obj, form, change)
+            services.record_person_created(person=obj, user=request.user)
+            return
+        changed = {field: form.cleaned_data[field] for field in form.changed_data if field in services.PERSON_FIELDS}
+        if changed:
+            services.update_person(person=obj, user=request.user, data=changed)
+        super().save_model(request, obj, form, change)
 
     def has_delete_permission(self, request, obj=None):
         return False  # persons are never hard-deleted

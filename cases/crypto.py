@@ -1,7 +1,8 @@
 """NIK and KK numbers at rest: encrypted (Fernet), with a keyed hash (blind index) for exact search.
 
-The keys come from DJANGO_FIELD_KEY (or, when unset, are derived from DJANGO_SECRET_KEY):
-keep it as safe as the database backups; changing it makes stored numbers unreadable.
+The keys come from DJANGO_FIELD_KEY (encryption) and DJANGO_INDEX_KEY (blind index), both required
+in production: keep them as safe as the database backups; changing one makes stored numbers
+unreadable (or unsearchable).
 """
 
 import base64
@@ -15,25 +16,25 @@ from django.core.exceptions import FieldError
 from django.db import models
 
 
-def _derive(purpose):
-    secret = (settings.FIELD_ENCRYPTION_KEY or settings.SECRET_KEY).encode()
-    return hmac.new(secret, purpose.encode(), hashlib.sha256).digest()
+def _derive(key, purpose):
+    return hmac.new(key.encode(), purpose.encode(), hashlib.sha256).digest()
 
 
 @functools.lru_cache(maxsize=4)
-def _fernet(secret_fingerprint):
-    return Fernet(base64.urlsafe_b64encode(_derive("sop-portal field encryption v1")))
+def _fernet(key):
+    return Fernet(base64.urlsafe_b64encode(_derive(key, "sop-portal field encryption v1")))
 
 
 def fernet():
-    return _fernet(hashlib.sha256((settings.FIELD_ENCRYPTION_KEY or settings.SECRET_KEY).encode()).hexdigest())
+    return _fernet(settings.FIELD_ENCRYPTION_KEY)
 
 
 def blind_index(value):
     """HMAC-SHA256 of the number: equal numbers give equal hashes, the hash does not give the number."""
     if not value:
         return None
-    return hmac.new(_derive("sop-portal blind index v1"), value.encode(), hashlib.sha256).hexdigest()
+    key = _derive(settings.FIELD_INDEX_KEY, "sop-portal blind index v1")
+    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
 
 
 class EncryptedCharField(models.TextField):

@@ -30,12 +30,14 @@ def render_pdf(template, context):
     return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf(stylesheets=[WeasyCSS(filename=str(CSS))])
 
 
-def tanda_terima_pdf(case):
+def tanda_terima_pdf(case, *, see_nik):
+    """`see_nik`: the reader may see whole NIK numbers (cases.privacy); otherwise they are masked."""
     url = status_url(case)
     return render_pdf(
         "documents/tanda_terima.html",
         {
             "case": case,
+            "see_nik": see_nik,
             "agency": case.agency,
             "documents": [doc for doc in case.documents.all() if doc.received],
             "total_time": total_time_of(case.sop, flow=case.flow),

@@ -5,6 +5,7 @@ from django.contrib.auth import get_user_model
 from cases import selectors
 from cases.models import Case, Disposition, LetterTemplate, Person, SurveyResponse
 from cases.nik import kk_problems, nik_problems, normalize_number
+from cases.uploads import UploadRefused, check_pdf_upload
 from sop_catalog.selectors import active_sops_for
 
 
@@ -209,6 +210,15 @@ class BeritaAcaraForm(forms.Form):
 
 class VerifyUploadForm(forms.Form):
     pdf = forms.FileField(label="Berkas PDF yang akan diperiksa")
+
+    def clean_pdf(self):
+        """Public upload: a PDF no larger than a scan, compared by its hash only (never opened or stored)."""
+        pdf = self.cleaned_data["pdf"]
+        try:
+            check_pdf_upload(pdf)
+        except UploadRefused as exc:
+            raise forms.ValidationError(str(exc)) from exc
+        return pdf
 
 
 class SurveyForm(forms.ModelForm):

@@ -679,6 +679,27 @@ class Notification(models.Model):
         return self.message
 
 
+class OutgoingMail(models.Model):
+    """An e-mail notice kept until it is sent: saved with the transition, retried by `send_mail_outbox`."""
+
+    subject = models.CharField("subjek", max_length=200)
+    body = models.TextField("isi")
+    recipients = models.JSONField("penerima", default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField("terkirim", null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField("percobaan", default=0)
+    last_error = models.CharField("galat terakhir", max_length=300, blank=True)
+
+    class Meta:
+        verbose_name = "e-mail keluar"
+        verbose_name_plural = "e-mail keluar"
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["sent_at"], name="outgoingmail_unsent_idx")]
+
+    def __str__(self):
+        return self.subject
+
+
 class LetterTemplate(models.Model):
     """An output letter of an SOP (surat rekomendasi, SPM, berita acara …), editable by admins.
 

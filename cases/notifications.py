@@ -1,12 +1,14 @@
 """In-app notices and e-mail to the users of a desk."""
 
 import logging
+import re
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from agencies.desks import desk_permission
 from cases.models import Notification
@@ -35,17 +37,60 @@ def notify_desk(case, desk, message):
     recipients = [user.email for user in users if user.email]
     if recipients:
         link = settings.SITE_URL + reverse("cases:case", args=[case.pk])
-        transaction.on_commit(lambda: _mail(message, link, recipients))
+        queue_mail(
+            subject=f"[SOP Portal] {message}",
+            body=f"{message}\n\nBuka permohonan: {link}\n\n— SOP Portal",
+            recipients=recipients,
+        )
     return users
 
 
-def _mail(message, link, recipients):
+def mail_subject(text):
+    """One line of at most 80 characters: a line break in a header is refused by Django (BadHeaderError)."""
+    return re.sub(r"\s+", " ", text).strip()[:80]
+
+
+def queue_mail(*, subject, body, recipients):
+    """Keep the e-mail with the current transaction and try to send it once that commits.
+
+    A notice that cannot be sent (bad header, SMTP down) never undoes or hides the transition that
+    caused it: the failure is logged and `manage.py send_mail_outbox` (cron) tries again.
+    """
+    from cases.models import OutgoingMail
+
+    mail = OutgoingMail.objects.create(subject=mail_subject(subject), body=body, recipients=recipients)
+    transaction.on_commit(lambda: send_queued(mail))
+    return mail
+
+
+def send_queued(mail):
+    """Send one kept e-mail; True when sent. Never raises: the failure is written on the row."""
+    mail.attempts += 1
     try:
         send_mail(
-            subject=f"[SOP Portal] {message[:80]}",
-            message=f"{message}\n\nBuka permohonan: {link}\n\n— SOP Portal",
+            subject=mail_subject(mail.subject),
+            message=mail.body,
             from_email=settings.DEFAULT_FROM_EMAIL,
-            recipient_list=recipients,
+            recipient_list=mail.recipients,
         )
-    except OSError:
-        log.exception("E-mail pemberitahuan gagal dikirim ke %s", recipients)
+    except Exception as exc:  # any failure of the mail backend (BadHeaderError, SMTP down) waits for a retry
+        log.exception("E-mail pemberitahuan gagal dikirim ke %s (percobaan %s)", mail.recipients, mail.attempts)
+        mail.last_error = f"{type(exc).__name__}: {exc}"[:300]
+        mail.save(update_fields=["attempts", "last_error"])
+        return False
+    mail.sent_at = timezone.now()
+    mail.save(update_fields=["attempts", "sent_at"])
+    return True
+
+
+def send_outbox(*, max_attempts=20):
+    """Retry every kept e-mail not yet sent; returns (sent, still waiting)."""
+    from cases.models import OutgoingMail
+
+    sent = waiting = 0
+    for mail in OutgoingMail.objects.filter(sent_at__isnull=True, attempts__lt=max_attempts):
+        if send_queued(mail):
+            sent += 1
+        else:
+            waiting += 1
+    return sent, waiting

@@ -39,7 +39,13 @@ def create_person(*, agency, user, data):
         person.nik = None
     person.full_clean(exclude=["agency"])
     person.save()
-    PersonChange.objects.create(
+    record_person_created(person=person, user=user)
+    return person
+
+
+def record_person_created(*, person, user):
+    """The first history row of a person saved by the app or by the admin."""
+    return PersonChange.objects.create(
         person=person,
         user=user,
         created=True,
@@ -47,7 +53,6 @@ def create_person(*, agency, user, data):
             field: [None, _jsonable(getattr(person, field), field)] for field in PERSON_FIELDS if getattr(person, field)
         },
     )
-    return person
 
 
 @transaction.atomic

@@ -1,4 +1,10 @@
-"""Checks of uploaded scans: the content decides the type, never the file name."""
+"""Checks of uploaded files: the content decides the type, never the file name.
+
+Every upload path calls these: case scans (check_scan), the public verification page
+(check_pdf_upload) and the agency logo in the admin (check_image).
+"""
+
+import warnings
 
 from django.conf import settings
 from PIL import Image, UnidentifiedImageError
@@ -8,18 +14,22 @@ SIGNATURES = [
     (b"\xff\xd8\xff", "image/jpeg"),
     (b"\x89PNG\r\n\x1a\n", "image/png"),
 ]
+# A scan of an A4 page at 600 dpi is about 35 million pixels; larger is refused before decoding.
+MAX_PIXELS = 50_000_000
+# PDF names that run code or carry files: JavaScript, actions on opening, launching programs.
+ACTIVE_KEYS = {"/JavaScript", "/JS", "/OpenAction", "/AA", "/Launch", "/EmbeddedFiles", "/EmbeddedFile", "/RichMedia"}
+ACTIVE_ACTIONS = {"/JavaScript", "/Launch", "/ImportData", "/SubmitForm", "/RichMediaExecute"}
 
 
 class UploadRefused(ValueError):
-    """A scan that may not be stored; the message says why, in Indonesian."""
+    """A file that may not be stored; the message says why, in Indonesian."""
 
 
 def max_bytes():
     return settings.CASE_UPLOAD_MAX_MB * 1024 * 1024
 
 
-def check_scan(uploaded):
-    """Return the content type of an acceptable scan, or raise UploadRefused."""
+def check_size(uploaded):
     if uploaded.size > max_bytes():
         megabytes = uploaded.size / (1024 * 1024)
         raise UploadRefused(
@@ -28,20 +38,102 @@ def check_scan(uploaded):
         )
     if uploaded.size == 0:
         raise UploadRefused(f"Berkas “{uploaded.name}” kosong.")
+
+
+def sniff(uploaded):
     uploaded.seek(0)
     head = uploaded.read(16)
     uploaded.seek(0)
-    content_type = next((kind for magic, kind in SIGNATURES if head.startswith(magic)), None)
+    return next((kind for magic, kind in SIGNATURES if head.startswith(magic)), None)
+
+
+def check_scan(uploaded):
+    """Return the content type of an acceptable scan, or raise UploadRefused."""
+    check_size(uploaded)
+    content_type = sniff(uploaded)
     if content_type is None:
         raise UploadRefused(
             f"Berkas “{uploaded.name}” bukan PDF, JPEG atau PNG (diperiksa dari isinya, bukan dari namanya)."
         )
-    if content_type.startswith("image/"):
-        try:
-            with Image.open(uploaded) as image:
-                image.verify()
-        except (UnidentifiedImageError, OSError, SyntaxError) as exc:
-            raise UploadRefused(f"Gambar “{uploaded.name}” rusak atau tidak lengkap.") from exc
-        finally:
-            uploaded.seek(0)
+    if content_type == "application/pdf":
+        check_pdf(uploaded)
+    else:
+        check_image(uploaded)
     return content_type
+
+
+def check_image(uploaded):
+    """Refuse a damaged image or one whose declared size is a decompression bomb, before decoding it."""
+    uploaded.seek(0)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(uploaded) as image:
+                width, height = image.size
+                if width * height > MAX_PIXELS:
+                    raise UploadRefused(_too_many_pixels(uploaded, width, height))
+                image.verify()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise UploadRefused(_too_many_pixels(uploaded)) from exc
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+        if isinstance(exc, UploadRefused):
+            raise
+        raise UploadRefused(f"Gambar “{uploaded.name}” rusak atau tidak lengkap.") from exc
+    finally:
+        uploaded.seek(0)
+
+
+def _too_many_pixels(uploaded, width=None, height=None):
+    size = f" ({width} × {height} piksel)" if width else ""
+    return (
+        f"Gambar “{uploaded.name}” terlalu besar{size}; batasnya {MAX_PIXELS // 1_000_000} juta piksel. "
+        "Pindai ulang dengan resolusi lebih rendah (300 dpi cukup)."
+    )
+
+
+def check_pdf(uploaded):
+    """Refuse a file that is not a whole PDF, or a PDF with JavaScript, actions or embedded files."""
+    from pypdf import PdfReader
+    from pypdf.errors import PyPdfError
+    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
+
+    uploaded.seek(0)
+    try:
+        reader = PdfReader(uploaded, strict=False)
+        objects = [reader.trailer]
+        for generation, numbers in reader.xref.items():
+            objects.extend(IndirectObject(number, generation, reader) for number in numbers)
+        objects.extend(IndirectObject(number, 0, reader) for number in reader.xref_objStm)
+        seen = set()
+        while objects:
+            item = objects.pop()
+            if isinstance(item, IndirectObject):
+                key = (item.idnum, item.generation)
+                if key in seen:
+                    continue
+                seen.add(key)
+                item = item.get_object()
+            if isinstance(item, DictionaryObject):
+                if ACTIVE_KEYS & set(item.keys()) or item.get("/S") in ACTIVE_ACTIONS:
+                    raise UploadRefused(
+                        f"PDF “{uploaded.name}” berisi JavaScript, tindakan otomatis atau berkas sisipan; "
+                        "cetak ulang sebagai PDF biasa atau pindai dari kertas."
+                    )
+                objects.extend(item.values())
+            elif isinstance(item, ArrayObject):
+                objects.extend(item)
+        if not reader.pages:
+            raise UploadRefused(f"PDF “{uploaded.name}” tidak berisi halaman.")
+    except UploadRefused:
+        raise
+    except (PyPdfError, ValueError, KeyError, TypeError, AttributeError, OSError, RecursionError) as exc:
+        raise UploadRefused(f"Berkas “{uploaded.name}” bukan PDF yang utuh (rusak atau hanya berawalan %PDF).") from exc
+    finally:
+        uploaded.seek(0)
+
+
+def check_pdf_upload(uploaded):
+    """The public verification page: a PDF by its content, no larger than a scan; only its hash is used."""
+    check_size(uploaded)
+    if sniff(uploaded) != "application/pdf":
+        raise UploadRefused(f"Berkas “{uploaded.name}” bukan PDF (diperiksa dari isinya, bukan dari namanya).")

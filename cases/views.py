@@ -1,9 +1,9 @@
 import datetime
+import hmac
 from contextlib import contextmanager
 from functools import wraps
 from urllib.parse import urlencode
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
@@ -15,12 +15,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
-from import_export.formats import base_formats
 
 from agencies.desks import (
     BERITA_ACARA_DESKS,
     DESKS,
-    NIK_DESKS,
     PETUGAS,
     REPORT_DESKS,
     SIGNING_DESKS,
@@ -28,7 +26,7 @@ from agencies.desks import (
     WIDE_DESKS,
 )
 from agencies.models import Agency
-from cases import charts, documents, letters, reports, rules, selectors, services, workflow
+from cases import charts, documents, letters, privacy, reports, rules, selectors, services, workflow
 from cases.forms import (
     BeritaAcaraForm,
     CaseForm,
@@ -47,6 +45,8 @@ from cases.resources import CaseExport, StepExport
 from cases.rules import TransitionRefused
 from cases.states import CLOSED_STATES
 from cases.uploads import UploadRefused
+from sop_portal import spreadsheets
+from sop_portal.ratelimit import public_rate_limit
 
 INTERNAL_DESKS = tuple(desk for desk, _ in DESKS)
 
@@ -290,6 +290,8 @@ def case_document(request, pk, doc_pk):
 
 @desk_required(*INTERNAL_DESKS)
 def case_document_file(request, pk, doc_pk):
+    if not privacy.may_open_scans(request.user):
+        raise PermissionDenied("Pindaian berkas hanya dapat dibuka oleh meja yang memeriksa berkas.")
     case = _case_or_404(request, pk)
     document = get_object_or_404(CaseDocument, pk=doc_pk, case=case)
     if not document.file:
@@ -307,13 +309,7 @@ def case_document_file(request, pk, doc_pk):
     return response
 
 
-def _ip(request):
-    """The client's address; behind trusted proxies, the one they saw (settings.TRUSTED_PROXY_COUNT)."""
-    count = settings.TRUSTED_PROXY_COUNT
-    forwarded = [part.strip() for part in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if part.strip()]
-    if count and len(forwarded) >= count:
-        return forwarded[-count]
-    return request.META.get("REMOTE_ADDR") or None
+_ip = privacy.client_ip
 
 
 STALE = "Permohonan ini sudah diproses oleh pengguna lain — muat ulang halaman."
@@ -383,7 +379,11 @@ def case_receipt(request, pk):
     case = _case_or_404(request, pk)
     if not case.number:
         raise Http404("Tanda terima ada setelah permohonan didaftarkan.")
-    return _pdf(documents.tanda_terima_pdf(case), f"tanda-terima-{case.number.replace('/', '-')}.pdf")
+    services.log_access(
+        user=request.user, persons=[case.applicant, case.beneficiary], via=f"tanda terima {case}"[:40], ip=_ip(request)
+    )
+    pdf = documents.tanda_terima_pdf(case, see_nik=privacy.sees_full_numbers(request.user))
+    return _pdf(pdf, f"tanda-terima-{case.number.replace('/', '-')}.pdf")
 
 
 @desk_required(*INTERNAL_DESKS)
@@ -394,16 +394,22 @@ def case_missing(request, pk):
     return _pdf(documents.missing_documents_pdf(case), f"kekurangan-berkas-{case.number.replace('/', '-')}.pdf")
 
 
+@public_rate_limit("status")
 def status(request, number):
     """Public: the state of a request by its registration number, without personal data.
 
-    With the code printed on the tanda terima, a completed request can be rated once (SKM).
+    Without the code printed on the tanda terima it says only that the number exists; with it, the
+    state (never the service of a Rahasia case), and a completed request can be rated once (SKM).
     """
     case = selectors.case_by_number(number)
     if case is None:
         return render(request, "cases/status.html", {"number": number, "case": None}, status=404)
-    code = (request.GET.get("kode") or request.POST.get("kode") or "").strip().upper()
-    can_rate = case.state == Case.COMPLETED and code == case.survey_code
+    code = (request.GET.get("kode") or request.POST.get("kode") or "").strip().upper()[:16]
+    if not hmac.compare_digest(code, case.survey_code):
+        return render(
+            request, "cases/status.html", {"number": number, "case": None, "exists": True, "wrong_code": bool(code)}
+        )
+    can_rate = case.state == Case.COMPLETED
     answered = SurveyResponse.objects.filter(case=case).exists()
     form = None
     if can_rate and not answered:
@@ -666,6 +672,7 @@ def berita_acara(request, pk):
     return redirect(reverse("cases:case", args=[case.pk]) + "#surat")
 
 
+@public_rate_limit("verify")
 def verify(request, token):
     """Public: number, date, perihal, signer, status and SHA-256 of a document; no personal data."""
     document = (
@@ -787,7 +794,7 @@ def export(request, what, fmt):
     state, sop = request.GET.get("status", ""), request.GET.get("sop", "")
     agency = request.user.agency
     if what == "permohonan":
-        include_nik = any(request.user.has_desk(desk) for desk in NIK_DESKS)
+        include_nik = privacy.sees_full_numbers(request.user)
         rows = list(selectors.cases_for_export(agency=agency, start=start, end=end, state=state, sop_slug=sop))
         dataset = CaseExport(include_nik=include_nik).export(rows)
         services.log_access(
@@ -799,8 +806,7 @@ def export(request, what, fmt):
     else:
         rows = selectors.steps_for_export(agency=agency, start=start, end=end, sop_slug=sop)
         dataset = StepExport().export(rows)
-    # The format classes escape formulae (IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT).
-    content = {"csv": base_formats.CSV, "xlsx": base_formats.XLSX}[fmt]().export_data(dataset)
+    content = {"csv": spreadsheets.CSV, "xlsx": spreadsheets.XLSX}[fmt]().export_data(dataset)
     types = {
         "csv": "text/csv; charset=utf-8",
         "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",

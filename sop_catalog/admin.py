@@ -4,6 +4,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.html import format_html
 from import_export.admin import ImportExportModelAdmin
+from import_export.formats import base_formats
 
 from agencies.admin_scope import AgencyScopedAdmin
 from agencies.models import Agency
@@ -23,6 +24,10 @@ from sop_catalog.models import (
 from sop_catalog.resources import SOPResource, StepResource
 from sop_catalog.services import copy_to_agency, create_new_version
 from sop_catalog.timeparse import parse_time
+from sop_portal import spreadsheets
+
+# Exports a spreadsheet program opens never hold a formula (sop_portal/spreadsheets.py).
+SAFE_EXPORT_FORMATS = [spreadsheets.CSV, spreadsheets.XLSX, base_formats.JSON]
 
 
 class LockedMixin:
@@ -126,6 +131,7 @@ class CopyToAgencyForm(forms.Form):
 @admin.register(SOP)
 class SOPAdmin(AgencyScopedAdmin, LockedMixin, ImportExportModelAdmin):
     resource_classes = [SOPResource]
+    export_formats = SAFE_EXPORT_FORMATS
     list_display = ["number", "name", "agency", "version", "is_current", "status", "locked", "public_link"]
     list_display_links = ["number", "name"]
     list_filter = ["agency", "status", "is_current", "locked", DeskFilter]
@@ -287,6 +293,7 @@ class StepAdmin(AgencyScopedAdmin, LockedMixin, ImportExportModelAdmin):
     agency_path = "flow__sop__agency"
 
     resource_classes = [StepResource]
+    export_formats = SAFE_EXPORT_FORMATS
     form = StepForm
     list_display = ["no", "short_activity", "flow", "signs", "time_text", "sop_number"]
     list_filter = ["flow__sop__agency"]

@@ -1,5 +1,7 @@
 """The SOP on paper: the context shared by the page and the PDF, and the PDF itself."""
 
+import os
+
 from django.conf import settings
 from django.template.loader import render_to_string
 
@@ -79,3 +81,31 @@ def render_sop_pdf(sop, *, base_url=None):
             break
         breaks = found
     return document.write_pdf()
+
+
+def _cache_path(sop):
+    stamp = int(sop.updated_at.timestamp() * 1_000_000) if sop.updated_at else 0
+    return settings.SOP_PDF_CACHE_DIR / f"{sop.pk}-{sop.slug}-v{sop.version}-{stamp}.pdf"
+
+
+def cached_sop_pdf(sop):
+    """The public PDF of this SOP version, rendered once and kept on disk (every worker shares it).
+
+    Changing the SOP or any of its parts removes its file (sop_catalog/signals.py).
+    """
+    path = _cache_path(sop)
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        pass
+    content = render_sop_pdf(sop, base_url=settings.SITE_URL + "/")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(f".{os.getpid()}.part")
+    partial.write_bytes(content)
+    os.replace(partial, path)
+    return content
+
+
+def forget_sop_pdf(sop_id):
+    for path in settings.SOP_PDF_CACHE_DIR.glob(f"{sop_id}-*.pdf"):
+        path.unlink(missing_ok=True)

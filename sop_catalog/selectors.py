@@ -1,15 +1,21 @@
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 
 from agencies.models import Agency
 from sop_catalog.flowchart import total_time
 from sop_catalog.models import SOP, Flow, Step
 
 
+def public_sops():
+    """What the public may see: per slug, the newest version in force — never a draft (a new
+    version in preparation leaves the last published one public) and never a retired SOP."""
+    newer = SOP.objects.filter(slug=OuterRef("slug"), status=SOP.ACTIVE, version__gt=OuterRef("version"))
+    return SOP.objects.filter(status=SOP.ACTIVE).exclude(Exists(newer))
+
+
 def catalog_sops(*, query="", agency_slug=""):
-    """Current versions of the SOPs that the public sees, with their step counts."""
+    """The SOPs that the public sees (public_sops), with their step counts."""
     sops = (
-        SOP.objects.filter(is_current=True)
-        .exclude(status=SOP.RETIRED)
+        public_sops()
         .select_related("agency")
         .annotate(step_count=Count("flows__steps"))
         .order_by("agency__name", "number", "name")
@@ -32,7 +38,7 @@ def flows_without_signing_step(*, agency_id, slug):
 
 
 def catalog_agencies():
-    return Agency.objects.filter(sops__is_current=True).distinct().order_by("name")
+    return Agency.objects.filter(sops__in=public_sops()).distinct().order_by("name")
 
 
 def sop_with_everything():
@@ -54,10 +60,13 @@ def sop_with_everything():
 
 
 def sop_for_display(*, slug, version=None):
-    """One SOP with everything its paper form shows; the current version unless `version`."""
+    """One public SOP with everything its paper form shows: the one in force unless `version`.
+
+    A draft is never shown; an older version that was in force (or is retired) is, by its number.
+    """
     if version is None:
-        return sop_with_everything().get(slug=slug, is_current=True)
-    return sop_with_everything().get(slug=slug, version=version)
+        return sop_with_everything().filter(pk__in=public_sops().values("pk")).get(slug=slug)
+    return sop_with_everything().exclude(status=SOP.DRAFT).get(slug=slug, version=version)
 
 
 def active_sops_for(agency):

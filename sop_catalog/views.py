@@ -4,7 +4,8 @@ from django.shortcuts import render
 
 from sop_catalog import selectors
 from sop_catalog.models import SOP
-from sop_catalog.printing import render_sop_pdf, sop_context
+from sop_catalog.printing import cached_sop_pdf, sop_context
+from sop_portal.ratelimit import public_rate_limit
 
 
 def catalog(request):
@@ -31,10 +32,9 @@ def sop_detail(request, slug, version=None):
     return render(request, "sop_catalog/detail.html", sop_context(sop))
 
 
+@public_rate_limit("sop-pdf")
 def sop_pdf(request, slug):
     sop = _get_sop(slug)
-    response = HttpResponse(
-        render_sop_pdf(sop, base_url=request.build_absolute_uri("/")), content_type="application/pdf"
-    )
+    response = HttpResponse(cached_sop_pdf(sop), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="SOP-{sop.slug}.pdf"'
     return response

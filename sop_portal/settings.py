@@ -29,19 +29,36 @@ def env_list(name, default):
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
-DEBUG = env_bool("DJANGO_DEBUG", default=True)
+# Fail closed: production behaviour unless DJANGO_DEBUG=1 is set explicitly (make run does).
+DEBUG = env_bool("DJANGO_DEBUG", default=False)
 
+# Development only: published, so never accepted in production (below).
 INSECURE_DEV_KEY = "django-insecure-sop-portal-development-key-do-not-use-in-production"
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
-if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured("DJANGO_SECRET_KEY must be set when DJANGO_DEBUG is off (production mode).")
-    SECRET_KEY = INSECURE_DEV_KEY
-elif not DEBUG and (SECRET_KEY.startswith("django-insecure") or len(set(SECRET_KEY)) < 5 or len(SECRET_KEY) < 50):
-    raise ImproperlyConfigured("DJANGO_SECRET_KEY is too weak for production: use at least 50 random characters.")
+
+
+def production_key(name, *, minimum, purpose):
+    """The value of `name`; in production the app refuses to start without a strong key of its own."""
+    value = os.environ.get(name, "")
+    if DEBUG:
+        return value or INSECURE_DEV_KEY
+    if not value:
+        raise ImproperlyConfigured(f"{name} must be set when DJANGO_DEBUG is off (production mode): {purpose}.")
+    if value.startswith("django-insecure") or value == INSECURE_DEV_KEY or len(set(value)) < 5 or len(value) < minimum:
+        raise ImproperlyConfigured(f"{name} is too weak for production: use at least {minimum} random characters.")
+    return value
+
+
+SECRET_KEY = production_key("DJANGO_SECRET_KEY", minimum=50, purpose="Django's signing key")
+# Keys of the NIK/KK numbers at rest (cases/crypto.py): one encrypts, one keys the blind index.
+# In production each is required and must differ from the secret key; nothing is derived from a default.
+FIELD_ENCRYPTION_KEY = production_key("DJANGO_FIELD_KEY", minimum=32, purpose="the NIK/KK encryption key")
+FIELD_INDEX_KEY = production_key("DJANGO_INDEX_KEY", minimum=32, purpose="the NIK/KK blind-index key")
+if not DEBUG and SECRET_KEY in (FIELD_ENCRYPTION_KEY, FIELD_INDEX_KEY):
+    raise ImproperlyConfigured("DJANGO_FIELD_KEY and DJANGO_INDEX_KEY must not be the DJANGO_SECRET_KEY.")
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if DEBUG else [])
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
+CSRF_FAILURE_VIEW = "sop_portal.views.csrf_failure"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -63,6 +80,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "sop_portal.middleware.LimitRequestSizeMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -113,10 +131,11 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 
-# Login throttling (django-axes): 5 failures for one user name from one address lock it for 30 minutes.
+# Login throttling (django-axes): 5 failures for one account (from any address), or from one address
+# (for any account), lock that account or that address for 30 minutes.
 AXES_FAILURE_LIMIT = env_int("AXES_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = datetime.timedelta(minutes=env_int("AXES_COOLOFF_MINUTES", 30))
-AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked.html"
 AXES_VERBOSE = False
@@ -199,11 +218,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
 }
 
-# Key for NIK/KK encryption and their blind index (cases/crypto.py); derived from the secret key when unset.
-FIELD_ENCRYPTION_KEY = os.environ.get("DJANGO_FIELD_KEY", "")
-
-# A name like "=HYPERLINK(…)" must not become a formula in the office's spreadsheet.
-IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = True
+# Exports are written by sop_portal/spreadsheets.py, where no text cell becomes a formula; this
+# setting only strips one leading "=" and would change the text.
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = False
 
 # Behind a reverse proxy (nginx), how many proxies add themselves to X-Forwarded-For: the client
 # address of the audit trail and of the login throttling is then read from that header.
@@ -213,11 +230,27 @@ AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"] if T
 
 # Scans uploaded to a case: PDF, JPEG or PNG, checked by content; the size limit in MB.
 CASE_UPLOAD_MAX_MB = env_int("CASE_UPLOAD_MAX_MB", 10)
+# Any request body larger than this is refused (413) before it is read: a scan plus its form.
+REQUEST_MAX_MB = env_int("REQUEST_MAX_MB", CASE_UPLOAD_MAX_MB + 1)
 FILE_UPLOAD_PERMISSIONS = 0o640
 
 # Signs a final letter PDF: the default keeps it as rendered (tanda tangan elektronik tidak
 # tersertifikasi); a certified service (BSrE) plugs in here. See docs/documents.md.
 DOCUMENT_SIGNER = os.environ.get("DOCUMENT_SIGNER", "cases.letters.no_certificate")
+
+# Anonymous requests per minute per address to status, verification, survey and public PDFs (then 429).
+PUBLIC_RATE_LIMIT = env_int("PUBLIC_RATE_LIMIT", 30)
+# The rate-limit counters live in the cache: in production one shared by every gunicorn worker.
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+    if DEBUG
+    else {
+        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+        "LOCATION": os.environ.get("DJANGO_CACHE_DIR", str(BASE_DIR / "var" / "cache")),
+    }
+}
+# Public SOP PDFs are rendered once per version and kept here (sop_catalog/printing.py).
+SOP_PDF_CACHE_DIR = Path(os.environ.get("DJANGO_SOP_PDF_DIR", BASE_DIR / "var" / "sop-pdf"))
 
 # Public base URL used in QR codes on printed documents.
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")

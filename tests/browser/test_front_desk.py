@@ -2,7 +2,9 @@ import io
 
 from pypdf import PdfReader
 
-SCAN = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+from tests.files import BLANK_PDF
+
+SCAN = BLANK_PDF
 
 
 def test_a_petugas_registers_a_person_opens_a_case_and_prints_the_receipt(
@@ -53,7 +55,7 @@ def test_a_petugas_registers_a_person_opens_a_case_and_prints_the_receipt(
 
 
 def test_the_public_status_page_from_the_qr_code(page, live_server, registered, screenshot):
-    page.goto(f"{live_server.url}/status/{registered.number}/")
+    page.goto(f"{live_server.url}/status/{registered.number}/?kode={registered.survey_code}")
 
     assert page.get_by_test_id("status").inner_text() == "Di petugas pelayanan"
     screenshot("status-page")

@@ -6,6 +6,7 @@ from django.core.management.base import CommandError
 
 from agencies.models import User
 from cases.models import Case, CaseDocument, IssuedDocument, Person
+from tests.files import blank_pdf
 
 
 @pytest.mark.django_db(transaction=True)
@@ -22,7 +23,7 @@ def test_backup_and_restore_bring_back_the_database_and_the_files(demo_users, wa
     case = spm_case(demo_users)
     scan = case.documents.first()
     services.receive_document(
-        document=scan, user=demo_users["lumajang-petugas"], upload=SimpleUploadedFile("k.pdf", b"%PDF-1.4\nasli\n")
+        document=scan, user=demo_users["lumajang-petugas"], upload=SimpleUploadedFile("k.pdf", blank_pdf(b"asli"))
     )
     case = walk(walk_to_kadis(case, walk))
     letter = IssuedDocument.objects.get(case=case, status=IssuedDocument.ISSUED)
@@ -53,7 +54,7 @@ def test_backup_and_restore_bring_back_the_database_and_the_files(demo_users, wa
     assert restored.purpose == "Keringanan biaya rawat inap"
     document = IssuedDocument.objects.get(number=letter.number)
     assert hashlib.sha256(document.pdf.read()).hexdigest() == letter.sha256
-    assert CaseDocument.objects.get(pk=scan.pk).file.read() == b"%PDF-1.4\nasli\n"
+    assert CaseDocument.objects.get(pk=scan.pk).file.read() == blank_pdf(b"asli")
     assert User.objects.get(username="lumajang-kadis").check_password("demo-sop-2026")
     out = capsys.readouterr().out
     assert "Cadangan selesai" in out and "Pemulihan selesai: 1 permohonan" in out

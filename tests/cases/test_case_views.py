@@ -7,6 +7,7 @@ from pypdf import PdfReader
 from cases import services
 from cases.models import Case
 from tests.factories import PersonFactory
+from tests.files import BLANK_PDF
 
 
 def pdf_text(content):
@@ -79,7 +80,7 @@ def test_the_missing_documents_list_is_printed_for_the_applicant(petugas_client,
 
 
 def test_the_public_status_page_shows_state_but_no_personal_data(client, registered):
-    response = client.get(f"/status/{registered.number}/")
+    response = client.get(f"/status/{registered.number}/", {"kode": registered.survey_code})
 
     page = response.content.decode()
     assert "Di petugas pelayanan" in page
@@ -103,12 +104,12 @@ def test_an_upload_through_the_page_refuses_a_renamed_executable(petugas_client,
 def test_a_scan_is_served_only_inside_the_agency(client, petugas_client, draft, demo_users, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
     document = draft.documents.first()
-    scan = SimpleUploadedFile("a.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf")
+    scan = SimpleUploadedFile("a.pdf", BLANK_PDF, "application/pdf")
     petugas_client.post(f"/permohonan/{draft.pk}/berkas/{document.pk}/", {"scan": scan})
     url = f"/permohonan/{draft.pk}/berkas/{document.pk}/pindaian/"
 
     own = petugas_client.get(url)
-    client.force_login(demo_users["solok-kadis"])
+    client.force_login(demo_users["solok-kasi"])
     other = client.get(url)
 
     assert own.status_code == 200 and b"".join(own.streaming_content).startswith(b"%PDF")

@@ -1,6 +1,7 @@
 import pytest
 
 from cases.models import Case, Person, PersonAccess
+from tests.files import BLANK_PDF
 
 
 def test_persons_and_cases_are_never_hard_deleted(registered):
@@ -51,13 +52,13 @@ def test_opening_a_scan_is_logged(client, demo_users, registered, settings, tmp_
     settings.MEDIA_ROOT = tmp_path
     document = registered.documents.first()
     services.receive_document(
-        document=document, user=demo_users["lumajang-petugas"], upload=SimpleUploadedFile("k.pdf", b"%PDF-1.4\n")
+        document=document, user=demo_users["lumajang-petugas"], upload=SimpleUploadedFile("k.pdf", BLANK_PDF)
     )
-    kabid = demo_users["lumajang-kabid"]
-    client.force_login(kabid)
+    kasi = demo_users["lumajang-kasi"]
+    client.force_login(kasi)
 
     response = client.get(f"/permohonan/{registered.pk}/berkas/{document.pk}/pindaian/")
 
     assert response.status_code == 200
-    logged = PersonAccess.objects.filter(user=kabid, person=registered.applicant)
+    logged = PersonAccess.objects.filter(user=kasi, person=registered.applicant)
     assert logged.filter(via=f"pindaian {registered.number}").exists()

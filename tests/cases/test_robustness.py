@@ -120,7 +120,7 @@ def test_a_rahasia_case_shows_no_step_on_the_public_page(client, registered):
 
     Case.objects.filter(pk=registered.pk).update(sifat="rahasia")
 
-    page = client.get(f"/status/{registered.number}/").content.decode()
+    page = client.get(f"/status/{registered.number}/", {"kode": registered.survey_code}).content.decode()
 
     assert registered.current_step.sop_step.activity[:30] not in page
 

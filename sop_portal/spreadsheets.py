@@ -1,0 +1,51 @@
+"""CSV and XLSX exports in which no cell becomes a formula in the office's spreadsheet program.
+
+A text cell that starts (after whitespace) with =, +, -, @, a tab or a carriage return is read as a
+formula by Excel and LibreOffice (`==HYPERLINK(…)`, `-2+3+cmd|' /C calc'!A0`, `@SUM(…)`). In CSV
+such a cell gets a leading apostrophe; in XLSX every text is written as a string cell, unchanged.
+"""
+
+import re
+from io import BytesIO
+
+import tablib
+from import_export.formats import base_formats
+
+FORMULA_START = re.compile(r"^\s*[=+\-@\t\r]")
+PLAIN_NUMBER = re.compile(r"^[+-]?\d+(?:[.,]\d+)?$")
+
+
+def neutralise(value):
+    """The cell as CSV should hold it: text that could start a formula gets a leading apostrophe."""
+    if isinstance(value, str) and FORMULA_START.match(value) and not PLAIN_NUMBER.match(value):
+        return "'" + value
+    return value
+
+
+class CSV(base_formats.CSV):
+    def export_data(self, dataset, **kwargs):
+        safe = tablib.Dataset(headers=[neutralise(header) for header in dataset.headers or []] or None)
+        for row in dataset:
+            safe.append([neutralise(cell) for cell in row])
+        return safe.export("csv", **kwargs)
+
+
+class XLSX(base_formats.XLSX):
+    def export_data(self, dataset, **kwargs):
+        from openpyxl import Workbook
+        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+
+        book = Workbook()
+        sheet = book.active
+        sheet.title = (dataset.title or "Sheet1")[:31]
+        rows = ([list(dataset.headers)] if dataset.headers else []) + [list(row) for row in dataset]
+        for values in rows:
+            sheet.append([ILLEGAL_CHARACTERS_RE.sub("\N{REPLACEMENT CHARACTER}", v) if isinstance(v, str) else v
+                          for v in values])  # fmt: skip
+        for row in sheet.iter_rows():
+            for cell in row:
+                if cell.data_type == "f":  # openpyxl reads any text starting with "=" as a formula
+                    cell.data_type = "s"
+        out = BytesIO()
+        book.save(out)
+        return out.getvalue()

@@ -1,0 +1,14 @@
+"""Settings for the test suite: development mode, set explicitly (production is the default)."""
+
+import os
+import tempfile
+from pathlib import Path
+
+os.environ.setdefault("DJANGO_DEBUG", "1")
+
+from sop_portal.settings import *  # noqa: E402,F403
+
+# Many tests open the public pages from one address; the rate-limit tests lower this themselves.
+PUBLIC_RATE_LIMIT = 100_000
+# Cached public SOP PDFs: a fresh folder per test run, never the project's var/.
+SOP_PDF_CACHE_DIR = Path(tempfile.mkdtemp(prefix="sop-pdf-"))
