@@ -56,8 +56,8 @@ def steps_of(case):
 
 def has_draft_letters(case):
     if _prefetched(case, "letters"):
-        return any(document.status == "draft" for document in case.letters.all())
-    return case.letters.filter(status="draft").exists()
+        return any(document.status == LetterStatus.DRAFT for document in case.letters.all())
+    return case.letters.filter(status=LetterStatus.DRAFT).exists()
 
 
 def signing_step(case, steps):
