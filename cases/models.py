@@ -804,7 +804,7 @@ class IssuedDocument(models.Model):
         ordering = ["case", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["case", "template"], condition=Q(status="draft"), name="one_draft_per_template"
+                fields=["case", "template"], condition=Q(status=LetterStatus.DRAFT), name="one_draft_per_template"
             )
         ]
 
