@@ -38,6 +38,7 @@ VARIABLES = {
     "pihak_pertama": ["nama", "jabatan", "nip"],
     "pihak_kedua": ["nama", "jabatan", "instansi", "alamat"],
     "saksi": [],
+    "padanan": ["kalimat", "hasil", "tanggal", "alasan"],
 }
 SAMPLE_PERSON = {
     "nama": "Contoh", "nik": "3508015507850003", "tempat_lahir": "Lumajang", "tanggal_lahir": "15 Juli 1985",
@@ -55,6 +56,8 @@ SAMPLE_CONTEXT = {
     "pihak_pertama": {"nama": "x", "jabatan": "x", "nip": "x"},
     "pihak_kedua": {"nama": "x", "jabatan": "x", "instansi": "x", "alamat": ""},
     "saksi": ["x"],
+    "padanan": {"kalimat": "telah dipadankan dengan data DTKS/DTSEN periode Triwulan I 2026 (terdaftar, desil 1)",
+                "hasil": "memenuhi", "tanggal": "1 Januari 2026", "alasan": ""},
 }  # fmt: skip
 # A restricted engine: no template loaders, no custom tags; only the built-in filters.
 ENGINE = Engine(debug=False, libraries={}, builtins=["django.template.defaulttags", "django.template.defaultfilters"])
@@ -177,6 +180,22 @@ def letter_context(document, *, number="", day=None, signer=None):
         },
         "pihak_kedua": extra.get("pihak_kedua", {}),
         "saksi": extra.get("saksi", []),
+        "padanan": _padanan(case),
+    }
+
+
+def _padanan(case):
+    """The last padanan recorded on the case, for letters that cite it ("telah dipadankan dengan data DTKS …")."""
+    from registers.selectors import last_match
+
+    match = last_match(case)
+    if match is None:
+        return {"kalimat": "", "hasil": "", "tanggal": "", "alasan": ""}
+    return {
+        "kalimat": match.sentence,
+        "hasil": "memenuhi" if match.ok else "tidak memenuhi",
+        "tanggal": date_format(timezone.localtime(match.at), "j F Y"),
+        "alasan": match.reason,
     }
 
 

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "agencies",
     "sop_catalog",
     "cases",
+    "registers",
 ]
 
 MIDDLEWARE = [

@@ -160,6 +160,12 @@ def spec(w):
             # the signed case is at the petugas desk (step 8): only it may act, others are refused
             {**expected(ALL, 403, "scoped", other_status=404), "own:petugas": 302},
         ),
+        "case_match": (
+            "post",
+            f"/permohonan/{case.pk}/padanan/",
+            # as case_action: only the desk holding the current step may record a padanan
+            {**expected(ALL, 403, "scoped", other_status=404), "own:petugas": 302},
+        ),
         "disposition_pdf": (
             "get",
             f"/permohonan/{w['disposition'].case_id}/disposisi/{w['disposition'].pk}.pdf",
