@@ -100,6 +100,10 @@ def read_rows(path: Path) -> Iterator[list]:
         yield from csv.reader(handle, dialect)
 
 
+def is_blank(values: list) -> bool:
+    return all(value is None or str(value).strip() == "" for value in values)
+
+
 class ImportRefused(Exception):
     """The file cannot be imported; the message lists why (Indonesian), nothing was saved."""
 
@@ -109,13 +113,14 @@ def stream_import(
     period: Period,
     path: Path,
     batch: int = 5000,
-    progress: Callable[[int], None] | None = None,
+    progress: Callable[[str, int], None] | None = None,
     max_errors: int = 50,
 ) -> int:
     """Import a big extract into `period` all or nothing, holding one batch in memory at a time.
 
     Every row is checked first in a pass that keeps nothing but the problems; only a clean file
-    is written, in one transaction, with bulk inserts of `batch` rows.
+    is written, in one transaction, with bulk inserts of `batch` rows. `progress(stage, rows)` is
+    called every `batch` rows, stage "diperiksa" then "disimpan".
     """
     rows = read_rows(path)
     headers = next(rows, None)
@@ -124,20 +129,22 @@ def stream_import(
     mapping = map_headers(headers)
     if missing := missing_headers(mapping.values()):
         raise ImportRefused(f"Kolom wajib tidak ditemukan: {', '.join(missing)}.")
-    errors = []
-    count = 0
+    shown: list[str] = []
+    bad = 0
     for number, values in enumerate(rows, start=2):
-        count += 1
+        if progress and (number - 1) % batch == 0:
+            progress("diperiksa", number - 1)
+        if is_blank(values):
+            continue
         _row, problems = clean_row({field: values[i] if i < len(values) else None for i, field in mapping.items()})
-        if problems and len(errors) < max_errors:
-            errors.append(f"baris {number}: " + " ".join(f"{LABELS[f]}: {p}" for f, p in problems.items()))
-        elif problems:
-            errors.append(None)
-    if errors:
-        shown = [e for e in errors if e]
-        more = len(errors) - len(shown)
+        if problems:
+            bad += 1
+            if len(shown) < max_errors:
+                shown.append(f"baris {number}: " + " ".join(f"{LABELS[f]}: {p}" for f, p in problems.items()))
+    if bad:
+        more = bad - len(shown)
         raise ImportRefused(
-            f"{len(errors)} baris bermasalah, tidak ada yang disimpan.\n"
+            f"{bad} baris bermasalah, tidak ada yang disimpan.\n"
             + "\n".join(shown)
             + (f"\n… dan {more} baris lagi." if more else "")
         )
@@ -147,6 +154,8 @@ def stream_import(
         rows = read_rows(path)
         next(rows)
         for values in rows:
+            if is_blank(values):
+                continue
             row, _ = clean_row({field: values[i] if i < len(values) else None for i, field in mapping.items()})
             entry = Entry(period=period, agency_id=period.agency_id, **row)
             entry.fill_derived()
@@ -156,12 +165,12 @@ def stream_import(
                 done += len(pending)
                 pending = []
                 if progress:
-                    progress(done)
+                    progress("disimpan", done)
         if pending:
             Entry.objects.bulk_create(pending)
             done += len(pending)
             if progress:
-                progress(done)
+                progress("disimpan", done)
         period.row_count = period.entries.count()
         period.save(update_fields=["row_count"])
     return done

@@ -19,7 +19,7 @@ def run(*args):
 def test_the_rows_arrive_in_batches_with_progress(periods, tmp_path):
     path = extracts.write_csv(tmp_path / "dtks.csv", extracts.DTKS_HEADERS, extracts.dtks_rows(1200))
     output = run("lumajang", "dtks", "Triwulan IV 2026", str(path), "--batch", "500")
-    assert [line.split()[0] for line in output.splitlines() if "baris/detik" in line] == ["500", "1000", "1200"]
+    assert [line.split()[1] for line in output.splitlines() if "disimpan:" in line] == ["500", "1000", "1200"]
     assert Period.objects.get(label="Triwulan IV 2026").row_count == 1200
 
 
@@ -35,6 +35,13 @@ def test_one_bad_row_refuses_the_whole_file(periods, tmp_path):
     with pytest.raises(CommandError, match="baris 1002: NIK: NIK harus 16 angka"):
         run("lumajang", "dtks", "Triwulan IV 2026", str(path), "--batch", "100")
     assert Entry.objects.count() == 0
+
+
+def test_blank_lines_are_skipped(periods, tmp_path):
+    rows = extracts.dtks_rows(3)
+    path = extracts.write_csv(tmp_path / "dtks.csv", extracts.DTKS_HEADERS, [rows[0], {}, rows[1], {}, rows[2]])
+    run("lumajang", "dtks", "Triwulan IV 2026", str(path))
+    assert Entry.objects.filter(period__label="Triwulan IV 2026").count() == 3
 
 
 def test_an_xlsx_extract_is_read_row_by_row(periods, tmp_path):

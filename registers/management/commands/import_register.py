@@ -36,9 +36,8 @@ class Command(BaseCommand):
             raise CommandError(f"{target} sudah berisi {target.entries.count()} baris; buat periode baru.")
         started = time.monotonic()
 
-        def progress(done):
-            rate = done / max(time.monotonic() - started, 0.001)
-            self.stdout.write(f"  {done} baris ({rate:.0f} baris/detik)")
+        def progress(stage, done):
+            self.stdout.write(f"  {stage}: {done} baris ({time.monotonic() - started:.0f} detik)")
 
         self.stdout.write(f"Memeriksa dan mengimpor {path} ke {target} …")
         try:
