@@ -17,5 +17,6 @@ urlpatterns = [
     path("katalog/", include("sop_catalog.urls")),
     path("", include("cases.urls")),
     path("", include("registers.urls")),
+    path("", include("cases.urls_intake")),
     path("admin/", admin.site.urls),
 ]

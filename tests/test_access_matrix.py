@@ -118,6 +118,7 @@ def spec(w):
         "person_edit": ("get", f"/orang/{person.pk}/ubah/", expected(FRONT, other="scoped", other_status=404)),
         "cases": ("get", "/permohonan/", expected(ALL)),
         "case_new": ("get", "/permohonan/baru/", expected(["petugas"])),
+        "recap": ("get", "/permohonan/rekap/", expected(["petugas"])),
         "case": ("get", f"/permohonan/{case.pk}/", expected(ALL, other="scoped", other_status=404)),
         "case_document": (
             "post",
