@@ -156,3 +156,24 @@ def test_every_agency_gets_the_standard_registers(lumajang_spm, demo_users):
         "pbi-pusat",
         "pbi-daerah",
     }
+
+
+def test_a_period_marked_current_in_the_register_page_replaces_the_current_one(admin_client, dtks):
+    register = dtks.register
+    data = {
+        "code": register.code,
+        "name": register.name,
+        "description": "",
+        "agency": register.agency_id,
+        "periods-TOTAL_FORMS": "2",
+        "periods-INITIAL_FORMS": "1",
+        "periods-0-id": dtks.pk,
+        "periods-0-register": register.pk,
+        "periods-0-label": dtks.label,
+        "periods-1-register": register.pk,
+        "periods-1-label": "Triwulan IV 2026",
+        "periods-1-is_current": "on",
+    }
+    response = admin_client.post(f"/admin/registers/register/{register.pk}/change/", data)
+    assert response.status_code == 302
+    assert list(register.periods.filter(is_current=True).values_list("label", flat=True)) == ["Triwulan IV 2026"]
