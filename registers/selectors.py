@@ -66,8 +66,10 @@ def padanan(case, sop_step):
     if not checks:
         return None
     codes = [check.register_code for check in checks]
-    registers = registers_of(case.agency, codes)
     periods = current_periods(agency=case.agency, codes=codes)
+    registers = {code: period.register for code, period in periods.items()}
+    if len(registers) < len(set(codes)):  # a register without a current period: still show its name
+        registers.update(registers_of(case.agency, set(codes) - set(registers)))
     people = [case.applicant] if case.applicant_id == case.beneficiary_id else [case.applicant, case.beneficiary]
     rows = entries_for(
         periods=list(periods.values()),
