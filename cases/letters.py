@@ -188,7 +188,7 @@ def _padanan(case):
     """The last padanan recorded on the case, for letters that cite it ("telah dipadankan dengan data DTKS …")."""
     from registers.selectors import last_match
 
-    match = last_match(case)
+    match = last_match(case) if case.pk else None  # the admin's preview renders an unsaved sample case
     if match is None:
         return {"kalimat": "", "hasil": "", "tanggal": "", "alasan": ""}
     return {
