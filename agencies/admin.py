@@ -1,7 +1,9 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.contrib.auth.models import Group
 
 from agencies.admin_scope import AgencyScopedAdmin
+from agencies.desks import ADMIN
 from agencies.models import Agency, Holiday, Official, Position, User
 
 
@@ -71,10 +73,6 @@ class UserAdmin(AgencyScopedAdmin, BaseUserAdmin):
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         if db_field.name == "groups" and not request.user.is_superuser:
-            from django.contrib.auth.models import Group
-
-            from agencies.desks import ADMIN
-
             kwargs["queryset"] = Group.objects.exclude(name=ADMIN)
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
 
 
 class AgenciesConfig(AppConfig):
@@ -6,9 +7,8 @@ class AgenciesConfig(AppConfig):
     verbose_name = "Instansi dan pegawai"
 
     def ready(self):
-        from django.db.models.signals import post_migrate
-
-        from agencies.desks import ensure_desk_groups
+        # Services import the models, which exist only once the app registry is ready.
+        from agencies.services import ensure_desk_groups  # noqa: PLC0415
 
         # After every app: the admin desk needs the permissions of apps migrated after this one.
         post_migrate.connect(ensure_desk_groups, dispatch_uid="agencies.ensure_desk_groups")

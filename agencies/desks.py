@@ -26,24 +26,38 @@ def desk_permission(desk):
     return f"agencies.desk_{desk}"
 
 
-def ensure_desk_groups(**kwargs):
-    """Create one group per desk holding its desk permission (idempotent; runs after migrate)."""
-    from django.contrib.auth.models import Group, Permission
-
-    for desk, _label in DESKS:
-        group, _ = Group.objects.get_or_create(name=desk)
-        perm = Permission.objects.filter(content_type__app_label="agencies", codename=f"desk_{desk}").first()
-        if perm is None:
-            continue
-        group.permissions.add(perm)
-        if desk == ADMIN:
-            model_perms = Permission.objects.filter(content_type__app_label__in=ADMIN_APPS).exclude(
-                codename__startswith="desk_"
-            )
-            group.permissions.add(*model_perms)
-
-
+# The desk hierarchy: each desk's level, the superior told of its overdue steps, and the
+# groups of desks that share a right. Every module reads these; none keeps its own copy.
+DESK_RANK = {PETUGAS: 0, PEKSOS: 0, KASI: 1, KABID: 2, SEKDIN: 3, KADIS: 4}
+SUPERIOR = {PETUGAS: KASI, PEKSOS: KASI, KASI: KABID, KABID: KADIS, SEKDIN: KADIS, KADIS: KADIS}
+# The front desk registers, ticks the checklist, returns to the applicant and cancels; staff
+# (petugas and peksos) are the desks below every superior.
+FRONT_DESK = PETUGAS
+STAFF_DESKS = (PETUGAS, PEKSOS)
+# Desks that initial (paraf) a draft letter when they finish a step.
+PARAF_DESKS = (KASI, KABID, SEKDIN)
+# Desks that sign letters (the Sekretaris "a.n. Kepala Dinas"), and revoke them.
+SIGNING_DESKS = (KADIS, SEKDIN)
+# Desks that sign a berita acara as PIHAK PERTAMA, in the order a signer is looked for.
+BERITA_ACARA_DESKS = (KADIS, SEKDIN, KABID)
 # Desks that see whole NIK and KK numbers (in exports); the others get them left out.
 NIK_DESKS = (PETUGAS, PEKSOS, KASI)
 # Desks that read the mutu-baku reports and export cases.
 REPORT_DESKS = (KASI, KABID, SEKDIN, KADIS, ADMIN)
+# Desks whose dashboard shows the whole agency's compliance figures.
+WIDE_DESKS = (KABID, SEKDIN, KADIS, ADMIN)
+
+
+def acting_desks(desk: str, actor_desks: list[str]) -> list[str]:
+    """The desks that act on an SOP step in turn: one, or several for a paraf hierarki.
+
+    An explicit desk keeps the step one step; a step whose columns hold two or more superior
+    desks (Kasi, Kabid, Sekdin, Kadis) is done by each of them in turn, lowest first; otherwise
+    the first internal column acts, or the front desk for a step of outside parties.
+    """
+    if desk:
+        return [desk]
+    superiors = sorted({d for d in actor_desks if DESK_RANK.get(d, 0) > 0}, key=DESK_RANK.__getitem__)
+    if len(superiors) > 1:
+        return superiors
+    return [next((d for d in actor_desks if d in DESK_RANK), FRONT_DESK)]

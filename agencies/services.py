@@ -1,12 +1,27 @@
 import json
 
-from django.contrib.auth.models import Group
+from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
-from agencies.desks import ADMIN, DESKS
+from agencies.desks import ADMIN, ADMIN_APPS, DESKS
 from agencies.models import Agency, Official, Position, User
 
 DEMO_PASSWORD = "demo-sop-2026"
+
+
+def ensure_desk_groups(**kwargs):
+    """Create one group per desk holding its desk permission (idempotent; runs after migrate)."""
+    for desk, _label in DESKS:
+        group, _ = Group.objects.get_or_create(name=desk)
+        perm = Permission.objects.filter(content_type__app_label="agencies", codename=f"desk_{desk}").first()
+        if perm is None:
+            continue
+        group.permissions.add(perm)
+        if desk == ADMIN:
+            model_perms = Permission.objects.filter(content_type__app_label__in=ADMIN_APPS).exclude(
+                codename__startswith="desk_"
+            )
+            group.permissions.add(*model_perms)
 
 
 @transaction.atomic

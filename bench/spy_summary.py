@@ -12,7 +12,7 @@ from collections import Counter
 FRAMES = [
     ("waiting for PostgreSQL (psycopg Connection.wait)", "Connection.wait"),
     ("building SQL (Django compiler as_sql)", "SQLCompiler.as_sql"),
-    ("the action view (case_action)", "case_action"),
+    ("the completion view (case_complete)", "case_complete"),
     ("  loading the case (case_for_action)", "case_for_action"),
     ("  complete_step (under the row lock)", "complete_step"),
     ("    plan (steps, draft letters)", "plan"),

@@ -1,7 +1,7 @@
 """The state machine of Case as a Mermaid diagram, read from the django-fsm transitions."""
 
 from cases.models import Case
-from cases.workflow import STATE_RANK
+from cases.states import STATE_RANK
 
 UP = {"forward"}
 DOWN = {"dispose", "return_for_revision"}

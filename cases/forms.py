@@ -53,25 +53,35 @@ class PersonForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
-        nik = cleaned.get("nik")
         if cleaned.get("without_papers"):
             cleaned["nik"] = None
-            for field, label in [("description", "ciri-ciri"), ("found_at", "tempat ditemukan")]:
-                if not (cleaned.get(field) or "").strip():
-                    self.add_error(field, f"Orang tanpa dokumen wajib diisi {label}nya.")
-        elif not nik:
-            self.add_error("nik", "NIK wajib diisi; centang “tanpa dokumen kependudukan” bila tidak ada.")
-        elif not self.has_error("nik"):
-            for problem in nik_problems(nik, birth_date=cleaned.get("birth_date"), sex=cleaned.get("sex")):
-                self.add_error("nik", problem)
-            owner = selectors.nik_owner(agency=self.agency, nik=nik, exclude_pk=self.instance.pk)
-            if owner:
-                self.duplicate_of = owner
-                self.add_error("nik", f"NIK ini sudah terdaftar atas nama {owner.name}.")
-        if not cleaned.get("without_papers"):
-            for field, label in [("birth_date", "Tanggal lahir"), ("sex", "Jenis kelamin")]:
-                if not cleaned.get(field):
-                    self.add_error(field, f"{label} wajib diisi.")
+            self._require(cleaned, {"description": "Orang tanpa dokumen wajib diisi ciri-cirinya.",
+                                    "found_at": "Orang tanpa dokumen wajib diisi tempat ditemukannya."})  # fmt: skip
+        else:
+            self._check_nik(cleaned)
+            self._require(cleaned, {"birth_date": "Tanggal lahir wajib diisi.", "sex": "Jenis kelamin wajib diisi."})
+        self._check_namesakes(cleaned)
+        return cleaned
+
+    def _require(self, cleaned, messages):
+        for field, message in messages.items():
+            if not str(cleaned.get(field) or "").strip():
+                self.add_error(field, message)
+
+    def _check_nik(self, cleaned):
+        nik = cleaned.get("nik")
+        if not nik:
+            if not self.has_error("nik"):
+                self.add_error("nik", "NIK wajib diisi; centang “tanpa dokumen kependudukan” bila tidak ada.")
+            return
+        for problem in nik_problems(nik, birth_date=cleaned.get("birth_date"), sex=cleaned.get("sex")):
+            self.add_error("nik", problem)
+        owner = selectors.nik_owner(agency=self.agency, nik=nik, exclude_pk=self.instance.pk)
+        if owner:
+            self.duplicate_of = owner
+            self.add_error("nik", f"NIK ini sudah terdaftar atas nama {owner.name}.")
+
+    def _check_namesakes(self, cleaned):
         self.namesakes = list(
             selectors.namesakes(
                 agency=self.agency,
@@ -86,7 +96,6 @@ class PersonForm(forms.ModelForm):
                 "Sudah ada orang dengan nama dan tanggal lahir yang sama. Periksa daftar di atas; "
                 "bila memang orang yang berbeda, centang kotak ini lalu simpan lagi.",
             )
-        return cleaned
 
     def _post_clean(self):
         # The model's own checks need the agency; the duplicate checks above already ran.

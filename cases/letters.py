@@ -5,131 +5,29 @@ See docs/documents.md. The signature is an electronic signature *tidak tersertif
 by a certificate. `sign_pdf` is the seam where a certified service (BSrE) can sign later.
 """
 
+import datetime
 import hashlib
 import importlib
+import json
 import re
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.template import Context, Engine, TemplateSyntaxError
-from django.template.base import FilterExpression, VariableNode
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from agencies.desks import KABID, KADIS, KASI, SEKDIN
-from agencies.models import Position
+from agencies.desks import BERITA_ACARA_DESKS, DESK_LABELS, KADIS, PARAF_DESKS
+from agencies.models import Agency, Position
+from cases import rules
 from cases.counters import take_next
 from cases.documents import qr_data_uri, render_pdf
-from cases.models import Case, DocumentCounter, IssuedDocument, LetterTemplate, Paraf
+from cases.models import Case, DocumentCounter, IssuedDocument, LetterTemplate, Paraf, Person
+from cases.templating import body_blocks, check_template_body, check_template_signing, render_body
 from cases.terbilang import date_in_words
-
-PARAF_DESKS = (KASI, KABID, SEKDIN)
-# Variables a template body may use (docs/documents.md); nothing else reaches the template.
-VARIABLES = {
-    "pemohon": ["nama", "nik", "tempat_lahir", "tanggal_lahir", "alamat", "jenis_kelamin", "kk"],
-    "penerima": ["nama", "nik", "tempat_lahir", "tanggal_lahir", "alamat", "jenis_kelamin", "kk", "ciri", "ditemukan"],
-    "permohonan": ["nomor", "maksud", "tujuan", "tanggal", "sifat", "saluran"],
-    "sop": ["nama", "nomor"],
-    "instansi": ["nama", "wilayah", "alamat"],
-    "surat": ["nomor", "tanggal", "perihal", "lampiran", "tanggal_terbilang", "tempat"],
-    "pihak_pertama": ["nama", "jabatan", "nip"],
-    "pihak_kedua": ["nama", "jabatan", "instansi", "alamat"],
-    "saksi": [],
-    "padanan": ["kalimat", "hasil", "tanggal", "alasan"],
-}
-SAMPLE_PERSON = {
-    "nama": "Contoh", "nik": "3508015507850003", "tempat_lahir": "Lumajang", "tanggal_lahir": "15 Juli 1985",
-    "alamat": "Jl. Contoh 1", "jenis_kelamin": "Perempuan", "kk": "3508010101090012", "ciri": "", "ditemukan": "",
-}  # fmt: skip
-SAMPLE_CONTEXT = {
-    "pemohon": SAMPLE_PERSON,
-    "penerima": SAMPLE_PERSON,
-    "permohonan": {"nomor": "X/2026/000001", "maksud": "contoh", "tujuan": "contoh", "tanggal": "1 Januari 2026",
-                   "sifat": "Biasa", "saluran": "Datang langsung"},
-    "sop": {"nama": "Contoh", "nomor": "1"},
-    "instansi": {"nama": "Dinas Sosial", "wilayah": "Kabupaten", "alamat": ""},
-    "surat": {"nomor": "1", "tanggal": "1 Januari 2026", "perihal": "x", "lampiran": "-",
-              "tanggal_terbilang": "Kamis tanggal satu bulan Januari tahun dua ribu dua puluh enam", "tempat": "x"},
-    "pihak_pertama": {"nama": "x", "jabatan": "x", "nip": "x"},
-    "pihak_kedua": {"nama": "x", "jabatan": "x", "instansi": "x", "alamat": ""},
-    "saksi": ["x"],
-    "padanan": {"kalimat": "telah dipadankan dengan data DTKS/DTSEN periode Triwulan I 2026 (terdaftar, desil 1)",
-                "hasil": "memenuhi", "tanggal": "1 Januari 2026", "alasan": ""},
-}  # fmt: skip
-# A restricted engine: no template loaders, no custom tags; only the built-in filters.
-ENGINE = Engine(debug=False, libraries={}, builtins=["django.template.defaulttags", "django.template.defaultfilters"])
-
-
-FORBIDDEN_TAGS = re.compile(r"{%\s*(include|extends|block|load|url|debug|ssi|csrf_token|templatetag|widthratio)\b")
-
-
-def check_template_body(body):
-    """Raise ValidationError (Indonesian) for a body that does not compile, reaches outside the
-    letter (include, url, debug …), uses unknown variables, or fails on a sample case."""
-    forbidden = FORBIDDEN_TAGS.search(body or "")
-    if forbidden:
-        raise ValidationError(f"Tag {{% {forbidden.group(1)} %}} tidak boleh dipakai di templat surat.")
-    try:
-        template = ENGINE.from_string(body)
-    except TemplateSyntaxError as exc:
-        raise ValidationError(f"Templat tidak dapat dibaca: {exc}") from exc
-    unknown = sorted({name for name in _variables(template.nodelist) if not _allowed(name)})
-    if unknown:
-        raise ValidationError(
-            f"Variabel tidak dikenal: {', '.join(unknown)}. Lihat daftar variabel di docs/documents.md."
-        )
-    try:
-        template.render(Context(SAMPLE_CONTEXT, autoescape=False))
-    except Exception as exc:  # noqa: BLE001 - any failure here would otherwise surface at signing
-        raise ValidationError(f"Templat gagal diisi contoh data: {exc}") from exc
-
-
-def _variables(nodelist):
-    for node in nodelist:
-        expressions = []
-        if isinstance(node, VariableNode):
-            expressions.append(node.filter_expression)
-        for attr in ("sequence", "condition"):
-            value = getattr(node, attr, None)
-            if isinstance(value, FilterExpression):
-                expressions.append(value)
-        for condition, _ in getattr(node, "conditions_nodelists", []):
-            expressions.extend(_condition_vars(condition))
-        for expression in expressions:
-            if hasattr(expression.var, "var"):
-                yield expression.var.var
-        loopvars = set(getattr(node, "loopvars", []))
-        for child in getattr(node, "child_nodelists", ()):
-            inner = getattr(node, child, None)
-            if inner:
-                yield from (name for name in _variables(inner) if name.split(".")[0] not in loopvars | {"forloop"})
-        for _condition, inner in getattr(node, "conditions_nodelists", []):
-            yield from _variables(inner)
-
-
-def _condition_vars(condition):
-    if condition is None:
-        return []
-    found = []
-    for attr in ("first", "second"):
-        part = getattr(condition, attr, None)
-        if part is not None:
-            found.extend(_condition_vars(part))
-    value = getattr(condition, "value", None)
-    if isinstance(value, FilterExpression):
-        found.append(value)
-    return found
-
-
-def _allowed(name):
-    root, _, rest = name.partition(".")
-    if root not in VARIABLES:
-        return False
-    return not rest or not VARIABLES[root] or rest.split(".")[0] in VARIABLES[root]
-
+from sop_catalog.models import SOP
 
 # --- context ---------------------------------------------------------------------------------
 
@@ -199,23 +97,6 @@ def _padanan(case):
     }
 
 
-def render_body(template_body, context):
-    return ENGINE.from_string(template_body).render(Context(context, autoescape=False))
-
-
-def body_blocks(text):
-    """Paragraphs of the rendered body; a paragraph of 'Label : value' lines becomes a field table."""
-    blocks = []
-    for paragraph in re.split(r"\n\s*\n", text.strip()):
-        lines = [line for line in paragraph.splitlines() if line.strip()]
-        if lines and all(re.match(r"^[^:]{1,40}\s:\s", line) for line in lines):
-            rows = [tuple(part.strip() for part in line.split(" : ", 1)) for line in lines]
-            blocks.append({"fields": rows})
-        elif lines:
-            blocks.append({"text": "\n".join(lines)})
-    return blocks
-
-
 def town(agency):
     """'Kabupaten Lumajang' -> 'Lumajang': the place written before a letter's date."""
     return re.sub(r"^(Kabupaten|Kota)\s+", "", agency.region or agency.name)
@@ -233,7 +114,7 @@ def signer_block(agency, user, day, *, on_behalf=True):
     """
     head = Position.objects.filter(agency=agency, desk=KADIS).order_by("order").first()
     head_title = f"{head.title}" if head else "Kepala Dinas"
-    desk = next((d for d in (KADIS, SEKDIN, KABID) if user is None or user.has_desk(d)), None)
+    desk = next((d for d in BERITA_ACARA_DESKS if user is None or user.has_desk(d)), None)
     if desk is None:
         raise ValidationError("Hanya Kepala Dinas, Sekretaris atau Kepala Bidang yang dapat menandatangani.")
     if desk == KADIS:
@@ -293,8 +174,6 @@ def draft_pdf(document):
 
 
 def _render(document, context, *, draft, signer, verify_url, parafs=None):
-    from agencies.desks import DESK_LABELS
-
     if parafs is None:
         parafs = [
             {"desk": DESK_LABELS.get(p.desk, p.desk), "name": p.user.display_name, "at": p.at}
@@ -374,17 +253,16 @@ def issue_drafts(case, user):
 @transaction.atomic
 def load_templates(*, path):
     """Create or update letter templates from fixtures/letters.json (keyed by agency, SOP, kind)."""
-    import json
-
-    from agencies.models import Agency
-
     with open(path, encoding="utf-8") as handle:
         rows = json.load(handle)
     count = 0
     for row in rows:
         check_template_body(row["body"])
+        agency = Agency.objects.get(slug=row["agency"])
+        if row["kind"] not in LetterTemplate.BERITA_ACARA:
+            check_template_signing(agency_id=agency.pk, sop_slug=row["sop_slug"])
         LetterTemplate.objects.update_or_create(
-            agency=Agency.objects.get(slug=row["agency"]),
+            agency=agency,
             sop_slug=row["sop_slug"],
             kind=row["kind"],
             defaults={
@@ -403,10 +281,7 @@ def issue_berita_acara(*, case, user, template, pihak_kedua, saksi, tempat=""):
     """A numbered berita acara (serah terima, jenazah, pemulangan) for the case, issued at once."""
     if template.kind not in LetterTemplate.BERITA_ACARA or template.agency_id != case.agency_id:
         raise ValidationError("Templat ini bukan berita acara instansi ini.")
-    if not case.number or case.state in (Case.DRAFT, Case.CANCELLED):
-        raise ValidationError("Berita acara hanya untuk permohonan yang sudah didaftarkan dan tidak dibatalkan.")
-    if user.agency_id != case.agency_id or not any(user.has_desk(d) for d in (KADIS, SEKDIN, KABID)):
-        raise ValidationError("Berita acara ditandatangani Kepala Dinas, Sekretaris atau Kepala Bidang.")
+    rules.require(case, user, "issue_berita_acara")
     if not (pihak_kedua.get("nama") or "").strip():
         raise ValidationError("Isi nama PIHAK KEDUA.")
     document = IssuedDocument.objects.create(
@@ -423,11 +298,8 @@ def revoke_and_reissue(*, document, user, reason):
     """A correction: a new numbered document revokes the old one; the old PDF never changes."""
     if not reason.strip():
         raise ValidationError("Tuliskan alasan pencabutan.")
-    document = IssuedDocument.objects.select_for_update().get(pk=document.pk)
-    if document.status != IssuedDocument.ISSUED:
-        raise ValidationError("Hanya surat yang berlaku yang dapat dicabut.")
-    if not (user.agency_id == document.case.agency_id and (user.has_desk(KADIS) or user.has_desk(SEKDIN))):
-        raise ValidationError("Hanya Kepala Dinas atau Sekretaris yang dapat mencabut surat.")
+    document = IssuedDocument.objects.select_for_update().select_related("case").get(pk=document.pk)
+    rules.require_revoke(document.case, user, document)
     new = IssuedDocument.objects.create(
         case=document.case, template=document.template, title=document.title, extra=document.extra
     )
@@ -450,11 +322,6 @@ def verify_upload(document, uploaded):
 
 def sample_case_document(template):
     """An unsaved document on an unsaved sample case, to preview a template in the admin."""
-    import datetime
-
-    from cases.models import Person
-    from sop_catalog.models import SOP
-
     agency = template.agency
     sop = SOP.objects.filter(slug=template.sop_slug, is_current=True).first() or SOP(name="Contoh layanan", number="-")
     person = Person(

@@ -1,3 +1,4 @@
+import secrets
 import unicodedata
 import uuid
 
@@ -8,10 +9,20 @@ from django.urls import reverse
 from django.utils import timezone
 from django_fsm import GET_STATE, ConcurrentTransitionMixin, FSMField, transition
 
-from agencies.desks import KABID, KADIS, KASI, PEKSOS, PETUGAS, SEKDIN
+from agencies.desks import DESK_LABELS, FRONT_DESK, STAFF_DESKS
 from agencies.models import Agency
 from cases.crypto import EncryptedCharField, blind_index
 from cases.nik import mask
+from cases.states import (
+    CLOSED_STATES,
+    DESK_STATES,
+    OPEN_STATES,
+    STATE_FOR_DESK,
+    CaseState,
+    LetterStatus,
+    StepStatus,
+)
+from cases.templating import check_template_body, check_template_signing
 from sop_catalog.models import SOP
 
 
@@ -158,9 +169,6 @@ class RegistrationCounter(models.Model):
         return f"{self.agency_id}/{self.year}: {self.last}"
 
 
-DESK_RANK = {PETUGAS: 0, PEKSOS: 0, KASI: 1, KABID: 2, SEKDIN: 3, KADIS: 4}
-
-
 def holder(case, user):
     return case.holds(user)
 
@@ -197,44 +205,25 @@ def rebuild_queues(batch=2000):
 class Case(ConcurrentTransitionMixin, NeverDeleted):
     """A permohonan: one request for one SOP version, moving from desk to desk."""
 
-    DRAFT = "draft"
-    AT_PETUGAS = "at_petugas"
-    AT_KASI = "at_kasi"
-    AT_KABID = "at_kabid"
-    AT_SEKDIN = "at_sekdin"
-    AT_KADIS = "at_kadis"
-    WAITING_EXTERNAL = "waiting_external"
-    APPROVED = "approved"
-    COMPLETED = "completed"
-    RETURNED = "returned"
-    REJECTED = "rejected"
-    CANCELLED = "cancelled"
-    STATE_CHOICES = [
-        (DRAFT, "Konsep"),
-        (AT_PETUGAS, "Di petugas pelayanan"),
-        (AT_KASI, "Di Kepala Seksi"),
-        (AT_KABID, "Di Kepala Bidang"),
-        (AT_SEKDIN, "Di Sekretaris Dinas"),
-        (AT_KADIS, "Di Kepala Dinas"),
-        (WAITING_EXTERNAL, "Menunggu pihak luar"),
-        (APPROVED, "Disetujui"),
-        (COMPLETED, "Selesai"),
-        (RETURNED, "Dikembalikan ke pemohon"),
-        (REJECTED, "Ditolak"),
-        (CANCELLED, "Dibatalkan"),
-    ]
+    # The names of cases/states.py, kept on the model for `Case.DRAFT` and friends.
+    DRAFT = CaseState.DRAFT
+    AT_PETUGAS = CaseState.AT_PETUGAS
+    AT_KASI = CaseState.AT_KASI
+    AT_KABID = CaseState.AT_KABID
+    AT_SEKDIN = CaseState.AT_SEKDIN
+    AT_KADIS = CaseState.AT_KADIS
+    WAITING_EXTERNAL = CaseState.WAITING_EXTERNAL
+    APPROVED = CaseState.APPROVED
+    COMPLETED = CaseState.COMPLETED
+    RETURNED = CaseState.RETURNED
+    REJECTED = CaseState.REJECTED
+    CANCELLED = CaseState.CANCELLED
+    STATE_CHOICES = CaseState.choices
 
-    DESK_STATES = (AT_PETUGAS, AT_KASI, AT_KABID, AT_SEKDIN, AT_KADIS)
-    OPEN_STATES = (*DESK_STATES, WAITING_EXTERNAL, APPROVED)
-    CLOSED_STATES = (COMPLETED, REJECTED, CANCELLED)
-    STATE_FOR_DESK = {
-        PETUGAS: AT_PETUGAS,
-        PEKSOS: AT_PETUGAS,
-        KASI: AT_KASI,
-        KABID: AT_KABID,
-        SEKDIN: AT_SEKDIN,
-        KADIS: AT_KADIS,
-    }
+    DESK_STATES = DESK_STATES
+    OPEN_STATES = OPEN_STATES
+    CLOSED_STATES = CLOSED_STATES
+    STATE_FOR_DESK = STATE_FOR_DESK
 
     CHANNEL_CHOICES = [
         ("datang", "Datang langsung"),
@@ -263,7 +252,7 @@ class Case(ConcurrentTransitionMixin, NeverDeleted):
     destination = models.CharField("tujuan/instansi yang dituju", max_length=300, blank=True)
     sifat = models.CharField("sifat", max_length=20, choices=SIFAT_CHOICES, default=SIFAT_BIASA)
     notes = models.TextField("catatan", blank=True)
-    state = FSMField("status", default=DRAFT, choices=STATE_CHOICES, protected=True, db_index=True)
+    state = FSMField("status", default=CaseState.DRAFT, choices=CaseState.choices, protected=True, db_index=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="dibuat oleh", on_delete=models.PROTECT, related_name="+"
     )
@@ -352,16 +341,18 @@ class Case(ConcurrentTransitionMixin, NeverDeleted):
         )
 
     def is_front_desk(self, user):
-        return user.is_authenticated and user.agency_id == self.agency_id and user.has_desk(PETUGAS)
+        return user.is_authenticated and user.agency_id == self.agency_id and user.has_desk(FRONT_DESK)
 
     def no_superior_has_acted(self):
-        return not self.steps.filter(status=CaseStep.DONE).exclude(desk__in=[PETUGAS, PEKSOS]).exists()
+        if "steps" in getattr(self, "_prefetched_objects_cache", {}):  # the case page's prefetch
+            return not any(s.status == StepStatus.DONE and s.desk not in STAFF_DESKS for s in self.steps.all())
+        return not self.steps.filter(status=StepStatus.DONE).exclude(desk__in=STAFF_DESKS).exists()
 
     # --- transitions (workflow.py fires them inside a transaction, with the row locked) ----
 
     @transition(
         field=state,
-        source=DRAFT,
+        source=CaseState.DRAFT,
         target=to_desk(DESK_STATES),
         permission=front_desk,
     )
@@ -370,8 +361,8 @@ class Case(ConcurrentTransitionMixin, NeverDeleted):
 
     @transition(
         field=state,
-        source=[AT_PETUGAS, AT_KASI, AT_KABID, AT_SEKDIN],
-        target=to_desk([AT_KASI, AT_KABID, AT_SEKDIN, AT_KADIS]),
+        source=[CaseState.AT_PETUGAS, CaseState.AT_KASI, CaseState.AT_KABID, CaseState.AT_SEKDIN],
+        target=to_desk([CaseState.AT_KASI, CaseState.AT_KABID, CaseState.AT_SEKDIN, CaseState.AT_KADIS]),
         permission=holder,
     )
     def forward(self, desk):
@@ -379,8 +370,8 @@ class Case(ConcurrentTransitionMixin, NeverDeleted):
 
     @transition(
         field=state,
-        source=[AT_KASI, AT_KABID, AT_SEKDIN, AT_KADIS],
-        target=to_desk([AT_PETUGAS, AT_KASI, AT_KABID, AT_SEKDIN]),
+        source=[CaseState.AT_KASI, CaseState.AT_KABID, CaseState.AT_SEKDIN, CaseState.AT_KADIS],
+        target=to_desk([CaseState.AT_PETUGAS, CaseState.AT_KASI, CaseState.AT_KABID, CaseState.AT_SEKDIN]),
         permission=holder,
     )
     def dispose(self, desk):
@@ -388,8 +379,8 @@ class Case(ConcurrentTransitionMixin, NeverDeleted):
 
     @transition(
         field=state,
-        source=[AT_KADIS, AT_SEKDIN],
-        target=APPROVED,
+        source=[CaseState.AT_KADIS, CaseState.AT_SEKDIN],
+        target=CaseState.APPROVED,
         permission=holder,
     )
     def sign(self):
@@ -397,8 +388,8 @@ class Case(ConcurrentTransitionMixin, NeverDeleted):
 
     @transition(
         field=state,
-        source=[AT_PETUGAS, AT_KASI, AT_KABID, AT_SEKDIN, AT_KADIS, APPROVED],
-        target=COMPLETED,
+        source=[*DESK_STATES, CaseState.APPROVED],
+        target=CaseState.COMPLETED,
         permission=holder,
     )
     def complete(self):
@@ -406,8 +397,8 @@ class Case(ConcurrentTransitionMixin, NeverDeleted):
 
     @transition(
         field=state,
-        source=[AT_PETUGAS, AT_KASI, AT_KABID, AT_SEKDIN, AT_KADIS, APPROVED],
-        target=WAITING_EXTERNAL,
+        source=[*DESK_STATES, CaseState.APPROVED],
+        target=CaseState.WAITING_EXTERNAL,
         permission=holder,
     )
     def wait_external(self):
@@ -415,8 +406,8 @@ class Case(ConcurrentTransitionMixin, NeverDeleted):
 
     @transition(
         field=state,
-        source=WAITING_EXTERNAL,
-        target=GET_STATE(lambda case, state: state, states=[*DESK_STATES, APPROVED]),
+        source=CaseState.WAITING_EXTERNAL,
+        target=GET_STATE(lambda case, state: state, states=[*DESK_STATES, CaseState.APPROVED]),
         permission=holder,
     )
     def resume(self, state):
@@ -424,8 +415,8 @@ class Case(ConcurrentTransitionMixin, NeverDeleted):
 
     @transition(
         field=state,
-        source=[AT_KASI, AT_KABID, AT_SEKDIN, AT_KADIS],
-        target=to_desk([AT_PETUGAS, AT_KASI, AT_KABID, AT_SEKDIN]),
+        source=[CaseState.AT_KASI, CaseState.AT_KABID, CaseState.AT_SEKDIN, CaseState.AT_KADIS],
+        target=to_desk([CaseState.AT_PETUGAS, CaseState.AT_KASI, CaseState.AT_KABID, CaseState.AT_SEKDIN]),
         permission=holder,
     )
     def return_for_revision(self, desk):
@@ -433,8 +424,8 @@ class Case(ConcurrentTransitionMixin, NeverDeleted):
 
     @transition(
         field=state,
-        source=[AT_PETUGAS, AT_KASI, AT_KABID, AT_SEKDIN, AT_KADIS],
-        target=REJECTED,
+        source=[CaseState.AT_PETUGAS, CaseState.AT_KASI, CaseState.AT_KABID, CaseState.AT_SEKDIN, CaseState.AT_KADIS],
+        target=CaseState.REJECTED,
         permission=holder,
     )
     def reject(self):
@@ -442,8 +433,8 @@ class Case(ConcurrentTransitionMixin, NeverDeleted):
 
     @transition(
         field=state,
-        source=[DRAFT, AT_PETUGAS, RETURNED],
-        target=CANCELLED,
+        source=[CaseState.DRAFT, CaseState.AT_PETUGAS, CaseState.RETURNED],
+        target=CaseState.CANCELLED,
         permission=front_desk,
         conditions=[no_superior_has_acted],
     )
@@ -452,8 +443,8 @@ class Case(ConcurrentTransitionMixin, NeverDeleted):
 
     @transition(
         field=state,
-        source=AT_PETUGAS,
-        target=RETURNED,
+        source=CaseState.AT_PETUGAS,
+        target=CaseState.RETURNED,
         permission=front_desk,
         conditions=[has_missing_documents],
     )
@@ -462,8 +453,8 @@ class Case(ConcurrentTransitionMixin, NeverDeleted):
 
     @transition(
         field=state,
-        source=RETURNED,
-        target=AT_PETUGAS,
+        source=CaseState.RETURNED,
+        target=CaseState.AT_PETUGAS,
         permission=front_desk,
         conditions=[has_all_required_documents],
     )
@@ -511,11 +502,11 @@ class CaseDocument(models.Model):
 class CaseStep(models.Model):
     """One step of the SOP version in this case: its desk, who did it, when, and how it ended."""
 
-    PENDING = "pending"
-    CURRENT = "current"
-    DONE = "done"
-    SKIPPED = "skipped"
-    STATUS_CHOICES = [(PENDING, "Belum"), (CURRENT, "Sedang berjalan"), (DONE, "Selesai"), (SKIPPED, "Dilewati")]
+    PENDING = StepStatus.PENDING
+    CURRENT = StepStatus.CURRENT
+    DONE = StepStatus.DONE
+    SKIPPED = StepStatus.SKIPPED
+    STATUS_CHOICES = StepStatus.choices
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="steps")
     sop_step = models.ForeignKey("sop_catalog.Step", on_delete=models.PROTECT, related_name="+")
@@ -523,7 +514,7 @@ class CaseStep(models.Model):
     part = models.PositiveSmallIntegerField("bagian", default=0, help_text="1, 2, 3 … bila beberapa meja bergiliran")
     no = models.PositiveIntegerField("no langkah SOP")
     desk = models.CharField("meja", max_length=20)
-    status = models.CharField("status", max_length=10, choices=STATUS_CHOICES, default=PENDING)
+    status = models.CharField("status", max_length=10, choices=StepStatus.choices, default=StepStatus.PENDING)
     started_at = models.DateTimeField("mulai", null=True, blank=True)
     due_at = models.DateTimeField("batas waktu", null=True, blank=True)
     completed_at = models.DateTimeField("selesai", null=True, blank=True)
@@ -551,13 +542,9 @@ class CaseStep(models.Model):
 
     @property
     def desk_label(self):
-        from agencies.desks import DESK_LABELS
-
         return DESK_LABELS.get(self.desk, self.desk)
 
     def is_overdue(self, now=None):
-        from django.utils import timezone
-
         if self.due_at is None:
             return False
         end = self.completed_at or now or timezone.now()
@@ -634,11 +621,11 @@ class AuditEntry(models.Model):
 
     @property
     def from_label(self):
-        return dict(Case.STATE_CHOICES).get(self.from_state, self.from_state)
+        return dict(CaseState.choices).get(self.from_state, self.from_state)
 
     @property
     def to_label(self):
-        return dict(Case.STATE_CHOICES).get(self.to_state, self.to_state)
+        return dict(CaseState.choices).get(self.to_state, self.to_state)
 
 
 class Disposition(models.Model):
@@ -741,9 +728,9 @@ class LetterTemplate(models.Model):
         return f"{self.get_kind_display()}: {self.title}"
 
     def clean(self):
-        from cases.letters import check_template_body
-
         check_template_body(self.body)
+        if self.active and self.kind not in self.BERITA_ACARA:
+            check_template_signing(agency_id=self.agency_id, sop_slug=self.sop_slug)
 
 
 class DocumentCounter(models.Model):
@@ -767,14 +754,14 @@ def issued_path(instance, filename):
 class IssuedDocument(models.Model):
     """A letter of a case: a draft (KONSEP) until signed, then numbered, stored once, verifiable."""
 
-    DRAFT = "draft"
-    ISSUED = "issued"
-    REVOKED = "revoked"
-    STATUS_CHOICES = [(DRAFT, "Konsep"), (ISSUED, "Berlaku"), (REVOKED, "Dicabut")]
+    DRAFT = LetterStatus.DRAFT
+    ISSUED = LetterStatus.ISSUED
+    REVOKED = LetterStatus.REVOKED
+    STATUS_CHOICES = LetterStatus.choices
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="letters")
     template = models.ForeignKey(LetterTemplate, on_delete=models.PROTECT, related_name="+")
-    status = models.CharField("status", max_length=10, choices=STATUS_CHOICES, default=DRAFT)
+    status = models.CharField("status", max_length=10, choices=LetterStatus.choices, default=LetterStatus.DRAFT)
     token = models.CharField(max_length=43, unique=True, editable=False)
     number = models.CharField("nomor surat", max_length=80, blank=True)
     title = models.CharField("perihal", max_length=300)
@@ -806,8 +793,6 @@ class IssuedDocument(models.Model):
 
     def save(self, *args, **kwargs):
         if not self.token:
-            import secrets
-
             self.token = secrets.token_urlsafe(32)
         super().save(*args, **kwargs)
 

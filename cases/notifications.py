@@ -9,6 +9,7 @@ from django.db import transaction
 from django.urls import reverse
 
 from agencies.desks import desk_permission
+from cases.models import Notification
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +30,6 @@ def desk_users(agency_id, desk):
 
 def notify_desk(case, desk, message):
     """A notice for every user of the desk; an e-mail with a direct link once the transaction commits."""
-    from cases.models import Notification
-
     users = list(desk_users(case.agency_id, desk))
     Notification.objects.bulk_create([Notification(user=user, case=case, message=message[:300]) for user in users])
     recipients = [user.email for user in users if user.email]

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from agencies.desks import DESK_LABELS
 from cases.models import Case, CaseStep, SurveyResponse
 
 
@@ -89,8 +90,6 @@ def completed_steps(*, agency, start, end, sop_slug=""):
 
 def compliance(*, agency, start, end, sop_slug=""):
     """Per SOP, per step and per desk figures, and the slowest steps, for the period."""
-    from agencies.desks import DESK_LABELS
-
     per_sop, per_step, per_desk = {}, {}, {}
     for step in completed_steps(agency=agency, start=start, end=end, sop_slug=sop_slug):
         sop = step.case.sop

@@ -1,11 +1,15 @@
 """Queries of the cases app: each list page's query lives here."""
 
-from django.db.models import Q
+from django.db.models import Count, Prefetch, Q
 from django.utils import timezone
 
 from cases.crypto import blind_index
 from cases.models import AuditEntry, Case, CaseStep, Disposition, IssuedDocument, Paraf, Person, fold
 from cases.nik import normalize_number
+from cases.reports import period_bounds
+from sop_catalog.flowchart import total_time
+from sop_catalog.models import SOP
+from sop_catalog.selectors import sop_with_everything
 
 
 def is_number_query(query):
@@ -68,8 +72,6 @@ def cases_of_person(person):
 
 def case_for_page(*, pk, agency):
     """The case with what its page shows prefetched: documents, steps (timeline), letters with paraf."""
-    from django.db.models import Prefetch
-
     return (
         Case.objects.select_related(
             "sop",
@@ -143,8 +145,6 @@ def inbox(*, user, sop_slug="", sifat="", overdue=False, due_today=False):
 
 
 def inbox_sops(user):
-    from sop_catalog.models import SOP
-
     return SOP.objects.filter(agency_id=user.agency_id, is_current=True).order_by("number", "name")
 
 
@@ -178,8 +178,6 @@ def desk_summary(*, user):
 
 
 def cases_by_state(*, agency_id):
-    from django.db.models import Count
-
     labels = dict(Case.STATE_CHOICES)
     rows = Case.objects.filter(agency_id=agency_id).values("state").annotate(n=Count("id"))
     counts = {row["state"]: row["n"] for row in rows}
@@ -187,8 +185,6 @@ def cases_by_state(*, agency_id):
 
 
 def open_cases_by_sop(*, agency_id):
-    from django.db.models import Count
-
     return list(
         Case.objects.filter(agency_id=agency_id, state__in=Case.OPEN_STATES)
         .values("sop__name", "sop__slug")
@@ -198,8 +194,6 @@ def open_cases_by_sop(*, agency_id):
 
 
 def cases_for_export(*, agency, start, end, state="", sop_slug=""):
-    from cases.reports import period_bounds
-
     since, until = period_bounds(start, end)
     cases = Case.objects.filter(agency=agency, created_at__gte=since, created_at__lt=until).select_related(
         "sop", "applicant", "beneficiary"
@@ -212,8 +206,6 @@ def cases_for_export(*, agency, start, end, state="", sop_slug=""):
 
 
 def steps_for_export(*, agency, start, end, sop_slug=""):
-    from cases.reports import period_bounds
-
     since, until = period_bounds(start, end)
     steps = CaseStep.objects.filter(case__agency=agency, started_at__gte=since, started_at__lt=until).select_related(
         "case__sop", "sop_step"
@@ -225,10 +217,6 @@ def steps_for_export(*, agency, start, end, sop_slug=""):
 
 def published_services(agency):
     """Active SOPs of the agency with requirements, steps and total time (public Standar Pelayanan)."""
-    from sop_catalog.flowchart import total_time
-    from sop_catalog.models import SOP
-    from sop_catalog.selectors import sop_with_everything
-
     services = []
     for sop in sop_with_everything().filter(agency=agency, is_current=True, status=SOP.ACTIVE).order_by("name"):
         flows = [{"flow": flow, "total": total_time(list(flow.steps.all()))} for flow in sop.flows.all()]

@@ -5,12 +5,12 @@ from django.db import transaction
 from django.utils import timezone
 from django_fsm import ConcurrentTransition
 
-from cases import workflow
+from cases import rules, workflow
 from cases.counters import take_next
-from cases.models import Case, CaseDocument, Person, PersonChange, RegistrationCounter
+from cases.models import Case, CaseDocument, Person, PersonAccess, PersonChange, RegistrationCounter
 from cases.nik import mask
+from cases.rules import AlreadyProcessed, TransitionRefused
 from cases.uploads import check_scan
-from cases.workflow import AlreadyProcessed, TransitionRefused
 from sop_catalog.models import SOP
 
 PERSON_FIELDS = [
@@ -103,8 +103,7 @@ def open_case(*, user, sop, applicant, beneficiary, channel, purpose, destinatio
 @transaction.atomic
 def choose_flow(*, case, user, flow):
     """An SOP with several flows (Operasional Griya Lansia): the draft picks the one it follows."""
-    if not case.is_front_desk(user) or case.state != Case.DRAFT:
-        raise PermissionDenied("Alur hanya dapat dipilih petugas selama permohonan masih konsep.")
+    rules.require(case, user, "choose_flow")
     if flow.sop_id != case.sop_id:
         raise TransitionRefused("Alur itu bukan bagian dari SOP permohonan ini.")
     if not Case.objects.filter(pk=case.pk, state=Case.DRAFT).update(flow=flow):
@@ -134,10 +133,7 @@ def receive_document(*, document, user, received=True, upload=None):
     # The line as it is now (another tick or scan may have landed while we waited for the lock).
     document = CaseDocument.objects.select_for_update().get(pk=document.pk)
     document.case = case
-    if case.agency_id != user.agency_id:
-        raise PermissionDenied("Permohonan ini milik instansi lain.")
-    if case.state not in (Case.DRAFT, Case.AT_PETUGAS, Case.RETURNED):
-        raise TransitionRefused("Berkas hanya dapat diubah selama permohonan di meja petugas.")
+    rules.require(case, user, "edit_documents")
     if upload is not None:
         content_type = check_scan(upload)
         document.content_type = content_type
@@ -172,8 +168,6 @@ def resubmit_case(*, case, user, ip=None):
 
 def log_access(*, user, persons, via, ip=None):
     """Record that `user` saw these persons' data (person page, case page, export)."""
-    from cases.models import PersonAccess
-
     seen = {person.pk for person in persons if person is not None}
     PersonAccess.objects.bulk_create(
         [PersonAccess(person_id=pk, user=user, via=via, ip_address=ip) for pk in sorted(seen)]

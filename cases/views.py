@@ -1,4 +1,5 @@
 import datetime
+from contextlib import contextmanager
 from functools import wraps
 from urllib.parse import urlencode
 
@@ -16,9 +17,18 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 from import_export.formats import base_formats
 
-from agencies.desks import ADMIN, DESKS, KABID, KADIS, NIK_DESKS, PEKSOS, PETUGAS, REPORT_DESKS, SEKDIN
+from agencies.desks import (
+    BERITA_ACARA_DESKS,
+    DESKS,
+    NIK_DESKS,
+    PETUGAS,
+    REPORT_DESKS,
+    SIGNING_DESKS,
+    STAFF_DESKS,
+    WIDE_DESKS,
+)
 from agencies.models import Agency
-from cases import charts, documents, letters, reports, selectors, services, workflow
+from cases import charts, documents, letters, reports, rules, selectors, services, workflow
 from cases.forms import (
     BeritaAcaraForm,
     CaseForm,
@@ -34,6 +44,8 @@ from cases.forms import (
 from cases.models import Case, CaseDocument, Disposition, IssuedDocument, Person, SurveyResponse
 from cases.notifications import desk_users
 from cases.resources import CaseExport, StepExport
+from cases.rules import TransitionRefused
+from cases.states import CLOSED_STATES
 from cases.uploads import UploadRefused
 
 INTERNAL_DESKS = tuple(desk for desk, _ in DESKS)
@@ -78,10 +90,10 @@ def person_list(request):
 
 
 def _can_edit_persons(user):
-    return user.has_desk(PETUGAS) or user.has_desk(PEKSOS)
+    return any(user.has_desk(desk) for desk in STAFF_DESKS)
 
 
-@desk_required(PETUGAS, PEKSOS)
+@desk_required(*STAFF_DESKS)
 def person_create(request):
     pick = _pick_params(request)
     form = PersonForm(request.POST or None, agency=request.user.agency)
@@ -110,7 +122,7 @@ def person_detail(request, pk):
     )
 
 
-@desk_required(PETUGAS, PEKSOS)
+@desk_required(*STAFF_DESKS)
 def person_edit(request, pk):
     person = get_object_or_404(Person, pk=pk, agency=request.user.agency)
     form = PersonForm(request.POST or None, instance=person, agency=request.user.agency)
@@ -222,18 +234,15 @@ def case_detail(request, pk):
     services.log_access(
         user=request.user, persons=[case.applicant, case.beneficiary], via=f"permohonan {case}", ip=_ip(request)
     )
-    front_desk = case.is_front_desk(request.user)
-    editable = front_desk and case.state in (Case.DRAFT, Case.AT_PETUGAS, Case.RETURNED)
-    actions = workflow.available_actions(case, request.user)
+    actions = rules.actions(case, request.user)
     complete_form, moves, disposing = _complete_form(case) if "complete_step" in actions else (None, {}, False)
+    case_letters = selectors.case_letters(case)
     return render(
         request,
         "cases/case_detail.html",
         {
             "case": case,
             "documents": case.documents.all(),
-            "editable": editable,
-            "front_desk": front_desk,
             "missing": case.required_documents_missing(),
             "return_form": ReturnForm(),
             "actions": actions,
@@ -245,16 +254,10 @@ def case_detail(request, pk):
             "timeline": selectors.case_timeline(case),
             "audit": selectors.case_audit(case),
             "dispositions": selectors.case_dispositions(case),
-            "flows": case.sop.flows.order_by("order") if case.state == Case.DRAFT else [],
-            "letters": selectors.case_letters(case),
-            "can_revoke": request.user.has_desk(KADIS) or request.user.has_desk(SEKDIN),
-            "ba_form": (
-                BeritaAcaraForm(agency=case.agency)
-                if case.number
-                and case.state != Case.CANCELLED
-                and any(request.user.has_desk(d) for d in (KABID, SEKDIN, KADIS))
-                else None
-            ),
+            "flows": case.sop.flows.order_by("order") if "choose_flow" in actions else [],
+            "letters": case_letters,
+            "revocable": {doc.pk for doc in case_letters if rules.may_revoke(case, request.user, doc)},
+            "ba_form": BeritaAcaraForm(agency=case.agency) if "issue_berita_acara" in actions else None,
             "now": timezone.now(),
         },
     )
@@ -313,35 +316,60 @@ def _ip(request):
     return request.META.get("REMOTE_ADDR") or None
 
 
-def _transition_view(service, success):
-    @require_POST
-    @desk_required(PETUGAS)
-    def view(request, pk):
-        case = _case_or_404(request, pk)
-        kwargs = {}
-        if service is services.return_to_applicant:
-            form = ReturnForm(request.POST)
-            kwargs["note"] = form.cleaned_data["note"] if form.is_valid() else ""
-        try:
-            case = service(case=case, user=request.user, ip=_ip(request), **kwargs)
-        except services.TransitionRefused as exc:
-            messages.error(request, str(exc))
-        except services.ConcurrentTransition:
-            messages.error(request, "Permohonan ini sudah diproses oleh pengguna lain — muat ulang halaman.")
-        else:
-            messages.success(request, success(case))
-        return redirect(case)
-
-    return view
+STALE = "Permohonan ini sudah diproses oleh pengguna lain — muat ulang halaman."
 
 
-case_register = _transition_view(
-    services.register_case, lambda case: f"Permohonan terdaftar dengan nomor {case.number}. Cetak tanda terimanya."
-)
-case_return = _transition_view(
-    services.return_to_applicant, lambda case: "Permohonan dikembalikan ke pemohon. Cetak daftar kekurangan berkas."
-)
-case_resubmit = _transition_view(services.resubmit_case, lambda case: "Permohonan diajukan kembali.")
+@contextmanager
+def _refusals(request):
+    """An action refused now is told on the case page; one the user may never take stays a 403."""
+    try:
+        yield
+    except TransitionRefused as exc:
+        messages.error(request, str(exc))
+    except services.ConcurrentTransition:
+        messages.error(request, STALE)
+
+
+def _case_for_action(request, pk):
+    try:
+        return selectors.case_for_action(pk=pk, agency_id=request.user.agency_id)
+    except Case.DoesNotExist as exc:
+        raise Http404("Permohonan tidak ditemukan di instansi Anda.") from exc
+
+
+@require_POST
+@desk_required(PETUGAS)
+def case_register(request, pk):
+    case = _case_for_action(request, pk)
+    with _refusals(request):
+        rules.require(case, request.user, "register")
+        case = services.register_case(case=case, user=request.user, ip=_ip(request))
+        messages.success(request, f"Permohonan terdaftar dengan nomor {case.number}. Cetak tanda terimanya.")
+    return redirect(case)
+
+
+@require_POST
+@desk_required(PETUGAS)
+def case_return(request, pk):
+    case = _case_for_action(request, pk)
+    form = ReturnForm(request.POST)
+    note = form.cleaned_data["note"] if form.is_valid() else ""
+    with _refusals(request):
+        rules.require(case, request.user, "return_to_applicant")
+        case = services.return_to_applicant(case=case, user=request.user, note=note, ip=_ip(request))
+        messages.success(request, "Permohonan dikembalikan ke pemohon. Cetak daftar kekurangan berkas.")
+    return redirect(case)
+
+
+@require_POST
+@desk_required(PETUGAS)
+def case_resubmit(request, pk):
+    case = _case_for_action(request, pk)
+    with _refusals(request):
+        rules.require(case, request.user, "resubmit")
+        case = services.resubmit_case(case=case, user=request.user, ip=_ip(request))
+        messages.success(request, "Permohonan diajukan kembali.")
+    return redirect(case)
 
 
 def _pdf(content, filename):
@@ -422,85 +450,118 @@ def inbox(request):
     )
 
 
-ACTIONS = {"selesai", "tunggu", "lanjutkan", "revisi", "tolak", "batalkan", "alur"}
+def _step_id(request, case, action):
+    """The step the page showed, once the user may take `action` on it: a stale page is told so."""
+    step_id = request.POST.get("step") or None
+    if step_id is not None and step_id.isdecimal():
+        workflow.check_current(case, step_id)
+    rules.require(case, request.user, action)
+    if step_id is None or not step_id.isdecimal():
+        raise TransitionRefused("Halaman ini sudah usang — muat ulang halaman lalu ulangi.")
+    return step_id
+
+
+def _text(request):
+    return request.POST.get("text", "").strip()
 
 
 @require_POST
 @desk_required(*INTERNAL_DESKS)
-def case_action(request, pk, action):
-    if action not in ACTIONS:
-        raise Http404("Tindakan tidak dikenal.")
-    try:
-        case = selectors.case_for_action(pk=pk, agency_id=request.user.agency_id)
-    except Case.DoesNotExist as exc:
-        raise Http404("Permohonan tidak ditemukan di instansi Anda.") from exc
-    step_id = request.POST.get("step") or None
-    if action not in ("batalkan", "alur") and not case.holds(request.user):
-        if step_id and step_id.isdecimal() and int(step_id) != case.current_step_id:
-            # The page was stale: someone moved the case on (possibly to another desk) first.
-            try:
-                workflow.check_current(case, step_id)
-            except workflow.AlreadyProcessed as exc:
-                messages.error(request, str(exc))
-                return redirect(case)
-        raise PermissionDenied("Langkah ini bukan di meja Anda.")
-    try:
-        if action not in ("batalkan", "alur") and (step_id is None or not step_id.isdecimal()):
-            raise workflow.TransitionRefused("Halaman ini sudah usang — muat ulang halaman lalu ulangi.")
-        if action == "selesai":
-            workflow.check_current(case, step_id)
-            form = _action_form(case, request.POST)
-            if not form.is_valid():
-                raise workflow.TransitionRefused(" ".join(e for errors in form.errors.values() for e in errors))
-            data = form.cleaned_data
-            case = workflow.complete_step(
-                case=case,
-                user=request.user,
-                step_id=step_id,
-                note=data["note"],
-                branch=data["branch"],
-                disposition={
-                    "instructions": data["instructions"],
-                    "to_user": data["to_user"],
-                    "note": data["disposition_note"],
-                },
-                ip=_ip(request),
-                render_disposition=documents.disposition_pdf,
-            )
-            message = "Langkah selesai." if case.state not in Case.CLOSED_STATES else "Permohonan ditutup."
-        elif action == "alur":
-            flow_id = request.POST.get("flow", "")
-            flow = get_object_or_404(case.sop.flows, pk=int(flow_id) if flow_id.isdecimal() else 0)
-            services.choose_flow(case=case, user=request.user, flow=flow)
-            message = f"Alur dipilih: {flow}."
-        else:
-            text = request.POST.get("text", "").strip()
-            handler = {
-                "tunggu": lambda: workflow.wait_external(
-                    case=case, user=request.user, step_id=step_id, waiting_for=text, ip=_ip(request)
-                ),
-                "lanjutkan": lambda: workflow.resume(case=case, user=request.user, step_id=step_id, ip=_ip(request)),
-                "revisi": lambda: workflow.return_for_revision(
-                    case=case, user=request.user, step_id=step_id, note=text, ip=_ip(request)
-                ),
-                "tolak": lambda: workflow.reject(
-                    case=case, user=request.user, step_id=step_id, reason=text, ip=_ip(request)
-                ),
-                "batalkan": lambda: workflow.cancel(case=case, user=request.user, reason=text, ip=_ip(request)),
-            }[action]
-            case = handler()
-            message = {
-                "tunggu": "Permohonan menunggu pihak luar.",
-                "lanjutkan": "Permohonan dilanjutkan.",
-                "revisi": "Dikembalikan untuk revisi.",
-                "tolak": "Permohonan ditolak.",
-                "batalkan": "Permohonan dibatalkan.",
-            }[action]
-    except (workflow.TransitionRefused, services.ConcurrentTransition) as exc:
-        text = str(exc) if isinstance(exc, workflow.TransitionRefused) else ""
-        messages.error(request, text or "Permohonan ini sudah diproses oleh pengguna lain — muat ulang halaman.")
-    else:
-        messages.success(request, message)
+def case_complete(request, pk):
+    case = _case_for_action(request, pk)
+    with _refusals(request):
+        step_id = _step_id(request, case, "complete_step")
+        form = _action_form(case, request.POST)
+        if not form.is_valid():
+            raise TransitionRefused(" ".join(e for errors in form.errors.values() for e in errors))
+        data = form.cleaned_data
+        case = workflow.complete_step(
+            case=case,
+            user=request.user,
+            step_id=step_id,
+            note=data["note"],
+            branch=data["branch"],
+            disposition={
+                "instructions": data["instructions"],
+                "to_user": data["to_user"],
+                "note": data["disposition_note"],
+            },
+            ip=_ip(request),
+            render_disposition=documents.disposition_pdf,
+        )
+        messages.success(request, "Permohonan ditutup." if case.state in CLOSED_STATES else "Langkah selesai.")
+    return redirect(case)
+
+
+@require_POST
+@desk_required(*INTERNAL_DESKS)
+def case_wait(request, pk):
+    case = _case_for_action(request, pk)
+    with _refusals(request):
+        step_id = _step_id(request, case, "wait_external")
+        workflow.wait_external(
+            case=case, user=request.user, step_id=step_id, waiting_for=_text(request), ip=_ip(request)
+        )
+        messages.success(request, "Permohonan menunggu pihak luar.")
+    return redirect(case)
+
+
+@require_POST
+@desk_required(*INTERNAL_DESKS)
+def case_resume(request, pk):
+    case = _case_for_action(request, pk)
+    with _refusals(request):
+        step_id = _step_id(request, case, "resume")
+        workflow.resume(case=case, user=request.user, step_id=step_id, ip=_ip(request))
+        messages.success(request, "Permohonan dilanjutkan.")
+    return redirect(case)
+
+
+@require_POST
+@desk_required(*INTERNAL_DESKS)
+def case_return_for_revision(request, pk):
+    case = _case_for_action(request, pk)
+    with _refusals(request):
+        step_id = _step_id(request, case, "return_for_revision")
+        workflow.return_for_revision(
+            case=case, user=request.user, step_id=step_id, note=_text(request), ip=_ip(request)
+        )
+        messages.success(request, "Dikembalikan untuk revisi.")
+    return redirect(case)
+
+
+@require_POST
+@desk_required(*INTERNAL_DESKS)
+def case_reject(request, pk):
+    case = _case_for_action(request, pk)
+    with _refusals(request):
+        step_id = _step_id(request, case, "reject")
+        workflow.reject(case=case, user=request.user, step_id=step_id, reason=_text(request), ip=_ip(request))
+        messages.success(request, "Permohonan ditolak.")
+    return redirect(case)
+
+
+@require_POST
+@desk_required(*INTERNAL_DESKS)
+def case_cancel(request, pk):
+    case = _case_for_action(request, pk)
+    with _refusals(request):
+        rules.require(case, request.user, "cancel")
+        workflow.cancel(case=case, user=request.user, reason=_text(request), ip=_ip(request))
+        messages.success(request, "Permohonan dibatalkan.")
+    return redirect(case)
+
+
+@require_POST
+@desk_required(*INTERNAL_DESKS)
+def case_choose_flow(request, pk):
+    case = _case_for_action(request, pk)
+    flow_id = request.POST.get("flow", "")
+    flow = get_object_or_404(case.sop.flows, pk=int(flow_id) if flow_id.isdecimal() else 0)
+    with _refusals(request):
+        rules.require(case, request.user, "choose_flow")
+        services.choose_flow(case=case, user=request.user, flow=flow)
+        messages.success(request, f"Alur dipilih: {flow}.")
     return redirect(case)
 
 
@@ -562,20 +623,23 @@ def letter_pdf(request, pk, doc_pk):
 
 
 @require_POST
-@desk_required(KADIS, SEKDIN)
+@desk_required(*SIGNING_DESKS)
 def letter_revoke(request, pk, doc_pk):
     case, document = _letter_or_404(request, pk, doc_pk)
     try:
+        rules.require_revoke(case, request.user, document)
         new = letters.revoke_and_reissue(document=document, user=request.user, reason=request.POST.get("text", ""))
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
+    except TransitionRefused as exc:
+        messages.error(request, str(exc))
     else:
         messages.success(request, f"Surat {document.number} dicabut dan diganti dengan nomor {new.number}.")
     return redirect(reverse("cases:case", args=[case.pk]) + "#surat")
 
 
 @require_POST
-@desk_required(KABID, SEKDIN, KADIS)
+@desk_required(*BERITA_ACARA_DESKS)
 def berita_acara(request, pk):
     case = _case_or_404(request, pk)
     form = BeritaAcaraForm(request.POST, agency=case.agency)
@@ -584,6 +648,7 @@ def berita_acara(request, pk):
         return redirect(reverse("cases:case", args=[case.pk]) + "#surat")
     data = form.cleaned_data
     try:
+        rules.require(case, request.user, "issue_berita_acara")
         document = letters.issue_berita_acara(
             case=case,
             user=request.user,
@@ -594,6 +659,8 @@ def berita_acara(request, pk):
         )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
+    except TransitionRefused as exc:
+        messages.error(request, str(exc))
     else:
         messages.success(request, f"{document.title} diterbitkan dengan nomor {document.number}.")
     return redirect(reverse("cases:case", args=[case.pk]) + "#surat")
@@ -626,7 +693,7 @@ def dashboard(request):
         return render(request, "home.html")
     today = timezone.localdate()
     start = today - datetime.timedelta(days=29)
-    wide = any(user.has_desk(desk) for desk in (KABID, SEKDIN, KADIS, ADMIN))
+    wide = any(user.has_desk(desk) for desk in WIDE_DESKS)
     context = {
         "desk": selectors.desk_summary(user=user),
         "by_state": selectors.cases_by_state(agency_id=user.agency_id),

@@ -4,31 +4,22 @@ Every action here runs in one transaction with the case row locked, checks that 
 user saw is still the current one, fires the django-fsm transition, and writes the audit log.
 """
 
-import re
 from dataclasses import dataclass
 
-from django.core.exceptions import PermissionDenied
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
-from django_fsm import can_proceed
 
-from agencies.desks import DESK_LABELS, PEKSOS, PETUGAS
-from cases import letters
+from agencies.desks import DESK_LABELS, DESK_RANK, SIGNING_DESKS, acting_desks
+from cases import letters, rules
 from cases.calendar import OfficeCalendar
-from cases.models import DESK_RANK, AuditEntry, Case, CaseStep, Disposition
+from cases.models import AuditEntry, Case, CaseStep, Disposition
 from cases.notifications import notify_desk
+from cases.rules import AlreadyProcessed, TransitionRefused
+from cases.states import STATE_RANK, LetterStatus
+from sop_catalog.models import BranchAction
 
-SIGNING = re.compile(r"tanda\s*tangan|menandatangani|ditandatangani|mengesahkan|pengesahan", re.IGNORECASE)
-STATE_RANK = {state: DESK_RANK[desk] for desk, state in Case.STATE_FOR_DESK.items()}
-
-
-class TransitionRefused(Exception):
-    """The action is not possible now; the message says why, in Indonesian."""
-
-
-class AlreadyProcessed(TransitionRefused):
-    """Someone else moved the case since the user loaded the page."""
+__all__ = ["STATE_RANK", "AlreadyProcessed", "TransitionRefused"]
 
 
 @dataclass
@@ -62,68 +53,33 @@ def steps_of(case):
     return list(case.steps.select_related("sop_step").order_by("position"))
 
 
-def has_draft_letters(case):
-    if _prefetched(case, "letters"):
-        return any(document.status == "draft" for document in case.letters.all())
-    return case.letters.filter(status="draft").exists()
-
-
 def signing_step(case, steps):
     """The case step whose completion signs (approves) the request, or None.
 
-    With letters to sign: the last step at the Kadis desk (the Sekdin's when the SOP has no
-    Kadis step). Without letters: the first Kadis (or Sekdin) step that says it signs or
-    approves ("menandatangani", "pengesahan" …).
+    The SOP step marked `signs`; when it is shared in turn by several superiors, its Kadis part
+    (else its Sekdin part). The mark is validated in the catalog: at most one per flow, on a step
+    at the Kadis or Sekdin desk.
     """
-    has_drafts = has_draft_letters(case)
-    for desk in ("kadis", "sekdin"):
-        at_desk = [s for s in steps if s.desk == desk]
-        if has_drafts and at_desk:
+    marked = [s for s in steps if s.sop_step.signs]
+    for desk in SIGNING_DESKS:
+        at_desk = [s for s in marked if s.desk == desk]
+        if at_desk:
             return at_desk[-1]
-        if not has_drafts:
-            matching = [s for s in at_desk if SIGNING.search(s.sop_step.activity)]
-            if matching:
-                return matching[0]
     return None
 
 
-def user_may(method, user):
-    """The transition's own permission (django-fsm's has_transition_perm also checks conditions)."""
-    meta = method._django_fsm
-    transition_ = meta.get_transition(meta.field.get_state(method.__self__))
-    return transition_ is not None and transition_.has_perm(method.__self__, user)
-
-
 def fire(case, name, user, *args):
-    method = getattr(case, name)
-    if not can_proceed(method, check_conditions=False):
-        raise TransitionRefused(
-            f"Tindakan ini tidak dapat dilakukan pada permohonan berstatus {case.get_state_display()}."
-        )
-    if not user_may(method, user):
-        raise PermissionDenied("Anda tidak berwenang melakukan tindakan ini pada permohonan ini.")
-    if not can_proceed(method):
-        raise TransitionRefused("Syarat tindakan ini belum terpenuhi.")
-    method(*args)
+    """Fire the transition, refused as rules.require_transition refuses it."""
+    rules.require_transition(case, user, name)
+    getattr(case, name)(*args)
 
 
 # --- the trail -----------------------------------------------------------------------------
 
 
 def desks_of(sop_step):
-    """The desks that act on an SOP step in turn: one, or several for a paraf hierarki.
-
-    A step whose columns hold two or more superior desks (Kasi, Kabid, Sekdin, Kadis) becomes
-    one case step per superior desk, lowest first; work shared by staff and one superior stays
-    one step at the first internal column; an explicit desk in the catalog keeps it one step.
-    """
-    if sop_step.desk:
-        return [sop_step.desk]
-    actors = list(sop_step.actors.all())
-    superiors = sorted({role.desk for role in actors if DESK_RANK.get(role.desk, 0) > 0}, key=DESK_RANK.get)
-    if len(superiors) > 1:
-        return superiors
-    return [sop_step.effective_desk(actors)]
+    """The desks that act on an SOP step in turn (agencies.desks.acting_desks)."""
+    return acting_desks(sop_step.desk, [role.desk for role in sop_step.actors.all()])
 
 
 def create_steps(case):
@@ -166,31 +122,23 @@ def start_step(case, step, now):
     case.current_step = step
 
 
+# Branch actions that end the step's move without a next step, and the move each makes.
+CLOSING_ACTIONS = {
+    BranchAction.APPLICANT: "return_to_applicant",
+    BranchAction.REJECT: "reject",
+    BranchAction.END: "complete",
+}
+
+
 def plan(case, branch=""):
     """What completing the current step (with `branch` on a decision) will do."""
     step = case.current_step
-    sop_step = step.sop_step
     steps = steps_of(case)
     following = next((s for s in steps if s.position > step.position), None)
-    last_part = following is None or following.sop_step_id != sop_step.id
-    # A decision is taken once, by the last desk of a step shared in turn.
-    branches = {b.label: b.target for b in sop_step.branches.all()} if last_part else {}
-    target = "next"
-    if branches:
-        if branch not in branches:
-            raise TransitionRefused(f"Pilih keputusan langkah ini: {', '.join(branches)}.")
-        target = branches[branch]
-    if target == "applicant":
-        not_eligible = "layak" in branch.lower() or step.desk not in (PETUGAS, PEKSOS)
-        return Move("reject" if not_eligible else "return_to_applicant", None, branch)
-    if target == "end":
-        return Move("complete", None, branch)
-    if target.startswith("step:"):
-        next_step = next((s for s in steps if s.no == int(target[5:])), None)
-        if next_step is None:
-            raise TransitionRefused(f"Langkah tujuan {target[5:]} tidak ada di alur SOP ini; hubungi admin.")
-    else:
-        next_step = following
+    chosen = _chosen_branch(step, following, branch)
+    if chosen is not None and chosen.action in CLOSING_ACTIONS:
+        return Move(CLOSING_ACTIONS[chosen.action], None, branch)
+    next_step = _target(steps, chosen) if chosen is not None and chosen.action == BranchAction.STEP else following
     signer = signing_step(case, steps)
     if case.state in (Case.AT_KADIS, Case.AT_SEKDIN) and signer is not None and step.pk == signer.pk:
         return Move("sign", next_step, branch)
@@ -201,6 +149,25 @@ def plan(case, branch=""):
     here, there = STATE_RANK[case.state], DESK_RANK[next_step.desk]
     kind = "forward" if there > here else "dispose" if there < here else "stay"
     return Move(kind, next_step, branch)
+
+
+def _chosen_branch(step, following, label):
+    """The decision's branch named `label`; None for a process step (or a part before the last)."""
+    # A decision is taken once, by the last desk of a step shared in turn.
+    last_part = following is None or following.sop_step_id != step.sop_step_id
+    branches = {b.label: b for b in step.sop_step.branches.all()} if last_part else {}
+    if not branches:
+        return None
+    if label not in branches:
+        raise TransitionRefused(f"Pilih keputusan langkah ini: {', '.join(branches)}.")
+    return branches[label]
+
+
+def _target(steps, branch):
+    target = next((s for s in steps if s.no == branch.step_no), None)
+    if target is None:
+        raise TransitionRefused(f"Langkah tujuan {branch.step_no} tidak ada di alur SOP ini; hubungi admin.")
+    return target
 
 
 def check_current(case, step_id):
@@ -258,15 +225,35 @@ def _arrive(case, step, now, previous_desk):
         notify_desk(case, step.desk, f"Permohonan {case.number} menunggu di meja Anda: {step.sop_step.activity[:120]}")
 
 
-@transaction.atomic
-def return_to_applicant(*, case, user, note="", ip=None):
-    case = _lock(case)
+def _return_to_applicant(case, user, note, ip, audit_note=None):
+    """On the locked case: the papers go back to the applicant; the step waits for them."""
     before = case.state
     fire(case, "return_to_applicant", user)
     case.returned_at, case.returned_by, case.return_note = timezone.now(), user, note
     case.save()
-    _audit(case, user, "return_to_applicant", before, case.current_step, note, ip)
+    _audit(case, user, "return_to_applicant", before, case.current_step, audit_note or note, ip)
     return case
+
+
+def _reject(case, user, reason, ip, outcome="Tidak layak"):
+    """On the locked case: tidak layak, with the reason; the current step ends with the decision."""
+    if not reason.strip():
+        raise TransitionRefused("Tuliskan alasan penolakan.")
+    before = case.state
+    fire(case, "reject", user)
+    now = timezone.now()
+    case.closing_reason, case.closed_at = reason, now
+    step = case.current_step
+    _finish(step, user, now, reason, outcome)
+    case.current_step = None
+    case.save()
+    _audit(case, user, "reject", before, step, reason, ip)
+    return case
+
+
+@transaction.atomic
+def return_to_applicant(*, case, user, note="", ip=None):
+    return _return_to_applicant(_lock(case), user, note, ip)
 
 
 @transaction.atomic
@@ -285,12 +272,13 @@ def resubmit(*, case, user, ip=None):
 def register(*, case, user, number, ip=None):
     """Called by services.register_case: number, steps, first desk."""
     case = _lock(case)
-    if case.state != Case.DRAFT:
-        raise TransitionRefused(
-            f"Tindakan ini tidak dapat dilakukan pada permohonan berstatus {case.get_state_display()}."
-        )
+    rules.require(case, user, "register")
     steps = create_steps(case)
     letters.open_drafts(case)
+    if not case.flow.steps.filter(signs=True).exists() and case.letters.filter(status="draft").exists():
+        raise TransitionRefused(
+            "SOP ini menerbitkan surat tetapi tidak menandai langkah yang menandatanganinya; hubungi admin."
+        )
     fire(case, "register", user, steps[0].desk)
     now = timezone.now()
     case.number = number(case)
@@ -307,35 +295,19 @@ def complete_step(*, case, user, step_id, note="", branch="", disposition=None, 
     seen = case
     case = _lock(case, step_id)
     _reuse_catalog_step(case, seen)
-    step = case.current_step
-    if step is None or not case.holds(user):
-        raise PermissionDenied("Langkah ini bukan di meja Anda.")
-    if case.state == Case.WAITING_EXTERNAL:
-        raise TransitionRefused("Permohonan sedang menunggu pihak luar; lanjutkan dulu.")
+    rules.require(case, user, "complete_step")
     move = plan(case, branch)
-    before = case.state
-    now = timezone.now()
     if move.kind == "return_to_applicant":
-        if not case.has_missing_documents():
-            raise TransitionRefused(
-                "Keputusan ini mengembalikan berkas ke pemohon: hilangkan dulu centang “diterima” "
-                "pada berkas wajib yang kurang, lalu ulangi."
-            )
-        fire(case, "return_to_applicant", user)
-        case.returned_at, case.returned_by, case.return_note = now, user, note
-        case.save()
-        _audit(case, user, "return_to_applicant", before, step, note or branch, ip)
-        return case
+        return _return_to_applicant(case, user, note, ip, audit_note=note or branch)
     if move.kind == "reject":
-        if not note.strip():
-            raise TransitionRefused("Tuliskan alasan penolakan.")
-        fire(case, "reject", user)
-        case.closing_reason, case.closed_at = note, now
-        _finish(step, user, now, note, branch)
-        case.current_step = None
-        case.save()
-        _audit(case, user, "reject", before, step, note, ip)
-        return case
+        return _reject(case, user, note, ip, outcome=branch)
+    _move_on(case, user, move, note, branch, disposition, ip, render_disposition)
+    return case
+
+
+def _move_on(case, user, move, note, branch, disposition, ip, render_disposition):
+    """The step is done: sign when it is the signing step, then complete, or go to the next desk."""
+    step, before, now = case.current_step, case.state, timezone.now()
     _finish(step, user, now, note, branch)
     _audit(case, user, "step", before, step, note or branch, ip)
     letters.record_paraf(case, user, step.desk)
@@ -346,15 +318,8 @@ def complete_step(*, case, user, step_id, note="", branch="", disposition=None, 
         _audit(case, user, "sign", before, step, note, ip)
         before = case.state
     if next_step is None:
-        if case.letters.filter(status="draft").exists():
-            raise TransitionRefused(
-                "Surat permohonan ini belum ditandatangani Kepala Dinas; permohonan belum dapat ditutup."
-            )
-        fire(case, "complete", user)
-        case.current_step, case.closed_at = None, now
-        case.save()
-        _audit(case, user, "complete", before, step, note, ip)
-        return case
+        _close(case, user, step, before, note, ip)
+        return
     _reset_between(case, step, next_step)
     if move.kind == "forward":
         fire(case, "forward", user, next_step.desk)
@@ -367,7 +332,18 @@ def complete_step(*, case, user, step_id, note="", branch="", disposition=None, 
     case.save()
     if move.kind in ("forward", "dispose"):
         _audit(case, user, move.kind, before, next_step, note, ip)
-    return case
+
+
+def _close(case, user, step, before, note, ip):
+    """The last step is done: the request is completed, once no letter waits for its signature."""
+    if case.letters.filter(status=LetterStatus.DRAFT).exists():
+        raise TransitionRefused(
+            "Surat permohonan ini belum ditandatangani Kepala Dinas; permohonan belum dapat ditutup."
+        )
+    fire(case, "complete", user)
+    case.current_step, case.closed_at = None, step.completed_at
+    case.save()
+    _audit(case, user, "complete", before, step, note, ip)
 
 
 def _finish(step, user, now, note, branch):
@@ -414,6 +390,7 @@ def _disposition(case, user, step, next_step, data, note):
 @transaction.atomic
 def wait_external(*, case, user, step_id, waiting_for, ip=None):
     case = _lock(case, step_id)
+    rules.require(case, user, "wait_external")
     if not waiting_for.strip():
         raise TransitionRefused("Tuliskan apa yang ditunggu, misalnya “proses BPJS ± 3 bulan”.")
     before = case.state
@@ -427,6 +404,7 @@ def wait_external(*, case, user, step_id, waiting_for, ip=None):
 @transaction.atomic
 def resume(*, case, user, step_id, note="", ip=None):
     case = _lock(case, step_id)
+    rules.require(case, user, "resume")
     parked = case.audit.filter(action="wait_external").order_by("-at", "-id").first()
     back = parked.from_state if parked else Case.STATE_FOR_DESK[case.current_step.desk]
     fire(case, "resume", user, back)
@@ -444,6 +422,7 @@ def resume(*, case, user, step_id, note="", ip=None):
 @transaction.atomic
 def return_for_revision(*, case, user, step_id, note, ip=None):
     case = _lock(case, step_id)
+    rules.require(case, user, "return_for_revision")
     if not note.strip():
         raise TransitionRefused("Tuliskan apa yang harus diperbaiki.")
     step = case.current_step
@@ -476,18 +455,8 @@ def return_for_revision(*, case, user, step_id, note, ip=None):
 @transaction.atomic
 def reject(*, case, user, step_id, reason, ip=None):
     case = _lock(case, step_id)
-    if not reason.strip():
-        raise TransitionRefused("Tuliskan alasan penolakan.")
-    before = case.state
-    fire(case, "reject", user)
-    now = timezone.now()
-    case.closing_reason, case.closed_at = reason, now
-    step = case.current_step
-    _finish(step, user, now, reason, "Tidak layak")
-    case.current_step = None
-    case.save()
-    _audit(case, user, "reject", before, step, reason, ip)
-    return case
+    rules.require(case, user, "reject")
+    return _reject(case, user, reason, ip)
 
 
 @transaction.atomic
@@ -496,8 +465,6 @@ def cancel(*, case, user, reason, ip=None):
     if not reason.strip():
         raise TransitionRefused("Tuliskan alasan pembatalan.")
     before = case.state
-    if not case.no_superior_has_acted():
-        raise TransitionRefused("Permohonan tidak dapat dibatalkan: atasan sudah memprosesnya.")
     fire(case, "cancel", user)
     case.closing_reason, case.closed_at = reason, timezone.now()
     step = case.current_step
@@ -508,25 +475,3 @@ def cancel(*, case, user, reason, ip=None):
     case.save()
     _audit(case, user, "cancel", before, step, reason, ip)
     return case
-
-
-def available_actions(case, user):
-    """The actions this user may take on the case now: only those."""
-    actions = set()
-    if case.is_front_desk(user):
-        for name in ("register", "return_to_applicant", "resubmit", "cancel"):
-            method = getattr(case, name)
-            if can_proceed(method, check_conditions=name != "cancel") and user_may(method, user):
-                if name == "cancel" and not case.no_superior_has_acted():
-                    continue
-                actions.add(name)
-    if case.current_step is not None and case.holds(user):
-        if case.state == Case.WAITING_EXTERNAL:
-            actions.add("resume")
-        elif case.state in Case.OPEN_STATES:
-            actions |= {"complete_step", "wait_external"}
-            if case.state != Case.APPROVED:
-                actions.add("reject")
-            if case.state in (Case.AT_KASI, Case.AT_KABID, Case.AT_SEKDIN, Case.AT_KADIS):
-                actions.add("return_for_revision")
-    return actions

@@ -8,6 +8,7 @@ from import_export.admin import ImportExportModelAdmin
 from agencies.admin_scope import AgencyScopedAdmin
 from agencies.models import Agency
 from sop_catalog.models import (
+    DESK_CHOICES,
     SOP,
     Branch,
     Equipment,
@@ -110,8 +111,6 @@ class DeskFilter(admin.SimpleListFilter):
     parameter_name = "desk"
 
     def lookups(self, request, model_admin):
-        from sop_catalog.models import DESK_CHOICES
-
         return DESK_CHOICES
 
     def queryset(self, request, queryset):
@@ -186,7 +185,7 @@ class SOPAdmin(AgencyScopedAdmin, LockedMixin, ImportExportModelAdmin):
 class StepForm(forms.ModelForm):
     class Meta:
         model = Step
-        fields = ["no", "activity", "actors", "desk", "requirements", "time_text", "output", "notes"]
+        fields = ["no", "activity", "actors", "desk", "signs", "requirements", "time_text", "output", "notes"]
         widgets = {
             "activity": forms.Textarea(attrs={"rows": 3, "cols": 40}),
             "requirements": forms.Textarea(attrs={"rows": 2, "cols": 20}),
@@ -196,6 +195,8 @@ class StepForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        if "actors" in cleaned:
+            self.instance.pending_actor_desks = [role.desk for role in cleaned["actors"]]
         parsed = parse_time(cleaned.get("time_text", ""))
         self.instance.time_min, self.instance.time_max, self.instance.time_unit = (
             parsed.min,
@@ -205,11 +206,31 @@ class StepForm(forms.ModelForm):
         return cleaned
 
 
+class StepFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        kept = [form for form in self.forms if form.cleaned_data and not form.cleaned_data.get("DELETE")]
+        if sum(bool(form.cleaned_data.get("signs")) for form in kept) > 1:
+            raise forms.ValidationError("Hanya satu langkah per alur yang menandatangani/menyetujui.")
+
+
 class StepInline(admin.TabularInline):
     model = Step
     form = StepForm
+    formset = StepFormSet
     extra = 1
-    fields = ["no", "activity", "actors", "desk", "requirements", "time_text", "time_standard", "output", "notes"]
+    fields = [
+        "no",
+        "activity",
+        "actors",
+        "desk",
+        "signs",
+        "requirements",
+        "time_text",
+        "time_standard",
+        "output",
+        "notes",
+    ]
     readonly_fields = ["time_standard"]
 
     @admin.display(description="standar terbaca")
@@ -258,7 +279,7 @@ class FlowAdmin(AgencyScopedAdmin, LockedMixin, admin.ModelAdmin):
 class BranchInline(admin.TabularInline):
     model = Branch
     extra = 1
-    fields = ["order", "label", "target"]
+    fields = ["order", "label", "action", "step_no"]
 
 
 @admin.register(Step)
@@ -267,12 +288,12 @@ class StepAdmin(AgencyScopedAdmin, LockedMixin, ImportExportModelAdmin):
 
     resource_classes = [StepResource]
     form = StepForm
-    list_display = ["no", "short_activity", "flow", "time_text", "sop_number"]
+    list_display = ["no", "short_activity", "flow", "signs", "time_text", "sop_number"]
     list_filter = ["flow__sop__agency"]
     search_fields = ["activity", "flow__sop__number", "flow__sop__name"]
     inlines = [BranchInline]
     list_select_related = ["flow__sop"]
-    fields = ["flow", "no", "activity", "actors", "desk", "requirements", "time_text", "output", "notes"]
+    fields = ["flow", "no", "activity", "actors", "desk", "signs", "requirements", "time_text", "output", "notes"]
     autocomplete_fields = ["flow"]
 
     def get_form(self, request, obj=None, **kwargs):

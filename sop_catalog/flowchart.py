@@ -8,6 +8,8 @@ they stretch with the row's height, in browsers and in WeasyPrint alike.
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from sop_catalog.models import BranchAction
+
 TERMINATOR = "terminator"
 PROCESS = "process"
 DECISION = "decision"
@@ -20,7 +22,7 @@ UNIT_WORDS = {
     "week": "minggu",
     "month": "bulan",
 }
-TARGET_WORDS = {"next": "lanjut", "applicant": "ke pemohon", "end": "selesai"}
+ACTION_WORDS = {"next": "lanjut", "applicant": "ke pemohon", "reject": "ditolak", "end": "selesai"}
 
 
 INK = "#222"
@@ -84,10 +86,9 @@ class Row:
 
 
 def branch_text(branch):
-    target = branch.target
-    if target.startswith("step:"):
-        return f"{branch.label}: ke langkah {target[5:]}"
-    return f"{branch.label}: {TARGET_WORDS[target]}"
+    if branch.action == BranchAction.STEP:
+        return f"{branch.label}: ke langkah {branch.step_no}"
+    return f"{branch.label}: {ACTION_WORDS[branch.action]}"
 
 
 def _span(cells, low, high, left, right, full):
@@ -107,46 +108,49 @@ def layout_flow(steps, roles, breaks=()):
     for step in steps:
         actor_cols = sorted(columns[role.pk] for role in step.actors.all() if role.pk in columns)
         placed.append((step, actor_cols, actor_cols[0] if actor_cols else None))
-    result = []
-    last = len(placed) - 1
-    for i, (step, actor_cols, here) in enumerate(placed):
-        branches = list(step.branches.all())
-        cells = [Cell() for _ in roles]
-        if i == 0 or i == last:
-            kind = TERMINATOR
-        elif branches:
-            kind = DECISION
-        else:
-            kind = PROCESS
-        for col in actor_cols:
-            cells[col].symbol = kind
-        if len(actor_cols) > 1:
-            _span(cells, actor_cols[0], actor_cols[-1], "mid-left", "mid-right", "mid-full")
-        starts_page = i > 0 and step.no in breaks
-        previous = placed[i - 1][2] if i > 0 else None
-        if here is not None and i < last and placed[i + 1][2] is not None:
-            cells[here].segments.append("down")
-            if placed[i + 1][0].no in breaks:
-                cells[here].offpage_out = True
-        if here is not None and previous is not None:
-            cells[here].incoming = True
-            cells[here].segments.append("up")
-            if starts_page:
-                cells[here].offpage_in = True
-            elif previous != here:
-                cells[previous].segments.append("stub")
-                low, high = sorted((previous, here))
-                _span(cells, low, high, "turn-left", "turn-right", "turn-full")
-        result.append(
-            Row(
-                step=step,
-                cells=cells,
-                actors=actor_cols,
-                branches=[branch_text(b) for b in branches],
-                page_break_before=starts_page,
-            )
-        )
-    return result
+    return [_row(placed, i, len(roles), breaks) for i in range(len(placed))]
+
+
+def _row(placed, i, width, breaks):
+    step, actor_cols, here = placed[i]
+    branches = list(step.branches.all())
+    cells = [Cell() for _ in range(width)]
+    kind = TERMINATOR if i in (0, len(placed) - 1) else DECISION if branches else PROCESS
+    for col in actor_cols:
+        cells[col].symbol = kind
+    if len(actor_cols) > 1:
+        _span(cells, actor_cols[0], actor_cols[-1], "mid-left", "mid-right", "mid-full")
+    starts_page = i > 0 and step.no in breaks
+    if here is not None:
+        _connect(cells, placed, i, starts_page, breaks)
+    return Row(
+        step=step,
+        cells=cells,
+        actors=actor_cols,
+        branches=[branch_text(b) for b in branches],
+        page_break_before=starts_page,
+    )
+
+
+def _connect(cells, placed, i, starts_page, breaks):
+    """The connector through the step's first actor column: down to the next step, in from the last."""
+    here = placed[i][2]
+    following = placed[i + 1] if i + 1 < len(placed) else None
+    if following is not None and following[2] is not None:
+        cells[here].segments.append("down")
+        if following[0].no in breaks:
+            cells[here].offpage_out = True
+    previous = placed[i - 1][2] if i > 0 else None
+    if previous is None:
+        return
+    cells[here].incoming = True
+    cells[here].segments.append("up")
+    if starts_page:
+        cells[here].offpage_in = True
+    elif previous != here:
+        cells[previous].segments.append("stub")
+        low, high = sorted((previous, here))
+        _span(cells, low, high, "turn-left", "turn-right", "turn-full")
 
 
 def _fmt(value):

@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
-from agencies.desks import ADMIN, DESKS
+from agencies.desks import ADMIN, DESKS, PEKSOS, PETUGAS, SIGNING_DESKS, acting_desks
 from agencies.models import Agency
 from sop_catalog.timeparse import UNITS
 
@@ -40,7 +40,42 @@ UNIT_CHOICES = [
     ("month", "bulan"),
 ]
 assert [code for code, _ in UNIT_CHOICES] == list(UNITS)
-TARGET_RE = re.compile(r"^(next|applicant|end|step:[1-9]\d*)$")
+
+
+# The desks that sign (approve) a request, the higher first; the superiors of a paraf hierarki.
+class BranchAction(models.TextChoices):
+    NEXT = "next", "langkah berikutnya"
+    STEP = "step", "ke langkah N"
+    APPLICANT = "applicant", "kembali ke pemohon (berkas kurang)"
+    REJECT = "reject", "tolak (tidak layak)"
+    END = "end", "selesai"
+
+
+def step_rule_errors(*, desk, actor_desks, signs, branch_actions):
+    """What is wrong with a step's workflow marks: the one rule for the admin and the JSON import."""
+    desks = acting_desks(desk, actor_desks)
+    errors = []
+    if signs and not set(desks) & set(SIGNING_DESKS):
+        errors.append("Hanya langkah di meja Kepala Dinas atau Sekretaris Dinas yang dapat menandatangani/menyetujui.")
+    if BranchAction.APPLICANT in branch_actions and desks[-1] not in (PETUGAS, PEKSOS):
+        errors.append(
+            "Kembali ke pemohon hanya dari langkah petugas atau pekerja sosial; dari meja atasan pilih tolak."
+        )
+    return errors
+
+
+def branch_target_error(action, step_no, step_nos):
+    """What is wrong with a branch's target ('' when nothing): the one rule for admin and import."""
+    if action not in BranchAction.values:
+        return f"Tujuan '{action}' tidak dikenal; pilih {', '.join(BranchAction.values)}."
+    if action == BranchAction.STEP:
+        if step_no is None:
+            return "Isi nomor langkah tujuan."
+        if step_no not in step_nos:
+            return f"Langkah {step_no} tidak ada di alur ini."
+    elif step_no is not None:
+        return "Nomor langkah hanya diisi untuk tujuan 'ke langkah N'."
+    return ""
 
 
 def format_partial_date(value):
@@ -236,12 +271,26 @@ class Step(models.Model):
     time_unit = models.CharField("satuan waktu", max_length=10, choices=UNIT_CHOICES, blank=True)
     output = models.TextField("output", blank=True)
     notes = models.TextField("keterangan", blank=True)
+    signs = models.BooleanField(
+        "menandatangani/menyetujui",
+        default=False,
+        help_text="Langkah Kepala/Sekretaris Dinas yang menyetujui permohonan dan menandatangani suratnya; "
+        "paling banyak satu per alur.",
+    )
 
     class Meta:
         verbose_name = "langkah"
         verbose_name_plural = "langkah"
         ordering = ["flow__order", "no"]
-        constraints = [models.UniqueConstraint(fields=["flow", "no"], name="unique_step_no")]
+        constraints = [
+            models.UniqueConstraint(fields=["flow", "no"], name="unique_step_no"),
+            models.UniqueConstraint(
+                fields=["flow"],
+                condition=Q(signs=True),
+                name="one_signing_step_per_flow",
+                violation_error_message="Hanya satu langkah per alur yang menandatangani/menyetujui.",
+            ),
+        ]
 
     def __str__(self):
         return f"{self.no}. {self.activity[:60]}"
@@ -251,6 +300,14 @@ class Step(models.Model):
             raise ValidationError("Isi waktu minimum, maksimum dan satuan bersama-sama, atau kosongkan ketiganya.")
         if self.time_min is not None and self.time_min > self.time_max:
             raise ValidationError("Waktu minimum tidak boleh lebih besar dari maksimum.")
+        # The admin form sets `pending_actor_desks` from the actors it is about to save.
+        actor_desks = getattr(self, "pending_actor_desks", None)
+        if actor_desks is None:
+            actor_desks = [role.desk for role in self.actors.all()] if self.pk else []
+        actions = [branch.action for branch in self.branches.all()] if self.pk else []
+        errors = step_rule_errors(desk=self.desk, actor_desks=actor_desks, signs=self.signs, branch_actions=actions)
+        if errors:
+            raise ValidationError(errors)
 
     def effective_desk(self, actors=None):
         if self.desk:
@@ -265,23 +322,48 @@ class Branch(models.Model):
     step = models.ForeignKey(Step, on_delete=models.CASCADE, related_name="branches")
     order = models.PositiveIntegerField("urutan", default=0)
     label = models.CharField("label", max_length=60)
-    target = models.CharField(
-        "tujuan",
-        max_length=20,
-        validators=[RegexValidator(TARGET_RE, "Tujuan: next, applicant, end, atau step:N.")],
-        help_text="next = langkah berikutnya; step:N = langkah N; applicant = kembali ke pemohon; end = selesai.",
+    action = models.CharField("tujuan", max_length=10, choices=BranchAction.choices, default=BranchAction.NEXT)
+    step_no = models.PositiveIntegerField(
+        "ke langkah no",
+        null=True,
+        blank=True,
+        help_text="Hanya untuk tujuan 'ke langkah N': nomor langkah di alur ini.",
     )
 
     class Meta:
         verbose_name = "cabang keputusan"
         verbose_name_plural = "cabang keputusan"
         ordering = ["order", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(action=BranchAction.STEP, step_no__isnull=False)
+                | (~Q(action=BranchAction.STEP) & Q(step_no__isnull=True)),
+                name="branch_step_no_iff_jump",
+                violation_error_message="Nomor langkah diisi tepat bila tujuannya 'ke langkah N'.",
+            ),
+        ]
 
     def __str__(self):
-        return f"{self.label} → {self.target}"
+        return f"{self.label} → {self.target_display}"
+
+    @property
+    def target_display(self):
+        if self.action == BranchAction.STEP:
+            return f"langkah {self.step_no}"
+        return self.get_action_display()
 
     def clean(self):
-        if self.target.startswith("step:") and self.step_id:
-            number = self.target[5:]
-            if number.isdecimal() and not Step.objects.filter(flow_id=self.step.flow_id, no=int(number)).exists():
-                raise ValidationError({"target": f"Langkah {number} tidak ada di alur ini."})
+        if not self.step_id:
+            return
+        step_nos = set(Step.objects.filter(flow_id=self.step.flow_id).values_list("no", flat=True))
+        error = branch_target_error(self.action, self.step_no, step_nos)
+        if error:
+            raise ValidationError({"step_no" if self.action == BranchAction.STEP else "action": error})
+        errors = step_rule_errors(
+            desk=self.step.desk,
+            actor_desks=[role.desk for role in self.step.actors.all()],
+            signs=False,
+            branch_actions=[self.action],
+        )
+        if errors:
+            raise ValidationError({"action": errors})

@@ -65,7 +65,8 @@ def render_sop_pdf(sop, *, base_url=None):
     WeasyPrint lays the document out; where a flow's table continues on a new page the
     pentagon connectors are added and the layout is repeated until the breaks are stable.
     """
-    from weasyprint import CSS, HTML
+    # WeasyPrint takes ~2 s to import: only the processes that render pay for it.
+    from weasyprint import CSS, HTML  # noqa: PLC0415
 
     stylesheets = [CSS(filename=str(SOP_CSS)), CSS(filename=str(PDF_CSS))]
     breaks = {}

@@ -68,7 +68,19 @@ class StepResource(resources.ModelResource):
 
     class Meta:
         model = Step
-        fields = ["sop", "flow", "no", "activity", "actors", "desk", "requirements", "time_text", "output", "notes"]
+        fields = [
+            "sop",
+            "flow",
+            "no",
+            "activity",
+            "actors",
+            "desk",
+            "signs",
+            "requirements",
+            "time_text",
+            "output",
+            "notes",
+        ]
         export_order = fields
         import_id_fields = ["flow", "no"]
         clean_model_instances = True
@@ -97,6 +109,11 @@ class StepResource(resources.ModelResource):
         if unknown:
             raise ValidationError(f"Pelaksana tidak ada di kolom pelaksana SOP: {', '.join(unknown)}.")
         return [roles[label] for label in labels]
+
+    def import_instance(self, instance, row, **kwargs):
+        super().import_instance(instance, row, **kwargs)
+        if instance.flow_id:  # Step.clean checks the signing mark against the actors of the row
+            instance.pending_actor_desks = [role.desk for role in self._actor_roles(instance, row)]
 
     def before_save_instance(self, instance, row, **kwargs):
         if instance.flow.sop.locked:

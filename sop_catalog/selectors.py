@@ -21,6 +21,16 @@ def catalog_sops(*, query="", agency_slug=""):
     return sops
 
 
+def flows_without_signing_step(*, agency_id, slug):
+    """The current version's flows (with steps) of an SOP where no step is marked `signs`."""
+    return (
+        Flow.objects.filter(sop__agency_id=agency_id, sop__slug=slug, sop__is_current=True, steps__isnull=False)
+        .exclude(steps__signs=True)
+        .distinct()
+        .order_by("order")
+    )
+
+
 def catalog_agencies():
     return Agency.objects.filter(sops__is_current=True).distinct().order_by("name")
 

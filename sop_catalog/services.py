@@ -10,8 +10,8 @@ from sop_catalog.models import (
     DESK_CHOICES,
     PARTIAL_DATE_RE,
     SOP,
-    TARGET_RE,
     Branch,
+    BranchAction,
     Equipment,
     Flow,
     LegalBasis,
@@ -20,6 +20,8 @@ from sop_catalog.models import (
     RequiredDocument,
     Role,
     Step,
+    branch_target_error,
+    step_rule_errors,
 )
 from sop_catalog.selectors import sop_with_everything
 from sop_catalog.timeparse import UNITS, parse_time
@@ -61,6 +63,8 @@ def export_sop(sop):
             }
             if step.desk:
                 entry["desk"] = step.desk
+            if step.signs:
+                entry["signs"] = True
             entry.update(
                 {
                     "requirements": step.requirements,
@@ -72,7 +76,7 @@ def export_sop(sop):
                     },
                     "output": step.output,
                     "notes": step.notes,
-                    "branches": [{"label": b.label, "target": b.target} for b in step.branches.all()],
+                    "branches": [_export_branch(b) for b in step.branches.all()],
                 }
             )
             steps.append(entry)
@@ -100,6 +104,13 @@ def export_sop(sop):
         "version": sop.version,
         "source": sop.source,
     }
+
+
+def _export_branch(branch):
+    entry = {"label": branch.label, "action": branch.action}
+    if branch.action == BranchAction.STEP:
+        entry["step"] = branch.step_no
+    return entry
 
 
 def export_sops(*, agency_slug=None):
@@ -227,7 +238,8 @@ def validate_sop(index, data):
     flows = data.get("flows", [])
     if not isinstance(flows, list):
         c.fail("flows", "harus berupa daftar.")
-    clean["flows"] = [_validate_flow(c, i, flow, labels) for i, flow in enumerate(flows)]
+    role_desks = {role["label"]: role["desk"] for role in clean["roles"]}
+    clean["flows"] = [_validate_flow(c, i, flow, role_desks) for i, flow in enumerate(flows)]
     status = data.get("status", SOP.ACTIVE)
     if status not in STATUSES:
         c.fail("status", f"status '{status}' tidak dikenal; pilih draft, active atau retired.")
@@ -239,7 +251,7 @@ def validate_sop(index, data):
     return clean
 
 
-def _validate_flow(c, fi, flow, labels):
+def _validate_flow(c, fi, flow, role_desks):
     where = f"flows[{fi}]"
     if not isinstance(flow, dict):
         c.fail(where, "harus berupa objek {title, steps}.")
@@ -258,7 +270,7 @@ def _validate_flow(c, fi, flow, labels):
         if not isinstance(actors, list):
             c.fail(f"{at}.actors", "harus berupa daftar label pelaksana.")
         for actor in actors:
-            if actor not in labels:
+            if actor not in role_desks:
                 c.fail(f"{at}.actors", f"pelaksana '{actor}' tidak ada di kolom pelaksana (roles).")
         desk = step.get("desk", "") or ""
         if desk and desk not in DESKS:
@@ -279,24 +291,27 @@ def _validate_flow(c, fi, flow, labels):
         branches = step.get("branches", [])
         if not isinstance(branches, list):
             c.fail(f"{at}.branches", "harus berupa daftar.")
-        clean_branches = []
-        for bi, branch in enumerate(branches):
-            if not isinstance(branch, dict):
-                c.fail(f"{at}.branches[{bi}]", "harus berupa objek {label, target}.")
-            target = branch.get("target")
-            if not isinstance(target, str) or not TARGET_RE.match(target):
-                c.fail(f"{at}.branches[{bi}].target", f"tujuan '{target}' tidak sah: next, applicant, end atau step:N.")
-            if target.startswith("step:") and int(target[5:]) > len(steps):
-                c.fail(f"{at}.branches[{bi}].target", f"langkah {target[5:]} tidak ada di alur ini.")
-            clean_branches.append(
-                {"label": c.text(branch, "label", f"{at}.branches[{bi}].label", required=True), "target": target}
-            )
+        clean_branches = [_validate_branch(c, f"{at}.branches[{bi}]", b, len(steps)) for bi, b in enumerate(branches)]
+        signs = step.get("signs", False)
+        if not isinstance(signs, bool):
+            c.fail(f"{at}.signs", "harus true atau false.")
+        errors = step_rule_errors(
+            desk=desk,
+            actor_desks=[role_desks[actor] for actor in actors],
+            signs=signs,
+            branch_actions=[b["action"] for b in clean_branches],
+        )
+        if errors:
+            c.fail(at, " ".join(errors))
+        if signs and any(s["signs"] for s in clean_steps):
+            c.fail(f"{at}.signs", "hanya satu langkah per alur yang menandatangani/menyetujui.")
         clean_steps.append(
             {
                 "no": no,
                 "activity": c.text(step, "activity", f"{at}.activity", required=True),
                 "actors": actors,
                 "desk": desk,
+                "signs": signs,
                 "requirements": c.text(step, "requirements", f"{at}.requirements"),
                 "time": {"text": time_text, "min": parsed.min, "max": parsed.max, "unit": parsed.unit},
                 "output": c.text(step, "output", f"{at}.output"),
@@ -305,6 +320,19 @@ def _validate_flow(c, fi, flow, labels):
             }
         )
     return {"title": c.text(flow, "title", f"{where}.title"), "steps": clean_steps}
+
+
+def _validate_branch(c, at, branch, step_count):
+    if not isinstance(branch, dict):
+        c.fail(at, "harus berupa objek {label, action, step}.")
+    action = branch.get("action")
+    step_no = branch.get("step")
+    if step_no is not None and (not isinstance(step_no, int) or isinstance(step_no, bool)):
+        c.fail(f"{at}.step", "harus bilangan bulat.")
+    error = branch_target_error(action, step_no, range(1, step_count + 1))
+    if error:
+        c.fail(f"{at}.step" if action == BranchAction.STEP else f"{at}.action", error)
+    return {"label": c.text(branch, "label", f"{at}.label", required=True), "action": action, "step": step_no}
 
 
 # --- writing ----------------------------------------------------------------------------
@@ -337,6 +365,7 @@ def _write_children(sop, data):
                 no=step_data["no"],
                 activity=step_data["activity"],
                 desk=step_data["desk"],
+                signs=step_data["signs"],
                 requirements=step_data["requirements"],
                 time_text=time["text"],
                 time_min=time["min"],
@@ -348,7 +377,7 @@ def _write_children(sop, data):
             step.actors.set([roles[label] for label in step_data["actors"]])
             Branch.objects.bulk_create(
                 [
-                    Branch(step=step, order=bi, label=b["label"], target=b["target"])
+                    Branch(step=step, order=bi, label=b["label"], action=b["action"], step_no=b["step"])
                     for bi, b in enumerate(step_data["branches"], start=1)
                 ]
             )

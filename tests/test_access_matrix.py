@@ -104,6 +104,7 @@ PUBLIC = {"anon": 200, **{f"{side}:{d}": 200 for side in ("own", "other") for d 
 def spec(w):
     case, person = w["signed"], w["person"]
     doc = w["document"]
+    holder_only = {**expected(ALL, 403, "scoped", other_status=404), "own:petugas": 302}
     return {
         "home": ("get", "/", expected(ALL)),
         "login": ("get", "/masuk/", {"anon": 200, **{f"{s}:{d}": 302 for s in ("own", "other") for d in ALL}}),
@@ -155,11 +156,25 @@ def spec(w):
             f"/permohonan/{w['returned'].pk}/kekurangan-berkas.pdf",
             expected(ALL, other="scoped", other_status=404),
         ),
-        "case_action": (
+        # The signed case is at the petugas desk (step 8): only it may act on the step (without the
+        # page's step number it is told to reload, 302); every other desk is refused.
+        **{
+            name: ("post", f"/permohonan/{case.pk}/tindakan/{slug}/", holder_only)
+            for name, slug in (
+                ("case_complete", "selesai"),
+                ("case_wait", "tunggu"),
+                ("case_resume", "lanjutkan"),
+                ("case_return_for_revision", "revisi"),
+                ("case_reject", "tolak"),
+            )
+        },
+        # Cancelling is the front desk's: refused for now (302) on a signed case, 403 for the others.
+        "case_cancel": ("post", f"/permohonan/{case.pk}/tindakan/batalkan/", holder_only),
+        # Without a flow of the case's SOP posted there is nothing to choose: not found, for every desk.
+        "case_choose_flow": (
             "post",
-            f"/permohonan/{case.pk}/tindakan/selesai/",
-            # the signed case is at the petugas desk (step 8): only it may act, others are refused
-            {**expected(ALL, 403, "scoped", other_status=404), "own:petugas": 302},
+            f"/permohonan/{case.pk}/tindakan/alur/",
+            expected(ALL, 404, "scoped", other_status=404),
         ),
         "case_match": (
             "post",

@@ -5,11 +5,11 @@ from django.core.management import call_command
 
 from cases import services, workflow
 from cases.models import AuditEntry, Case, CaseStep, LetterTemplate
-from sop_catalog.models import SOP
+from sop_catalog.models import SOP, BranchAction
 from tests.conftest import give_all_documents
 from tests.factories import PersonFactory
 
-FORWARD_TARGETS = ("next", "end")
+FORWARD_ACTIONS = (BranchAction.NEXT, BranchAction.END)
 
 
 def pick_branch(step):
@@ -18,9 +18,9 @@ def pick_branch(step):
     if not branches:
         return ""
     for branch in branches:
-        if branch.target in FORWARD_TARGETS:
+        if branch.action in FORWARD_ACTIONS:
             return branch.label
-    ahead = [b for b in branches if b.target.startswith("step:") and int(b.target[5:]) > step.no]
+    ahead = [b for b in branches if b.action == BranchAction.STEP and b.step_no > step.no]
     return (ahead or branches)[0].label
 
 
@@ -65,5 +65,5 @@ def test_every_active_sop_walks_to_its_end(catalog, demo_users):
                 assert letters == ["issued"], sop.slug
                 assert AuditEntry.objects.filter(case=case, action="sign", user__username__endswith="-kadis").exists()
             assert not case.steps.filter(status__in=[CaseStep.CURRENT, CaseStep.PENDING]).exists() or any(
-                b.target == "end" for s in case.steps.all() for b in s.sop_step.branches.all()
+                b.action == BranchAction.END for s in case.steps.all() for b in s.sop_step.branches.all()
             ), sop.slug

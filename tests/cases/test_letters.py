@@ -2,7 +2,7 @@ import datetime
 import io
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from pypdf import PdfReader
@@ -226,7 +226,7 @@ def test_a_correction_revokes_the_old_document_which_never_changes(issued, demo_
 
 
 def test_only_kadis_or_sekdin_revoke(issued, demo_users):
-    with pytest.raises(ValidationError):
+    with pytest.raises(PermissionDenied):
         letters.revoke_and_reissue(document=issued, user=demo_users["lumajang-kasi"], reason="x")
     with pytest.raises(ValidationError, match="alasan"):
         letters.revoke_and_reissue(document=issued, user=demo_users["lumajang-kadis"], reason=" ")

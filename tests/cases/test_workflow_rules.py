@@ -38,8 +38,8 @@ def test_a_decision_on_a_step_shared_in_turn_is_taken_by_the_last_desk(spm, petu
     data[0]["slug"] = "lumajang-uji-cabang"
     data[0]["number"] = "UJI/CABANG"
     data[0]["flows"][0]["steps"][2]["branches"] = [
-        {"label": "Setuju", "target": "next"},
-        {"label": "Ulang", "target": "step:1"},
+        {"label": "Setuju", "action": "next"},
+        {"label": "Ulang", "action": "step", "step": 1},
     ]
     import_sops(data)
     case = open_registered(SOP.objects.get(slug="lumajang-uji-cabang"), petugas)
@@ -53,7 +53,7 @@ def test_a_decision_on_a_step_shared_in_turn_is_taken_by_the_last_desk(spm, petu
 def test_a_jump_to_a_step_that_does_not_exist_is_refused(registered, walk, petugas):
     give_all_documents(registered, petugas)
     case = walk(registered)
-    Branch.objects.filter(step=case.current_step.sop_step, label="Ya").update(target="step:9")
+    Branch.objects.filter(step=case.current_step.sop_step, label="Ya").update(action="step", step_no=9)
 
     with pytest.raises(workflow.TransitionRefused, match="Langkah tujuan 9 tidak ada"):
         walk(case, branch="Ya")
@@ -61,8 +61,8 @@ def test_a_jump_to_a_step_that_does_not_exist_is_refused(registered, walk, petug
 
 
 def test_the_admin_can_not_save_a_jump_to_a_missing_step(registered):
-    branch = Branch.objects.filter(target="next").first()
-    branch.target = "step:42"
+    branch = Branch.objects.filter(action="next").first()
+    branch.action, branch.step_no = "step", 42
 
     with pytest.raises(ValidationError, match="Langkah 42 tidak ada"):
         branch.full_clean()

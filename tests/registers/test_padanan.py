@@ -6,6 +6,7 @@ from django.conf import settings
 from cases import letters
 from cases import services as case_services
 from cases.models import AuditEntry, Case, IssuedDocument
+from cases.templating import render_body
 from registers.models import Access, Entry, Match, Period
 from tests.conftest import give_all_documents
 from tests.factories import PersonFactory
@@ -141,5 +142,5 @@ def test_the_spm_letter_states_the_recorded_padanan(client, petugas, at_verifica
     client.force_login(petugas)
     client.post(f"/permohonan/{at_verification.pk}/padanan/", {"step": at_verification.current_step_id})
     draft = IssuedDocument.objects.get(case=at_verification, template__sop_slug="lumajang-spm")
-    body = letters.render_body(draft.template.body, letters.letter_context(draft))
+    body = render_body(draft.template.body, letters.letter_context(draft))
     assert "datanya telah dipadankan dengan data DTKS/DTSEN periode Triwulan III 2026 (terdaftar, desil 1)" in body

@@ -154,3 +154,69 @@ def test_the_copy_to_another_agency_action_asks_which_agency(admin_client, sampl
     assert "Instansi tujuan" in ask.content.decode()
     assert "disalin sebagai konsep solok-spm" in done.content.decode()
     assert SOP.objects.get(slug="solok-spm").status == SOP.DRAFT
+
+
+def steps_post(sop, staf, kadis, **extra):
+    return {
+        **management("steps", 2),
+        "sop": sop.pk,
+        "order": "1",
+        "title": "",
+        "steps-0-no": "1",
+        "steps-0-activity": "Petugas menerima berkas",
+        "steps-0-actors": [staf.pk],
+        "steps-0-time_text": "15 menit",
+        "steps-1-no": "2",
+        "steps-1-activity": "Kepala Dinas menyetujui",
+        "steps-1-actors": [kadis.pk],
+        "steps-1-time_text": "1- 3 Hari",
+        **extra,
+    }
+
+
+@pytest.fixture
+def admin_sop(admin_client, agencies):
+    admin_client.post(reverse("admin:sop_catalog_sop_add"), sop_form(Agency.objects.get(slug="lumajang")))
+    sop = SOP.objects.get(slug="lumajang-uji-admin")
+    return sop, *sop.roles.order_by("order")
+
+
+def test_the_admin_marks_the_kadis_step_that_signs(admin_client, admin_sop):
+    sop, staf, kadis = admin_sop
+    flow = sop.flows.get()
+
+    response = admin_client.post(
+        reverse("admin:sop_catalog_flow_change", args=[flow.pk]),
+        steps_post(sop, staf, kadis, **{"steps-1-signs": "on"}),
+    )
+
+    assert response.status_code == 302
+    assert list(Step.objects.filter(flow=flow, signs=True).values_list("no", flat=True)) == [2]
+
+
+def test_the_admin_refuses_a_signing_mark_on_the_front_desk_step(admin_client, admin_sop):
+    sop, staf, kadis = admin_sop
+    flow = sop.flows.get()
+
+    response = admin_client.post(
+        reverse("admin:sop_catalog_flow_change", args=[flow.pk]),
+        steps_post(sop, staf, kadis, **{"steps-0-signs": "on"}),
+    )
+
+    assert response.status_code == 200
+    assert "Hanya langkah di meja Kepala Dinas" in response.content.decode()
+    assert not Step.objects.filter(flow=flow).exists()
+
+
+def test_the_admin_refuses_two_signing_steps_in_one_flow(admin_client, admin_sop):
+    sop, staf, kadis = admin_sop
+    flow = sop.flows.get()
+    marks = {"steps-0-signs": "on", "steps-0-actors": [kadis.pk], "steps-1-signs": "on"}
+
+    response = admin_client.post(
+        reverse("admin:sop_catalog_flow_change", args=[flow.pk]), steps_post(sop, staf, kadis, **marks)
+    )
+
+    assert response.status_code == 200
+    assert "Hanya satu langkah per alur" in response.content.decode()
+    assert not Step.objects.filter(flow=flow).exists()

@@ -50,6 +50,17 @@ def test_every_fixture_is_formatted_like_an_export():
         assert text == json.dumps(json.loads(text), ensure_ascii=False, indent=2) + "\n", path.name
 
 
+def test_every_sop_with_a_letter_template_has_one_signing_step_in_each_flow():
+    rows = json.loads((settings.BASE_DIR / "fixtures" / "letters.json").read_text(encoding="utf-8"))
+    with_letters = {row["sop_slug"] for row in rows if row["sop_slug"] and not row["kind"].startswith("ba_")}
+    sops = {sop["slug"]: sop for _, sop in fixture_sops()}
+    assert with_letters and with_letters <= set(sops)
+    for slug in with_letters:
+        assert sops[slug]["flows"], slug
+        for flow in sops[slug]["flows"]:
+            assert [step.get("signs", False) for step in flow["steps"]].count(True) == 1, slug
+
+
 def test_every_parsed_time_agrees_with_its_text():
     for path, sop in fixture_sops():
         for flow in sop["flows"]:
@@ -124,7 +135,7 @@ def test_griya_lansia_has_five_flows(catalog):
 def test_the_spm_completeness_decision_returns_to_the_applicant(catalog):
     step = Step.objects.get(flow__sop__slug="lumajang-spm", no=2)
 
-    assert {(b.label, b.target) for b in step.branches.all()} == {("Ya", "next"), ("Tidak", "applicant")}
+    assert {(b.label, b.action) for b in step.branches.all()} == {("Ya", "next"), ("Tidak", "applicant")}
 
 
 def test_every_sop_page_and_pdf_renders(catalog, client):

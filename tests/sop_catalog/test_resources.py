@@ -92,3 +92,28 @@ def test_the_admin_import_page_previews_before_it_writes(admin_client, sample_so
     assert "Petugas menerima pemohon" in page
     assert "confirm" in page.lower()
     assert Step.objects.get(flow__sop=sample_sop, no=1).activity.startswith("Petugas menerima pemohon dan")
+
+
+def test_a_step_import_refuses_a_signing_mark_on_a_front_desk_step(sample_sop):
+    data = tablib.Dataset(
+        [sample_sop.slug, 1, 1, "Petugas menerima pemohon", "Pengelola", "", "1", "KTP", "2 jam", "Berkas", ""],
+        headers=[*HEADER[:6], "signs", *HEADER[6:]],
+    )
+
+    result = StepResource().import_data(data, dry_run=True)
+
+    assert result.has_validation_errors()
+    assert "meja Kepala Dinas" in str(result.invalid_rows[0].error_dict)
+
+
+def test_a_step_import_moves_the_signing_mark_with_the_row_actors(sample_sop):
+    Step.objects.filter(flow__sop=sample_sop).update(signs=False)
+    data = tablib.Dataset(
+        [sample_sop.slug, 1, 1, "Kepala Dinas menerima", "Kadin", "", "1", "KTP", "2 jam", "Berkas", ""],
+        headers=[*HEADER[:6], "signs", *HEADER[6:]],
+    )
+
+    result = StepResource().import_data(data, dry_run=False)
+
+    assert not result.has_errors() and not result.has_validation_errors()
+    assert Step.objects.get(flow__sop=sample_sop, no=1).signs

@@ -1,11 +1,9 @@
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from agencies.desks import KABID, KADIS, KASI, SEKDIN
+from agencies.desks import SUPERIOR
 from cases.models import Case, CaseStep
 from cases.notifications import notify_desk
-
-SUPERIOR = {"petugas": KASI, "peksos": KASI, KASI: KABID, KABID: KADIS, SEKDIN: KADIS, KADIS: KADIS}
 
 
 class Command(BaseCommand):

@@ -12,7 +12,7 @@ from cases import services, workflow
 from cases.calendar import OfficeCalendar
 from cases.crypto import blind_index
 from cases.models import Case, CaseStep, Person, SurveyResponse
-from sop_catalog.models import SOP
+from sop_catalog.models import SOP, BranchAction
 
 FIRST = ["Siti", "Ahmad", "Sri", "Budi", "Dewi", "Agus", "Nur", "Rina", "Slamet", "Wahyuni", "Hadi", "Sumiati"]
 LAST = ["Aminah", "Santoso", "Rahayu", "Hidayat", "Lestari", "Saputra", "Handayani", "Kurniawan", "Wati", "Prasetyo"]
@@ -66,12 +66,27 @@ class Command(BaseCommand):
 
     @transaction.atomic
     def make_case(self, rng, sop, outcome, users, index):
-        agency = sop.agency
-        petugas = users[f"{agency.slug}-petugas"]
+        petugas = users[f"{sop.agency.slug}-petugas"]
+        case = self.open_case(rng, sop, self.person(rng, sop.agency, petugas, index), petugas)
+        if outcome == "draft":
+            return Case.DRAFT
+        for document in case.documents.all():
+            services.receive_document(document=document, user=petugas)
+        case = services.register_case(case=Case.objects.get(pk=case.pk), user=petugas)
+        self.walk(rng, case, outcome, users, petugas)
+        case = Case.objects.get(pk=case.pk)
+        self.backdate(rng, case)
+        if case.state == Case.COMPLETED and rng.random() < 0.6:
+            scores = {f"u{i}": rng.choices([2, 3, 4], weights=[1, 5, 3])[0] for i in range(1, 10)}
+            SurveyResponse.objects.create(case=case, **scores)
+        return case.state
+
+    @staticmethod
+    def person(rng, agency, petugas, index):
         born = datetime.date(1940, 1, 1) + datetime.timedelta(days=rng.randrange(0, 365 * 60))
         female = rng.random() < 0.5
         nik = f"{REGION.get(agency.slug, '350801')}{born.day + (40 if female else 0):02d}{born:%m%y}{index + 1:04d}"
-        person = Person.objects.filter(agency=agency, nik_hash=blind_index(nik)).first() or services.create_person(
+        return Person.objects.filter(agency=agency, nik_hash=blind_index(nik)).first() or services.create_person(
             agency=agency,
             user=petugas,
             data={
@@ -85,6 +100,9 @@ class Command(BaseCommand):
                 "district": "Kecamatan Contoh",
             },
         )
+
+    @staticmethod
+    def open_case(rng, sop, person, petugas):
         case = services.open_case(
             user=petugas,
             sop=sop,
@@ -97,35 +115,23 @@ class Command(BaseCommand):
         flows = list(sop.flows.order_by("order"))
         if len(flows) > 1:
             services.choose_flow(case=case, user=petugas, flow=rng.choice(flows))
-        if outcome == "draft":
-            return Case.DRAFT
-        for document in case.documents.all():
-            services.receive_document(document=document, user=petugas)
-        case = services.register_case(case=Case.objects.get(pk=case.pk), user=petugas)
+        return case
+
+    def walk(self, rng, case, outcome, users, petugas):
+        """Complete steps until the outcome asks to stop: open, waiting, rejected stop part-way."""
         total = case.steps.count()
         stop_after = rng.randrange(0, max(1, total - 1)) if outcome in ("open", "waiting", "rejected") else total + 1
         for _ in range(total + 5):
             case = Case.objects.get(pk=case.pk)
             if case.state in Case.CLOSED_STATES or case.current_step is None:
-                break
+                return
+            if self.stop_early(case, outcome, petugas):
+                return
             step = case.current_step
-            user = users[f"{agency.slug}-{step.desk}"]
-            if outcome == "cancelled":
-                workflow.cancel(case=case, user=petugas, reason="Pemohon mencabut permohonan")
-                break
-            if outcome == "returned" and step.desk == "petugas" and case.documents.exists():
-                case.documents.filter(required=True).update(received=False)
-                services.return_to_applicant(case=case, user=petugas, note="Berkas belum lengkap")
-                break
-            done = case.steps.filter(status=CaseStep.DONE).count()
-            if done >= stop_after:
-                if outcome == "waiting":
-                    workflow.wait_external(
-                        case=case, user=user, step_id=step.pk, waiting_for="Menunggu jawaban instansi terkait"
-                    )
-                elif outcome == "rejected" and step.desk not in ("petugas", "peksos"):
-                    workflow.reject(case=case, user=user, step_id=step.pk, reason="Tidak memenuhi syarat")
-                break
+            user = users[f"{case.agency.slug}-{step.desk}"]
+            if case.steps.filter(status=CaseStep.DONE).count() >= stop_after:
+                self.park(case, step, user, outcome)
+                return
             workflow.complete_step(
                 case=case,
                 user=user,
@@ -134,12 +140,26 @@ class Command(BaseCommand):
                 note="",
                 disposition={"instructions": ["Untuk diproses"]},
             )
-        case = Case.objects.get(pk=case.pk)
-        self.backdate(rng, case)
-        if case.state == Case.COMPLETED and rng.random() < 0.6:
-            scores = {f"u{i}": rng.choices([2, 3, 4], weights=[1, 5, 3])[0] for i in range(1, 10)}
-            SurveyResponse.objects.create(case=case, **scores)
-        return case.state
+
+    @staticmethod
+    def stop_early(case, outcome, petugas):
+        if outcome == "cancelled":
+            workflow.cancel(case=case, user=petugas, reason="Pemohon mencabut permohonan")
+            return True
+        if outcome == "returned" and case.current_step.desk == "petugas" and case.documents.exists():
+            case.documents.filter(required=True).update(received=False)
+            services.return_to_applicant(case=case, user=petugas, note="Berkas belum lengkap")
+            return True
+        return False
+
+    @staticmethod
+    def park(case, step, user, outcome):
+        if outcome == "waiting":
+            workflow.wait_external(
+                case=case, user=user, step_id=step.pk, waiting_for="Menunggu jawaban instansi terkait"
+            )
+        elif outcome == "rejected" and step.desk not in ("petugas", "peksos"):
+            workflow.reject(case=case, user=user, step_id=step.pk, reason="Tidak memenuhi syarat")
 
     @staticmethod
     def forward_branch(step):
@@ -147,9 +167,9 @@ class Command(BaseCommand):
         if not branches:
             return ""
         for branch in branches:
-            if branch.target in ("next", "end"):
+            if branch.action in (BranchAction.NEXT, BranchAction.END):
                 return branch.label
-        ahead = [b for b in branches if b.target.startswith("step:") and int(b.target[5:]) > step.no]
+        ahead = [b for b in branches if b.action == BranchAction.STEP and b.step_no > step.no]
         return (ahead or branches)[0].label
 
     @staticmethod
