@@ -140,6 +140,7 @@ def last_match(case, case_step=None):
     return matches.select_related("user", "case_step").order_by("-at", "-id").first()
 
 
-def step_matches(case):
-    """Every recorded padanan of the case, newest first, for the page."""
-    return list(Match.objects.filter(case=case).select_related("user", "case_step").order_by("-at", "-id"))
+def step_matches(case, case_step):
+    """The padanan recorded at this step of the case, newest first (all of them are in the audit trail)."""
+    matches = Match.objects.filter(case=case, case_step=case_step).select_related("user", "case_step")
+    return list(matches.order_by("-at", "-id"))

@@ -11,7 +11,9 @@ def padanan_for(context, case):
     """The registers' answer at the case's current step, and what was recorded; the rows shown are access-logged."""
     request = context["request"]
     step = case.current_step if case.state in case.OPEN_STATES else None
-    found = selectors.padanan(case, step.sop_step) if step is not None else None
+    if step is None or not getattr(case, "has_padanan", True):
+        return {"now": None}
+    found = selectors.padanan(case, step.sop_step)
     if found is not None:
         services.log_access(
             user=request.user,
@@ -23,5 +25,5 @@ def padanan_for(context, case):
         "now": found,
         "step": step,
         "may_record": found is not None and case.holds(request.user),
-        "recorded": selectors.step_matches(case),
+        "recorded": selectors.step_matches(case, step),
     }
