@@ -30,6 +30,7 @@ migrate: install
 load: migrate
 	$(BIN)/python manage.py load_agencies
 	$(BIN)/python manage.py load_sops
+	$(BIN)/python manage.py load_registers
 	$(BIN)/python manage.py load_letters
 	$(BIN)/python manage.py create_demo_users
 	$(BIN)/python manage.py seed_demo --cases 120 --if-empty

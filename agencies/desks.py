@@ -19,7 +19,7 @@ DESKS = [
 ]
 DESK_LABELS = dict(DESKS)
 # Admin-desk users manage these apps' data in Django admin.
-ADMIN_APPS = ("agencies", "sop_catalog", "cases")
+ADMIN_APPS = ("agencies", "sop_catalog", "cases", "registers")
 
 
 def desk_permission(desk):

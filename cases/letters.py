@@ -78,6 +78,22 @@ def letter_context(document, *, number="", day=None, signer=None):
         },
         "pihak_kedua": extra.get("pihak_kedua", {}),
         "saksi": extra.get("saksi", []),
+        "padanan": _padanan(case),
+    }
+
+
+def _padanan(case):
+    """The last padanan recorded on the case, for letters that cite it ("telah dipadankan dengan data DTKS …")."""
+    from registers.selectors import last_match
+
+    match = last_match(case) if case.pk else None  # the admin's preview renders an unsaved sample case
+    if match is None:
+        return {"kalimat": "", "hasil": "", "tanggal": "", "alasan": ""}
+    return {
+        "kalimat": match.sentence,
+        "hasil": "memenuhi" if match.ok else "tidak memenuhi",
+        "tanggal": date_format(timezone.localtime(match.at), "j F Y"),
+        "alasan": match.reason,
     }
 
 

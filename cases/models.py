@@ -601,6 +601,7 @@ class AuditEntry(models.Model):
         "resubmit": "Diajukan kembali",
         "reject": "Ditolak",
         "cancel": "Dibatalkan",
+        "padanan": "Dipadankan dengan data register",
     }
 
     def __str__(self):

@@ -1,6 +1,6 @@
 """Queries of the cases app: each list page's query lives here."""
 
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q
 from django.utils import timezone
 
 from cases.crypto import blind_index
@@ -72,6 +72,8 @@ def cases_of_person(person):
 
 def case_for_page(*, pk, agency):
     """The case with what its page shows prefetched: documents, steps (timeline), letters with paraf."""
+    from registers.models import Check
+
     return (
         Case.objects.select_related(
             "sop",
@@ -97,6 +99,8 @@ def case_for_page(*, pk, agency):
                 .order_by("id"),
             ),
         )
+        # Whether the current step consults a register (registers app), without a query of its own.
+        .annotate(has_padanan=Exists(Check.objects.filter(step_id=OuterRef("current_step__sop_step_id"))))
         .get(pk=pk, agency=agency)
     )
 

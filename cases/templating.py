@@ -25,6 +25,7 @@ VARIABLES = {
     "pihak_pertama": ["nama", "jabatan", "nip"],
     "pihak_kedua": ["nama", "jabatan", "instansi", "alamat"],
     "saksi": [],
+    "padanan": ["kalimat", "hasil", "tanggal", "alasan"],
 }
 SAMPLE_PERSON = {
     "nama": "Contoh", "nik": "3508015507850003", "tempat_lahir": "Lumajang", "tanggal_lahir": "15 Juli 1985",
@@ -42,6 +43,8 @@ SAMPLE_CONTEXT = {
     "pihak_pertama": {"nama": "x", "jabatan": "x", "nip": "x"},
     "pihak_kedua": {"nama": "x", "jabatan": "x", "instansi": "x", "alamat": ""},
     "saksi": ["x"],
+    "padanan": {"kalimat": "telah dipadankan dengan data DTKS/DTSEN periode Triwulan I 2026 (terdaftar, desil 1)",
+                "hasil": "memenuhi", "tanggal": "1 Januari 2026", "alasan": ""},
 }  # fmt: skip
 # A restricted engine: no template loaders, no custom tags; only the built-in filters.
 ENGINE = Engine(debug=False, libraries={}, builtins=["django.template.defaulttags", "django.template.defaultfilters"])

@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "agencies",
     "sop_catalog",
     "cases",
+    "registers",
 ]
 
 MIDDLEWARE = [

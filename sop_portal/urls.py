@@ -16,5 +16,7 @@ urlpatterns = [
     path("2fa/", two_factor, name="two_factor"),
     path("katalog/", include("sop_catalog.urls")),
     path("", include("cases.urls")),
+    path("", include("registers.urls")),
+    path("", include("cases.urls_intake")),
     path("admin/", admin.site.urls),
 ]

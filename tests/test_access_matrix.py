@@ -120,6 +120,7 @@ def spec(w):
         "person_edit": ("get", f"/orang/{person.pk}/ubah/", expected(FRONT, other="scoped", other_status=404)),
         "cases": ("get", "/permohonan/", expected(ALL)),
         "case_new": ("get", "/permohonan/baru/", expected(["petugas"])),
+        "recap": ("get", "/permohonan/rekap/", expected(["petugas"])),
         "case": ("get", f"/permohonan/{case.pk}/", expected(ALL, other="scoped", other_status=404)),
         "case_document": (
             "post",
@@ -175,6 +176,12 @@ def spec(w):
             "post",
             f"/permohonan/{case.pk}/tindakan/alur/",
             expected(ALL, 404, "scoped", other_status=404),
+        ),
+        "case_match": (
+            "post",
+            f"/permohonan/{case.pk}/padanan/",
+            # as case_action: only the desk holding the current step may record a padanan
+            {**expected(ALL, 403, "scoped", other_status=404), "own:petugas": 302},
         ),
         "disposition_pdf": (
             "get",

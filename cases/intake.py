@@ -1,0 +1,177 @@
+"""Batch intake: a kecamatan's recap spreadsheet (santunan kematian) becomes one case per row,
+after a preview that flags bad NIKs and duplicates; nothing is created before it is confirmed."""
+
+import datetime
+import re
+import tempfile
+from pathlib import Path
+
+from django.core import signing
+from django.db import transaction
+
+from cases import services
+from cases.crypto import blind_index
+from cases.models import Case, Person
+from cases.nik import nik_problems, normalize_number
+
+HEADERS = {
+    "deceased_name": ["nama almarhum", "nama almarhumah", "nama almarhum ah", "almarhum", "nama yang meninggal",
+                      "nama meninggal", "nama jenazah"],
+    "deceased_nik": ["nik almarhum", "nik almarhumah", "nik almarhum ah", "nik yang meninggal", "nik jenazah"],
+    "death_date": ["tanggal meninggal", "tgl meninggal", "tanggal kematian", "tgl kematian", "tgl wafat"],
+    "heir_name": ["nama ahli waris", "ahli waris"],
+    "heir_nik": ["nik ahli waris", "nik waris"],
+    "relation": ["hubungan", "hubungan keluarga", "hubungan dengan almarhum", "hubungan ahli waris"],
+    "address": ["alamat", "alamat ahli waris"],
+    "village": ["desa", "kelurahan", "desa kelurahan", "desa kel"],
+    "phone": ["no hp", "nomor hp", "no telp", "telepon", "hp", "no hp ahli waris"],
+}  # fmt: skip
+ALIASES = {alias: field for field, aliases in HEADERS.items() for alias in aliases}
+REQUIRED = {"deceased_name": "Nama almarhum", "deceased_nik": "NIK almarhum", "death_date": "Tanggal meninggal",
+            "heir_name": "Nama ahli waris", "heir_nik": "NIK ahli waris"}  # fmt: skip
+MONTHS = {m: i for i, m in enumerate(
+    ["januari", "februari", "maret", "april", "mei", "juni", "juli", "agustus", "september", "oktober", "november",
+     "desember"], start=1)}  # fmt: skip
+SALT = "sop-portal recap intake v1"
+MAX_AGE = 3600
+
+
+class RecapRefused(Exception):
+    """The file cannot be read as a recap; the message says why (Indonesian)."""
+
+
+def _fold(header):
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", str(header or "").lower()).split())
+
+
+def read_recap(upload):
+    """The recap's rows as dicts of our fields (strings), from an uploaded CSV or XLSX."""
+    from registers.importing import is_blank, read_rows
+
+    suffix = Path(upload.name).suffix.lower()
+    if suffix not in (".csv", ".xlsx"):
+        raise RecapRefused("Rekap harus berkas CSV atau XLSX.")
+    with tempfile.NamedTemporaryFile(suffix=suffix) as handle:
+        for chunk in upload.chunks():
+            handle.write(chunk)
+        handle.flush()
+        rows = read_rows(Path(handle.name))
+        headers = next(rows, None) or []
+        mapping = {}
+        for index, header in enumerate(headers):
+            field = ALIASES.get(_fold(header))
+            if field and field not in mapping.values():
+                mapping[index] = field
+        missing = [label for field, label in REQUIRED.items() if field not in mapping.values()]
+        if missing:
+            raise RecapRefused(f"Kolom wajib tidak ditemukan: {', '.join(missing)}.")
+        return [
+            {field: _text(values[i]) if i < len(values) else "" for i, field in mapping.items()}
+            for values in rows
+            if not is_blank(values)
+        ]
+
+
+def _text(value):
+    if isinstance(value, datetime.datetime):
+        return value.date().isoformat()
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    text = "" if value is None else str(value).strip()
+    return text[:-2] if re.fullmatch(r"\d{10,}\.0", text) else text
+
+
+def parse_date(text):
+    text = text.strip().lower()
+    for pattern in ("%Y-%m-%d", "%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y"):
+        try:
+            return datetime.datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+    words = text.split()
+    if len(words) == 3 and words[1] in MONTHS and words[0].isdigit() and words[2].isdigit():
+        try:
+            return datetime.date(int(words[2]), MONTHS[words[1]], int(words[0]))
+        except ValueError:
+            return None
+    return None
+
+
+def check_rows(*, agency, sop, rows):
+    """Each row with its problems (Indonesian) and whether a case will be made of it."""
+    checked = []
+    seen = {}
+    for number, raw in enumerate(rows, start=2):
+        row = {field: raw.get(field, "") for field in HEADERS}
+        row["deceased_nik"] = normalize_number(row["deceased_nik"])
+        row["heir_nik"] = normalize_number(row["heir_nik"])
+        problems = [f"{label} kosong." for field, label in REQUIRED.items() if not row[field]]
+        for field, label in (("deceased_nik", "NIK almarhum"), ("heir_nik", "NIK ahli waris")):
+            if row[field]:
+                problems += [f"{label}: {p}" for p in nik_problems(row[field])]
+        day = parse_date(row["death_date"]) if row["death_date"] else None
+        if row["death_date"] and day is None:
+            problems.append(f"Tanggal meninggal '{row['death_date']}' tidak terbaca (tulis 31/12/2026).")
+        elif day and day > datetime.date.today():
+            problems.append("Tanggal meninggal di masa depan.")
+        key = row["deceased_nik"] or f"{row['deceased_name'].lower()}|{row['death_date']}"
+        if key in seen:
+            problems.append(f"Almarhum yang sama sudah ada di baris {seen[key]}.")
+        else:
+            seen[key] = number
+        checked.append({"number": number, "row": row, "death_date": day, "problems": problems})
+    hashes = {blind_index(c["row"]["deceased_nik"]): c for c in checked if c["row"]["deceased_nik"]}
+    earlier = (
+        Case.objects.filter(agency=agency, sop__slug=sop.slug, beneficiary__nik_hash__in=list(hashes))
+        .exclude(state=Case.CANCELLED)
+        .values_list("beneficiary__nik_hash", "number")
+    )
+    for digest, number in earlier:
+        hashes[digest]["problems"].append(f"Almarhum ini sudah menjadi penerima pada permohonan {number or 'konsep'}.")
+    for c in checked:
+        c["ok"] = not c["problems"]
+    return checked
+
+
+def sign(*, user, sop, district, rows):
+    return signing.dumps({"sop": sop.pk, "district": district, "rows": rows}, salt=f"{SALT}:{user.pk}", compress=True)
+
+
+def unsign(*, user, token):
+    try:
+        return signing.loads(token, salt=f"{SALT}:{user.pk}", max_age=MAX_AGE)
+    except signing.BadSignature as exc:
+        raise RecapRefused("Pratinjau kedaluwarsa atau rusak; unggah rekap sekali lagi.") from exc
+
+
+def _person(*, agency, user, nik, data):
+    existing = Person.objects.filter(agency=agency, nik_hash=blind_index(nik)).first()
+    return existing or services.create_person(agency=agency, user=user, data={"nik": nik, **data})
+
+
+@transaction.atomic
+def create_cases(*, user, sop, district, rows):
+    """One registered case per row that is still clean (checked again now); returns (cases, skipped)."""
+    checked = check_rows(agency=user.agency, sop=sop, rows=rows)
+    created, skipped = [], []
+    for c in checked:
+        if not c["ok"]:
+            skipped.append(c)
+            continue
+        row = c["row"]
+        place = {"address": row["address"], "village": row["village"], "district": district}
+        heir = _person(agency=user.agency, user=user, nik=row["heir_nik"],
+                       data={"name": row["heir_name"], "phone": row["phone"], **place})  # fmt: skip
+        deceased = _person(
+            agency=user.agency, user=user, nik=row["deceased_nik"], data={"name": row["deceased_name"], **place}
+        )
+        relation = f" ({row['relation']})" if row["relation"] else ""
+        case = services.open_case(
+            user=user, sop=sop, applicant=heir, beneficiary=deceased, channel="surat",
+            purpose=(f"Santunan kematian almarhum/almarhumah {deceased.name}, meninggal {c['death_date']:%d-%m-%Y}; "
+                     f"ahli waris {heir.name}{relation}. Rekap Kecamatan {district}, baris {c['number']}."),
+        )  # fmt: skip
+        for document in case.documents.all():
+            services.receive_document(document=document, user=user)
+        created.append(services.register_case(case=case, user=user))
+    return created, skipped

@@ -1,0 +1,152 @@
+"""Changes to the registers: recording a padanan on a case step, logging who saw which rows."""
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+
+from cases.models import AuditEntry, Case
+from cases.workflow import TransitionRefused, check_current
+from registers import selectors
+from registers.models import Access, Match
+
+
+def log_access(*, user, entries, via, ip=None):
+    """One access row per register row shown (UU PDP), as cases.services.log_access does for persons."""
+    seen = {entry.pk: entry.agency_id for entry in entries}
+    Access.objects.bulk_create(
+        [
+            Access(entry_id=pk, agency_id=agency_id, user=user, via=via, ip_address=ip)
+            for pk, agency_id in sorted(seen.items())
+        ]
+    )
+
+
+def _stored(results):
+    """The part of the lookup kept on the step: names masked, no whole NIK or KK."""
+    return [
+        {
+            "code": r["code"],
+            "name": r["name"],
+            "period": r["period"].label if r["period"] else None,
+            "period_id": r["period"].pk if r["period"] else None,
+            "expectation": r["expectation"],
+            "found": r["found"],
+            "ok": r["ok"],
+            "subjects": [
+                {"role": s["role"], "name": s["name"], "found": s["found"], "desil": s["desil"]} for s in r["subjects"]
+            ],
+        }
+        for r in results
+    ]
+
+
+@transaction.atomic
+def record_match(*, case, user, step_id, override=False, reason="", ip=None):
+    """The desk holding the step confirms what the registers say, or overrides it with a reason.
+
+    The lookup is made again here, under the case's row lock, so what is stored is what the
+    registers held at that moment, with their periods.
+    """
+    locked = (
+        Case.objects.select_for_update(of=("self",))
+        .select_related("agency", "applicant", "beneficiary", "current_step__sop_step")
+        .get(pk=case.pk)
+    )
+    check_current(locked, step_id)
+    step = locked.current_step
+    if step is None or not locked.holds(user):
+        raise PermissionDenied("Langkah ini bukan di meja Anda.")
+    found = selectors.padanan(locked, step.sop_step)
+    if found is None:
+        raise TransitionRefused("Langkah ini tidak memakai data padanan.")
+    reason = (reason or "").strip()
+    if override and not reason:
+        raise TransitionRefused("Tuliskan alasan bila hasil padanan ditimpa.")
+    ok = (not found["ok"]) if override else found["ok"]
+    match = Match.objects.create(
+        case=locked,
+        case_step=step,
+        user=user,
+        outcome=Match.OVERRIDDEN if override else Match.CONFIRMED,
+        computed_ok=found["ok"],
+        ok=ok,
+        reason=reason,
+        results=_stored(found["results"]),
+        sentence=found["sentence"],
+    )
+    verdict = "memenuhi" if ok else "tidak memenuhi"
+    note = f"Padanan {match.get_outcome_display().lower()}: {verdict}; {found['sentence']}."
+    if override:
+        note += f" Alasan: {reason}"
+    AuditEntry.objects.create(
+        case=locked,
+        user=user,
+        desk=step.desk,
+        action="padanan",
+        from_state=locked.state,
+        to_state=locked.state,
+        step=step,
+        note=note,
+        ip_address=ip,
+    )
+    log_access(
+        user=user,
+        entries=[row for r in found["results"] for s in r["subjects"] for row in s["rows"]],
+        via=f"padanan {locked}",
+        ip=ip,
+    )
+    return match
+
+
+class RegisterDataError(Exception):
+    """fixtures/register_checks.json does not fit the catalog; the message says where (Indonesian)."""
+
+
+def _marked_steps(mark):
+    from sop_catalog.models import Step
+
+    steps = list(
+        Step.objects.filter(flow__sop__slug=mark["sop"], flow__order=mark["flow"], no=mark["step"]).select_related(
+            "flow__sop"
+        )
+    )
+    if not steps:
+        raise RegisterDataError(f"SOP {mark['sop']} alur {mark['flow']} langkah {mark['step']} tidak ada di katalog.")
+    for step in steps:
+        text = " ".join(step.activity.split()).lower()
+        for phrase in mark["phrases"]:
+            if phrase.lower() not in text:
+                raise RegisterDataError(
+                    f"SOP {mark['sop']} versi {step.flow.sop.version} langkah {step.no}: "
+                    f"kegiatannya tidak memuat '{phrase}'."
+                )
+    return steps
+
+
+@transaction.atomic
+def load_register_data(data):
+    """The standard registers for every agency, and the checks on every version of the marked SOP steps."""
+    from agencies.models import Agency
+    from registers.models import Check, Register
+
+    counts = {"registers": 0, "checks": 0, "steps": 0}
+    for agency in Agency.objects.all():
+        for item in data["registers"]:
+            _, created = Register.objects.get_or_create(
+                agency=agency, code=item["code"], defaults={"name": item["name"], "description": item["description"]}
+            )
+            counts["registers"] += created
+    codes = {item["code"] for item in data["registers"]}
+    for mark in data["checks"]:
+        unknown = {r["code"] for r in mark["registers"]} - codes
+        if unknown:
+            raise RegisterDataError(f"SOP {mark['sop']}: register tidak dikenal: {', '.join(sorted(unknown))}.")
+        for step in _marked_steps(mark):
+            counts["steps"] += 1
+            for order, item in enumerate(mark["registers"], start=1):
+                Check.objects.update_or_create(
+                    step=step,
+                    register_code=item["code"],
+                    defaults={"order": order, "expectation": item["expectation"]},
+                )
+                counts["checks"] += 1
+    return counts

@@ -1,0 +1,126 @@
+"""A kecamatan's santunan kematian recap: preview with flags, then one case per clean row."""
+
+import json
+import re
+
+import pytest
+from django.conf import settings
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from cases import intake
+from cases.models import Case, Person
+from sop_catalog.models import SOP
+from sop_catalog.services import import_sops
+from tests.registers import extracts
+
+URL = "/permohonan/rekap/"
+HEADERS = ["No", "Nama Almarhum", "NIK Almarhum", "Tgl Meninggal", "Nama Ahli Waris", "NIK Ahli Waris", "Hubungan",
+           "Alamat", "Desa", "No HP"]  # fmt: skip
+
+
+@pytest.fixture
+def santunan(agencies):
+    path = settings.BASE_DIR / "fixtures" / "sops" / "lumajang-santunan-kematian.json"
+    import_sops(json.loads(path.read_text(encoding="utf-8")))
+    return SOP.objects.get(slug="lumajang-santunan-kematian", is_current=True)
+
+
+def row(n, **changes):
+    values = {
+        "No": n, "Nama Almarhum": f"ALMARHUM {n}", "NIK Almarhum": extracts.nik(100 + n), "Tgl Meninggal": "12/10/2026",
+        "Nama Ahli Waris": f"AHLI WARIS {n}", "NIK Ahli Waris": extracts.nik(500 + n, female=True), "Hubungan": "Anak",
+        "Alamat": "Dusun Krajan RT 001/RW 002", "Desa": "Tempeh Tengah", "No HP": "081234567890",
+    }  # fmt: skip
+    values.update(changes)
+    return values
+
+
+def upload(tmp_path, rows, name="rekap.csv"):
+    path = extracts.write_csv(tmp_path / name, HEADERS, rows)
+    return SimpleUploadedFile(name, path.read_bytes())
+
+
+def preview(client, santunan, tmp_path, rows):
+    return client.post(URL, {"sop": santunan.pk, "district": "Tempeh", "file": upload(tmp_path, rows)})
+
+
+def test_the_preview_creates_nothing(petugas_client, santunan, tmp_path):
+    response = preview(petugas_client, santunan, tmp_path, [row(1), row(2)])
+    assert response.status_code == 200
+    assert 'data-testid="recap-ok">2<' in response.content.decode()
+    assert (Case.objects.count(), Person.objects.count()) == (0, 0)
+
+
+def test_confirming_makes_one_registered_case_per_row(petugas_client, santunan, tmp_path):
+    response = preview(petugas_client, santunan, tmp_path, [row(1), row(2), row(3)])
+    petugas_client.post(URL, {"token": response.context["token"]})
+    cases = Case.objects.order_by("id")
+    assert [c.beneficiary.name for c in cases] == ["ALMARHUM 1", "ALMARHUM 2", "ALMARHUM 3"]
+    assert all(c.number and c.applicant.name.startswith("AHLI WARIS") for c in cases)
+
+
+def test_a_bad_nik_is_flagged_and_its_row_not_created(petugas_client, santunan, tmp_path):
+    response = preview(petugas_client, santunan, tmp_path, [row(1), row(2, **{"NIK Almarhum": "35080115078"})])
+    assert "NIK almarhum: NIK harus 16 angka; yang diisi 11 angka." in response.content.decode()
+    petugas_client.post(URL, {"token": response.context["token"]})
+    assert list(Case.objects.values_list("beneficiary__name", flat=True)) == ["ALMARHUM 1"]
+
+
+def test_the_same_almarhum_twice_is_flagged(petugas_client, santunan, tmp_path):
+    twice = row(2, **{"NIK Almarhum": row(1)["NIK Almarhum"]})
+    response = preview(petugas_client, santunan, tmp_path, [row(1), twice])
+    assert "Almarhum yang sama sudah ada di baris 2." in response.content.decode()
+
+
+def test_an_almarhum_already_in_a_case_is_flagged(petugas_client, santunan, tmp_path):
+    first = preview(petugas_client, santunan, tmp_path, [row(1)])
+    petugas_client.post(URL, {"token": first.context["token"]})
+    number = Case.objects.get().number
+    again = preview(petugas_client, santunan, tmp_path, [row(1)])
+    assert f"sudah menjadi penerima pada permohonan {number}" in again.content.decode()
+
+
+def test_a_recap_confirmed_twice_makes_its_cases_once(petugas_client, santunan, tmp_path):
+    token = preview(petugas_client, santunan, tmp_path, [row(1), row(2)]).context["token"]
+    petugas_client.post(URL, {"token": token})
+    petugas_client.post(URL, {"token": token})
+    assert Case.objects.count() == 2
+
+
+def test_a_tampered_preview_is_refused(petugas_client, santunan, tmp_path):
+    token = preview(petugas_client, santunan, tmp_path, [row(1)]).context["token"]
+    response = petugas_client.post(URL, {"token": re.sub(r".$", "x", token)})
+    assert "Pratinjau kedaluwarsa atau rusak" in response.content.decode()
+    assert Case.objects.count() == 0
+
+
+def test_another_users_preview_is_refused(client, demo_users, santunan, tmp_path):
+    client.force_login(demo_users["lumajang-petugas"])
+    token = preview(client, santunan, tmp_path, [row(1)]).context["token"]
+    with pytest.raises(intake.RecapRefused):
+        intake.unsign(user=demo_users["lumajang-peksos"], token=token)
+
+
+def test_a_recap_without_the_nik_columns_is_refused(petugas_client, santunan, tmp_path):
+    path = extracts.write_csv(tmp_path / "r.csv", ["Nama Almarhum", "Nama Ahli Waris"], [{"Nama Almarhum": "A"}])
+    response = petugas_client.post(
+        URL, {"sop": santunan.pk, "district": "Tempeh", "file": SimpleUploadedFile("r.csv", path.read_bytes())}
+    )
+    assert "Kolom wajib tidak ditemukan: NIK almarhum, Tanggal meninggal, NIK ahli waris." in response.content.decode()
+
+
+def test_an_xlsx_recap_with_real_dates_is_read(petugas_client, santunan, tmp_path):
+    import datetime
+
+    path = extracts.write_xlsx(tmp_path / "r.xlsx", HEADERS, [row(1, **{"Tgl Meninggal": datetime.date(2026, 10, 3)})])
+    response = petugas_client.post(
+        URL, {"sop": santunan.pk, "district": "Tempeh", "file": SimpleUploadedFile("r.xlsx", path.read_bytes())}
+    )
+    assert response.context["checked"][0]["death_date"] == datetime.date(2026, 10, 3)
+
+
+def test_dates_are_read_as_kecamatan_staff_write_them():
+    import datetime
+
+    texts = ("03/10/2026", "3-10-2026", "2026-10-03", "3 Oktober 2026")
+    assert [intake.parse_date(t) for t in texts] == [datetime.date(2026, 10, 3)] * 4

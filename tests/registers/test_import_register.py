@@ -1,0 +1,62 @@
+"""Big extracts through manage.py import_register: checked whole first, then streamed in batches."""
+
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from registers import importing
+from registers.models import Entry, Period
+from tests.registers import extracts
+
+
+def run(*args):
+    out = io.StringIO()
+    call_command("import_register", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_the_rows_arrive_in_batches_with_progress(periods, tmp_path):
+    path = extracts.write_csv(tmp_path / "dtks.csv", extracts.DTKS_HEADERS, extracts.dtks_rows(1200))
+    output = run("lumajang", "dtks", "Triwulan IV 2026", str(path), "--batch", "500")
+    assert [line.split()[1] for line in output.splitlines() if "disimpan:" in line] == ["500", "1000", "1200"]
+    assert Period.objects.get(label="Triwulan IV 2026").row_count == 1200
+
+
+def test_current_makes_the_new_period_the_one_in_force(periods, tmp_path):
+    path = extracts.write_csv(tmp_path / "dtks.csv", extracts.DTKS_HEADERS, extracts.dtks_rows(5))
+    run("lumajang", "dtks", "Triwulan IV 2026", str(path), "--current")
+    assert periods["dtks"].register.current_period.label == "Triwulan IV 2026"
+
+
+def test_one_bad_row_refuses_the_whole_file(periods, tmp_path):
+    rows = extracts.dtks_rows(1000) + extracts.BAD_ROWS[:1]
+    path = extracts.write_csv(tmp_path / "dtks.csv", extracts.DTKS_HEADERS, rows)
+    with pytest.raises(CommandError, match="baris 1002: NIK: NIK harus 16 angka"):
+        run("lumajang", "dtks", "Triwulan IV 2026", str(path), "--batch", "100")
+    assert Entry.objects.count() == 0
+
+
+def test_blank_lines_are_skipped(periods, tmp_path):
+    rows = extracts.dtks_rows(3)
+    path = extracts.write_csv(tmp_path / "dtks.csv", extracts.DTKS_HEADERS, [rows[0], {}, rows[1], {}, rows[2]])
+    run("lumajang", "dtks", "Triwulan IV 2026", str(path))
+    assert Entry.objects.filter(period__label="Triwulan IV 2026").count() == 3
+
+
+def test_an_xlsx_extract_is_read_row_by_row(periods, tmp_path):
+    path = extracts.write_xlsx(tmp_path / "dtks.xlsx", extracts.DTKS_HEADERS, extracts.dtks_rows(30))
+    run("lumajang", "dtks", "Triwulan IV 2026", str(path))
+    assert Entry.objects.filter(period__label="Triwulan IV 2026").count() == 30
+
+
+def test_a_period_that_already_has_rows_is_refused(periods, tmp_path):
+    Entry.objects.create(period=periods["dtks"], nik=extracts.nik(1), name="A")
+    path = extracts.write_csv(tmp_path / "dtks.csv", extracts.DTKS_HEADERS, extracts.dtks_rows(3))
+    with pytest.raises(CommandError, match="sudah berisi 1 baris"):
+        run("lumajang", "dtks", periods["dtks"].label, str(path))
+
+
+def test_numbers_written_with_dots_or_as_floats_are_read_as_digits():
+    row, problems = importing.clean_row({"nik": "3508.0115.0785.0001", "kk_number": "3508010101090012.0", "name": "A"})
+    assert (row["nik"], row["kk_number"], problems) == ("3508011507850001", "3508010101090012", {})

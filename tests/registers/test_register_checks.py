@@ -1,0 +1,94 @@
+"""fixtures/register_checks.json: every mark sits on a step whose text demands it, as the seed says."""
+
+import json
+import os
+import re
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+
+from registers.models import Check
+from registers.services import RegisterDataError, load_register_data
+from sop_catalog.models import Step
+from tests.registers.conftest import register_data
+
+SEED_DIR = settings.BASE_DIR.parent / "shared" / "seeds"
+SOPS = settings.BASE_DIR / "fixtures" / "sops"
+
+
+def marks():
+    return register_data()["checks"]
+
+
+def fixture_sop(slug):
+    return next(
+        item for item in json.loads((SOPS / f"{slug}.json").read_text(encoding="utf-8")) if item["slug"] == slug
+    )
+
+
+def test_the_fixture_marks_the_four_sops_the_issue_names():
+    assert {mark["sop"] for mark in marks()} == {
+        "lumajang-spm",
+        "lumajang-keringanan-biaya-kesehatan",
+        "lumajang-pengajuan-kis-pbid",
+        "lumajang-penyantunan-fakir-miskin",
+    }
+
+
+@pytest.mark.parametrize("mark", marks(), ids=lambda mark: mark["sop"])
+def test_each_marked_step_holds_its_phrases_in_the_sop_fixture(mark):
+    step = next(s for s in fixture_sop(mark["sop"])["flows"][mark["flow"] - 1]["steps"] if s["no"] == mark["step"])
+    text = " ".join(step["activity"].split()).lower()
+    assert [phrase for phrase in mark["phrases"] if phrase.lower() not in text] == []
+
+
+def in_seed(phrase, seed):
+    """The phrase's words in order in the OCR text, spaces dropped, with a little OCR noise between."""
+    compact = re.sub(r"\s+", "", seed.lower())
+    pattern = ".{0,20}?".join(re.escape(word) for word in phrase.lower().split())
+    return re.search(pattern, compact) is not None
+
+
+@pytest.mark.parametrize("mark", marks(), ids=lambda mark: mark["sop"])
+def test_each_phrase_comes_from_the_seed(mark):
+    if not SEED_DIR.is_dir():
+        if os.environ.get("REQUIRE_SEEDS") == "1":
+            pytest.fail(f"REQUIRE_SEEDS=1 but the seeds are not at {SEED_DIR}")
+        pytest.skip(f"the seeds are not at {SEED_DIR} (../shared/seeds beside the checkout)")
+    seed = (SEED_DIR / fixture_sop(mark["sop"])["source"]).read_text(encoding="utf-8")
+    assert [phrase for phrase in mark["phrases"] if not in_seed(phrase, seed)] == []
+
+
+def test_load_registers_marks_every_step_of_the_catalog(agencies):
+    call_command("load_sops", verbosity=0)
+    call_command("load_registers", verbosity=0)
+    marked = {
+        (c.step.flow.sop.slug, c.step.no, c.register_code, c.expectation)
+        for c in Check.objects.select_related("step__flow__sop")
+    }
+    assert ("lumajang-spm", 3, "pbi-daerah", Check.FORBIDDEN) in marked
+    assert len(marked) == sum(len(mark["registers"]) for mark in marks())
+
+
+def test_loading_twice_changes_nothing(agencies):
+    call_command("load_sops", verbosity=0)
+    call_command("load_registers", verbosity=0)
+    before = list(Check.objects.order_by("pk").values_list("pk", "step_id", "register_code", "expectation"))
+    call_command("load_registers", verbosity=0)
+    assert list(Check.objects.order_by("pk").values_list("pk", "step_id", "register_code", "expectation")) == before
+
+
+def test_a_mark_on_a_step_without_its_phrase_is_refused(lumajang_spm):
+    data = register_data(["lumajang-spm"])
+    data["checks"][0]["step"] = 2
+    with pytest.raises(RegisterDataError, match="tidak memuat"):
+        load_register_data(data)
+
+
+def test_a_mark_on_a_missing_step_is_refused(lumajang_spm):
+    data = register_data(["lumajang-spm"])
+    data["checks"][0]["step"] = 99
+    with pytest.raises(RegisterDataError, match="tidak ada di katalog"):
+        load_register_data(data)
+    assert Step.objects.filter(flow__sop=lumajang_spm, no=3).get().register_checks.count() == 3
