@@ -275,7 +275,7 @@ def register(*, case, user, number, ip=None):
     rules.require(case, user, "register")
     steps = create_steps(case)
     letters.open_drafts(case)
-    if not case.flow.steps.filter(signs=True).exists() and case.letters.filter(status="draft").exists():
+    if not case.flow.steps.filter(signs=True).exists() and case.letters.filter(status=LetterStatus.DRAFT).exists():
         raise TransitionRefused(
             "SOP ini menerbitkan surat tetapi tidak menandai langkah yang menandatanganinya; hubungi admin."
         )
