@@ -15,7 +15,7 @@ from cases.terbilang import date_in_words, terbilang
 from sop_catalog.models import SOP
 from tests.concurrency import run_together
 from tests.conftest import give_all_documents
-from tests.factories import PersonFactory
+from tests.factories import CaseFactory, PersonFactory
 
 
 def text_of(content):
@@ -50,21 +50,10 @@ def test_numbers_in_words(n, words):
 
 
 def spm_case(demo_users, purpose="Keringanan biaya rawat inap"):
-    petugas = demo_users["lumajang-petugas"]
     person = PersonFactory(
         name="Siti Aminah", nik="3508015507850003", sex="P", birth_place="Lumajang", address="Jl. Mawar 3"
     )
-    case = services.open_case(
-        user=petugas,
-        sop=SOP.objects.get(slug="lumajang-spm", is_current=True),
-        applicant=person,
-        beneficiary=person,
-        channel="datang",
-        purpose=purpose,
-        destination="RSUD dr. Haryoto Lumajang",
-    )
-    give_all_documents(case, petugas)
-    return services.register_case(case=case, user=petugas)
+    return CaseFactory(registered=True, applicant=person, purpose=purpose, destination="RSUD dr. Haryoto Lumajang")
 
 
 def walk_to_kadis(case, walk):

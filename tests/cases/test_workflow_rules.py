@@ -8,19 +8,17 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from cases import services, workflow
+from cases import workflow
 from cases.models import Case, CaseStep, IssuedDocument
 from sop_catalog.models import SOP, Branch
 from sop_catalog.services import import_sops
 from tests.conftest import give_all_documents, sample_data
-from tests.factories import PersonFactory
+from tests.factories import CaseFactory
 
 
 def open_registered(sop, user):
-    person = PersonFactory(agency=sop.agency)
-    case = services.open_case(user=user, sop=sop, applicant=person, beneficiary=person, channel="datang", purpose="x")
-    give_all_documents(case, user)
-    return services.register_case(case=case, user=user)
+    assert user.username == f"{sop.agency.slug}-petugas"
+    return CaseFactory(sop=sop, registered=True)
 
 
 def test_work_shared_by_staff_and_one_superior_stays_one_step(demo_users, petugas):
