@@ -52,7 +52,7 @@ format: install-dev
 
 test: install-dev lint
 	$(BIN)/python manage.py makemigrations --check --dry-run
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -m "not browser" -n auto $(PYTEST_ARGS)
 
 bench: install-dev
 	bash bench/run.sh

@@ -3,9 +3,11 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.management import call_command
 from django.db import connection
 
-from agencies.models import Agency
+from agencies.desks import DESKS
+from agencies.models import Agency, User
 from agencies.services import DEMO_PASSWORD, create_demo_users, load_agencies
 from cases import services as case_services
 from sop_catalog.models import SOP
@@ -28,14 +30,61 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+def load_session_data():
+    """What every database test starts from: the three agencies, their demo users, the 24 SOPs, the letters."""
+    load_agencies(path=settings.BASE_DIR / "fixtures" / "agencies.json")
+    create_demo_users()
+    call_command("load_sops", verbosity=0)
+    call_command("load_letters", verbosity=0)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test database, migrated and loaded once per session (per xdist worker); tests roll back."""
+    with django_db_blocker.unblock():
+        load_session_data()
+
+
+@pytest.fixture(autouse=True)
+def _session_data(request):
+    """A transactional test (transaction=True, live_server) empties the database when it ends; the next
+    one starts by loading the session data again, so every database test sees the same start."""
+    uses_db = "_django_db_helper" in request.fixturenames or request.node.get_closest_marker("django_db")
+    if not uses_db:
+        return
+    request.getfixturevalue("_django_db_helper")
+    if not Agency.objects.filter(slug="lumajang").exists():
+        load_session_data()
+
+
+@pytest.fixture(autouse=True)
+def _private_media(settings, tmp_path):
+    """Uploads and issued PDFs go to the test's own folder: never var/media, never another xdist worker's."""
+    settings.MEDIA_ROOT = tmp_path / "media"
+
+
 @pytest.fixture
 def agencies(db):
-    load_agencies(path=settings.BASE_DIR / "fixtures" / "agencies.json")
+    """The three agencies of the session data."""
 
 
 @pytest.fixture
 def demo_users(agencies):
-    return {user.username: user for user in create_demo_users()}
+    names = [f"{slug}-{desk}" for slug in Agency.objects.values_list("slug", flat=True) for desk, _ in DESKS]
+    return {user.username: user for user in User.objects.filter(username__in=names).select_related("agency")}
+
+
+@pytest.fixture
+def catalog(demo_users):
+    """The 24 SOPs of fixtures/sops and the letter templates of fixtures/letters.json (session data)."""
+
+
+@pytest.fixture
+def without_letters(db):
+    """No letter templates: cases signed in bulk (seed_demo) then render no letter PDFs the test does not read."""
+    from cases.models import LetterTemplate
+
+    LetterTemplate.objects.all().delete()
 
 
 @pytest.fixture

@@ -2,8 +2,9 @@ import datetime
 
 import factory
 
-from agencies.models import Agency
-from cases.models import Person
+from agencies.models import Agency, User
+from cases.models import Case, Person
+from sop_catalog.models import SOP
 
 
 class PersonFactory(factory.django.DjangoModelFactory):
@@ -21,3 +22,30 @@ class PersonFactory(factory.django.DjangoModelFactory):
     village = "Tompokersan"
     district = "Lumajang"
     regency = "Kabupaten Lumajang"
+
+
+class CaseFactory(factory.Factory):
+    """A case opened through the services by the petugas of its SOP's agency; `registered=True` also
+    ticks every paper and registers it, laying out its steps."""
+
+    class Meta:
+        model = Case
+
+    registered = False  # handed to _create, not a field of Case
+    sop = factory.LazyFunction(lambda: SOP.objects.get(slug="lumajang-spm", is_current=True))
+    applicant = factory.LazyAttribute(lambda case: PersonFactory(agency=case.sop.agency))
+    beneficiary = factory.SelfAttribute("applicant")
+    channel = "datang"
+    purpose = "Keperluan uji"
+
+    @classmethod
+    def _create(cls, model_class, *, registered, **fields):
+        from cases import services
+
+        petugas = User.objects.get(username=f"{fields['sop'].agency.slug}-petugas")
+        case = services.open_case(user=petugas, **fields)
+        if not registered:
+            return case
+        for document in case.documents.all():
+            services.receive_document(document=document, user=petugas)
+        return services.register_case(case=case, user=petugas)

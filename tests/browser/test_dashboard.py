@@ -2,7 +2,6 @@ from django.core.management import call_command
 
 
 def test_a_kadis_sees_where_the_office_keeps_and_misses_its_standards(page, live_server, demo_users, login, screenshot):
-    call_command("load_sops", verbosity=0)
     call_command("seed_demo", "--cases", "30", "--agency", "lumajang", verbosity=0)
 
     login("lumajang-kadis")

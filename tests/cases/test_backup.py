@@ -18,8 +18,6 @@ def test_backup_and_restore_bring_back_the_database_and_the_files(demo_users, wa
     from tests.cases.test_letters import spm_case, walk_to_kadis
 
     settings.MEDIA_ROOT = tmp_path / "media"
-    call_command("load_sops", verbosity=0)
-    call_command("load_letters", verbosity=0)
     case = spm_case(demo_users)
     scan = case.documents.first()
     services.receive_document(

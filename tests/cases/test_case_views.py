@@ -6,6 +6,7 @@ from pypdf import PdfReader
 
 from cases import services
 from cases.models import Case
+from sop_catalog.models import SOP
 from tests.factories import PersonFactory
 from tests.files import BLANK_PDF
 
@@ -40,7 +41,10 @@ def test_opening_a_case_needs_an_applicant(petugas_client, spm):
 def test_only_active_sops_of_my_agency_are_offered(petugas_client, spm, sample_sop):
     form = petugas_client.get("/permohonan/baru/").context["form"]
 
-    assert list(form.fields["sop"].queryset) == [spm]
+    offered = set(form.fields["sop"].queryset)
+    assert spm in offered and sample_sop not in offered  # sample_sop belongs to another agency
+    assert SOP.objects.get(slug="lumajang-pkh") not in offered  # a draft
+    assert {sop.agency for sop in offered} == {spm.agency}
 
 
 def test_the_tanda_terima_holds_number_nik_service_documents_and_time(petugas_client, registered, petugas):

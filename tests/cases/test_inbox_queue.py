@@ -24,8 +24,7 @@ def waiting_by_steps(user):
     return [s.case_id for s in rows]
 
 
-def test_the_queue_columns_agree_with_the_steps_after_every_kind_of_action(demo_users):
-    call_command("load_sops", verbosity=0)
+def test_the_queue_columns_agree_with_the_steps_after_every_kind_of_action(demo_users, without_letters):
     # Cases through the real workflow: open, forwarded, disposed, waiting, returned, rejected,
     # cancelled, completed, with their step times spread backwards.
     call_command("seed_demo", "--cases", "40", "--agency", "lumajang", "--seed", "7", verbosity=0)

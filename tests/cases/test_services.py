@@ -111,6 +111,7 @@ def test_a_new_scan_replaces_the_old_file_once_recorded(
     with django_capture_on_commit_callbacks(execute=False) as pending:
         services.receive_document(document=document, user=petugas, upload=SimpleUploadedFile("b.png", png_bytes()))
     kept_until_commit = Path(first).exists()
+    assert pending, "the old file is removed on commit, so removing it must wait for one"
     for callback in pending:
         callback()
 
@@ -164,6 +165,7 @@ def test_incomplete_papers_go_back_to_the_applicant_and_can_be_resubmitted(regis
 
 
 def test_complete_papers_are_not_returned(registered, petugas):
+    assert registered.documents.exists()
     for document in registered.documents.all():
         services.receive_document(document=document, user=petugas)
 
@@ -222,7 +224,7 @@ def test_a_tick_waits_for_a_transition_in_progress_and_is_then_refused(registere
 
     mover = threading.Thread(target=move_on)
     mover.start()
-    locked.wait(5)
+    assert locked.wait(5), "the other session never locked the case"
     with pytest.raises(services.TransitionRefused, match="selama permohonan di meja petugas"):
         services.receive_document(document=document, user=petugas)
     mover.join()

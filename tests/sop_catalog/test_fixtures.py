@@ -1,6 +1,7 @@
-"""The 24 SOPs of ../shared/seeds as fixtures: loaded whole, consistent, printable."""
+"""The 24 SOPs of the seed documents as fixtures: loaded whole, consistent, printable."""
 
 import json
+import os
 import re
 from collections import Counter
 
@@ -12,6 +13,7 @@ from sop_catalog.models import SOP, RelatedSOP, Step
 from sop_catalog.timeparse import parse_time
 
 FIXTURES = sorted((settings.BASE_DIR / "fixtures" / "sops").glob("*.json"))
+# The OCR seed documents live beside this team's checkout, not in the repository.
 SEED_DIR = settings.BASE_DIR.parent / "shared" / "seeds"
 SEEDS = {
     "000_f43e0e673103c9e8.txt": 1,
@@ -22,13 +24,8 @@ SEEDS = {
 }
 
 
-@pytest.fixture
-def catalog(db):
-    call_command("load_agencies")
-    call_command("load_sops")
-
-
 def fixture_sops():
+    assert FIXTURES, "no fixtures/sops/*.json"
     for path in FIXTURES:
         items = json.loads(path.read_text(encoding="utf-8"))
         assert len(items) == 1, f"{path.name} must hold one SOP"
@@ -62,6 +59,7 @@ def test_every_sop_with_a_letter_template_has_one_signing_step_in_each_flow():
 
 
 def test_every_parsed_time_agrees_with_its_text():
+    checked = 0
     for path, sop in fixture_sops():
         for flow in sop["flows"]:
             for step in flow["steps"]:
@@ -69,6 +67,8 @@ def test_every_parsed_time_agrees_with_its_text():
                 assert (time["min"], time["max"], time["unit"]) == tuple(parse_time(time["text"])), (
                     f"{path.name} step {step['no']}"
                 )
+                checked += 1
+    assert checked > 150
 
 
 def test_all_fixtures_load_into_24_sops_of_three_agencies(catalog):
@@ -116,7 +116,9 @@ def test_sop_numbers_are_unique_within_each_agency(catalog):
 
 
 def test_the_lumajang_numbers_carry_roman_numerals(catalog):
-    for number in SOP.objects.filter(agency__slug="lumajang").exclude(number="").values_list("number", flat=True):
+    numbers = list(SOP.objects.filter(agency__slug="lumajang").exclude(number="").values_list("number", flat=True))
+    assert len(numbers) >= 17
+    for number in numbers:
         division = number.split("/")[1]
         assert division in {"I", "II", "III", "IV"}, number
 
@@ -138,17 +140,23 @@ def test_the_spm_completeness_decision_returns_to_the_applicant(catalog):
     assert {(b.label, b.action) for b in step.branches.all()} == {("Ya", "next"), ("Tidak", "applicant")}
 
 
-def test_every_sop_page_and_pdf_renders(catalog, client):
-    published = SOP.objects.exclude(status=SOP.DRAFT)
-    assert published.exists()
-    for sop in published:
-        assert client.get(f"/katalog/{sop.slug}/").status_code == 200, sop.slug
-    for sop in SOP.objects.filter(status=SOP.DRAFT):
-        assert client.get(f"/katalog/{sop.slug}/").status_code == 404, sop.slug  # drafts are never public
-    for slug in ["lumajang-odgj", "lumajang-operasional-griya-lansia", "solok-bantuan-orang-terlantar"]:
-        response = client.get(f"/katalog/{slug}.pdf")
-        assert response.status_code == 200
-        assert response.content.startswith(b"%PDF")
+@pytest.mark.parametrize("slug", [path.stem for path in FIXTURES])
+def test_every_sop_page_renders_unless_a_draft(catalog, client, slug):
+    sop = SOP.objects.get(slug=slug, is_current=True)
+    expected = 404 if sop.status == SOP.DRAFT else 200  # drafts are never public
+
+    assert client.get(f"/katalog/{slug}/").status_code == expected
+
+
+LONGEST = ["lumajang-odgj", "lumajang-operasional-griya-lansia", "solok-bantuan-orang-terlantar"]
+
+
+@pytest.mark.parametrize("slug", LONGEST)
+def test_the_longest_sops_print_as_pdf(catalog, client, slug):
+    response = client.get(f"/katalog/{slug}.pdf")
+
+    assert response.status_code == 200
+    assert response.content.startswith(b"%PDF")
 
 
 # Words the fixtures write differently from the OCR because the OCR was mended (luran → Iuran,
@@ -164,10 +172,20 @@ def words(text):
     return re.sub(r"[^a-z0-9]+", " ", text.lower()).split()
 
 
-def test_every_word_of_every_fixture_comes_from_its_seed():
+@pytest.fixture
+def seed_dir():
+    """The seed documents; skipped without them, unless REQUIRE_SEEDS is set (as .ci/run does)."""
+    if not SEED_DIR.is_dir():
+        if os.environ.get("REQUIRE_SEEDS"):
+            pytest.fail(f"REQUIRE_SEEDS is set but there are no seed documents at {SEED_DIR}")
+        pytest.skip(f"no seed documents at {SEED_DIR} (../shared/seeds beside the checkout)")
+    return SEED_DIR
+
+
+def test_every_word_of_every_fixture_comes_from_its_seed(seed_dir):
     """Nothing invented: each word the catalog shows stands in the seed (or is a mended OCR word)."""
-    assert SEED_DIR.is_dir(), f"the seeds are read from {SEED_DIR} (../shared/seeds beside the checkout)"
-    seeds = {path.name: set(words(path.read_text(encoding="utf-8"))) for path in SEED_DIR.glob("*.txt")}
+    seeds = {path.name: set(words(path.read_text(encoding="utf-8"))) for path in seed_dir.glob("*.txt")}
+    assert set(SEEDS) <= set(seeds), f"{seed_dir} lacks seed files"
     strays = set()
     for path, sop in fixture_sops():
         texts = [sop["name"], sop["warning"], sop["recording"], sop["unit"]]

@@ -18,7 +18,9 @@ def steps_csv(*rows):
 
 
 def test_steps_export_to_csv_with_actor_labels(sample_sop):
-    dataset = StepResource().export()
+    resource = StepResource()
+
+    dataset = resource.export(queryset=resource.get_queryset().filter(flow__sop=sample_sop))
 
     rows = list(dataset.dict)
     assert len(rows) == 5
