@@ -13,6 +13,7 @@ from cases import services
 from cases.crypto import blind_index
 from cases.models import Case, Person
 from cases.nik import nik_problems, normalize_number
+from registers.importing import is_blank, read_rows
 
 HEADERS = {
     "deceased_name": ["nama almarhum", "nama almarhumah", "nama almarhum ah", "almarhum", "nama yang meninggal",
@@ -46,8 +47,6 @@ def _fold(header):
 
 def read_recap(upload):
     """The recap's rows as dicts of our fields (strings), from an uploaded CSV or XLSX."""
-    from registers.importing import is_blank, read_rows
-
     suffix = Path(upload.name).suffix.lower()
     if suffix not in (".csv", ".xlsx"):
         raise RecapRefused("Rekap harus berkas CSV atau XLSX.")

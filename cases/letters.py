@@ -27,6 +27,7 @@ from cases.documents import qr_data_uri, render_pdf
 from cases.models import Case, DocumentCounter, IssuedDocument, LetterTemplate, Paraf, Person
 from cases.templating import body_blocks, check_template_body, check_template_signing, render_body
 from cases.terbilang import date_in_words
+from registers.selectors import last_match
 from sop_catalog.models import SOP
 
 # --- context ---------------------------------------------------------------------------------
@@ -84,8 +85,6 @@ def letter_context(document, *, number="", day=None, signer=None):
 
 def _padanan(case):
     """The last padanan recorded on the case, for letters that cite it ("telah dipadankan dengan data DTKS …")."""
-    from registers.selectors import last_match
-
     match = last_match(case) if case.pk else None  # the admin's preview renders an unsaved sample case
     if match is None:
         return {"kalimat": "", "hasil": "", "tanggal": "", "alasan": ""}

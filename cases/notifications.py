@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from agencies.desks import desk_permission
-from cases.models import Notification
+from cases.models import Notification, OutgoingMail
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +56,6 @@ def queue_mail(*, subject, body, recipients):
     A notice that cannot be sent (bad header, SMTP down) never undoes or hides the transition that
     caused it: the failure is logged and `manage.py send_mail_outbox` (cron) tries again.
     """
-    from cases.models import OutgoingMail
-
     mail = OutgoingMail.objects.create(subject=mail_subject(subject), body=body, recipients=recipients)
     transaction.on_commit(lambda: send_queued(mail))
     return mail
@@ -85,8 +83,6 @@ def send_queued(mail):
 
 def send_outbox(*, max_attempts=20):
     """Retry every kept e-mail not yet sent; returns (sent, still waiting)."""
-    from cases.models import OutgoingMail
-
     sent = waiting = 0
     for mail in OutgoingMail.objects.filter(sent_at__isnull=True, attempts__lt=max_attempts):
         if send_queued(mail):

@@ -7,6 +7,7 @@ from cases.crypto import blind_index
 from cases.models import AuditEntry, Case, CaseStep, Disposition, IssuedDocument, Paraf, Person, fold
 from cases.nik import normalize_number
 from cases.reports import period_bounds
+from registers.models import Check
 from sop_catalog.flowchart import total_time
 from sop_catalog.models import SOP
 from sop_catalog.selectors import sop_with_everything
@@ -72,8 +73,6 @@ def cases_of_person(person):
 
 def case_for_page(*, pk, agency):
     """The case with what its page shows prefetched: documents, steps (timeline), letters with paraf."""
-    from registers.models import Check
-
     return (
         Case.objects.select_related(
             "sop",

@@ -8,6 +8,9 @@ import warnings
 
 from django.conf import settings
 from PIL import Image, UnidentifiedImageError
+from pypdf import PdfReader
+from pypdf.errors import PyPdfError
+from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
 SIGNATURES = [
     (b"%PDF-", "application/pdf"),
@@ -93,35 +96,14 @@ def _too_many_pixels(uploaded, width=None, height=None):
 
 def check_pdf(uploaded):
     """Refuse a file that is not a whole PDF, or a PDF with JavaScript, actions or embedded files."""
-    from pypdf import PdfReader
-    from pypdf.errors import PyPdfError
-    from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
-
     uploaded.seek(0)
     try:
         reader = PdfReader(uploaded, strict=False)
-        objects = [reader.trailer]
-        for generation, numbers in reader.xref.items():
-            objects.extend(IndirectObject(number, generation, reader) for number in numbers)
-        objects.extend(IndirectObject(number, 0, reader) for number in reader.xref_objStm)
-        seen = set()
-        while objects:
-            item = objects.pop()
-            if isinstance(item, IndirectObject):
-                key = (item.idnum, item.generation)
-                if key in seen:
-                    continue
-                seen.add(key)
-                item = item.get_object()
-            if isinstance(item, DictionaryObject):
-                if ACTIVE_KEYS & set(item.keys()) or item.get("/S") in ACTIVE_ACTIONS:
-                    raise UploadRefused(
-                        f"PDF “{uploaded.name}” berisi JavaScript, tindakan otomatis atau berkas sisipan; "
-                        "cetak ulang sebagai PDF biasa atau pindai dari kertas."
-                    )
-                objects.extend(item.values())
-            elif isinstance(item, ArrayObject):
-                objects.extend(item)
+        if _has_active_content(reader):
+            raise UploadRefused(
+                f"PDF “{uploaded.name}” berisi JavaScript, tindakan otomatis atau berkas sisipan; "
+                "cetak ulang sebagai PDF biasa atau pindai dari kertas."
+            )
         if not reader.pages:
             raise UploadRefused(f"PDF “{uploaded.name}” tidak berisi halaman.")
     except UploadRefused:
@@ -130,6 +112,30 @@ def check_pdf(uploaded):
         raise UploadRefused(f"Berkas “{uploaded.name}” bukan PDF yang utuh (rusak atau hanya berawalan %PDF).") from exc
     finally:
         uploaded.seek(0)
+
+
+def _has_active_content(reader):
+    """Walk every object of the file (object streams included) looking for active keys or actions."""
+    objects = [reader.trailer]
+    for generation, numbers in reader.xref.items():
+        objects.extend(IndirectObject(number, generation, reader) for number in numbers)
+    objects.extend(IndirectObject(number, 0, reader) for number in reader.xref_objStm)
+    seen = set()
+    while objects:
+        item = objects.pop()
+        if isinstance(item, IndirectObject):
+            key = (item.idnum, item.generation)
+            if key in seen:
+                continue
+            seen.add(key)
+            item = item.get_object()
+        if isinstance(item, DictionaryObject):
+            if ACTIVE_KEYS & set(item.keys()) or item.get("/S") in ACTIVE_ACTIONS:
+                return True
+            objects.extend(item.values())
+        elif isinstance(item, ArrayObject):
+            objects.extend(item)
+    return False
 
 
 def check_pdf_upload(uploaded):

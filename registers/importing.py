@@ -4,8 +4,10 @@ import csv
 import re
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 from django.db import transaction
+from openpyxl import load_workbook
 
 from cases.nik import kk_problems, nik_problems, normalize_number
 from registers.models import Entry, Period
@@ -85,8 +87,6 @@ def clean_row(values: dict) -> tuple[dict, dict[str, str]]:
 def read_rows(path: Path) -> Iterator[list]:
     """Rows of a CSV (UTF-8, ; or , separated) or XLSX file, one at a time, headers first."""
     if path.suffix.lower() == ".xlsx":
-        from openpyxl import load_workbook
-
         workbook = load_workbook(path, read_only=True, data_only=True)
         try:
             yield from (list(row) for row in workbook.active.iter_rows(values_only=True))
@@ -129,6 +129,29 @@ def stream_import(
     mapping = map_headers(headers)
     if missing := missing_headers(mapping.values()):
         raise ImportRefused(f"Kolom wajib tidak ditemukan: {', '.join(missing)}.")
+    _check_pass(rows, mapping, batch=batch, progress=progress, max_errors=max_errors)
+    rows = read_rows(path)
+    next(rows)
+    with transaction.atomic():
+        done = _write_pass(rows, mapping, period=period, batch=batch, progress=progress)
+        period.row_count = period.entries.count()
+        period.save(update_fields=["row_count"])
+    return done
+
+
+def _fields(values: list[Any], mapping: dict[int, str]) -> dict[str, Any]:
+    return {field: values[i] if i < len(values) else None for i, field in mapping.items()}
+
+
+def _check_pass(
+    rows: Iterator[list[Any]],
+    mapping: dict[int, str],
+    *,
+    batch: int,
+    progress: Callable[[str, int], None] | None,
+    max_errors: int,
+) -> None:
+    """Check every row, keeping only the first `max_errors` problems; refuse the file if any."""
     shown: list[str] = []
     bad = 0
     for number, values in enumerate(rows, start=2):
@@ -136,7 +159,7 @@ def stream_import(
             progress("diperiksa", number - 1)
         if is_blank(values):
             continue
-        _row, problems = clean_row({field: values[i] if i < len(values) else None for i, field in mapping.items()})
+        _row, problems = clean_row(_fields(values, mapping))
         if problems:
             bad += 1
             if len(shown) < max_errors:
@@ -148,29 +171,35 @@ def stream_import(
             + "\n".join(shown)
             + (f"\n… dan {more} baris lagi." if more else "")
         )
+
+
+def _write_pass(
+    rows: Iterator[list[Any]],
+    mapping: dict[int, str],
+    *,
+    period: Period,
+    batch: int,
+    progress: Callable[[str, int], None] | None,
+) -> int:
+    """Insert the (checked) rows in bulk, `batch` at a time; returns how many were written."""
     done = 0
-    with transaction.atomic():
-        pending: list[Entry] = []
-        rows = read_rows(path)
-        next(rows)
-        for values in rows:
-            if is_blank(values):
-                continue
-            row, _ = clean_row({field: values[i] if i < len(values) else None for i, field in mapping.items()})
-            entry = Entry(period=period, agency_id=period.agency_id, **row)
-            entry.fill_derived()
-            pending.append(entry)
-            if len(pending) >= batch:
-                Entry.objects.bulk_create(pending)
-                done += len(pending)
-                pending = []
-                if progress:
-                    progress("disimpan", done)
-        if pending:
+    pending: list[Entry] = []
+    for values in rows:
+        if is_blank(values):
+            continue
+        row, _ = clean_row(_fields(values, mapping))
+        entry = Entry(period=period, agency_id=period.agency_id, **row)
+        entry.fill_derived()
+        pending.append(entry)
+        if len(pending) >= batch:
             Entry.objects.bulk_create(pending)
             done += len(pending)
+            pending = []
             if progress:
                 progress("disimpan", done)
-        period.row_count = period.entries.count()
-        period.save(update_fields=["row_count"])
+    if pending:
+        Entry.objects.bulk_create(pending)
+        done += len(pending)
+        if progress:
+            progress("disimpan", done)
     return done

@@ -3,10 +3,12 @@
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
+from agencies.models import Agency
 from cases.models import AuditEntry, Case
 from cases.workflow import TransitionRefused, check_current
 from registers import selectors
-from registers.models import Access, Match
+from registers.models import Access, Check, Match, Register
+from sop_catalog.models import Step
 
 
 def log_access(*, user, entries, via, ip=None):
@@ -102,8 +104,6 @@ class RegisterDataError(Exception):
 
 
 def _marked_steps(mark):
-    from sop_catalog.models import Step
-
     steps = list(
         Step.objects.filter(flow__sop__slug=mark["sop"], flow__order=mark["flow"], no=mark["step"]).select_related(
             "flow__sop"
@@ -125,9 +125,6 @@ def _marked_steps(mark):
 @transaction.atomic
 def load_register_data(data):
     """The standard registers for every agency, and the checks on every version of the marked SOP steps."""
-    from agencies.models import Agency
-    from registers.models import Check, Register
-
     counts = {"registers": 0, "checks": 0, "steps": 0}
     for agency in Agency.objects.all():
         for item in data["registers"]:

@@ -6,4 +6,5 @@ class SopCatalogConfig(AppConfig):
     verbose_name = "Katalog SOP"
 
     def ready(self):
-        from sop_catalog import signals  # noqa: F401 — connects the receivers
+        # Receivers import the models, which exist only once the app registry is ready.
+        from sop_catalog import signals  # noqa: F401,PLC0415 — connects the receivers

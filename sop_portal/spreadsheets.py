@@ -10,6 +10,8 @@ from io import BytesIO
 
 import tablib
 from import_export.formats import base_formats
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 
 FORMULA_START = re.compile(r"^\s*[=+\-@\t\r]")
 PLAIN_NUMBER = re.compile(r"^[+-]?\d+(?:[.,]\d+)?$")
@@ -32,9 +34,6 @@ class CSV(base_formats.CSV):
 
 class XLSX(base_formats.XLSX):
     def export_data(self, dataset, **kwargs):
-        from openpyxl import Workbook
-        from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-
         book = Workbook()
         sheet = book.active
         sheet.title = (dataset.title or "Sheet1")[:31]

@@ -190,8 +190,11 @@ def test_no_berita_acara_for_a_draft(draft, demo_users):
 
 
 def test_the_petugas_does_not_sign_a_berita_acara(registered, petugas):
-    template = LetterTemplate.objects.create(
-        agency=registered.agency, kind=LetterTemplate.BA_SERAH_TERIMA, title="BA", classification_code="400", body="x"
+    template, _ = LetterTemplate.objects.get_or_create(
+        agency=registered.agency,
+        sop_slug="",
+        kind=LetterTemplate.BA_SERAH_TERIMA,
+        defaults={"title": "BA", "classification_code": "400", "body": "x"},
     )
 
     with pytest.raises(PermissionDenied):

@@ -12,7 +12,7 @@ from pypdf.generic import DictionaryObject, NameObject, TextStringObject
 from cases import services
 from cases.models import CaseDocument
 from cases.uploads import UploadRefused, check_scan
-from tests.cases.test_letters import catalog, issued  # noqa: F401 — fixtures
+from tests.cases.test_letters import issued  # noqa: F401 — fixtures
 from tests.files import BLANK_PDF
 
 

@@ -1,8 +1,11 @@
 """The data migration that turns `Branch.target` strings and the old signing guess into data."""
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
+
+from tests.conftest import load_session_data
 
 BEFORE = [("sop_catalog", "0003_branch_action_step_signs"), ("cases", "0009_person_name_trigram")]
 AFTER = [("sop_catalog", "0005_drop_branch_target")]
@@ -80,6 +83,8 @@ def drop_rows(apps):
 def migrated(django_db_setup, django_db_blocker):
     """Rows made under the old schema and migrated forward, read back (one migration run per module)."""
     with django_db_blocker.unblock():
+        # The session data cannot go back through the schema change (old columns are NOT NULL).
+        call_command("flush", verbosity=0, interactive=False)
         executor = MigrationExecutor(connection)
         executor.migrate(BEFORE)
         executor.loader.build_graph()
@@ -94,6 +99,7 @@ def migrated(django_db_setup, django_db_blocker):
             drop_rows(after)
             executor = MigrationExecutor(connection)
             executor.migrate(executor.loader.graph.leaf_nodes())
+            load_session_data()
 
 
 def test_the_migration_drops_the_target_column(migrated):
