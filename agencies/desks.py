@@ -22,7 +22,7 @@ DESK_LABELS = dict(DESKS)
 ADMIN_APPS = ("agencies", "sop_catalog", "cases", "registers")
 
 
-def desk_permission(desk):
+def desk_permission(desk: str) -> str:
     return f"agencies.desk_{desk}"
 
 

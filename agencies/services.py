@@ -1,4 +1,5 @@
 import json
+from pathlib import Path
 
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
@@ -9,7 +10,7 @@ from agencies.models import Agency, Official, Position, User
 DEMO_PASSWORD = "demo-sop-2026"
 
 
-def ensure_desk_groups(**kwargs):
+def ensure_desk_groups(**kwargs: object) -> None:
     """Create one group per desk holding its desk permission (idempotent; runs after migrate)."""
     for desk, _label in DESKS:
         group, _ = Group.objects.get_or_create(name=desk)
@@ -25,7 +26,7 @@ def ensure_desk_groups(**kwargs):
 
 
 @transaction.atomic
-def load_agencies(*, path):
+def load_agencies(*, path: str | Path) -> dict[str, int]:
     """Create or update agencies, positions and officials from our JSON file (keyed by slug/title)."""
     with open(path, encoding="utf-8") as handle:
         rows = json.load(handle)
@@ -63,14 +64,14 @@ def load_agencies(*, path):
     return counts
 
 
-def demo_username(agency, desk):
+def demo_username(agency: Agency, desk: str) -> str:
     return f"{agency.slug}-{desk}"
 
 
 @transaction.atomic
-def create_demo_users(*, password=DEMO_PASSWORD):
+def create_demo_users(*, password: str = DEMO_PASSWORD) -> list[User]:
     """One user per desk per agency, e.g. lumajang-kasi; resets their password. Returns the users."""
-    users = []
+    users: list[User] = []
     for agency in Agency.objects.order_by("name"):
         for desk, label in DESKS:
             user, _ = User.objects.update_or_create(

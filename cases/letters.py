@@ -10,17 +10,22 @@ import hashlib
 import importlib
 import json
 import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
+from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
 from agencies.desks import BERITA_ACARA_DESKS, DESK_LABELS, KADIS, PARAF_DESKS
-from agencies.models import Agency, Position
+from agencies.models import Agency, Position, User
 from cases import rules
 from cases.counters import take_next
 from cases.documents import qr_data_uri, render_pdf
@@ -33,7 +38,7 @@ from sop_catalog.models import SOP
 # --- context ---------------------------------------------------------------------------------
 
 
-def _person(person):
+def _person(person: Person) -> dict[str, str]:
     return {
         "nama": person.name,
         "nik": person.nik or "-",
@@ -47,7 +52,13 @@ def _person(person):
     }
 
 
-def letter_context(document, *, number="", day=None, signer=None):
+def letter_context(
+    document: IssuedDocument,
+    *,
+    number: str = "",
+    day: datetime.date | None = None,
+    signer: dict[str, str] | None = None,
+) -> dict[str, Any]:
     case = document.case
     day = day or timezone.localdate()
     extra = document.extra or {}
@@ -83,7 +94,7 @@ def letter_context(document, *, number="", day=None, signer=None):
     }
 
 
-def _padanan(case):
+def _padanan(case: Case) -> dict[str, str]:
     """The last padanan recorded on the case, for letters that cite it ("telah dipadankan dengan data DTKS …")."""
     match = last_match(case) if case.pk else None  # the admin's preview renders an unsaved sample case
     if match is None:
@@ -96,7 +107,7 @@ def _padanan(case):
     }
 
 
-def town(agency):
+def town(agency: Agency) -> str:
     """'Kabupaten Lumajang' -> 'Lumajang': the place written before a letter's date."""
     return re.sub(r"^(Kabupaten|Kota)\s+", "", agency.region or agency.name)
 
@@ -104,7 +115,7 @@ def town(agency):
 # --- signature block ---------------------------------------------------------------------------
 
 
-def signer_block(agency, user, day, *, on_behalf=True):
+def signer_block(agency: Agency, user: User | None, day: datetime.date, *, on_behalf: bool = True) -> dict[str, str]:
     """Jabatan, name, pangkat/golongan and NIP of who signs on `day`.
 
     The Kepala Dinas signs as himself; a Sekretaris signs letters "a.n. Kepala Dinas". For a
@@ -138,13 +149,13 @@ def signer_block(agency, user, day, *, on_behalf=True):
 # --- drafts and paraf --------------------------------------------------------------------------
 
 
-def templates_for(case):
+def templates_for(case: Case) -> QuerySet[LetterTemplate]:
     return LetterTemplate.objects.filter(agency=case.agency, sop_slug=case.sop.slug, active=True).exclude(
         kind__in=LetterTemplate.BERITA_ACARA
     )
 
 
-def open_drafts(case):
+def open_drafts(case: Case) -> None:
     """A draft letter for each active template of the case's SOP (done at registration)."""
     for template in templates_for(case):
         IssuedDocument.objects.get_or_create(
@@ -152,7 +163,7 @@ def open_drafts(case):
         )
 
 
-def record_paraf(case, user, desk):
+def record_paraf(case: Case, user: User, desk: str) -> None:
     """A Kasi, Kabid or Sekdin finishing a step initials the case's drafts."""
     if desk not in PARAF_DESKS:
         return
@@ -160,19 +171,27 @@ def record_paraf(case, user, desk):
         Paraf.objects.update_or_create(document=document, desk=desk, defaults={"user": user, "at": timezone.now()})
 
 
-def drop_parafs(case, desks):
+def drop_parafs(case: Case, desks: Iterable[str]) -> None:
     """A revision sends the draft back: the initials of the desks that must look again are void."""
     Paraf.objects.filter(document__case=case, document__status=IssuedDocument.DRAFT, desk__in=desks).delete()
 
 
-def draft_pdf(document):
+def draft_pdf(document: IssuedDocument) -> bytes:
     """The exact letter as it will read, marked KONSEP, with the paraf so far."""
     signer = signer_block(document.case.agency, None, timezone.localdate())
     context = letter_context(document, number="", signer=signer)
     return _render(document, context, draft=True, signer=signer, verify_url="")
 
 
-def _render(document, context, *, draft, signer, verify_url, parafs=None):
+def _render(
+    document: IssuedDocument,
+    context: dict[str, Any],
+    *,
+    draft: bool,
+    signer: dict[str, str],
+    verify_url: str,
+    parafs: list[dict[str, object]] | None = None,
+) -> bytes:
     if parafs is None:
         parafs = [
             {"desk": DESK_LABELS.get(p.desk, p.desk), "name": p.user.display_name, "at": p.at}
@@ -201,7 +220,7 @@ def _render(document, context, *, draft, signer, verify_url, parafs=None):
 # --- numbering and issuing ---------------------------------------------------------------------
 
 
-def next_letter_number(agency, classification_code, day):
+def next_letter_number(agency: Agency, classification_code: str, day: datetime.date) -> str:
     """Take the next number from the agency's register: no gaps, no duplicates (row locked by UPDATE)."""
     year = day.year if agency.letter_number_yearly_reset else 0
     sequence = take_next(DocumentCounter, agency=agency, year=year)
@@ -210,18 +229,18 @@ def next_letter_number(agency, classification_code, day):
     )
 
 
-def sign_pdf(pdf_bytes, document):
+def sign_pdf(pdf_bytes: bytes, document: IssuedDocument) -> bytes:
     """The seam for a certified signing service: settings.DOCUMENT_SIGNER names a callable."""
     module, _, name = settings.DOCUMENT_SIGNER.rpartition(".")
     return getattr(importlib.import_module(module), name)(pdf_bytes, document)
 
 
-def no_certificate(pdf_bytes, document):
+def no_certificate(pdf_bytes: bytes, document: IssuedDocument) -> bytes:
     """Default: the PDF stays as rendered (tidak tersertifikasi); its SHA-256 is what is verified."""
     return pdf_bytes
 
 
-def _issue(document, user):
+def _issue(document: IssuedDocument, user: User) -> IssuedDocument:
     now = timezone.now()
     day = timezone.localdate(now)
     agency = document.case.agency
@@ -244,13 +263,13 @@ def _issue(document, user):
     return document
 
 
-def issue_drafts(case, user):
+def issue_drafts(case: Case, user: User) -> list[IssuedDocument]:
     """The Kadis's (or Sekretaris a.n.) sign transition: number, render, store each draft once."""
     return [_issue(document, user) for document in case.letters.filter(status=IssuedDocument.DRAFT)]
 
 
 @transaction.atomic
-def load_templates(*, path):
+def load_templates(*, path: str | Path) -> int:
     """Create or update letter templates from fixtures/letters.json (keyed by agency, SOP, kind)."""
     with open(path, encoding="utf-8") as handle:
         rows = json.load(handle)
@@ -276,7 +295,15 @@ def load_templates(*, path):
 
 
 @transaction.atomic
-def issue_berita_acara(*, case, user, template, pihak_kedua, saksi, tempat=""):
+def issue_berita_acara(
+    *,
+    case: Case,
+    user: User,
+    template: LetterTemplate,
+    pihak_kedua: dict[str, str],
+    saksi: list[str],
+    tempat: str = "",
+) -> IssuedDocument:
     """A numbered berita acara (serah terima, jenazah, pemulangan) for the case, issued at once."""
     if template.kind not in LetterTemplate.BERITA_ACARA or template.agency_id != case.agency_id:
         raise ValidationError("Templat ini bukan berita acara instansi ini.")
@@ -293,7 +320,7 @@ def issue_berita_acara(*, case, user, template, pihak_kedua, saksi, tempat=""):
 
 
 @transaction.atomic
-def revoke_and_reissue(*, document, user, reason):
+def revoke_and_reissue(*, document: IssuedDocument, user: User, reason: str) -> IssuedDocument:
     """A correction: a new numbered document revokes the old one; the old PDF never changes."""
     if not reason.strip():
         raise ValidationError("Tuliskan alasan pencabutan.")
@@ -311,7 +338,7 @@ def revoke_and_reissue(*, document, user, reason):
     return new
 
 
-def verify_upload(document, uploaded):
+def verify_upload(document: IssuedDocument, uploaded: UploadedFile) -> bool:
     """True when the uploaded file is byte for byte the stored original."""
     digest = hashlib.sha256()
     for chunk in uploaded.chunks():
@@ -319,7 +346,7 @@ def verify_upload(document, uploaded):
     return digest.hexdigest() == document.sha256
 
 
-def sample_case_document(template):
+def sample_case_document(template: LetterTemplate) -> IssuedDocument:
     """An unsaved document on an unsaved sample case, to preview a template in the admin."""
     agency = template.agency
     sop = SOP.objects.filter(slug=template.sop_slug, is_current=True).first() or SOP(name="Contoh layanan", number="-")
@@ -352,7 +379,7 @@ def sample_case_document(template):
     return document
 
 
-def preview_pdf(template, user):
+def preview_pdf(template: LetterTemplate, user: User) -> bytes:
     """The template filled with a sample case, marked KONSEP: checked by admins before use."""
     document = sample_case_document(template)
     signer = signer_block(template.agency, user, timezone.localdate())

@@ -8,10 +8,15 @@ the rights that are not transitions (checklist, flow, berita acara, revoking a l
 small functions of RIGHTS below.
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable
+
 from django.core.exceptions import PermissionDenied
 
 from agencies.desks import BERITA_ACARA_DESKS, SIGNING_DESKS
-from cases.models import holder
+from agencies.models import User
+from cases.models import Case, IssuedDocument, holder
 from cases.states import FRONT_DESK_STATES, CaseState, LetterStatus
 
 
@@ -51,12 +56,13 @@ STATE_REFUSALS = {
 # --- transitions ---------------------------------------------------------------------------
 
 
-def transitions(case, user):
+def transitions(case: Case, user: User) -> set[str]:
     """The names of the transitions django-fsm lets this user fire on the case now."""
-    return {t.name for t in case.get_available_user_state_transitions(user)}
+    # django-fsm adds get_available_user_state_transitions to the model; its package has no types.
+    return {t.name for t in case.get_available_user_state_transitions(user)}  # type: ignore[attr-defined]
 
 
-def require_transition(case, user, name, action=None):
+def require_transition(case: Case, user: User, name: str, action: str | None = None) -> None:
     """Refuse firing transition `name`: PermissionDenied (never yours), TransitionRefused (not now)."""
     meta = getattr(case, name)._django_fsm
     kinds = meta.transitions.values()
@@ -79,11 +85,11 @@ def require_transition(case, user, name, action=None):
 # --- rights that are not transitions ----------------------------------------------------------
 
 
-def _same_agency(case, user):
+def _same_agency(case: Case, user: User) -> bool:
     return user.is_authenticated and user.agency_id == case.agency_id
 
 
-def require_edit_documents(case, user):
+def require_edit_documents(case: Case, user: User) -> None:
     """Tick the checklist and upload scans: the front desk, while the case is at its desk."""
     if not case.is_front_desk(user):
         raise PermissionDenied("Berkas hanya dapat diubah petugas pelayanan instansi ini.")
@@ -91,21 +97,21 @@ def require_edit_documents(case, user):
         raise TransitionRefused("Berkas hanya dapat diubah selama permohonan di meja petugas.")
 
 
-def require_choose_flow(case, user):
+def require_choose_flow(case: Case, user: User) -> None:
     if not case.is_front_desk(user):
         raise PermissionDenied("Alur hanya dapat dipilih petugas selama permohonan masih konsep.")
     if case.state != CaseState.DRAFT:
         raise TransitionRefused("Permohonan ini sudah didaftarkan; alurnya tidak dapat diganti lagi.")
 
 
-def require_issue_berita_acara(case, user):
+def require_issue_berita_acara(case: Case, user: User) -> None:
     if not (_same_agency(case, user) and any(user.has_desk(desk) for desk in BERITA_ACARA_DESKS)):
         raise PermissionDenied("Berita acara ditandatangani Kepala Dinas, Sekretaris atau Kepala Bidang.")
     if not case.number or case.state in (CaseState.DRAFT, CaseState.CANCELLED):
         raise TransitionRefused("Berita acara hanya untuk permohonan yang sudah didaftarkan dan tidak dibatalkan.")
 
 
-def require_revoke(case, user, document):
+def require_revoke(case: Case, user: User, document: IssuedDocument) -> None:
     """Revoke an issued letter of the case (and issue its replacement)."""
     if not (_same_agency(case, user) and any(user.has_desk(desk) for desk in SIGNING_DESKS)):
         raise PermissionDenied("Hanya Kepala Dinas atau Sekretaris yang dapat mencabut surat.")
@@ -113,7 +119,7 @@ def require_revoke(case, user, document):
         raise TransitionRefused("Hanya surat yang berlaku yang dapat dicabut.")
 
 
-RIGHTS = {
+RIGHTS: dict[str, Callable[[Case, User], None]] = {
     "edit_documents": require_edit_documents,
     "choose_flow": require_choose_flow,
     "issue_berita_acara": require_issue_berita_acara,
@@ -123,7 +129,7 @@ RIGHTS = {
 # --- the questions callers ask -------------------------------------------------------------------
 
 
-def require(case, user, action):
+def require(case: Case, user: User, action: str) -> None:
     """Raise unless the user may take `action` (a transition, a step action or a right) now."""
     if action in RIGHTS:
         RIGHTS[action](case, user)
@@ -131,7 +137,7 @@ def require(case, user, action):
         require_transition(case, user, STEP_ACTIONS.get(action, action), action)
 
 
-def may(case, user, action):
+def may(case: Case, user: User, action: str) -> bool:
     try:
         require(case, user, action)
     except (PermissionDenied, TransitionRefused):
@@ -139,7 +145,7 @@ def may(case, user, action):
     return True
 
 
-def may_revoke(case, user, document):
+def may_revoke(case: Case, user: User, document: IssuedDocument) -> bool:
     try:
         require_revoke(case, user, document)
     except (PermissionDenied, TransitionRefused):
@@ -147,7 +153,7 @@ def may_revoke(case, user, document):
     return True
 
 
-def actions(case, user):
+def actions(case: Case, user: User) -> set[str]:
     """Every action this user may take on the case now: the buttons of the case page."""
     fired = transitions(case, user)
     granted = {name for name in FRONT_DESK_TRANSITIONS if name in fired}

@@ -1,10 +1,23 @@
 """Queries of the cases app: each list page's query lives here."""
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q
+from datetime import date
+
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from agencies.models import Agency, User
 from cases.crypto import blind_index
-from cases.models import AuditEntry, Case, CaseStep, Disposition, IssuedDocument, Paraf, Person, fold
+from cases.models import (
+    AuditEntry,
+    Case,
+    CaseStep,
+    Disposition,
+    IssuedDocument,
+    Paraf,
+    Person,
+    PersonChange,
+    fold,
+)
 from cases.nik import normalize_number
 from cases.reports import period_bounds
 from registers.models import Check
@@ -13,11 +26,11 @@ from sop_catalog.models import SOP
 from sop_catalog.selectors import sop_with_everything
 
 
-def is_number_query(query):
+def is_number_query(query: str | None) -> bool:
     return normalize_number((query or "").strip()).isdigit()
 
 
-def search_persons(*, agency_id, query):
+def search_persons(*, agency_id: int, query: str | None) -> QuerySet[Person]:
     """Persons of the agency by whole NIK or KK (through their blind index) or by name (partial, case/accent-free)."""
     persons = Person.objects.filter(agency_id=agency_id)
     query = (query or "").strip()
@@ -32,24 +45,24 @@ def search_persons(*, agency_id, query):
     return persons
 
 
-def nik_owner(*, agency, nik, exclude_pk=None):
+def nik_owner(*, agency: Agency, nik: str | None, exclude_pk: int | None = None) -> Person | None:
     if not nik:
         return None
     return Person.objects.filter(agency=agency, nik_hash=blind_index(nik)).exclude(pk=exclude_pk).first()
 
 
-def namesakes(*, agency, name, birth_date, exclude_pk=None):
+def namesakes(*, agency: Agency, name: str, birth_date: date | None, exclude_pk: int | None = None) -> QuerySet[Person]:
     """Persons with the same name (folded) and date of birth: likely the same person."""
     if not name or not birth_date:
         return Person.objects.none()
     return Person.objects.filter(agency=agency, name_folded=fold(name), birth_date=birth_date).exclude(pk=exclude_pk)
 
 
-def person_history(person):
+def person_history(person: Person) -> QuerySet[PersonChange]:
     return person.changes.select_related("user")
 
 
-def cases_of_agency(*, agency, query="", state=""):
+def cases_of_agency(*, agency: Agency, query: str | None = "", state: str = "") -> QuerySet[Case]:
     cases = Case.objects.filter(agency=agency).select_related("sop", "applicant", "beneficiary", "current_step")
     if state:
         cases = cases.filter(state=state)
@@ -63,7 +76,7 @@ def cases_of_agency(*, agency, query="", state=""):
     return cases.order_by("-created_at", "-id")
 
 
-def cases_of_person(person):
+def cases_of_person(person: Person) -> QuerySet[Case]:
     return (
         Case.objects.filter(Q(applicant=person) | Q(beneficiary=person))
         .select_related("sop")
@@ -71,7 +84,7 @@ def cases_of_person(person):
     )
 
 
-def case_for_page(*, pk, agency):
+def case_for_page(*, pk: int, agency: Agency) -> Case:
     """The case with what its page shows prefetched: documents, steps (timeline), letters with paraf."""
     return (
         Case.objects.select_related(
@@ -104,7 +117,7 @@ def case_for_page(*, pk, agency):
     )
 
 
-def case_for_action(*, pk, agency_id):
+def case_for_action(*, pk: int, agency_id: int) -> Case:
     """The case as an action needs it: its current step with the step's decisions, nothing else.
 
     A few joins only: the case page's query (eleven tables) costs PostgreSQL more to plan than to
@@ -117,7 +130,7 @@ def case_for_action(*, pk, agency_id):
     )
 
 
-def case_by_number(number):
+def case_by_number(number: str) -> Case | None:
     return (
         Case.objects.select_related("sop", "agency", "current_step__sop_step")
         .filter(number=number)
@@ -126,7 +139,9 @@ def case_by_number(number):
     )
 
 
-def inbox(*, user, sop_slug="", sifat="", overdue=False, due_today=False):
+def inbox(
+    *, user: User, sop_slug: str = "", sifat: str = "", overdue: bool = False, due_today: bool = False
+) -> QuerySet[Case]:
     """Cases waiting at the user's desks in the user's agency, most urgent and longest waiting first.
 
     Read from the case's queue columns (kept by Case.save) through one partial index, so that the
@@ -147,27 +162,28 @@ def inbox(*, user, sop_slug="", sifat="", overdue=False, due_today=False):
     return cases.order_by("queue_rank", "queue_since", "id")
 
 
-def inbox_sops(user):
-    return SOP.objects.filter(agency_id=user.agency_id, is_current=True).order_by("number", "name")
+def inbox_sops(user: User) -> QuerySet[SOP]:
+    # A user without an agency (agency_id None) matches no SOP, which is what such a user should see.
+    return SOP.objects.filter(agency_id=user.agency_id, is_current=True).order_by("number", "name")  # type: ignore[misc]
 
 
-def case_timeline(case):
+def case_timeline(case: Case) -> list[CaseStep]:
     return sorted(case.steps.all(), key=lambda step: step.position)
 
 
-def case_audit(case):
+def case_audit(case: Case) -> QuerySet[AuditEntry]:
     return AuditEntry.objects.filter(case=case).select_related("user", "step").order_by("at", "id")
 
 
-def case_dispositions(case):
+def case_dispositions(case: Case) -> QuerySet[Disposition]:
     return Disposition.objects.filter(case=case).select_related("by", "to_user").order_by("at", "id")
 
 
-def case_letters(case):
+def case_letters(case: Case) -> list[IssuedDocument]:
     return sorted(case.letters.all(), key=lambda document: document.pk)
 
 
-def desk_summary(*, user):
+def desk_summary(*, user: User) -> dict[str, int]:
     """At my desks: waiting, overdue, due later today."""
     now = timezone.now()
     cases = inbox(user=user)
@@ -180,14 +196,14 @@ def desk_summary(*, user):
     }
 
 
-def cases_by_state(*, agency_id):
+def cases_by_state(*, agency_id: int) -> list[tuple[str, str, int]]:
     labels = dict(Case.STATE_CHOICES)
     rows = Case.objects.filter(agency_id=agency_id).values("state").annotate(n=Count("id"))
     counts = {row["state"]: row["n"] for row in rows}
     return [(state, labels[state], counts[state]) for state, _ in Case.STATE_CHOICES if counts.get(state)]
 
 
-def open_cases_by_sop(*, agency_id):
+def open_cases_by_sop(*, agency_id: int) -> list[dict[str, str | int]]:
     return list(
         Case.objects.filter(agency_id=agency_id, state__in=Case.OPEN_STATES)
         .values("sop__name", "sop__slug")
@@ -196,7 +212,7 @@ def open_cases_by_sop(*, agency_id):
     )
 
 
-def cases_for_export(*, agency, start, end, state="", sop_slug=""):
+def cases_for_export(*, agency: Agency, start: date, end: date, state: str = "", sop_slug: str = "") -> QuerySet[Case]:
     since, until = period_bounds(start, end)
     cases = Case.objects.filter(agency=agency, created_at__gte=since, created_at__lt=until).select_related(
         "sop", "applicant", "beneficiary"
@@ -208,7 +224,7 @@ def cases_for_export(*, agency, start, end, state="", sop_slug=""):
     return cases.order_by("created_at", "id")
 
 
-def steps_for_export(*, agency, start, end, sop_slug=""):
+def steps_for_export(*, agency: Agency, start: date, end: date, sop_slug: str = "") -> QuerySet[CaseStep]:
     since, until = period_bounds(start, end)
     steps = CaseStep.objects.filter(case__agency=agency, started_at__gte=since, started_at__lt=until).select_related(
         "case__sop", "sop_step"
@@ -218,9 +234,9 @@ def steps_for_export(*, agency, start, end, sop_slug=""):
     return steps.order_by("case_id", "position")
 
 
-def published_services(agency):
+def published_services(agency: Agency) -> list[dict[str, object]]:
     """Active SOPs of the agency with requirements, steps and total time (public Standar Pelayanan)."""
-    services = []
+    services: list[dict[str, object]] = []
     for sop in sop_with_everything().filter(agency=agency, is_current=True, status=SOP.ACTIVE).order_by("name"):
         flows = [{"flow": flow, "total": total_time(list(flow.steps.all()))} for flow in sop.flows.all()]
         services.append({"sop": sop, "flows": flows, "total": flows[0]["total"] if len(flows) == 1 else ""})

@@ -1,17 +1,22 @@
 """Front-desk services: persons, opening and registering cases, documents, returns."""
 
+from collections.abc import Iterable
+from typing import Any
+
 from django.core.exceptions import PermissionDenied
+from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
 from django.utils import timezone
 from django_fsm import ConcurrentTransition
 
+from agencies.models import Agency, User
 from cases import rules, workflow
 from cases.counters import take_next
 from cases.models import Case, CaseDocument, Person, PersonAccess, PersonChange, RegistrationCounter
 from cases.nik import mask
 from cases.rules import AlreadyProcessed, TransitionRefused
 from cases.uploads import check_scan
-from sop_catalog.models import SOP
+from sop_catalog.models import SOP, Flow
 
 PERSON_FIELDS = [
     "nik", "kk_number", "name", "birth_place", "birth_date", "sex", "address", "rt", "rw",
@@ -25,7 +30,7 @@ __all__ = ["AlreadyProcessed", "ConcurrentTransition", "TransitionRefused"]
 SECRET_FIELDS = ("nik", "kk_number")
 
 
-def _jsonable(value, field=""):
+def _jsonable(value: Any, field: str = "") -> Any:
     """A value for the change history; NIK and KK numbers are kept masked there."""
     if field in SECRET_FIELDS:
         return mask(value) if value else value
@@ -33,7 +38,7 @@ def _jsonable(value, field=""):
 
 
 @transaction.atomic
-def create_person(*, agency, user, data):
+def create_person(*, agency: Agency, user: User, data: dict[str, Any]) -> Person:
     person = Person(agency=agency, **{field: data.get(field) for field in PERSON_FIELDS if field in data})
     if person.without_papers:
         person.nik = None
@@ -43,7 +48,7 @@ def create_person(*, agency, user, data):
     return person
 
 
-def record_person_created(*, person, user):
+def record_person_created(*, person: Person, user: User) -> PersonChange:
     """The first history row of a person saved by the app or by the admin."""
     return PersonChange.objects.create(
         person=person,
@@ -56,10 +61,10 @@ def record_person_created(*, person, user):
 
 
 @transaction.atomic
-def update_person(*, person, user, data):
+def update_person(*, person: Person, user: User, data: dict[str, Any]) -> dict[str, list[Any]]:
     """Save the changed fields and keep what changed, by whom, when. Returns the changes."""
     person = Person.objects.select_for_update().get(pk=person.pk)
-    changes = {}
+    changes: dict[str, list[Any]] = {}
     for field in PERSON_FIELDS:
         if field not in data:
             continue
@@ -77,7 +82,17 @@ def update_person(*, person, user, data):
 
 
 @transaction.atomic
-def open_case(*, user, sop, applicant, beneficiary, channel, purpose, destination="", sifat=Case.SIFAT_BIASA):
+def open_case(
+    *,
+    user: User,
+    sop: SOP,
+    applicant: Person,
+    beneficiary: Person,
+    channel: str,
+    purpose: str,
+    destination: str = "",
+    sifat: str = Case.SIFAT_BIASA,
+) -> Case:
     """A draft case on the SOP's current version, with the SOP's document checklist."""
     if sop.agency_id != user.agency_id or applicant.agency_id != user.agency_id:
         raise PermissionDenied("SOP dan pemohon harus dari instansi Anda.")
@@ -106,7 +121,7 @@ def open_case(*, user, sop, applicant, beneficiary, channel, purpose, destinatio
 
 
 @transaction.atomic
-def choose_flow(*, case, user, flow):
+def choose_flow(*, case: Case, user: User, flow: Flow) -> None:
     """An SOP with several flows (Operasional Griya Lansia): the draft picks the one it follows."""
     rules.require(case, user, "choose_flow")
     if flow.sop_id != case.sop_id:
@@ -115,20 +130,22 @@ def choose_flow(*, case, user, flow):
         raise TransitionRefused("Permohonan ini sudah didaftarkan; alurnya tidak dapat diganti lagi.")
 
 
-def _next_number(agency, year):
+def _next_number(agency: Agency, year: int) -> str:
     last = take_next(RegistrationCounter, agency=agency, year=year)
     prefix = agency.code or agency.slug.upper()  # codes and slugs are unique: so are numbers
     return f"{prefix}/{year}/{last:06d}"
 
 
-def register_case(*, case, user, ip=None):
+def register_case(*, case: Case, user: User, ip: str | None = None) -> Case:
     """Number the draft, lay out its steps from the SOP version and send it to the first desk."""
     year = timezone.localtime().year
     return workflow.register(case=case, user=user, number=lambda c: _next_number(c.agency, year), ip=ip)
 
 
 @transaction.atomic
-def receive_document(*, document, user, received=True, upload=None):
+def receive_document(
+    *, document: CaseDocument, user: User, received: bool = True, upload: UploadedFile | None = None
+) -> CaseDocument:
     """Tick a checklist line; with `upload`, store the scan (checked by content).
 
     The case row is locked first, as the workflow locks it: a tick cannot slip in while the
@@ -142,7 +159,7 @@ def receive_document(*, document, user, received=True, upload=None):
     if upload is not None:
         content_type = check_scan(upload)
         document.content_type = content_type
-        document.original_name = upload.name[:255]
+        document.original_name = upload.name[:255]  # type: ignore[index]  # an upload always has a name
         document.size = upload.size
         document.uploaded_by = user
         document.uploaded_at = timezone.now()
@@ -163,15 +180,15 @@ def receive_document(*, document, user, received=True, upload=None):
     return document
 
 
-def return_to_applicant(*, case, user, note="", ip=None):
+def return_to_applicant(*, case: Case, user: User, note: str = "", ip: str | None = None) -> Case:
     return workflow.return_to_applicant(case=case, user=user, note=note, ip=ip)
 
 
-def resubmit_case(*, case, user, ip=None):
+def resubmit_case(*, case: Case, user: User, ip: str | None = None) -> Case:
     return workflow.resubmit(case=case, user=user, ip=ip)
 
 
-def log_access(*, user, persons, via, ip=None):
+def log_access(*, user: User, persons: Iterable[Person | None], via: str, ip: str | None = None) -> None:
     """Record that `user` saw these persons' data (person page, case page, export)."""
     seen = {person.pk for person in persons if person is not None}
     PersonAccess.objects.bulk_create(

@@ -131,7 +131,7 @@ def render_body(template_body: str, context: dict[str, Any]) -> str:
 
 def body_blocks(text: str) -> list[dict[str, Any]]:
     """Paragraphs of the rendered body; a paragraph of 'Label : value' lines becomes a field table."""
-    blocks = []
+    blocks: list[dict[str, Any]] = []
     for paragraph in re.split(r"\n\s*\n", text.strip()):
         lines = [line for line in paragraph.splitlines() if line.strip()]
         if lines and all(re.match(r"^[^:]{1,40}\s:\s", line) for line in lines):

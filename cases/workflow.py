@@ -4,20 +4,24 @@ Every action here runs in one transaction with the case row locked, checks that 
 user saw is still the current one, fires the django-fsm transition, and writes the audit log.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 
 from agencies.desks import DESK_LABELS, DESK_RANK, SIGNING_DESKS, acting_desks
+from agencies.models import User
 from cases import letters, rules
 from cases.calendar import OfficeCalendar
 from cases.models import AuditEntry, Case, CaseStep, Disposition
 from cases.notifications import notify_desk
 from cases.rules import AlreadyProcessed, TransitionRefused
 from cases.states import STATE_RANK, LetterStatus
-from sop_catalog.models import BranchAction
+from sop_catalog.models import Branch, BranchAction, Step
 
 __all__ = ["STATE_RANK", "AlreadyProcessed", "TransitionRefused"]
 
@@ -29,7 +33,7 @@ class Move:
     branch: str = ""
 
     @property
-    def label(self):
+    def label(self) -> str:
         to = DESK_LABELS.get(self.next_step.desk, "") if self.next_step else ""
         return {
             "stay": f"Selesai, lanjut ke langkah {self.next_step.label}" if self.next_step else "Selesai",
@@ -42,18 +46,18 @@ class Move:
         }[self.kind]
 
 
-def _prefetched(case, name):
+def _prefetched(case: Case, name: str) -> bool:
     return name in getattr(case, "_prefetched_objects_cache", {})
 
 
-def steps_of(case):
+def steps_of(case: Case) -> list[CaseStep]:
     """The case's steps in order, from the page's prefetch when there is one."""
     if _prefetched(case, "steps"):
         return sorted(case.steps.all(), key=lambda step: step.position)
     return list(case.steps.select_related("sop_step").order_by("position"))
 
 
-def signing_step(case, steps):
+def signing_step(case: Case, steps: list[CaseStep]) -> CaseStep | None:
     """The case step whose completion signs (approves) the request, or None.
 
     The SOP step marked `signs`; when it is shared in turn by several superiors, its Kadis part
@@ -68,7 +72,7 @@ def signing_step(case, steps):
     return None
 
 
-def fire(case, name, user, *args):
+def fire(case: Case, name: str, user: User, *args: str) -> None:
     """Fire the transition, refused as rules.require_transition refuses it."""
     rules.require_transition(case, user, name)
     getattr(case, name)(*args)
@@ -77,12 +81,12 @@ def fire(case, name, user, *args):
 # --- the trail -----------------------------------------------------------------------------
 
 
-def desks_of(sop_step):
+def desks_of(sop_step: Step) -> list[str]:
     """The desks that act on an SOP step in turn (agencies.desks.acting_desks)."""
     return acting_desks(sop_step.desk, [role.desk for role in sop_step.actors.all()])
 
 
-def create_steps(case):
+def create_steps(case: Case) -> list[CaseStep]:
     """The case's steps, from its SOP version's chosen flow (the first when there is one)."""
     flow = case.flow or case.sop.flows.order_by("order").first()
     if flow is None:
@@ -91,7 +95,7 @@ def create_steps(case):
     sop_steps = list(flow.steps.prefetch_related("actors").order_by("no"))
     if not sop_steps:
         raise TransitionRefused("Alur SOP ini belum memiliki langkah; permohonan tidak dapat didaftarkan.")
-    rows = []
+    rows: list[CaseStep] = []
     for sop_step in sop_steps:
         desks = desks_of(sop_step)
         for part, desk in enumerate(desks, start=1):
@@ -109,7 +113,7 @@ def create_steps(case):
     return list(case.steps.order_by("position"))
 
 
-def start_step(case, step, now):
+def start_step(case: Case, step: CaseStep, now: datetime) -> None:
     step.status = CaseStep.CURRENT
     step.started_at = now
     step.completed_at = None
@@ -123,16 +127,17 @@ def start_step(case, step, now):
 
 
 # Branch actions that end the step's move without a next step, and the move each makes.
-CLOSING_ACTIONS = {
+CLOSING_ACTIONS: dict[str, str] = {
     BranchAction.APPLICANT: "return_to_applicant",
     BranchAction.REJECT: "reject",
     BranchAction.END: "complete",
 }
 
 
-def plan(case, branch=""):
+def plan(case: Case, branch: str = "") -> Move:
     """What completing the current step (with `branch` on a decision) will do."""
     step = case.current_step
+    assert step is not None  # a case at a desk has a current step
     steps = steps_of(case)
     following = next((s for s in steps if s.position > step.position), None)
     chosen = _chosen_branch(step, following, branch)
@@ -151,7 +156,7 @@ def plan(case, branch=""):
     return Move(kind, next_step, branch)
 
 
-def _chosen_branch(step, following, label):
+def _chosen_branch(step: CaseStep, following: CaseStep | None, label: str) -> Branch | None:
     """The decision's branch named `label`; None for a process step (or a part before the last)."""
     # A decision is taken once, by the last desk of a step shared in turn.
     last_part = following is None or following.sop_step_id != step.sop_step_id
@@ -163,14 +168,14 @@ def _chosen_branch(step, following, label):
     return branches[label]
 
 
-def _target(steps, branch):
+def _target(steps: list[CaseStep], branch: Branch) -> CaseStep:
     target = next((s for s in steps if s.no == branch.step_no), None)
     if target is None:
         raise TransitionRefused(f"Langkah tujuan {branch.step_no} tidak ada di alur SOP ini; hubungi admin.")
     return target
 
 
-def check_current(case, step_id):
+def check_current(case: Case, step_id: str | int | None) -> None:
     """Refuse an action taken on a page that shows a step which is no longer current."""
     if step_id is not None and (not str(step_id).isdecimal() or case.current_step_id != int(step_id)):
         last = case.audit.select_related("user").order_by("-at", "-id").first()
@@ -178,7 +183,7 @@ def check_current(case, step_id):
         raise AlreadyProcessed(f"Permohonan ini sudah diproses oleh {who} — muat ulang halaman.")
 
 
-def _lock(case, expected_step_id=None):
+def _lock(case: Case, expected_step_id: str | int | None = None) -> Case:
     locked = (
         Case.objects.select_for_update(of=("self",))
         .select_related("agency", "sop", "current_step__sop_step")
@@ -188,7 +193,7 @@ def _lock(case, expected_step_id=None):
     return locked
 
 
-def _reuse_catalog_step(locked, seen):
+def _reuse_catalog_step(locked: Case, seen: Case) -> None:
     """Keep the SOP step (with its decisions) already loaded for the page or the form.
 
     Catalog steps of a version in use never change (a used SOP version is locked), so the copy
@@ -205,7 +210,15 @@ def _reuse_catalog_step(locked, seen):
         step.sop_step = before.sop_step
 
 
-def _audit(case, user, action, from_state, step=None, note="", ip=None):
+def _audit(
+    case: Case,
+    user: User,
+    action: str,
+    from_state: str,
+    step: CaseStep | None = None,
+    note: str = "",
+    ip: str | None = None,
+) -> None:
     AuditEntry.objects.create(
         case=case,
         user=user,
@@ -219,13 +232,13 @@ def _audit(case, user, action, from_state, step=None, note="", ip=None):
     )
 
 
-def _arrive(case, step, now, previous_desk):
+def _arrive(case: Case, step: CaseStep, now: datetime, previous_desk: str | None) -> None:
     start_step(case, step, now)
     if step.desk != previous_desk:
         notify_desk(case, step.desk, f"Permohonan {case.number} menunggu di meja Anda: {step.sop_step.activity[:120]}")
 
 
-def _return_to_applicant(case, user, note, ip, audit_note=None):
+def _return_to_applicant(case: Case, user: User, note: str, ip: str | None, audit_note: str | None = None) -> Case:
     """On the locked case: the papers go back to the applicant; the step waits for them."""
     before = case.state
     fire(case, "return_to_applicant", user)
@@ -235,7 +248,7 @@ def _return_to_applicant(case, user, note, ip, audit_note=None):
     return case
 
 
-def _reject(case, user, reason, ip, outcome="Tidak layak"):
+def _reject(case: Case, user: User, reason: str, ip: str | None, outcome: str = "Tidak layak") -> Case:
     """On the locked case: tidak layak, with the reason; the current step ends with the decision."""
     if not reason.strip():
         raise TransitionRefused("Tuliskan alasan penolakan.")
@@ -244,6 +257,7 @@ def _reject(case, user, reason, ip, outcome="Tidak layak"):
     now = timezone.now()
     case.closing_reason, case.closed_at = reason, now
     step = case.current_step
+    assert step is not None  # a case at a desk has a current step
     _finish(step, user, now, reason, outcome)
     case.current_step = None
     case.save()
@@ -252,12 +266,12 @@ def _reject(case, user, reason, ip, outcome="Tidak layak"):
 
 
 @transaction.atomic
-def return_to_applicant(*, case, user, note="", ip=None):
+def return_to_applicant(*, case: Case, user: User, note: str = "", ip: str | None = None) -> Case:
     return _return_to_applicant(_lock(case), user, note, ip)
 
 
 @transaction.atomic
-def resubmit(*, case, user, ip=None):
+def resubmit(*, case: Case, user: User, ip: str | None = None) -> Case:
     """The applicant is back with the papers: the interrupted step starts over."""
     case = _lock(case)
     fire(case, "resubmit", user)
@@ -269,12 +283,13 @@ def resubmit(*, case, user, ip=None):
 
 
 @transaction.atomic
-def register(*, case, user, number, ip=None):
+def register(*, case: Case, user: User, number: Callable[[Case], str], ip: str | None = None) -> Case:
     """Called by services.register_case: number, steps, first desk."""
     case = _lock(case)
     rules.require(case, user, "register")
     steps = create_steps(case)
     letters.open_drafts(case)
+    assert case.flow is not None  # create_steps has set it
     if not case.flow.steps.filter(signs=True).exists() and case.letters.filter(status=LetterStatus.DRAFT).exists():
         raise TransitionRefused(
             "SOP ini menerbitkan surat tetapi tidak menandai langkah yang menandatanganinya; hubungi admin."
@@ -290,7 +305,17 @@ def register(*, case, user, number, ip=None):
 
 
 @transaction.atomic
-def complete_step(*, case, user, step_id, note="", branch="", disposition=None, ip=None, render_disposition=None):
+def complete_step(
+    *,
+    case: Case,
+    user: User,
+    step_id: str | int | None,
+    note: str = "",
+    branch: str = "",
+    disposition: dict[str, Any] | None = None,
+    ip: str | None = None,
+    render_disposition: Callable[[Disposition], bytes] | None = None,
+) -> Case:
     """Finish the current step and move along the SOP, firing the named transition."""
     seen = case
     case = _lock(case, step_id)
@@ -305,9 +330,19 @@ def complete_step(*, case, user, step_id, note="", branch="", disposition=None, 
     return case
 
 
-def _move_on(case, user, move, note, branch, disposition, ip, render_disposition):
+def _move_on(
+    case: Case,
+    user: User,
+    move: Move,
+    note: str,
+    branch: str,
+    disposition: dict[str, Any] | None,
+    ip: str | None,
+    render_disposition: Callable[[Disposition], bytes] | None,
+) -> None:
     """The step is done: sign when it is the signing step, then complete, or go to the next desk."""
     step, before, now = case.current_step, case.state, timezone.now()
+    assert step is not None  # a case at a desk has a current step
     _finish(step, user, now, note, branch)
     _audit(case, user, "step", before, step, note or branch, ip)
     letters.record_paraf(case, user, step.desk)
@@ -334,7 +369,7 @@ def _move_on(case, user, move, note, branch, disposition, ip, render_disposition
         _audit(case, user, move.kind, before, next_step, note, ip)
 
 
-def _close(case, user, step, before, note, ip):
+def _close(case: Case, user: User, step: CaseStep, before: str, note: str, ip: str | None) -> None:
     """The last step is done: the request is completed, once no letter waits for its signature."""
     if case.letters.filter(status=LetterStatus.DRAFT).exists():
         raise TransitionRefused(
@@ -346,7 +381,7 @@ def _close(case, user, step, before, note, ip):
     _audit(case, user, "complete", before, step, note, ip)
 
 
-def _finish(step, user, now, note, branch):
+def _finish(step: CaseStep, user: User, now: datetime, note: str, branch: str) -> None:
     step.status = CaseStep.DONE
     step.completed_at = now
     step.completed_by = user
@@ -355,7 +390,7 @@ def _finish(step, user, now, note, branch):
     step.save()
 
 
-def _reset_between(case, step, next_step):
+def _reset_between(case: Case, step: CaseStep, next_step: CaseStep) -> None:
     """Jumping back re-opens the steps in between; jumping ahead skips them."""
     if next_step.position == step.position + 1:
         return  # the next step in order: nothing in between
@@ -369,7 +404,9 @@ def _reset_between(case, step, next_step):
         )
 
 
-def _disposition(case, user, step, next_step, data, note):
+def _disposition(
+    case: Case, user: User, step: CaseStep, next_step: CaseStep, data: dict[str, Any], note: str
+) -> Disposition:
     instructions = [i for i in data.get("instructions", []) if i in Disposition.INSTRUCTIONS]
     if not instructions:
         raise TransitionRefused("Pilih sedikitnya satu instruksi disposisi.")
@@ -388,7 +425,9 @@ def _disposition(case, user, step, next_step, data, note):
 
 
 @transaction.atomic
-def wait_external(*, case, user, step_id, waiting_for, ip=None):
+def wait_external(
+    *, case: Case, user: User, step_id: str | int | None, waiting_for: str, ip: str | None = None
+) -> Case:
     case = _lock(case, step_id)
     rules.require(case, user, "wait_external")
     if not waiting_for.strip():
@@ -402,9 +441,10 @@ def wait_external(*, case, user, step_id, waiting_for, ip=None):
 
 
 @transaction.atomic
-def resume(*, case, user, step_id, note="", ip=None):
+def resume(*, case: Case, user: User, step_id: str | int | None, note: str = "", ip: str | None = None) -> Case:
     case = _lock(case, step_id)
     rules.require(case, user, "resume")
+    assert case.current_step is not None  # a case at a desk has a current step
     parked = case.audit.filter(action="wait_external").order_by("-at", "-id").first()
     back = parked.from_state if parked else Case.STATE_FOR_DESK[case.current_step.desk]
     fire(case, "resume", user, back)
@@ -420,12 +460,13 @@ def resume(*, case, user, step_id, note="", ip=None):
 
 
 @transaction.atomic
-def return_for_revision(*, case, user, step_id, note, ip=None):
+def return_for_revision(*, case: Case, user: User, step_id: str | int | None, note: str, ip: str | None = None) -> Case:
     case = _lock(case, step_id)
     rules.require(case, user, "return_for_revision")
     if not note.strip():
         raise TransitionRefused("Tuliskan apa yang harus diperbaiki.")
     step = case.current_step
+    assert step is not None  # a case at a desk has a current step
     here = DESK_RANK[step.desk]
     lower = [desk for desk, rank in DESK_RANK.items() if rank < here]
     previous = (
@@ -453,14 +494,14 @@ def return_for_revision(*, case, user, step_id, note, ip=None):
 
 
 @transaction.atomic
-def reject(*, case, user, step_id, reason, ip=None):
+def reject(*, case: Case, user: User, step_id: str | int | None, reason: str, ip: str | None = None) -> Case:
     case = _lock(case, step_id)
     rules.require(case, user, "reject")
     return _reject(case, user, reason, ip)
 
 
 @transaction.atomic
-def cancel(*, case, user, reason, ip=None):
+def cancel(*, case: Case, user: User, reason: str, ip: str | None = None) -> Case:
     case = _lock(case)
     if not reason.strip():
         raise TransitionRefused("Tuliskan alasan pembatalan.")

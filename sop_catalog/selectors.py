@@ -1,18 +1,18 @@
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 
 from agencies.models import Agency
 from sop_catalog.flowchart import total_time
 from sop_catalog.models import SOP, Flow, Step
 
 
-def public_sops():
+def public_sops() -> QuerySet[SOP]:
     """What the public may see: per slug, the newest version in force — never a draft (a new
     version in preparation leaves the last published one public) and never a retired SOP."""
     newer = SOP.objects.filter(slug=OuterRef("slug"), status=SOP.ACTIVE, version__gt=OuterRef("version"))
     return SOP.objects.filter(status=SOP.ACTIVE).exclude(Exists(newer))
 
 
-def catalog_sops(*, query="", agency_slug=""):
+def catalog_sops(*, query: str = "", agency_slug: str = "") -> QuerySet[SOP]:
     """The SOPs that the public sees (public_sops), with their step counts."""
     sops = (
         public_sops()
@@ -27,7 +27,7 @@ def catalog_sops(*, query="", agency_slug=""):
     return sops
 
 
-def flows_without_signing_step(*, agency_id, slug):
+def flows_without_signing_step(*, agency_id: int, slug: str) -> QuerySet[Flow]:
     """The current version's flows (with steps) of an SOP where no step is marked `signs`."""
     return (
         Flow.objects.filter(sop__agency_id=agency_id, sop__slug=slug, sop__is_current=True, steps__isnull=False)
@@ -37,11 +37,11 @@ def flows_without_signing_step(*, agency_id, slug):
     )
 
 
-def catalog_agencies():
+def catalog_agencies() -> QuerySet[Agency]:
     return Agency.objects.filter(sops__in=public_sops()).distinct().order_by("name")
 
 
-def sop_with_everything():
+def sop_with_everything() -> QuerySet[SOP]:
     """SOPs with every list, role, flow, step, actor and branch prefetched (pages, PDF, export)."""
     return SOP.objects.select_related("agency").prefetch_related(
         "legal_bases",
@@ -59,7 +59,7 @@ def sop_with_everything():
     )
 
 
-def sop_for_display(*, slug, version=None):
+def sop_for_display(*, slug: str, version: int | None = None) -> SOP:
     """One public SOP with everything its paper form shows: the one in force unless `version`.
 
     A draft is never shown; an older version that was in force (or is retired) is, by its number.
@@ -69,19 +69,19 @@ def sop_for_display(*, slug, version=None):
     return sop_with_everything().exclude(status=SOP.DRAFT).get(slug=slug, version=version)
 
 
-def active_sops_for(agency):
+def active_sops_for(agency: Agency) -> QuerySet[SOP]:
     """The SOPs a front desk can open a case on: current, active, of its agency."""
     return SOP.objects.filter(agency=agency, is_current=True, status=SOP.ACTIVE).order_by("number", "name")
 
 
-def total_time_of(sop, *, flow=None):
+def total_time_of(sop: SOP, *, flow: Flow | None = None) -> str:
     """The sum of the time standards of the flow's steps (all the SOP's steps without one), as text."""
     if flow is not None:
         return total_time(Step.objects.filter(flow=flow))
     return total_time(Step.objects.filter(flow__sop=sop))
 
 
-def related_links(sop):
+def related_links(sop: SOP) -> dict[str, SOP]:
     """Map related-SOP slugs to their current versions' names (only those in the catalog)."""
     slugs = [item.target_slug for item in sop.related_sops.all() if item.target_slug]
     return {s.slug: s for s in SOP.objects.filter(slug__in=slugs, is_current=True)}

@@ -1,6 +1,7 @@
 """SOP JSON import/export and copying (docs/sop-format.md)."""
 
 from decimal import Decimal
+from typing import Any, NoReturn
 
 from django.db import transaction
 from django.db.models import Max
@@ -28,7 +29,9 @@ from sop_catalog.timeparse import UNITS, parse_time
 
 DESKS = {code for code, _ in DESK_CHOICES}
 STATUSES = {code for code, _ in SOP.STATUS_CHOICES}
-LIST_MODELS = {
+# An SOP in the fixture format (docs/sop-format.md): JSON objects, nested.
+SOPData = dict[str, Any]
+LIST_MODELS: dict[str, type[LegalBasis | Qualification | Equipment]] = {
     "legal_bases": LegalBasis,
     "qualifications": Qualification,
     "equipment": Equipment,
@@ -39,24 +42,24 @@ class SOPFormatError(Exception):
     """A malformed SOP file; the message names the SOP and the field."""
 
 
-def _number(value):
+def _number(value: Decimal | None) -> int | float | None:
     if value is None:
         return None
     value = Decimal(value)
     return int(value) if value == value.to_integral_value() else float(value)
 
 
-def export_sop(sop):
+def export_sop(sop: SOP) -> SOPData:
     """The SOP as a dict in the fixture format; key order is the documented order."""
-    related = []
+    related: list[dict[str, str] | str] = []
     for item in sop.related_sops.all():
         related.append({"text": item.text, "slug": item.target_slug} if item.target_slug else item.text)
-    flows = []
+    flows: list[SOPData] = []
     for flow in sop.flows.all():
-        steps = []
+        steps: list[SOPData] = []
         for step in flow.steps.all():
             actors = sorted(step.actors.all(), key=lambda role: role.order)
-            entry = {
+            entry: SOPData = {
                 "no": step.no,
                 "activity": step.activity,
                 "actors": [role.label for role in actors],
@@ -106,14 +109,14 @@ def export_sop(sop):
     }
 
 
-def _export_branch(branch):
-    entry = {"label": branch.label, "action": branch.action}
+def _export_branch(branch: Branch) -> SOPData:
+    entry: SOPData = {"label": branch.label, "action": branch.action}
     if branch.action == BranchAction.STEP:
         entry["step"] = branch.step_no
     return entry
 
 
-def export_sops(*, agency_slug=None):
+def export_sops(*, agency_slug: str | None = None) -> list[SOPData]:
     sops = sop_with_everything().filter(is_current=True).order_by("agency__slug", "slug")
     if agency_slug:
         sops = sops.filter(agency__slug=agency_slug)
@@ -124,15 +127,15 @@ def export_sops(*, agency_slug=None):
 
 
 class _Checker:
-    def __init__(self, index, data):
+    def __init__(self, index: int, data: SOPData) -> None:
         self.data = data
         slug = data.get("slug") if isinstance(data, dict) else None
         self.label = f"SOP ke-{index + 1}" + (f" ({slug})" if slug else "")
 
-    def fail(self, field, message):
+    def fail(self, field: str, message: str) -> NoReturn:
         raise SOPFormatError(f"{self.label}, kolom {field}: {message}")
 
-    def text(self, obj, key, field=None, required=False):
+    def text(self, obj: SOPData, key: str, field: str | None = None, required: bool = False) -> str:
         value = obj.get(key, "")
         if value is None:
             value = ""
@@ -142,13 +145,13 @@ class _Checker:
             self.fail(field or key, "wajib diisi.")
         return value
 
-    def strings(self, key):
+    def strings(self, key: str) -> list[str]:
         value = self.data.get(key, [])
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             self.fail(key, "harus berupa daftar teks.")
         return value
 
-    def date(self, key):
+    def date(self, key: str) -> str:
         value = self.data.get(key)
         if value in (None, ""):
             return ""
@@ -157,7 +160,7 @@ class _Checker:
         return value
 
 
-def validate_sop(index, data):
+def validate_sop(index: int, data: object) -> SOPData:
     """Check one SOP object and return it normalized; raise SOPFormatError naming SOP and field."""
     if not isinstance(data, dict):
         raise SOPFormatError(f"SOP ke-{index + 1}: harus berupa objek JSON.")
@@ -165,7 +168,7 @@ def validate_sop(index, data):
     agency = data.get("agency")
     if not isinstance(agency, dict):
         c.fail("agency", "harus berupa objek {name, slug, region}.")
-    clean = {
+    clean: SOPData = {
         "agency": {
             "name": c.text(agency, "name", "agency.name", required=True),
             "slug": c.text(agency, "slug", "agency.slug", required=True),
@@ -220,7 +223,7 @@ def validate_sop(index, data):
     roles = data.get("roles", [])
     if not isinstance(roles, list):
         c.fail("roles", "harus berupa daftar.")
-    labels = set()
+    labels: set[str] = set()
     clean["roles"] = []
     for i, role in enumerate(roles):
         if not isinstance(role, dict):
@@ -251,14 +254,14 @@ def validate_sop(index, data):
     return clean
 
 
-def _validate_flow(c, fi, flow, role_desks):
+def _validate_flow(c: _Checker, fi: int, flow: object, role_desks: dict[str, str]) -> SOPData:
     where = f"flows[{fi}]"
     if not isinstance(flow, dict):
         c.fail(where, "harus berupa objek {title, steps}.")
     steps = flow.get("steps", [])
     if not isinstance(steps, list):
         c.fail(f"{where}.steps", "harus berupa daftar.")
-    clean_steps = []
+    clean_steps: list[SOPData] = []
     for si, step in enumerate(steps):
         at = f"{where}.steps[{si}]"
         if not isinstance(step, dict):
@@ -322,7 +325,7 @@ def _validate_flow(c, fi, flow, role_desks):
     return {"title": c.text(flow, "title", f"{where}.title"), "steps": clean_steps}
 
 
-def _validate_branch(c, at, branch, step_count):
+def _validate_branch(c: _Checker, at: str, branch: object, step_count: int) -> SOPData:
     if not isinstance(branch, dict):
         c.fail(at, "harus berupa objek {label, action, step}.")
     action = branch.get("action")
@@ -338,9 +341,12 @@ def _validate_branch(c, at, branch, step_count):
 # --- writing ----------------------------------------------------------------------------
 
 
-def _write_children(sop, data):
+def _write_children(sop: SOP, data: SOPData) -> None:
     for key, model in LIST_MODELS.items():
-        model.objects.bulk_create([model(sop=sop, order=i, text=text) for i, text in enumerate(data[key], start=1)])
+        # Each model gets its own instances; mypy checks the union of the three against each one.
+        model.objects.bulk_create(
+            [model(sop=sop, order=i, text=text) for i, text in enumerate(data[key], start=1)]  # type: ignore[misc]
+        )
     RelatedSOP.objects.bulk_create(
         [
             RelatedSOP(sop=sop, order=i, text=item["text"], target_slug=item["slug"])
@@ -353,7 +359,7 @@ def _write_children(sop, data):
             for i, doc in enumerate(data["documents"], start=1)
         ]
     )
-    roles = {}
+    roles: dict[str, Role] = {}
     for i, role in enumerate(data["roles"], start=1):
         roles[role["label"]] = Role.objects.create(sop=sop, order=i, label=role["label"], desk=role["desk"])
     for fi, flow_data in enumerate(data["flows"], start=1):
@@ -383,7 +389,7 @@ def _write_children(sop, data):
             )
 
 
-def _identity_fields(data):
+def _identity_fields(data: SOPData) -> dict[str, str]:
     return {
         "number": data["number"],
         "name": data["name"],
@@ -401,14 +407,14 @@ def _identity_fields(data):
     }
 
 
-def _comparable(exported):
+def _comparable(exported: SOPData) -> SOPData:
     """Normalize an exported SOP like validate_sop normalizes input, ignoring the version."""
     normalized = validate_sop(0, exported)
     normalized.pop("version")
     return normalized
 
 
-def _find_existing(agency, data):
+def _find_existing(agency: Agency, data: SOPData) -> SOP | None:
     current = SOP.objects.filter(agency=agency, is_current=True)
     if data["number"]:
         found = current.filter(number=data["number"]).first()
@@ -418,7 +424,7 @@ def _find_existing(agency, data):
 
 
 @transaction.atomic
-def import_sops(data):
+def import_sops(data: object) -> dict[str, int]:
     """Validate every SOP, then create or update; all or nothing. Returns counts by outcome."""
     if not isinstance(data, list):
         raise SOPFormatError("Berkas harus berisi daftar (array) JSON objek SOP.")
@@ -463,12 +469,12 @@ def import_sops(data):
     return counts
 
 
-def _next_version(slug):
+def _next_version(slug: str) -> int:
     return (SOP.objects.filter(slug=slug).aggregate(top=Max("version"))["top"] or 0) + 1
 
 
 @transaction.atomic
-def create_new_version(sop, *, data=None):
+def create_new_version(sop: SOP, *, data: SOPData | None = None) -> SOP:
     """Copy `sop` (or write `data`) as version N+1; it becomes the current version."""
     data = data or validate_sop(0, export_sop(sop_with_everything().get(pk=sop.pk)))
     version = _next_version(sop.slug)
@@ -480,7 +486,7 @@ def create_new_version(sop, *, data=None):
 
 
 @transaction.atomic
-def copy_to_agency(sop, *, agency):
+def copy_to_agency(sop: SOP, *, agency: Agency) -> SOP:
     """Copy the SOP to another agency as a draft; its slug takes the agency's prefix."""
     data = validate_sop(0, export_sop(sop_with_everything().get(pk=sop.pk)))
     base = sop.slug.removeprefix(f"{sop.agency.slug}-")
