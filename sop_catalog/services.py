@@ -151,6 +151,12 @@ class _Checker:
             self.fail(key, "harus berupa daftar teks.")
         return value
 
+    def items(self, key: str) -> list[Any]:
+        value = self.data.get(key, [])
+        if not isinstance(value, list):
+            self.fail(key, "harus berupa daftar.")
+        return value
+
     def date(self, key: str) -> str:
         value = self.data.get(key)
         if value in (None, ""):
@@ -165,10 +171,33 @@ def validate_sop(index: int, data: object) -> SOPData:
     if not isinstance(data, dict):
         raise SOPFormatError(f"SOP ke-{index + 1}: harus berupa objek JSON.")
     c = _Checker(index, data)
+    clean = _validate_identity(c, data)
+    for key in ("legal_bases", "qualifications", "equipment"):
+        clean[key] = c.strings(key)
+    clean["related_sops"] = _validate_related(c, c.items("related_sops"))
+    clean["documents"] = _validate_documents(c, c.items("documents"))
+    clean["roles"] = _validate_roles(c, c.items("roles"))
+    role_desks = {role["label"]: role["desk"] for role in clean["roles"]}
+    clean["flows"] = [_validate_flow(c, i, flow, role_desks) for i, flow in enumerate(c.items("flows"))]
+    status = data.get("status", SOP.ACTIVE)
+    if status not in STATUSES:
+        c.fail("status", f"status '{status}' tidak dikenal; pilih draft, active atau retired.")
+    clean["status"] = status
+    version = data.get("version", 1)
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        c.fail("version", "harus bilangan bulat 1 atau lebih.")
+    clean["version"] = version
+    return clean
+
+
+def _validate_identity(c: _Checker, data: SOPData) -> SOPData:
     agency = data.get("agency")
     if not isinstance(agency, dict):
         c.fail("agency", "harus berupa objek {name, slug, region}.")
-    clean: SOPData = {
+    approved = data.get("approved_by") or {}
+    if not isinstance(approved, dict):
+        c.fail("approved_by", "harus berupa objek {name, title, nip}.")
+    return {
         "agency": {
             "name": c.text(agency, "name", "agency.name", required=True),
             "slug": c.text(agency, "slug", "agency.slug", required=True),
@@ -184,22 +213,17 @@ def validate_sop(index: int, data: object) -> SOPData:
         "warning": c.text(data, "warning"),
         "recording": c.text(data, "recording"),
         "source": c.text(data, "source"),
+        "approved_by": {k: c.text(approved, k, f"approved_by.{k}") for k in ("name", "title", "nip")},
     }
-    approved = data.get("approved_by") or {}
-    if not isinstance(approved, dict):
-        c.fail("approved_by", "harus berupa objek {name, title, nip}.")
-    clean["approved_by"] = {k: c.text(approved, k, f"approved_by.{k}") for k in ("name", "title", "nip")}
-    for key in ("legal_bases", "qualifications", "equipment"):
-        clean[key] = c.strings(key)
-    related = data.get("related_sops", [])
-    if not isinstance(related, list):
-        c.fail("related_sops", "harus berupa daftar.")
-    clean["related_sops"] = []
+
+
+def _validate_related(c: _Checker, related: list[Any]) -> list[SOPData]:
+    clean = []
     for i, item in enumerate(related):
         if isinstance(item, str):
-            clean["related_sops"].append({"text": item, "slug": ""})
+            clean.append({"text": item, "slug": ""})
         elif isinstance(item, dict):
-            clean["related_sops"].append(
+            clean.append(
                 {
                     "text": c.text(item, "text", f"related_sops[{i}].text", required=True),
                     "slug": c.text(item, "slug", f"related_sops[{i}].slug"),
@@ -207,24 +231,24 @@ def validate_sop(index: int, data: object) -> SOPData:
             )
         else:
             c.fail(f"related_sops[{i}]", "harus berupa teks atau objek {text, slug}.")
-    documents = data.get("documents", [])
-    if not isinstance(documents, list):
-        c.fail("documents", "harus berupa daftar.")
-    clean["documents"] = []
+    return clean
+
+
+def _validate_documents(c: _Checker, documents: list[Any]) -> list[SOPData]:
+    clean = []
     for i, doc in enumerate(documents):
         if not isinstance(doc, dict):
             c.fail(f"documents[{i}]", "harus berupa objek {name, required}.")
         required = doc.get("required", True)
         if not isinstance(required, bool):
             c.fail(f"documents[{i}].required", "harus true atau false.")
-        clean["documents"].append(
-            {"name": c.text(doc, "name", f"documents[{i}].name", required=True), "required": required}
-        )
-    roles = data.get("roles", [])
-    if not isinstance(roles, list):
-        c.fail("roles", "harus berupa daftar.")
+        clean.append({"name": c.text(doc, "name", f"documents[{i}].name", required=True), "required": required})
+    return clean
+
+
+def _validate_roles(c: _Checker, roles: list[Any]) -> list[SOPData]:
     labels: set[str] = set()
-    clean["roles"] = []
+    clean = []
     for i, role in enumerate(roles):
         if not isinstance(role, dict):
             c.fail(f"roles[{i}]", "harus berupa objek {label, desk}.")
@@ -237,20 +261,7 @@ def validate_sop(index: int, data: object) -> SOPData:
             c.fail(
                 f"roles[{i}].desk", f"meja '{desk}' tidak dikenal; pilih salah satu dari {', '.join(sorted(DESKS))}."
             )
-        clean["roles"].append({"label": label, "desk": desk})
-    flows = data.get("flows", [])
-    if not isinstance(flows, list):
-        c.fail("flows", "harus berupa daftar.")
-    role_desks = {role["label"]: role["desk"] for role in clean["roles"]}
-    clean["flows"] = [_validate_flow(c, i, flow, role_desks) for i, flow in enumerate(flows)]
-    status = data.get("status", SOP.ACTIVE)
-    if status not in STATUSES:
-        c.fail("status", f"status '{status}' tidak dikenal; pilih draft, active atau retired.")
-    clean["status"] = status
-    version = data.get("version", 1)
-    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
-        c.fail("version", "harus bilangan bulat 1 atau lebih.")
-    clean["version"] = version
+        clean.append({"label": label, "desk": desk})
     return clean
 
 
@@ -264,65 +275,73 @@ def _validate_flow(c: _Checker, fi: int, flow: object, role_desks: dict[str, str
     clean_steps: list[SOPData] = []
     for si, step in enumerate(steps):
         at = f"{where}.steps[{si}]"
-        if not isinstance(step, dict):
-            c.fail(at, "harus berupa objek.")
-        no = step.get("no")
-        if no != si + 1:
-            c.fail(f"{at}.no", f"nomor langkah harus {si + 1} (berurutan mulai 1), bukan {no!r}.")
-        actors = step.get("actors", [])
-        if not isinstance(actors, list):
-            c.fail(f"{at}.actors", "harus berupa daftar label pelaksana.")
-        for actor in actors:
-            if actor not in role_desks:
-                c.fail(f"{at}.actors", f"pelaksana '{actor}' tidak ada di kolom pelaksana (roles).")
-        desk = step.get("desk", "") or ""
-        if desk and desk not in DESKS:
-            c.fail(f"{at}.desk", f"meja '{desk}' tidak dikenal.")
-        time = step.get("time") or {}
-        if not isinstance(time, dict):
-            c.fail(f"{at}.time", "harus berupa objek {text, min, max, unit}.")
-        time_text = c.text(time, "text", f"{at}.time.text")
-        parsed = parse_time(time_text)
-        given = (time.get("min", parsed.min), time.get("max", parsed.max), time.get("unit", parsed.unit))
-        if given[2] not in (None, *UNITS):
-            c.fail(f"{at}.time.unit", f"satuan '{given[2]}' tidak dikenal.")
-        if tuple(given) != tuple(parsed):
-            c.fail(
-                f"{at}.time",
-                f"angka waktu {given} tidak sesuai teks '{time_text}' (seharusnya {tuple(parsed)}).",
-            )
-        branches = step.get("branches", [])
-        if not isinstance(branches, list):
-            c.fail(f"{at}.branches", "harus berupa daftar.")
-        clean_branches = [_validate_branch(c, f"{at}.branches[{bi}]", b, len(steps)) for bi, b in enumerate(branches)]
-        signs = step.get("signs", False)
-        if not isinstance(signs, bool):
-            c.fail(f"{at}.signs", "harus true atau false.")
-        errors = step_rule_errors(
-            desk=desk,
-            actor_desks=[role_desks[actor] for actor in actors],
-            signs=signs,
-            branch_actions=[b["action"] for b in clean_branches],
-        )
-        if errors:
-            c.fail(at, " ".join(errors))
-        if signs and any(s["signs"] for s in clean_steps):
+        clean = _validate_step(c, at, si, step, role_desks, len(steps))
+        if clean["signs"] and any(s["signs"] for s in clean_steps):
             c.fail(f"{at}.signs", "hanya satu langkah per alur yang menandatangani/menyetujui.")
-        clean_steps.append(
-            {
-                "no": no,
-                "activity": c.text(step, "activity", f"{at}.activity", required=True),
-                "actors": actors,
-                "desk": desk,
-                "signs": signs,
-                "requirements": c.text(step, "requirements", f"{at}.requirements"),
-                "time": {"text": time_text, "min": parsed.min, "max": parsed.max, "unit": parsed.unit},
-                "output": c.text(step, "output", f"{at}.output"),
-                "notes": c.text(step, "notes", f"{at}.notes"),
-                "branches": clean_branches,
-            }
-        )
+        clean_steps.append(clean)
     return {"title": c.text(flow, "title", f"{where}.title"), "steps": clean_steps}
+
+
+def _validate_step(c: _Checker, at: str, si: int, step: object, role_desks: dict[str, str], step_count: int) -> SOPData:
+    if not isinstance(step, dict):
+        c.fail(at, "harus berupa objek.")
+    no = step.get("no")
+    if no != si + 1:
+        c.fail(f"{at}.no", f"nomor langkah harus {si + 1} (berurutan mulai 1), bukan {no!r}.")
+    actors = _validate_actors(c, at, step.get("actors", []), role_desks)
+    desk = step.get("desk", "") or ""
+    if desk and desk not in DESKS:
+        c.fail(f"{at}.desk", f"meja '{desk}' tidak dikenal.")
+    branches = step.get("branches", [])
+    if not isinstance(branches, list):
+        c.fail(f"{at}.branches", "harus berupa daftar.")
+    clean_branches = [_validate_branch(c, f"{at}.branches[{bi}]", b, step_count) for bi, b in enumerate(branches)]
+    signs = step.get("signs", False)
+    if not isinstance(signs, bool):
+        c.fail(f"{at}.signs", "harus true atau false.")
+    errors = step_rule_errors(
+        desk=desk,
+        actor_desks=[role_desks[actor] for actor in actors],
+        signs=signs,
+        branch_actions=[b["action"] for b in clean_branches],
+    )
+    if errors:
+        c.fail(at, " ".join(errors))
+    return {
+        "no": no,
+        "activity": c.text(step, "activity", f"{at}.activity", required=True),
+        "actors": actors,
+        "desk": desk,
+        "signs": signs,
+        "requirements": c.text(step, "requirements", f"{at}.requirements"),
+        "time": _validate_time(c, at, step.get("time") or {}),
+        "output": c.text(step, "output", f"{at}.output"),
+        "notes": c.text(step, "notes", f"{at}.notes"),
+        "branches": clean_branches,
+    }
+
+
+def _validate_actors(c: _Checker, at: str, actors: object, role_desks: dict[str, str]) -> list[str]:
+    if not isinstance(actors, list):
+        c.fail(f"{at}.actors", "harus berupa daftar label pelaksana.")
+    for actor in actors:
+        if actor not in role_desks:
+            c.fail(f"{at}.actors", f"pelaksana '{actor}' tidak ada di kolom pelaksana (roles).")
+    return actors
+
+
+def _validate_time(c: _Checker, at: str, time: object) -> SOPData:
+    """The time standard: its text as written, and numbers that must agree with the text's reading."""
+    if not isinstance(time, dict):
+        c.fail(f"{at}.time", "harus berupa objek {text, min, max, unit}.")
+    time_text = c.text(time, "text", f"{at}.time.text")
+    parsed = parse_time(time_text)
+    given = (time.get("min", parsed.min), time.get("max", parsed.max), time.get("unit", parsed.unit))
+    if given[2] not in (None, *UNITS):
+        c.fail(f"{at}.time.unit", f"satuan '{given[2]}' tidak dikenal.")
+    if tuple(given) != tuple(parsed):
+        c.fail(f"{at}.time", f"angka waktu {given} tidak sesuai teks '{time_text}' (seharusnya {tuple(parsed)}).")
+    return {"text": time_text, "min": parsed.min, "max": parsed.max, "unit": parsed.unit}
 
 
 def _validate_branch(c: _Checker, at: str, branch: object, step_count: int) -> SOPData:
