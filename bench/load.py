@@ -151,9 +151,44 @@ def wrk_get(session, label, path, seconds, connections=4):
     )
 
 
+def wait_for_server():
+    for _ in range(50):
+        try:
+            http.client.HTTPConnection(HOST, PORT, timeout=1).request("GET", "/masuk/")
+            return
+        except OSError:
+            time.sleep(0.2)
+
+
+def race(race_case, race_step):
+    """20 signed-in clients complete the same step at once: exactly one completion may be recorded."""
+    from cases.models import AuditEntry
+
+    sessions = []
+    for _ in range(20):
+        session = Session()
+        session.login("lumajang-petugas", "demo-sop-2026")
+        sessions.append(session)
+    barrier = threading.Barrier(20)
+    replies = []
+
+    def racer(session):
+        barrier.wait()
+        status, body = session.request("POST", f"/permohonan/{race_case}/tindakan/selesai/", {"step": race_step})
+        replies.append(status)
+
+    threads = [threading.Thread(target=racer, args=(s,)) for s in sessions]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    winners = AuditEntry.objects.filter(case_id=race_case, action="step", step_id=race_step).count()
+    return f"race of 20 clients on one step: {winners} completion recorded, HTTP statuses {sorted(set(replies))}"
+
+
 def main(seconds):
     from cases import letters
-    from cases.models import AuditEntry, Case, CaseStep, IssuedDocument, Person
+    from cases.models import Case, CaseStep, IssuedDocument, Person
 
     if shutil.which("wrk") is None:
         raise SystemExit("wrk tidak ada: apt-get install wrk")
@@ -183,12 +218,7 @@ def main(seconds):
         cwd=ROOT, env=env,
     )  # fmt: skip
     try:
-        for _ in range(50):
-            try:
-                http.client.HTTPConnection(HOST, PORT, timeout=1).request("GET", "/masuk/")
-                break
-            except OSError:
-                time.sleep(0.2)
+        wait_for_server()
         movable = list(
             CaseStep.objects.filter(status=CaseStep.CURRENT, desk="petugas", case__state=Case.AT_PETUGAS)
             .exclude(sop_step__branches__isnull=False)
@@ -232,26 +262,7 @@ def main(seconds):
         if profiler is not None:
             profiler.wait(timeout=60)
 
-        sessions = []
-        for _ in range(20):
-            session = Session()
-            session.login("lumajang-petugas", "demo-sop-2026")
-            sessions.append(session)
-        barrier = threading.Barrier(20)
-        replies = []
-
-        def racer(session):
-            barrier.wait()
-            status, body = session.request("POST", f"/permohonan/{race_case}/tindakan/selesai/", {"step": race_step})
-            replies.append(status)
-
-        threads = [threading.Thread(target=racer, args=(s,)) for s in sessions]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        winners = AuditEntry.objects.filter(case_id=race_case, action="step", step_id=race_step).count()
-        print(f"race of 20 clients on one step: {winners} completion recorded, HTTP statuses {sorted(set(replies))}")
+        print(race(race_case, race_step))
     finally:
         server.terminate()
         server.wait(timeout=30)

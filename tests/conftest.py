@@ -10,6 +10,8 @@ from agencies.desks import DESKS
 from agencies.models import Agency, User
 from agencies.services import DEMO_PASSWORD, create_demo_users, load_agencies
 from cases import services as case_services
+from cases import workflow
+from cases.models import Case, LetterTemplate
 from sop_catalog.models import SOP
 from sop_catalog.services import import_sops
 from tests.factories import PersonFactory
@@ -82,8 +84,6 @@ def catalog(demo_users):
 @pytest.fixture
 def without_letters(db):
     """No letter templates: cases signed in bulk (seed_demo) then render no letter PDFs the test does not read."""
-    from cases.models import LetterTemplate
-
     LetterTemplate.objects.all().delete()
 
 
@@ -153,8 +153,6 @@ def registered(draft, petugas):
 @pytest.fixture
 def walk(demo_users):
     """Complete the current step as the demo user of its desk; returns the refreshed case."""
-    from cases import workflow
-    from cases.models import Case
 
     def step(case, branch="", note="", username=None, **extra):
         case = Case.objects.get(pk=case.pk)

@@ -3,6 +3,7 @@ import datetime
 import factory
 
 from agencies.models import Agency, User
+from cases import services
 from cases.models import Case, Person
 from sop_catalog.models import SOP
 
@@ -40,8 +41,6 @@ class CaseFactory(factory.Factory):
 
     @classmethod
     def _create(cls, model_class, *, registered, **fields):
-        from cases import services
-
         petugas = User.objects.get(username=f"{fields['sop'].agency.slug}-petugas")
         case = services.open_case(user=petugas, **fields)
         if not registered:

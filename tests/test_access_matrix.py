@@ -7,6 +7,7 @@ from unittest.mock import MagicMock
 
 import pytest
 import weasyprint
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import get_resolver
 
@@ -56,8 +57,6 @@ def world(demo_users):
             channel="datang", purpose="uji akses",
         )  # fmt: skip
         give_all_documents(case, petugas)
-        from django.core.files.uploadedfile import SimpleUploadedFile
-
         first = case.documents.first()
         if first is not None:
             upload = SimpleUploadedFile("a.pdf", BLANK_PDF)

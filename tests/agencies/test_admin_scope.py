@@ -1,6 +1,6 @@
 import pytest
 
-from agencies.models import User
+from agencies.models import Agency, User
 from tests.factories import PersonFactory
 
 
@@ -11,8 +11,6 @@ def admin_desk(client, demo_users):
 
 
 def test_an_admin_desk_sees_only_its_agency(admin_desk, demo_users, agencies):
-    from agencies.models import Agency
-
     PersonFactory(agency=Agency.objects.get(slug="solok"), name="Warga Solok")
     PersonFactory(name="Warga Lumajang")
 

@@ -1,13 +1,17 @@
+from pathlib import Path
+
 import pytest
+from axes.models import AccessAttempt
+from django.conf import settings as django_settings
+from django.contrib.auth.password_validation import validate_password
 from django.core.cache import cache
+from django.core.exceptions import ValidationError
 from django_otp.oath import totp
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 
 @pytest.fixture(autouse=True)
 def clear_axes(db):
-    from axes.models import AccessAttempt
-
     AccessAttempt.objects.all().delete()
     cache.clear()
 
@@ -104,9 +108,6 @@ def test_pages_carry_a_content_security_policy_without_inline_script(client, db)
 
 
 def test_no_template_has_inline_script():
-    from pathlib import Path
-
-    from django.conf import settings as django_settings
 
     paths = list((Path(django_settings.BASE_DIR) / "templates").rglob("*.html"))
     assert len(paths) > 10
@@ -116,9 +117,6 @@ def test_no_template_has_inline_script():
 
 
 def test_sessions_expire_and_passwords_are_validated(settings):
-    from django.contrib.auth.password_validation import validate_password
-    from django.core.exceptions import ValidationError
-
     assert settings.SESSION_COOKIE_AGE <= 8 * 60 * 60 and settings.SESSION_EXPIRE_AT_BROWSER_CLOSE
     with pytest.raises(ValidationError):
         validate_password("12345678")

@@ -1,21 +1,23 @@
 import hashlib
+import io
+import json
+import tarfile
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from agencies.models import User
+from cases import selectors, services
 from cases.models import Case, CaseDocument, IssuedDocument, Person
+from sop_catalog.models import SOP
+from tests.cases.test_letters import spm_case, walk_to_kadis
 from tests.files import blank_pdf
 
 
 @pytest.mark.django_db(transaction=True)
 def test_backup_and_restore_bring_back_the_database_and_the_files(demo_users, walk, settings, tmp_path, capsys):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
-    from cases import services
-    from sop_catalog.models import SOP
-    from tests.cases.test_letters import spm_case, walk_to_kadis
 
     settings.MEDIA_ROOT = tmp_path / "media"
     case = spm_case(demo_users)
@@ -79,11 +81,6 @@ def test_restore_asks_before_replacing_everything(tmp_path, db, monkeypatch, reg
 
 @pytest.mark.django_db(transaction=True)
 def test_an_archive_from_before_the_queue_columns_restores_with_full_inboxes(tmp_path, settings, registered, petugas):
-    import io
-    import json
-    import tarfile
-
-    from cases import selectors
 
     settings.MEDIA_ROOT = tmp_path / "media"
     archive = tmp_path / "c.tar.gz"

@@ -1,5 +1,6 @@
 """A kecamatan's santunan kematian recap: preview with flags, then one case per clean row."""
 
+import datetime
 import json
 import re
 
@@ -110,8 +111,6 @@ def test_a_recap_without_the_nik_columns_is_refused(petugas_client, santunan, tm
 
 
 def test_an_xlsx_recap_with_real_dates_is_read(petugas_client, santunan, tmp_path):
-    import datetime
-
     path = extracts.write_xlsx(tmp_path / "r.xlsx", HEADERS, [row(1, **{"Tgl Meninggal": datetime.date(2026, 10, 3)})])
     response = petugas_client.post(
         URL, {"sop": santunan.pk, "district": "Tempeh", "file": SimpleUploadedFile("r.xlsx", path.read_bytes())}
@@ -120,7 +119,5 @@ def test_an_xlsx_recap_with_real_dates_is_read(petugas_client, santunan, tmp_pat
 
 
 def test_dates_are_read_as_kecamatan_staff_write_them():
-    import datetime
-
     texts = ("03/10/2026", "3-10-2026", "2026-10-03", "3 Oktober 2026")
     assert [intake.parse_date(t) for t in texts] == [datetime.date(2026, 10, 3)] * 4

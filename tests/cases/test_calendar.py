@@ -3,7 +3,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from agencies.models import Holiday
+from agencies.models import Agency, Holiday
 from cases.calendar import OfficeCalendar
 
 WIB = ZoneInfo("Asia/Jakarta")
@@ -50,8 +50,6 @@ def test_an_admin_holiday_is_skipped(lumajang):
 
 
 def test_another_agencys_holiday_is_not_skipped(lumajang, agencies):
-    from agencies.models import Agency
-
     Holiday.objects.create(agency=Agency.objects.get(slug="solok"), date=datetime.date(2026, 11, 30), name="x")
 
     assert OfficeCalendar(lumajang).due(at((11, 27), 10), 1, "workday") == at((11, 30), 10)

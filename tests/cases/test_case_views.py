@@ -2,6 +2,7 @@ import io
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import Resolver404, resolve
 from pypdf import PdfReader
 
 from cases import services
@@ -121,8 +122,6 @@ def test_a_scan_is_served_only_inside_the_agency(client, petugas_client, draft, 
 
 
 def test_the_media_root_is_not_served_as_static_files(client, settings):
-    from django.urls import Resolver404, resolve
-
     with pytest.raises(Resolver404):
         resolve("/media/cases/1/1/x.pdf")
 

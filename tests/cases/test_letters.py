@@ -1,4 +1,5 @@
 import datetime
+import hashlib
 import io
 import json
 
@@ -8,9 +9,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from pypdf import PdfReader
 
-from agencies.models import Official, Position
+from agencies.models import Agency, Official, Position
 from cases import letters, services, workflow
-from cases.models import Case, IssuedDocument, LetterTemplate
+from cases.models import Case, DocumentCounter, IssuedDocument, LetterTemplate
 from cases.terbilang import date_in_words, terbilang
 from sop_catalog.models import SOP
 from tests.concurrency import run_together
@@ -80,8 +81,6 @@ def test_the_spm_is_drafted_initialled_signed_numbered_and_verifiable(catalog, d
     assert document.status == IssuedDocument.ISSUED
     assert document.number == f"400.9/1/427.42/{year}"
     pdf = document.pdf.read()
-    import hashlib
-
     assert hashlib.sha256(pdf).hexdigest() == document.sha256
     text = text_of(pdf)
     for expected in [
@@ -240,8 +239,6 @@ def test_a_failing_render_at_signing_leaves_the_case_as_it_was(catalog, demo_use
     case = Case.objects.get(pk=case.pk)
     assert (case.state, case.current_step_id) == (Case.AT_KADIS, step)
     assert IssuedDocument.objects.get(case=case).status == IssuedDocument.DRAFT
-    from cases.models import DocumentCounter
-
     assert not DocumentCounter.objects.exists()
 
 
@@ -281,8 +278,6 @@ def test_the_admin_previews_a_template_against_a_sample_case(catalog, admin_clie
 
 
 def test_letter_numbers_follow_the_agency_pattern_and_reset_yearly(catalog, demo_users):
-    from agencies.models import Agency
-
     agency = Agency.objects.get(slug="lumajang")
     first = letters.next_letter_number(agency, "400.9", datetime.date(2026, 12, 31))
     second = letters.next_letter_number(agency, "188.45", datetime.date(2026, 12, 31))

@@ -1,5 +1,9 @@
 import pytest
+from django.core.exceptions import FieldError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
+from agencies.models import Agency
 from cases.crypto import blind_index
 from cases.models import Person, PersonChange
 from tests.factories import PersonFactory
@@ -71,8 +75,6 @@ def test_a_person_without_papers_needs_a_description_and_where_found(petugas_cli
 
 
 def test_a_nik_of_another_agency_is_not_a_duplicate(petugas_client, agencies):
-    from agencies.models import Agency
-
     PersonFactory(agency=Agency.objects.get(slug="solok"), nik=VALID["nik"], sex="P")
 
     assert petugas_client.post("/orang/baru/", VALID).status_code == 302
@@ -142,8 +144,6 @@ def test_a_partial_number_finds_nobody_because_numbers_are_encrypted(petugas_cli
 
 
 def test_nik_and_kk_are_encrypted_at_rest_with_a_blind_index(lumajang):
-    from django.db import connection
-
     person = PersonFactory(agency=lumajang, nik="3508015507850003", sex="P", kk_number="3508010101090012")
 
     with connection.cursor() as cursor:
@@ -155,8 +155,6 @@ def test_nik_and_kk_are_encrypted_at_rest_with_a_blind_index(lumajang):
 
 
 def test_looking_up_an_encrypted_number_directly_is_refused(lumajang):
-    from django.core.exceptions import FieldError
-
     with pytest.raises(FieldError, match="cari dengan nik_hash"):
         list(Person.objects.filter(nik="3508015507850003"))
 
@@ -179,9 +177,6 @@ def test_desks_that_do_not_need_numbers_see_them_masked(client, demo_users, pers
 
 
 def test_a_search_by_nik_costs_few_queries_and_finds_the_household_by_kk(petugas_client, lumajang):
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
     PersonFactory(agency=lumajang, name="Siti Aminah", nik="3508015507850003", kk_number="3508010101090012")
     PersonFactory(agency=lumajang, name="Rudi Aminah", nik="3508011203800001", kk_number="3508010101090012")
     petugas_client.get("/")  # session and permissions warm

@@ -1,5 +1,7 @@
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 
+from cases import services
 from cases.models import Case, Person, PersonAccess
 from tests.files import BLANK_PDF
 
@@ -45,9 +47,6 @@ def test_an_export_logs_every_person_in_it(client, demo_users, registered):
 
 
 def test_opening_a_scan_is_logged(client, demo_users, registered, settings, tmp_path):
-    from django.core.files.uploadedfile import SimpleUploadedFile
-
-    from cases import services
 
     settings.MEDIA_ROOT = tmp_path
     document = registered.documents.first()

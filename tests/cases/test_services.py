@@ -1,11 +1,15 @@
 import io
+import threading
+import time
 from pathlib import Path
 
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection, transaction
 from PIL import Image
 
+from agencies.models import Agency
 from cases import services
 from cases.models import Case, CaseDocument
 from cases.uploads import UploadRefused
@@ -176,8 +180,6 @@ def test_complete_papers_are_not_returned(registered, petugas):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_desks_registering_at_once_get_different_numbers(agencies, demo_users):
-    from agencies.models import Agency
-
     lumajang = Agency.objects.get(slug="lumajang")
     data = sample_data()
     data[0]["agency"] = {"name": lumajang.name, "slug": lumajang.slug, "region": lumajang.region}
@@ -202,10 +204,6 @@ def test_two_desks_registering_at_once_get_different_numbers(agencies, demo_user
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_a_tick_waits_for_a_transition_in_progress_and_is_then_refused(registered, petugas):
-    import threading
-    import time
-
-    from django.db import connection, transaction
 
     case = registered
     document = case.documents.select_related("case").first()  # read while the case is at the petugas

@@ -8,13 +8,15 @@ from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
 
 from agencies.desks import DESKS
+from agencies.models import Agency
 from cases import rules, services, workflow
 from cases.documents import disposition_pdf
 from cases.models import AuditEntry, Case, CaseStep, Disposition, Notification
 from sop_catalog.models import SOP
 from sop_catalog.services import import_sops
 from tests.concurrency import run_together
-from tests.conftest import give_all_documents
+from tests.conftest import give_all_documents, sample_data
+from tests.factories import PersonFactory
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
@@ -304,10 +306,6 @@ def test_a_stale_page_is_told_who_processed_the_case(registered, walk, petugas):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_concurrent_approvals_exactly_one_wins(agencies, demo_users):
-    from agencies.models import Agency
-    from tests.conftest import sample_data
-    from tests.factories import PersonFactory
-
     lumajang = Agency.objects.get(slug="lumajang")
     data = sample_data()
     data[0]["agency"] = {"name": lumajang.name, "slug": lumajang.slug, "region": lumajang.region}

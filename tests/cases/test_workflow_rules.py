@@ -9,9 +9,10 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from cases import workflow
-from cases.models import Case, CaseStep, IssuedDocument
+from cases.models import AuditEntry, Case, CaseStep, IssuedDocument
 from sop_catalog.models import SOP, Branch
 from sop_catalog.services import import_sops
+from tests.cases.test_letters import spm_case, walk_to_kadis
 from tests.conftest import give_all_documents, sample_data
 from tests.factories import CaseFactory
 
@@ -68,8 +69,6 @@ def test_the_admin_can_not_save_a_jump_to_a_missing_step(registered):
 def test_time_spent_waiting_for_an_outside_party_does_not_count(registered, petugas):
     case = workflow.wait_external(case=registered, user=petugas, step_id=registered.current_step_id, waiting_for="BPJS")
     due = case.current_step.due_at
-    from cases.models import AuditEntry
-
     AuditEntry.objects.filter(case=case, action="wait_external").update(at=timezone.now() - datetime.timedelta(days=90))
 
     case = workflow.resume(case=case, user=petugas, step_id=case.current_step_id)
@@ -95,8 +94,6 @@ def test_revision_goes_to_the_last_lower_desk(demo_users, walk):
 
 
 def test_a_revision_voids_the_paraf_of_the_desks_that_look_again(demo_users, walk):
-    from tests.cases.test_letters import spm_case, walk_to_kadis
-
     case = walk_to_kadis(spm_case(demo_users), walk)
     draft = IssuedDocument.objects.get(case=case)
     assert sorted(draft.parafs.values_list("desk", flat=True)) == ["kabid", "kasi", "sekdin"]

@@ -10,6 +10,7 @@ from django.utils import timezone
 from cases import services
 from cases.diagram import mermaid
 from cases.models import Case, CaseStep, Notification
+from tests.cases.test_case_views import pdf_text
 from tests.conftest import give_all_documents
 from tests.factories import PersonFactory
 
@@ -170,8 +171,6 @@ def test_a_rejection_letter_prints_after_a_rejection(client, demo_users, registe
     )
 
     response = client.get(f"/permohonan/{registered.pk}/surat-penolakan.pdf")
-
-    from tests.cases.test_case_views import pdf_text
 
     assert "Bukan warga Kabupaten Lumajang" in pdf_text(response.content)
 

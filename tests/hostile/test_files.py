@@ -9,6 +9,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from pypdf import PdfWriter
 from pypdf.generic import DictionaryObject, NameObject, TextStringObject
 
+from agencies.admin import AgencyForm
+from agencies.models import Agency
 from cases import services
 from cases.models import CaseDocument
 from cases.uploads import UploadRefused, check_scan
@@ -162,9 +164,6 @@ def test_the_verification_page_still_confirms_the_original(client, issued):  # n
 
 
 def test_an_agency_logo_over_the_pixel_limit_is_refused_in_the_admin(agencies):
-    from agencies.admin import AgencyForm
-    from agencies.models import Agency
-
     agency = Agency.objects.get(slug="lumajang")
     form = AgencyForm(
         data={"logo": ""}, files={"logo": SimpleUploadedFile("logo.png", png_declaring(8000, 7000))}, instance=agency

@@ -3,7 +3,9 @@
 import pytest
 
 from cases.models import CaseStep, Person
+from sop_catalog.models import SOP
 from tests.cases.test_case_views import pdf_text
+from tests.conftest import give_all_documents
 
 
 def test_another_agency_cannot_open_a_case_its_receipt_or_its_person(client, demo_users, registered):
@@ -26,8 +28,6 @@ def test_a_forged_step_id_completes_nothing(client, demo_users, registered):
 
 
 def test_a_forged_branch_completes_nothing(client, demo_users, registered, walk):
-    from tests.conftest import give_all_documents
-
     give_all_documents(registered, demo_users["lumajang-petugas"])
     case = walk(registered)  # now at the step with the branches Ya / Tidak
     client.force_login(demo_users["lumajang-petugas"])
@@ -79,8 +79,6 @@ def test_html_in_a_name_is_text_in_the_pdf_and_reads_no_local_file(petugas_clien
 
 
 def test_html_in_a_service_name_is_escaped_on_the_public_status_page(client, registered):
-    from sop_catalog.models import SOP
-
     SOP.objects.filter(pk=registered.sop_id).update(name="<script>alert(1)</script>")
 
     page = client.get(f"/status/{registered.number}/", {"kode": registered.survey_code}).content.decode()

@@ -1,13 +1,12 @@
 """Second factor for every signing desk; lockout per account as well as per source address."""
 
 import pytest
+from axes.models import AccessAttempt
 from django.core.cache import cache
 
 
 @pytest.fixture(autouse=True)
 def clear_axes(db):
-    from axes.models import AccessAttempt
-
     AccessAttempt.objects.all().delete()
     cache.clear()
 

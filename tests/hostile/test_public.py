@@ -7,6 +7,7 @@ import pytest
 from cases.models import Case
 from sop_catalog import printing
 from sop_catalog.models import SOP, Step
+from sop_catalog.services import create_new_version
 from tests.cases.test_case_views import pdf_text
 
 ADDRESSES = (f"10.9.{n // 250}.{n % 250 + 1}" for n in itertools.count())
@@ -130,8 +131,6 @@ def test_changing_a_step_renders_the_pdf_again(client, sample_sop, monkeypatch):
 
 @pytest.fixture
 def draft_version(sample_sop):
-    from sop_catalog.services import create_new_version
-
     new = create_new_version(sample_sop)
     SOP.objects.filter(pk=new.pk).update(status=SOP.DRAFT)
     return new

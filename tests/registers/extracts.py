@@ -5,6 +5,8 @@ import csv
 import random
 from pathlib import Path
 
+from openpyxl import Workbook
+
 DTKS_HEADERS = [
     "No",
     "NIK ART",
@@ -79,8 +81,6 @@ def write_csv(path: Path, headers, rows, *, delimiter=";"):
 
 
 def write_xlsx(path: Path, headers, rows):
-    from openpyxl import Workbook
-
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet("Sheet1")
     sheet.append(headers)

@@ -6,6 +6,7 @@ from django.test.utils import CaptureQueriesContext
 from pypdf import PdfReader
 
 from sop_catalog.models import SOP
+from sop_catalog.printing import sop_context
 from sop_catalog.services import create_new_version, import_sops
 from tests.conftest import sample_data
 
@@ -112,8 +113,6 @@ def test_a_long_flow_breaks_across_pages_with_offpage_connectors(client, sample_
 
 
 def test_offpage_connectors_are_drawn_at_each_break(sample_sop):
-    from sop_catalog.printing import sop_context
-
     context = sop_context(sample_sop, breaks={1: {3}})
     rows = context["flows"][0]["rows"]
 
