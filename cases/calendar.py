@@ -2,6 +2,7 @@
 
 import datetime
 import functools
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
@@ -26,16 +27,16 @@ def national_holidays(year: int) -> frozenset[datetime.date]:
 
 
 class OfficeCalendar:
-    def __init__(self, agency: "Agency") -> None:
+    def __init__(self, agency: "Agency", holidays: Iterable[datetime.date] | None = None) -> None:
         self.agency = agency
         self.zone = ZoneInfo(agency.time_zone)
         self.workdays = agency.workday_numbers
         self.opens = agency.office_opens
         self.closes = agency.office_closes
-        # National days off set by the admin and the agency's own, in one query.
-        self.extra = set(
-            Holiday.objects.filter(Q(agency__isnull=True) | Q(agency=agency)).values_list("date", flat=True)
-        )
+        # National days off set by the admin and the agency's own, in one query (unless given).
+        if holidays is None:
+            holidays = Holiday.objects.filter(Q(agency__isnull=True) | Q(agency=agency)).values_list("date", flat=True)
+        self.extra = set(holidays)
 
     def is_workday(self, day: datetime.date) -> bool:
         return day.isoweekday() in self.workdays and day not in national_holidays(day.year) and day not in self.extra

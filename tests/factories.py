@@ -4,7 +4,7 @@ import factory
 
 from agencies.models import Agency, User
 from cases import services
-from cases.models import Case, Person
+from cases.models import Case, LetterTemplate, Person
 from sop_catalog.models import SOP
 
 
@@ -48,3 +48,17 @@ class CaseFactory(factory.Factory):
         for document in case.documents.all():
             services.receive_document(document=document, user=petugas)
         return services.register_case(case=case, user=petugas)
+
+
+class LetterTemplateFactory(factory.django.DjangoModelFactory):
+    """A letter template of Lumajang; `sop_slug` empty (not tied to an SOP) unless given."""
+
+    class Meta:
+        model = LetterTemplate
+
+    agency = factory.LazyFunction(lambda: Agency.objects.get(slug="lumajang"))
+    sop_slug = ""
+    kind = LetterTemplate.REKOMENDASI
+    title = factory.Sequence(lambda n: f"Templat uji {n}")
+    classification_code = "400.9"
+    body = "Yang bertanda tangan di bawah ini menerangkan bahwa {{ penerima.nama }}."

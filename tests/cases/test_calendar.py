@@ -14,8 +14,10 @@ def at(day, hour, minute=0):
 
 
 @pytest.fixture
-def calendar(lumajang):
-    return OfficeCalendar(lumajang)  # Monday–Friday, 08.00–16.00
+def calendar():
+    """A pure calendar: an unsaved agency with the default week and hours (Monday–Friday, 08.00–16.00),
+    no admin holidays and so no database."""
+    return OfficeCalendar(Agency(name="Dinas Uji", slug="uji"), holidays=())
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ from cases.models import Case, IssuedDocument, LetterTemplate
 from cases.rules import TransitionRefused
 from cases.states import CaseState, LetterStatus
 from tests.conftest import give_all_documents
+from tests.factories import LetterTemplateFactory
 
 # The case page's form for each action, by the URL it posts to.
 ACTION_URLS = {
@@ -190,12 +191,7 @@ def test_no_berita_acara_for_a_draft(draft, demo_users):
 
 
 def test_the_petugas_does_not_sign_a_berita_acara(registered, petugas):
-    template, _ = LetterTemplate.objects.get_or_create(
-        agency=registered.agency,
-        sop_slug="",
-        kind=LetterTemplate.BA_SERAH_TERIMA,
-        defaults={"title": "BA", "classification_code": "400", "body": "x"},
-    )
+    template = LetterTemplate.objects.get(agency=registered.agency, sop_slug="", kind=LetterTemplate.BA_SERAH_TERIMA)
 
     with pytest.raises(PermissionDenied):
         letters.issue_berita_acara(
@@ -205,13 +201,7 @@ def test_the_petugas_does_not_sign_a_berita_acara(registered, petugas):
 
 @pytest.fixture
 def letter(registered):
-    template = LetterTemplate.objects.create(
-        agency=registered.agency,
-        kind=LetterTemplate.REKOMENDASI,
-        title="Rekomendasi",
-        classification_code="400",
-        body="x",
-    )
+    template = LetterTemplateFactory(agency=registered.agency, title="Rekomendasi")
     return IssuedDocument.objects.create(case=registered, template=template, title="Rekomendasi")
 
 

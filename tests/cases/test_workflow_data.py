@@ -8,7 +8,7 @@ from cases.models import AuditEntry, Case, LetterTemplate
 from sop_catalog.models import SOP
 from sop_catalog.services import import_sops
 from tests.conftest import give_all_documents, sample_data
-from tests.factories import PersonFactory
+from tests.factories import LetterTemplateFactory, PersonFactory
 
 
 @pytest.fixture
@@ -103,9 +103,7 @@ def test_an_applicant_branch_labelled_tidak_layak_returns_for_papers(variant, pe
 
 def test_a_case_with_a_letter_and_no_signing_step_is_refused_at_registration(variant, petugas, lumajang):
     sop = variant(unmark)
-    LetterTemplate.objects.create(
-        agency=lumajang, sop_slug=sop.slug, kind=LetterTemplate.REKOMENDASI, title="Uji", classification_code="400.9"
-    )
+    LetterTemplateFactory(agency=lumajang, sop_slug=sop.slug)  # saved without the admin's clean()
 
     with pytest.raises(workflow.TransitionRefused, match="tidak menandai langkah yang menandatanganinya"):
         register(sop, petugas)
