@@ -40,6 +40,9 @@ PARAF_DESKS = (KASI, KABID, SEKDIN)
 SIGNING_DESKS = (KADIS, SEKDIN)
 # Desks that sign a berita acara as PIHAK PERTAMA, in the order a signer is looked for.
 BERITA_ACARA_DESKS = (KADIS, SEKDIN, KABID)
+# Desks that log in with a second factor: every desk that signs or issues numbered documents,
+# and the admins, who manage everything.
+TWO_FACTOR_DESKS = (*dict.fromkeys(SIGNING_DESKS + BERITA_ACARA_DESKS), ADMIN)
 # Desks that see whole NIK and KK numbers (in exports); the others get them left out.
 NIK_DESKS = (PETUGAS, PEKSOS, KASI)
 # Desks that read the mutu-baku reports and export cases.

@@ -13,10 +13,8 @@ from django_otp import login as otp_login
 from django_otp import user_has_device
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from agencies.desks import ADMIN, KABID, KADIS, SEKDIN
+from agencies.desks import TWO_FACTOR_DESKS
 
-# Kepala Dinas and Sekretaris sign letters, Kepala Bidang signs numbered berita acara; admins manage all.
-TWO_FACTOR_DESKS = (KABID, KADIS, SEKDIN, ADMIN)
 OPEN_PATHS = ("/2fa/", "/keluar/", "/masuk/", "/static/")
 
 

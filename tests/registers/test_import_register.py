@@ -4,6 +4,7 @@ import io
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.db import connection
 
 from registers import importing
 from registers.models import Entry, Period
@@ -21,6 +22,16 @@ def test_the_rows_arrive_in_batches_with_progress(periods, tmp_path):
     output = run("lumajang", "dtks", "Triwulan IV 2026", str(path), "--batch", "500")
     assert [line.split()[1] for line in output.splitlines() if "disimpan:" in line] == ["500", "1000", "1200"]
     assert Period.objects.get(label="Triwulan IV 2026").row_count == 1200
+
+
+def test_a_big_import_keeps_no_batch_in_the_debug_query_log(periods, tmp_path, settings):
+    settings.DEBUG = True  # development mode logs every query: the batches' INSERTs must not pile up
+    path = extracts.write_csv(tmp_path / "dtks.csv", extracts.DTKS_HEADERS, extracts.dtks_rows(1200))
+    run("lumajang", "dtks", "Triwulan IV 2026", str(path), "--batch", "300")
+
+    inserts = [q for q in connection.queries if q["sql"].startswith('INSERT INTO "registers_entry"')]
+    assert Period.objects.get(label="Triwulan IV 2026").row_count == 1200
+    assert len(inserts) <= 1, len(inserts)  # at most the last, smaller batch
 
 
 def test_current_makes_the_new_period_the_one_in_force(periods, tmp_path):
