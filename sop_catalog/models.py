@@ -6,7 +6,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
-from agencies.desks import ADMIN, DESKS, PEKSOS, PETUGAS, SIGNING_DESKS, acting_desks
+from agencies.desks import ADMIN, DESKS, FRONT_DESK, SIGNING_DESKS, acting_desks
 from agencies.models import Agency
 from sop_catalog.timeparse import UNITS
 
@@ -57,9 +57,10 @@ def step_rule_errors(*, desk, actor_desks, signs, branch_actions):
     errors = []
     if signs and not set(desks) & set(SIGNING_DESKS):
         errors.append("Hanya langkah di meja Kepala Dinas atau Sekretaris Dinas yang dapat menandatangani/menyetujui.")
-    if BranchAction.APPLICANT in branch_actions and desks[-1] not in (PETUGAS, PEKSOS):
+    # Only the front desk holds the checklist whose missing papers send the case back.
+    if BranchAction.APPLICANT in branch_actions and desks[-1] != FRONT_DESK:
         errors.append(
-            "Kembali ke pemohon hanya dari langkah petugas atau pekerja sosial; dari meja atasan pilih tolak."
+            "Kembali ke pemohon (berkas kurang) hanya dari langkah petugas pelayanan; dari meja lain pilih tolak."
         )
     return errors
 

@@ -63,7 +63,7 @@ def forwards(apps, schema_editor):
                 if target.startswith("step:"):
                     branch.action, branch.step_no = "step", int(target[5:])
                 elif target == "applicant":
-                    not_eligible = "layak" in branch.label.lower() or deciding_desk not in ("petugas", "peksos")
+                    not_eligible = "layak" in branch.label.lower() or deciding_desk != "petugas"
                     branch.action = "reject" if not_eligible else "applicant"
                 else:
                     branch.action = target

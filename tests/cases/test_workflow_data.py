@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 
 from cases import services, workflow
 from cases.models import AuditEntry, Case, LetterTemplate
-from sop_catalog.models import SOP
+from sop_catalog.models import SOP, Branch, BranchAction
 from sop_catalog.services import import_sops
 from tests.conftest import give_all_documents, sample_data
 from tests.factories import LetterTemplateFactory, PersonFactory
@@ -136,3 +136,22 @@ def test_a_letter_template_for_an_sop_with_a_signing_step_is_accepted(variant, l
     )
 
     template.full_clean()
+
+
+def test_the_peksos_refusing_an_adoption_request_rejects_it(petugas, walk):
+    """Pengangkatan anak step 3 is decided at the peksos desk: 'Tidak memenuhi syarat' refuses the case
+    (only the front desk, which keeps the checklist, can send papers back)."""
+    case = register(SOP.objects.get(slug="lumajang-pengangkatan-anak", is_current=True), petugas)
+    case = walk(walk(case))
+    assert case.current_step.no == 3 and case.current_step.desk == "peksos"
+
+    case = walk(case, branch="Tidak memenuhi syarat", note="Calon orang tua angkat belum memenuhi syarat usia")
+
+    assert case.state == Case.REJECTED
+
+
+def test_every_applicant_exit_of_the_catalog_is_decided_at_the_front_desk(catalog):
+    exits = Branch.objects.filter(action=BranchAction.APPLICANT).select_related("step").prefetch_related("step__actors")
+    assert exits.exists()
+    for branch in exits:
+        assert workflow.desks_of(branch.step)[-1] == "petugas", branch.step
