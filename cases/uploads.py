@@ -20,8 +20,14 @@ SIGNATURES = [
 # A scan of an A4 page at 600 dpi is about 35 million pixels; larger is refused before decoding.
 MAX_PIXELS = 50_000_000
 # PDF names that run code or carry files: JavaScript, actions on opening, launching programs.
-ACTIVE_KEYS = {"/JavaScript", "/JS", "/OpenAction", "/AA", "/Launch", "/EmbeddedFiles", "/EmbeddedFile", "/RichMedia"}
-ACTIVE_ACTIONS = {"/JavaScript", "/Launch", "/ImportData", "/SubmitForm", "/RichMediaExecute"}
+# /EF holds an embedded file (in a file specification, e.g. of a /FileAttachment annotation);
+# /XFA a scripted form.
+ACTIVE_KEYS = {"/JavaScript", "/JS", "/OpenAction", "/AA", "/Launch", "/EmbeddedFiles", "/EF", "/XFA", "/RichMedia"}
+ACTIVE_ACTIONS = {
+    "/JavaScript", "/Launch", "/ImportData", "/SubmitForm", "/RichMediaExecute", "/GoToE", "/GoToR", "/Rendition",
+}  # fmt: skip
+# Objects that are files inside the PDF, whatever key points at them.
+ACTIVE_TYPES = {("/Type", "/EmbeddedFile"), ("/Subtype", "/FileAttachment")}
 
 
 class UploadRefused(ValueError):
@@ -130,7 +136,11 @@ def _has_active_content(reader):
             seen.add(key)
             item = item.get_object()
         if isinstance(item, DictionaryObject):
-            if ACTIVE_KEYS & set(item.keys()) or item.get("/S") in ACTIVE_ACTIONS:
+            if (
+                ACTIVE_KEYS & set(item.keys())
+                or item.get("/S") in ACTIVE_ACTIONS
+                or any(item.get(key) == value for key, value in ACTIVE_TYPES)
+            ):
                 return True
             objects.extend(item.values())
         elif isinstance(item, ArrayObject):

@@ -43,7 +43,9 @@ def production_key(name, *, minimum, purpose):
         return value or INSECURE_DEV_KEY
     if not value:
         raise ImproperlyConfigured(f"{name} must be set when DJANGO_DEBUG is off (production mode): {purpose}.")
-    if value.startswith("django-insecure") or value == INSECURE_DEV_KEY or len(set(value)) < 5 or len(value) < minimum:
+    # A generated key (secrets.token_urlsafe, get_random_secret_key) of this length has far more
+    # distinct characters than 20; a typed or repeated one does not.
+    if value.startswith("django-insecure") or len(set(value)) < 20 or len(value) < minimum:
         raise ImproperlyConfigured(f"{name} is too weak for production: use at least {minimum} random characters.")
     return value
 
@@ -53,6 +55,8 @@ SECRET_KEY = production_key("DJANGO_SECRET_KEY", minimum=50, purpose="Django's s
 # In production each is required and must differ from the secret key; nothing is derived from a default.
 FIELD_ENCRYPTION_KEY = production_key("DJANGO_FIELD_KEY", minimum=32, purpose="the NIK/KK encryption key")
 FIELD_INDEX_KEY = production_key("DJANGO_INDEX_KEY", minimum=32, purpose="the NIK/KK blind-index key")
+# The two NIK keys may be equal (an install from before DJANGO_INDEX_KEY keeps its blind index so;
+# each is derived per purpose), but neither may be the signing key, which leaks more easily.
 if not DEBUG and SECRET_KEY in (FIELD_ENCRYPTION_KEY, FIELD_INDEX_KEY):
     raise ImproperlyConfigured("DJANGO_FIELD_KEY and DJANGO_INDEX_KEY must not be the DJANGO_SECRET_KEY.")
 

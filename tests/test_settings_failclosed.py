@@ -46,6 +46,13 @@ def test_production_refuses_a_nik_key_equal_to_the_secret_key(name):
     assert "must not be the DJANGO_SECRET_KEY" in result.stderr
 
 
+def test_production_refuses_a_long_key_of_few_distinct_characters():
+    result = run_django("print('started')", **{**PRODUCTION_KEYS, "DJANGO_SECRET_KEY": "abcde" * 12})
+
+    assert result.returncode != 0
+    assert "DJANGO_SECRET_KEY is too weak" in result.stderr
+
+
 def test_production_refuses_a_short_nik_key():
     result = run_django("print('started')", **{**PRODUCTION_KEYS, "DJANGO_FIELD_KEY": "abcdefgh"})
 
@@ -59,7 +66,7 @@ def test_production_uses_the_configured_nik_keys_not_the_secret_key():
         "print(settings.FIELD_ENCRYPTION_KEY == settings.SECRET_KEY, blind_index('3508010101900001'))"
     )
     first = run_django(code, **PRODUCTION_KEYS)
-    other_index_key = run_django(code, **{**PRODUCTION_KEYS, "DJANGO_INDEX_KEY": "other-" + "x1y2z3" * 6})
+    other_index_key = run_django(code, **{**PRODUCTION_KEYS, "DJANGO_INDEX_KEY": "other-Z8kQ3vN7pR1xL5mT9bW2cY6dH4fJ0gS"})
 
     same_secret, index = first.stdout.split()
     assert same_secret == "False"

@@ -83,10 +83,24 @@ def test_the_bomb_on_the_case_page_is_a_message_not_a_500(petugas_client, draft,
         ("/AA", "javascript"),
         ("/Names", "javascript-tree"),
         ("/Names", "embedded-files"),
+        ("/OpenAction", "go-to-embedded"),
+        ("/AcroForm", "xfa"),
+        ("/Extra", "file-attachment"),
+        ("/Extra", "embedded-file-stream"),
     ],
 )
 def test_an_active_pdf_is_refused(key, value):
     actions = {
+        "go-to-embedded": lambda: DictionaryObject({NameObject("/S"): NameObject("/GoToE")}),
+        "xfa": lambda: DictionaryObject({NameObject("/XFA"): TextStringObject("<xdp/>")}),
+        # An annotation carrying a file: its file specification holds the file under /EF.
+        "file-attachment": lambda: DictionaryObject(
+            {
+                NameObject("/Subtype"): NameObject("/FileAttachment"),
+                NameObject("/FS"): DictionaryObject({NameObject("/EF"): DictionaryObject()}),
+            }
+        ),
+        "embedded-file-stream": lambda: DictionaryObject({NameObject("/Type"): NameObject("/EmbeddedFile")}),
         "javascript": javascript_action,
         "launch": launch_action,
         "javascript-tree": lambda: DictionaryObject({NameObject("/JavaScript"): DictionaryObject()}),
