@@ -1,9 +1,11 @@
 """Batch intake: a kecamatan's recap spreadsheet (santunan kematian) becomes one case per row,
 after a preview that flags bad NIKs and duplicates; nothing is created before it is confirmed."""
 
+import csv
 import datetime
 import re
 import tempfile
+import zipfile
 from pathlib import Path
 
 from django.core import signing
@@ -45,6 +47,13 @@ def _fold(header):
     return " ".join(re.sub(r"[^a-z0-9]+", " ", str(header or "").lower()).split())
 
 
+# A kecamatan recap is a few hundred rows; these bounds keep a hostile file from filling memory.
+MAX_RECAP_ROWS = 2000
+MAX_RECAP_COLUMNS = 60
+MAX_XLSX_UNPACKED = 50 * 2**20
+UNREADABLE = "Berkas rekap tidak dapat dibaca: rusak, atau bukan CSV (UTF-8) maupun XLSX."
+
+
 def read_recap(upload):
     """The recap's rows as dicts of our fields (strings), from an uploaded CSV or XLSX."""
     suffix = Path(upload.name).suffix.lower()
@@ -54,21 +63,40 @@ def read_recap(upload):
         for chunk in upload.chunks():
             handle.write(chunk)
         handle.flush()
-        rows = read_rows(Path(handle.name))
-        headers = next(rows, None) or []
-        mapping = {}
-        for index, header in enumerate(headers):
-            field = ALIASES.get(_fold(header))
-            if field and field not in mapping.values():
-                mapping[index] = field
-        missing = [label for field, label in REQUIRED.items() if field not in mapping.values()]
-        if missing:
-            raise RecapRefused(f"Kolom wajib tidak ditemukan: {', '.join(missing)}.")
-        return [
-            {field: _text(values[i]) if i < len(values) else "" for i, field in mapping.items()}
-            for values in rows
-            if not is_blank(values)
-        ]
+        path = Path(handle.name)
+        try:
+            if suffix == ".xlsx":
+                _check_unpacked_size(path)
+            return _recap_rows(read_rows(path))
+        except (zipfile.BadZipFile, KeyError, UnicodeDecodeError, csv.Error, ValueError, OSError) as exc:
+            raise RecapRefused(UNREADABLE) from exc
+
+
+def _check_unpacked_size(path):
+    """An XLSX is a zip: refuse one that unpacks to far more than any recap (a zip bomb)."""
+    with zipfile.ZipFile(path) as archive:
+        if sum(member.file_size for member in archive.infolist()) > MAX_XLSX_UNPACKED:
+            raise RecapRefused("Berkas rekap terlalu besar setelah dibuka; kirim rekap per kecamatan.")
+
+
+def _recap_rows(rows):
+    headers = next(rows, None) or []
+    mapping = {}
+    for index, header in enumerate(headers[:MAX_RECAP_COLUMNS]):
+        field = ALIASES.get(_fold(header))
+        if field and field not in mapping.values():
+            mapping[index] = field
+    missing = [label for field, label in REQUIRED.items() if field not in mapping.values()]
+    if missing:
+        raise RecapRefused(f"Kolom wajib tidak ditemukan: {', '.join(missing)}.")
+    result = []
+    for values in rows:
+        if is_blank(values[:MAX_RECAP_COLUMNS]):
+            continue
+        if len(result) == MAX_RECAP_ROWS:
+            raise RecapRefused(f"Rekap lebih dari {MAX_RECAP_ROWS} baris; bagi menjadi beberapa berkas.")
+        result.append({field: _text(values[i]) if i < len(values) else "" for i, field in mapping.items()})
+    return result
 
 
 def _text(value):

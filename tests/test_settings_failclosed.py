@@ -66,7 +66,9 @@ def test_production_uses_the_configured_nik_keys_not_the_secret_key():
         "print(settings.FIELD_ENCRYPTION_KEY == settings.SECRET_KEY, blind_index('3508010101900001'))"
     )
     first = run_django(code, **PRODUCTION_KEYS)
-    other_index_key = run_django(code, **{**PRODUCTION_KEYS, "DJANGO_INDEX_KEY": "other-Z8kQ3vN7pR1xL5mT9bW2cY6dH4fJ0gS"})
+    other_index_key = run_django(
+        code, **{**PRODUCTION_KEYS, "DJANGO_INDEX_KEY": "other-Z8kQ3vN7pR1xL5mT9bW2cY6dH4fJ0gS"}
+    )
 
     same_secret, index = first.stdout.split()
     assert same_secret == "False"

@@ -121,3 +121,40 @@ def test_an_xlsx_recap_with_real_dates_is_read(petugas_client, santunan, tmp_pat
 def test_dates_are_read_as_kecamatan_staff_write_them():
     texts = ("03/10/2026", "3-10-2026", "2026-10-03", "3 Oktober 2026")
     assert [intake.parse_date(t) for t in texts] == [datetime.date(2026, 10, 3)] * 4
+
+
+@pytest.mark.parametrize(
+    "name, content",
+    [
+        ("rekap.xlsx", b"this is not a zip file at all"),
+        ("rekap.xlsx", b"PK\x03\x04" + b"\x00" * 40),  # a zip header with nothing behind it
+        ("rekap.csv", "Nama Almarhum;NIK Almarhum\nSITI;3508".encode("utf-16")),  # not UTF-8
+    ],
+)
+def test_a_damaged_recap_is_a_message_not_a_500(petugas_client, santunan, name, content):
+    response = petugas_client.post(
+        URL, {"sop": santunan.pk, "district": "Tempeh", "file": SimpleUploadedFile(name, content)}
+    )
+
+    assert response.status_code == 200
+    assert intake.UNREADABLE in response.content.decode()
+
+
+def test_an_xlsx_that_unpacks_to_more_than_any_recap_is_refused(petugas_client, santunan, tmp_path, monkeypatch):
+    monkeypatch.setattr(intake, "MAX_XLSX_UNPACKED", 1000)  # the real bound is 50 MiB; the file is a few KiB
+    path = extracts.write_xlsx(tmp_path / "rekap.xlsx", HEADERS, [row(1), row(2)])
+
+    response = petugas_client.post(
+        URL, {"sop": santunan.pk, "district": "Tempeh", "file": SimpleUploadedFile("rekap.xlsx", path.read_bytes())}
+    )
+
+    assert "terlalu besar setelah dibuka" in response.content.decode()
+    assert not Case.objects.filter(sop=santunan).exists()
+
+
+def test_a_recap_longer_than_the_bound_is_refused(petugas_client, santunan, tmp_path, monkeypatch):
+    monkeypatch.setattr(intake, "MAX_RECAP_ROWS", 2)
+
+    response = preview(petugas_client, santunan, tmp_path, [row(1), row(2), row(3)])
+
+    assert "lebih dari 2 baris" in response.content.decode()
