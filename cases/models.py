@@ -232,11 +232,12 @@ class Case(ConcurrentTransitionMixin, NeverDeleted):
         ("razia", "Razia Satpol PP"),
     ]
     SIFAT_BIASA = "biasa"
+    SIFAT_RAHASIA = "rahasia"
     SIFAT_CHOICES = [
         (SIFAT_BIASA, "Biasa"),
         ("segera", "Segera"),
         ("sangat_segera", "Sangat Segera"),
-        ("rahasia", "Rahasia"),
+        (SIFAT_RAHASIA, "Rahasia"),
     ]
 
     agency = models.ForeignKey(Agency, verbose_name="instansi", on_delete=models.PROTECT, related_name="cases")
@@ -339,6 +340,11 @@ class Case(ConcurrentTransitionMixin, NeverDeleted):
         return (
             step is not None and user.is_authenticated and user.agency_id == self.agency_id and user.has_desk(step.desk)
         )
+
+    @property
+    def is_secret(self):
+        """Sifat Rahasia: the public never learns its service or step."""
+        return self.sifat == self.SIFAT_RAHASIA
 
     def is_front_desk(self, user):
         return user.is_authenticated and user.agency_id == self.agency_id and user.has_desk(FRONT_DESK)

@@ -23,7 +23,7 @@ from cases.reports import period_bounds
 from registers.models import Check
 from sop_catalog.flowchart import total_time
 from sop_catalog.models import SOP
-from sop_catalog.selectors import sop_with_everything
+from sop_catalog.selectors import public_sops, sop_with_everything
 
 
 def is_number_query(query: str | None) -> bool:
@@ -237,7 +237,7 @@ def steps_for_export(*, agency: Agency, start: date, end: date, sop_slug: str = 
 def published_services(agency: Agency) -> list[dict[str, object]]:
     """Active SOPs of the agency with requirements, steps and total time (public Standar Pelayanan)."""
     services: list[dict[str, object]] = []
-    for sop in sop_with_everything().filter(agency=agency, is_current=True, status=SOP.ACTIVE).order_by("name"):
+    for sop in sop_with_everything().filter(agency=agency, pk__in=public_sops()).order_by("name"):
         flows = [{"flow": flow, "total": total_time(list(flow.steps.all()))} for flow in sop.flows.all()]
         services.append({"sop": sop, "flows": flows, "total": flows[0]["total"] if len(flows) == 1 else ""})
     return services

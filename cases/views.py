@@ -82,6 +82,7 @@ def person_list(request):
     if selectors.is_number_query(query):
         persons = list(persons[:200])  # a whole NIK or KK finds one person or one household: no count query
     page = Paginator(persons, 20).get_page(request.GET.get("halaman"))
+    services.log_access(user=request.user, persons=page.object_list, via="daftar orang", ip=_ip(request))
     return render(
         request,
         "cases/person_list.html",
@@ -131,6 +132,7 @@ def person_edit(request, pk):
         changes = services.update_person(person=person, user=request.user, data=form.person_data())
         messages.success(request, f"Perubahan disimpan ({len(changes)} isian)." if changes else "Tidak ada perubahan.")
         return redirect(person)
+    services.log_access(user=request.user, persons=[person], via="ubah data orang", ip=_ip(request))
     return render(request, "cases/person_form.html", {"form": form, "person": person, "pick": {}})
 
 
@@ -374,14 +376,18 @@ def _pdf(content, filename):
     return response
 
 
+def _log_case_persons(request, case, what):
+    """A document of the case shows its applicant's and beneficiary's data: log that they were seen."""
+    persons = [case.applicant, case.beneficiary]
+    services.log_access(user=request.user, persons=persons, via=f"{what} {case}"[:40], ip=_ip(request))
+
+
 @desk_required(*INTERNAL_DESKS)
 def case_receipt(request, pk):
     case = _case_or_404(request, pk)
     if not case.number:
         raise Http404("Tanda terima ada setelah permohonan didaftarkan.")
-    services.log_access(
-        user=request.user, persons=[case.applicant, case.beneficiary], via=f"tanda terima {case}"[:40], ip=_ip(request)
-    )
+    _log_case_persons(request, case, "tanda terima")
     pdf = documents.tanda_terima_pdf(case, see_nik=privacy.sees_full_numbers(request.user))
     return _pdf(pdf, f"tanda-terima-{case.number.replace('/', '-')}.pdf")
 
@@ -391,6 +397,7 @@ def case_missing(request, pk):
     case = _case_or_404(request, pk)
     if case.state != Case.RETURNED:
         raise Http404("Daftar kekurangan berkas ada setelah permohonan dikembalikan.")
+    _log_case_persons(request, case, "kekurangan berkas")
     return _pdf(documents.missing_documents_pdf(case), f"kekurangan-berkas-{case.number.replace('/', '-')}.pdf")
 
 
@@ -587,6 +594,7 @@ def case_rejection_letter(request, pk):
     case = _case_or_404(request, pk)
     if case.state != Case.REJECTED:
         raise Http404("Surat penolakan ada setelah permohonan ditolak.")
+    _log_case_persons(request, case, "surat penolakan")
     return _pdf(documents.rejection_letter_pdf(case), f"penolakan-{case.number.replace('/', '-')}.pdf")
 
 
@@ -614,6 +622,7 @@ def letter_draft(request, pk, doc_pk):
     case, document = _letter_or_404(request, pk, doc_pk)
     if document.status != IssuedDocument.DRAFT:
         return redirect("cases:letter_pdf", pk=case.pk, doc_pk=document.pk)
+    _log_case_persons(request, case, "konsep surat")
     return _pdf(letters.draft_pdf(document), f"konsep-{document.pk}.pdf")
 
 
@@ -623,6 +632,7 @@ def letter_pdf(request, pk, doc_pk):
     case, document = _letter_or_404(request, pk, doc_pk)
     if not document.pdf:
         raise Http404("Surat ini belum ditandatangani.")
+    _log_case_persons(request, case, f"surat {document.number}")
     response = FileResponse(document.pdf.open("rb"), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{document.number.replace("/", "-")}.pdf"'
     return response

@@ -60,7 +60,7 @@ def step_rule_errors(*, desk, actor_desks, signs, branch_actions):
     # Only the front desk holds the checklist whose missing papers send the case back.
     if BranchAction.APPLICANT in branch_actions and desks[-1] != FRONT_DESK:
         errors.append(
-            "Kembali ke pemohon (berkas kurang) hanya dari langkah petugas pelayanan; dari meja lain pilih tolak."
+            "Kembali ke pemohon hanya dari langkah petugas pelayanan (pemegang berkas); dari meja lain pilih tolak."
         )
     return errors
 

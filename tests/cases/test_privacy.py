@@ -1,8 +1,9 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from cases import services
+from cases import letters, services
 from cases.models import Case, Person, PersonAccess
+from tests.factories import LetterTemplateFactory
 from tests.files import BLANK_PDF
 
 
@@ -61,3 +62,29 @@ def test_opening_a_scan_is_logged(client, demo_users, registered, settings, tmp_
     assert response.status_code == 200
     logged = PersonAccess.objects.filter(user=kasi, person=registered.applicant)
     assert logged.filter(via=f"pindaian {registered.number}").exists()
+
+
+def test_the_person_list_and_edit_form_log_whom_they_show(client, demo_users, registered):
+    petugas = demo_users["lumajang-petugas"]
+    client.force_login(petugas)
+
+    client.get(f"/orang/?q={registered.applicant.nik}")
+    client.get(f"/orang/{registered.applicant_id}/ubah/")
+
+    vias = set(PersonAccess.objects.filter(user=petugas, person=registered.applicant).values_list("via", flat=True))
+    assert vias == {"daftar orang", "ubah data orang"}
+
+
+def test_a_draft_letter_logs_the_persons_it_prints(client, demo_users, registered):
+    LetterTemplateFactory(agency=registered.agency, sop_slug=registered.sop.slug)
+    letters.open_drafts(registered)
+    draft = registered.letters.get()
+    kasi = demo_users["lumajang-kasi"]
+    client.force_login(kasi)
+
+    response = client.get(f"/permohonan/{registered.pk}/surat/{draft.pk}/konsep.pdf")
+
+    assert response.status_code == 200
+    assert PersonAccess.objects.filter(
+        user=kasi, person=registered.beneficiary, via__startswith="konsep surat"
+    ).exists()
