@@ -1,4 +1,5 @@
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,8 @@ from sop_catalog.services import import_sops
 from tests.factories import PersonFactory
 
 DATA = Path(__file__).parent / "data"
+# The OCR seed documents sit beside this team's checkout and CI's, never beside a user's clone.
+SEED_DIR = settings.BASE_DIR.parent / "shared" / "seeds"
 
 
 def pytest_configure(config):
@@ -63,6 +66,16 @@ def _session_data(request):
 def _private_media(settings, tmp_path):
     """Uploads and issued PDFs go to the test's own folder: never var/media, never another xdist worker's."""
     settings.MEDIA_ROOT = tmp_path / "media"
+
+
+@pytest.fixture
+def seed_dir():
+    """The seed documents; the test skips without them, unless REQUIRE_SEEDS=1 (as .ci/run sets)."""
+    if not SEED_DIR.is_dir():
+        if os.environ.get("REQUIRE_SEEDS") == "1":
+            pytest.fail(f"REQUIRE_SEEDS=1 but there are no seed documents at {SEED_DIR}")
+        pytest.skip(f"no seed documents at {SEED_DIR} (../shared/seeds beside the checkout)")
+    return SEED_DIR
 
 
 @pytest.fixture

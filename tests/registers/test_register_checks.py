@@ -1,7 +1,6 @@
 """fixtures/register_checks.json: every mark sits on a step whose text demands it, as the seed says."""
 
 import json
-import os
 import re
 
 import pytest
@@ -13,7 +12,6 @@ from registers.services import RegisterDataError, load_register_data
 from sop_catalog.models import Step
 from tests.registers.conftest import register_data
 
-SEED_DIR = settings.BASE_DIR.parent / "shared" / "seeds"
 SOPS = settings.BASE_DIR / "fixtures" / "sops"
 
 
@@ -51,12 +49,8 @@ def in_seed(phrase, seed):
 
 
 @pytest.mark.parametrize("mark", marks(), ids=lambda mark: mark["sop"])
-def test_each_phrase_comes_from_the_seed(mark):
-    if not SEED_DIR.is_dir():
-        if os.environ.get("REQUIRE_SEEDS") == "1":
-            pytest.fail(f"REQUIRE_SEEDS=1 but the seeds are not at {SEED_DIR}")
-        pytest.skip(f"the seeds are not at {SEED_DIR} (../shared/seeds beside the checkout)")
-    seed = (SEED_DIR / fixture_sop(mark["sop"])["source"]).read_text(encoding="utf-8")
+def test_each_phrase_comes_from_the_seed(mark, seed_dir):
+    seed = (seed_dir / fixture_sop(mark["sop"])["source"]).read_text(encoding="utf-8")
     assert [phrase for phrase in mark["phrases"] if not in_seed(phrase, seed)] == []
 
 

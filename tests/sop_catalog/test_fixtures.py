@@ -1,7 +1,6 @@
 """The 24 SOPs of the seed documents as fixtures: loaded whole, consistent, printable."""
 
 import json
-import os
 import re
 from collections import Counter
 
@@ -14,7 +13,6 @@ from sop_catalog.timeparse import parse_time
 
 FIXTURES = sorted((settings.BASE_DIR / "fixtures" / "sops").glob("*.json"))
 # The OCR seed documents live beside this team's checkout, not in the repository.
-SEED_DIR = settings.BASE_DIR.parent / "shared" / "seeds"
 SEEDS = {
     "000_f43e0e673103c9e8.txt": 1,
     "001_879c78f95560a95f.txt": 1,
@@ -170,16 +168,6 @@ MENDED = {
 
 def words(text):
     return re.sub(r"[^a-z0-9]+", " ", text.lower()).split()
-
-
-@pytest.fixture
-def seed_dir():
-    """The seed documents; skipped without them, unless REQUIRE_SEEDS is set (as .ci/run does)."""
-    if not SEED_DIR.is_dir():
-        if os.environ.get("REQUIRE_SEEDS"):
-            pytest.fail(f"REQUIRE_SEEDS is set but there are no seed documents at {SEED_DIR}")
-        pytest.skip(f"no seed documents at {SEED_DIR} (../shared/seeds beside the checkout)")
-    return SEED_DIR
 
 
 def test_every_word_of_every_fixture_comes_from_its_seed(seed_dir):
