@@ -7,7 +7,7 @@ PYTEST_ARGS ?=
 # make run, setup and bench are development: production is the default when DJANGO_DEBUG is unset.
 export DJANGO_DEBUG ?= 1
 
-.PHONY: run serve setup install install-dev migrate load test lint format clean bench
+.PHONY: run setup install install-dev migrate load test lint format clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

@@ -14,7 +14,7 @@ from collections.abc import Callable
 
 from django.core.exceptions import PermissionDenied
 
-from agencies.desks import BERITA_ACARA_DESKS, SIGNING_DESKS
+from agencies.desks import BERITA_ACARA_DESKS, SIGNING_DESKS, STAFF_DESKS
 from agencies.models import User
 from cases.models import Case, IssuedDocument, holder
 from cases.states import FRONT_DESK_STATES, CaseState, LetterStatus
@@ -87,6 +87,11 @@ def require_transition(case: Case, user: User, name: str, action: str | None = N
 
 def _same_agency(case: Case, user: User) -> bool:
     return user.is_authenticated and user.agency_id == case.agency_id
+
+
+def may_edit_persons(user: User) -> bool:
+    """Register and correct persons: the staff desks that meet applicants (petugas, peksos)."""
+    return any(user.has_desk(desk) for desk in STAFF_DESKS)
 
 
 def require_edit_documents(case: Case, user: User) -> None:

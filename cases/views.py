@@ -86,12 +86,8 @@ def person_list(request):
     return render(
         request,
         "cases/person_list.html",
-        {"page": page, "query": query, "pick": _pick_params(request), "can_edit": _can_edit_persons(request.user)},
+        {"page": page, "query": query, "pick": _pick_params(request), "can_edit": rules.may_edit_persons(request.user)},
     )
-
-
-def _can_edit_persons(user):
-    return any(user.has_desk(desk) for desk in STAFF_DESKS)
 
 
 @desk_required(*STAFF_DESKS)
@@ -118,7 +114,7 @@ def person_detail(request, pk):
             "person": person,
             "history": selectors.person_history(person)[:50],
             "cases": selectors.cases_of_person(person)[:50],
-            "can_edit": _can_edit_persons(request.user),
+            "can_edit": rules.may_edit_persons(request.user),
         },
     )
 
