@@ -254,6 +254,9 @@ CACHES = {
     else {
         "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
         "LOCATION": os.environ.get("DJANGO_CACHE_DIR", str(BASE_DIR / "var" / "cache")),
+        # One rate-limit counter per address and minute: the default cull at 300 entries would
+        # forget counters under a spread-out attack.
+        "OPTIONS": {"MAX_ENTRIES": 100_000},
     }
 }
 # Public SOP PDFs are rendered once per version and kept here (sop_catalog/printing.py).
