@@ -13,11 +13,12 @@ PRODUCTION_KEYS = {
 
 
 def run_django(code, **env):
-    """Run `code` after django.setup() in a fresh interpreter with only `env` changed."""
+    """Run `code` in a fresh interpreter with only `env` changed, once the settings are read (`settings`
+    is imported; code that needs the apps calls django.setup() itself)."""
     base = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL"))}
     base.update(env)
     return subprocess.run(
-        [sys.executable, "-c", f"import django; django.setup(); from django.conf import settings; {code}"],
+        [sys.executable, "-c", f"from django.conf import settings; settings.INSTALLED_APPS; {code}"],
         cwd=settings.BASE_DIR,
         env={**base, "DJANGO_SETTINGS_MODULE": "sop_portal.settings"},
         capture_output=True,
