@@ -45,6 +45,7 @@ from cases.resources import CaseExport, StepExport
 from cases.rules import TransitionRefused
 from cases.states import CLOSED_STATES
 from cases.uploads import UploadRefused
+from registers.services import padanan_at_step
 from sop_portal import spreadsheets
 from sop_portal.ratelimit import public_rate_limit
 
@@ -257,6 +258,7 @@ def case_detail(request, pk):
             "revocable": {doc.pk for doc in case_letters if rules.may_revoke(case, request.user, doc)},
             "ba_form": BeritaAcaraForm(agency=case.agency) if "issue_berita_acara" in actions else None,
             "now": timezone.now(),
+            "padanan": padanan_at_step(case=case, user=request.user, ip=_ip(request)),
         },
     )
 

@@ -147,3 +147,27 @@ def load_register_data(data):
                 )
                 counts["checks"] += 1
     return counts
+
+
+def padanan_at_step(*, case: Case, user, ip: str | None) -> dict:
+    """For the case page: the registers' answer at the current step and what was recorded there.
+
+    The register rows shown are access-logged here, where the page is built.
+    """
+    step = case.current_step if case.state in case.OPEN_STATES else None
+    if step is None or not getattr(case, "has_padanan", True):
+        return {"now": None}
+    found = selectors.padanan(case, step.sop_step)
+    if found is not None:
+        log_access(
+            user=user,
+            entries=[row for r in found["results"] for s in r["subjects"] for row in s["rows"]],
+            via=f"permohonan {case}",
+            ip=ip,
+        )
+    return {
+        "now": found,
+        "step": step,
+        "may_record": found is not None and case.holds(user),
+        "recorded": selectors.step_matches(case, step),
+    }

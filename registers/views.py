@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from cases.models import Case
-from cases.views import _ip
+from cases.privacy import client_ip
 from cases.workflow import TransitionRefused
 from registers import services
 from registers.forms import MatchForm
@@ -34,7 +34,7 @@ def case_match(request, pk):
             step_id=form.cleaned_data["step"],
             override=form.cleaned_data["override"],
             reason=form.cleaned_data["reason"],
-            ip=_ip(request),
+            ip=client_ip(request),
         )
     except TransitionRefused as exc:
         messages.error(request, str(exc))
