@@ -10,6 +10,7 @@ from agencies.admin_scope import AgencyScopedAdmin
 from agencies.models import Agency
 from sop_catalog.models import (
     DESK_CHOICES,
+    ONE_SIGNING_STEP,
     SOP,
     Branch,
     Equipment,
@@ -217,7 +218,7 @@ class StepFormSet(forms.BaseInlineFormSet):
         super().clean()
         kept = [form for form in self.forms if form.cleaned_data and not form.cleaned_data.get("DELETE")]
         if sum(bool(form.cleaned_data.get("signs")) for form in kept) > 1:
-            raise forms.ValidationError("Hanya satu langkah per alur yang menandatangani/menyetujui.")
+            raise forms.ValidationError(ONE_SIGNING_STEP)
 
 
 class StepInline(admin.TabularInline):

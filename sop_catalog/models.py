@@ -43,6 +43,9 @@ assert [code for code, _ in UNIT_CHOICES] == list(UNITS)
 
 
 # The desks that sign (approve) a request, the higher first; the superiors of a paraf hierarki.
+ONE_SIGNING_STEP = "Hanya satu langkah per alur yang menandatangani/menyetujui."
+
+
 class BranchAction(models.TextChoices):
     NEXT = "next", "langkah berikutnya"
     STEP = "step", "ke langkah N"
@@ -289,7 +292,7 @@ class Step(models.Model):
                 fields=["flow"],
                 condition=Q(signs=True),
                 name="one_signing_step_per_flow",
-                violation_error_message="Hanya satu langkah per alur yang menandatangani/menyetujui.",
+                violation_error_message=ONE_SIGNING_STEP,
             ),
         ]
 

@@ -9,6 +9,7 @@ from django.db.models import Max
 from agencies.models import Agency
 from sop_catalog.models import (
     DESK_CHOICES,
+    ONE_SIGNING_STEP,
     PARTIAL_DATE_RE,
     SOP,
     Branch,
@@ -277,7 +278,7 @@ def _validate_flow(c: _Checker, fi: int, flow: object, role_desks: dict[str, str
         at = f"{where}.steps[{si}]"
         clean = _validate_step(c, at, si, step, role_desks, len(steps))
         if clean["signs"] and any(s["signs"] for s in clean_steps):
-            c.fail(f"{at}.signs", "hanya satu langkah per alur yang menandatangani/menyetujui.")
+            c.fail(f"{at}.signs", ONE_SIGNING_STEP[0].lower() + ONE_SIGNING_STEP[1:])  # mid-sentence
         clean_steps.append(clean)
     return {"title": c.text(flow, "title", f"{where}.title"), "steps": clean_steps}
 
