@@ -5,7 +5,7 @@ import factory
 from agencies.models import Agency, User
 from cases import services
 from cases.models import Case, LetterTemplate, Person
-from sop_catalog.models import SOP
+from sop_catalog.models import SOP, Branch, BranchAction, Flow, Step
 
 
 class PersonFactory(factory.django.DjangoModelFactory):
@@ -62,3 +62,51 @@ class LetterTemplateFactory(factory.django.DjangoModelFactory):
     title = factory.Sequence(lambda n: f"Templat uji {n}")
     classification_code = "400.9"
     body = "Yang bertanda tangan di bawah ini menerangkan bahwa {{ penerima.nama }}."
+
+
+class SOPFactory(factory.django.DjangoModelFactory):
+    """A bare SOP of Lumajang (no lists, no flow): build its flow with FlowFactory and StepFactory."""
+
+    class Meta:
+        model = SOP
+
+    agency = factory.LazyFunction(lambda: Agency.objects.get(slug="lumajang"))
+    slug = factory.Sequence(lambda n: f"lumajang-uji-{n}")
+    name = factory.Sequence(lambda n: f"SOP Uji {n}")
+    status = SOP.ACTIVE
+
+
+class FlowFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Flow
+
+    sop = factory.SubFactory(SOPFactory)
+    order = 1
+    title = ""
+
+
+class StepFactory(factory.django.DjangoModelFactory):
+    """An SOP step with an explicit desk (no actor columns), numbered after the flow's last step."""
+
+    class Meta:
+        model = Step
+
+    flow = factory.SubFactory(FlowFactory)
+    no = factory.LazyAttribute(lambda step: Step.objects.filter(flow=step.flow).count() + 1)
+    activity = factory.LazyAttribute(lambda step: f"Kegiatan uji {step.no}")
+    desk = "petugas"
+    time_text = "15 menit"
+    time_min = 15
+    time_max = 15
+    time_unit = "minute"
+
+
+class BranchFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Branch
+
+    step = factory.SubFactory(StepFactory)
+    order = 1
+    label = "Ya"
+    action = BranchAction.NEXT
+    step_no = None

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from sop_catalog.models import Branch, BranchAction, Step
+from tests.factories import BranchFactory, StepFactory
 
 
 def step_of(sop, no):
@@ -71,3 +72,36 @@ def test_a_return_to_the_applicant_from_a_superior_desk_is_refused(spm):
 
 def test_a_reject_from_a_superior_desk_is_accepted(spm):
     Branch(step=step_of(spm, 4), label="Tidak", action=BranchAction.REJECT).full_clean()
+
+
+# Built with the factories: a flow of its own, so the rule is seen apart from any fixture.
+
+
+def test_a_flow_may_have_one_signing_step_at_the_kadis_desk(db):
+    flow = StepFactory(desk="petugas").flow
+    StepFactory(flow=flow, desk="kasi")
+    signing = StepFactory.build(flow=flow, desk="kadis", signs=True)
+
+    signing.full_clean()
+    signing.save()
+
+    assert list(flow.steps.order_by("no").values_list("no", "desk", "signs")) == [
+        (1, "petugas", False),
+        (2, "kasi", False),
+        (3, "kadis", True),
+    ]
+
+
+def test_a_second_signing_step_of_a_built_flow_is_refused(db):
+    first = StepFactory(desk="kadis", signs=True)
+    second = StepFactory.build(flow=first.flow, desk="sekdin", signs=True)
+
+    with pytest.raises(ValidationError, match="Hanya satu langkah per alur"):
+        second.full_clean()
+
+
+def test_a_branch_jumping_to_a_step_of_its_flow_is_valid(db):
+    step = StepFactory()
+    StepFactory(flow=step.flow)
+
+    BranchFactory.build(step=step, label="Ulang", action=BranchAction.STEP, step_no=2).full_clean()
