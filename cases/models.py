@@ -896,19 +896,48 @@ class SurveyResponse(models.Model):
         return f"SKM {self.case}"
 
 
-class PersonAccess(models.Model):
-    """Who looked at which person's data, when and where (UU PDP): append-only."""
+class AccessLog(models.Model):
+    """Who saw which personal data, when and where (UU PDP): append-only. One home for the log of
+    persons (PersonAccess) and of register rows (registers.Access); `record` writes either."""
 
-    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="accesses")
+    target_field: str = ""  # the foreign key to the row that was seen
+
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField("waktu", auto_now_add=True)
-    via = models.CharField("lewat", max_length=40)
+    via = models.CharField("lewat", max_length=80)
     ip_address = models.GenericIPAddressField("alamat IP", null=True, blank=True)
 
     class Meta:
+        abstract = True
+        ordering = ["-at", "-id"]
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise ValueError("Catatan akses tidak dapat diubah.")
+        super().save(*args, **kwargs)
+
+    @classmethod
+    def fields_for(cls, row) -> dict:
+        return {f"{cls.target_field}_id": row.pk}
+
+    @classmethod
+    def record(cls, *, user, rows, via: str, ip: str | None = None) -> None:
+        """One log row per distinct row seen (None left out), in one INSERT."""
+        seen = {row.pk: row for row in rows if row is not None}
+        limit = cls._meta.get_field("via").max_length
+        cls.objects.bulk_create(
+            [cls(user=user, via=via[:limit], ip_address=ip, **cls.fields_for(row)) for _, row in sorted(seen.items())]
+        )
+
+
+class PersonAccess(AccessLog):
+    target_field = "person"
+
+    person = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="accesses")
+
+    class Meta(AccessLog.Meta):
         verbose_name = "akses data pribadi"
         verbose_name_plural = "akses data pribadi"
-        ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["person", "at"], name="person_access_idx")]
 
     def __str__(self):

@@ -190,7 +190,4 @@ def resubmit_case(*, case: Case, user: User, ip: str | None = None) -> Case:
 
 def log_access(*, user: User, persons: Iterable[Person | None], via: str, ip: str | None = None) -> None:
     """Record that `user` saw these persons' data (person page, case page, export)."""
-    seen = {person.pk for person in persons if person is not None}
-    PersonAccess.objects.bulk_create(
-        [PersonAccess(person_id=pk, user=user, via=via, ip_address=ip) for pk in sorted(seen)]
-    )
+    PersonAccess.record(user=user, rows=persons, via=via, ip=ip)

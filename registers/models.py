@@ -7,6 +7,7 @@ from django.db.models import Q
 
 from agencies.models import Agency
 from cases.crypto import EncryptedCharField, blind_index
+from cases.models import AccessLog
 from cases.nik import mask
 
 
@@ -187,21 +188,22 @@ class Match(models.Model):
         super().save(*args, **kwargs)
 
 
-class Access(models.Model):
-    """Who saw which register row, when and where (UU PDP), like cases.PersonAccess: append-only."""
+class Access(AccessLog):
+    """Who saw which register row (cases.models.AccessLog, as for persons)."""
+
+    target_field = "entry"
 
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
     entry = models.ForeignKey(Entry, on_delete=models.SET_NULL, null=True, related_name="accesses")
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    at = models.DateTimeField("waktu", auto_now_add=True)
-    via = models.CharField("lewat", max_length=80)
-    ip_address = models.GenericIPAddressField("alamat IP", null=True, blank=True)
 
-    class Meta:
+    class Meta(AccessLog.Meta):
         verbose_name = "akses register"
         verbose_name_plural = "akses register"
-        ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["entry", "at"], name="register_access_idx")]
+
+    @classmethod
+    def fields_for(cls, row) -> dict:
+        return {"entry_id": row.pk, "agency_id": row.agency_id}
 
     def __str__(self):
         return f"{self.user} → {self.entry} ({self.via})"

@@ -12,14 +12,8 @@ from sop_catalog.models import Step
 
 
 def log_access(*, user, entries, via, ip=None):
-    """One access row per register row shown (UU PDP), as cases.services.log_access does for persons."""
-    seen = {entry.pk: entry.agency_id for entry in entries}
-    Access.objects.bulk_create(
-        [
-            Access(entry_id=pk, agency_id=agency_id, user=user, via=via, ip_address=ip)
-            for pk, agency_id in sorted(seen.items())
-        ]
-    )
+    """One access row per register row shown (UU PDP), written as for persons (cases.models.AccessLog)."""
+    Access.record(user=user, rows=entries, via=via, ip=ip)
 
 
 def _stored(results):

@@ -88,3 +88,14 @@ def test_a_draft_letter_logs_the_persons_it_prints(client, demo_users, registere
     assert PersonAccess.objects.filter(
         user=kasi, person=registered.beneficiary, via__startswith="konsep surat"
     ).exists()
+
+
+def test_an_access_row_is_written_once_per_person_and_never_changed(petugas, person, registered):
+    services.log_access(user=petugas, persons=[person, None, person, registered.beneficiary], via="uji", ip="10.0.0.1")
+
+    rows = list(PersonAccess.objects.filter(via="uji"))
+    assert [row.person_id for row in rows] == [person.pk]  # the SPM's applicant is its beneficiary
+    rows[0].via = "diubah"
+    with pytest.raises(ValueError, match="tidak dapat diubah"):
+        rows[0].save()
+    assert PersonAccess.objects.filter(via="diubah").count() == 0

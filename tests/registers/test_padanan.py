@@ -83,7 +83,7 @@ def test_the_page_shows_no_padanan_at_a_step_that_consults_no_register(client, p
 def test_showing_the_padanan_logs_who_saw_the_rows(client, petugas, at_verification, periods, beneficiary):
     entry = add_entry(periods["dtks"], nik=beneficiary.nik, kk=HOUSEHOLD_KK, desil=3)
     page(client, petugas, at_verification)
-    assert list(Access.objects.filter(entry=entry).values_list("user", flat=True)) == [petugas.pk]
+    assert list(Access.objects.filter(entry=entry).values_list("user", "agency")) == [(petugas.pk, entry.agency_id)]
 
 
 def test_confirming_records_the_periods_on_the_step_and_in_the_audit(
