@@ -26,6 +26,7 @@ from sop_catalog.models import (
     step_rule_errors,
 )
 from sop_catalog.selectors import sop_with_everything
+from sop_catalog.signals import sop_copied
 from sop_catalog.timeparse import UNITS, parse_time
 
 DESKS = {code for code, _ in DESK_CHOICES}
@@ -502,6 +503,7 @@ def create_new_version(sop: SOP, *, data: SOPData | None = None) -> SOP:
     fields = _identity_fields(data)
     new = SOP.objects.create(agency=sop.agency, slug=sop.slug, version=version, **fields)
     _write_children(new, data)
+    sop_copied.send(sender=SOP, sop=new, source=sop)
     return new
 
 
@@ -519,4 +521,5 @@ def copy_to_agency(sop: SOP, *, agency: Agency) -> SOP:
     fields.update(status=SOP.DRAFT, approved_by_name="", approved_by_title="", approved_by_nip="")
     new = SOP.objects.create(agency=agency, slug=slug, version=1, **fields)
     _write_children(new, data)
+    sop_copied.send(sender=SOP, sop=new, source=sop)
     return new

@@ -1,10 +1,15 @@
-"""A change to an SOP or any of its parts drops its cached public PDF."""
+"""A change to an SOP or any of its parts drops its cached public PDF; a copy announces itself."""
 
 from django.db.models.signals import m2m_changed, post_delete, post_save
-from django.dispatch import receiver
+from django.dispatch import Signal, receiver
 
 from sop_catalog import models
 from sop_catalog.printing import forget_sop_pdf
+
+# Sent when an SOP is written as a copy of another (a new version, or a copy to another agency):
+# sender=SOP, sop=the copy, source=the SOP it was copied from. Data kept outside the SOP's own
+# tables (the register checks of its steps) follows the copy through it.
+sop_copied = Signal()
 
 PARTS = (
     models.SOP,

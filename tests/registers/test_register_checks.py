@@ -7,9 +7,11 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
+from agencies.models import Agency
 from registers.models import Check
 from registers.services import RegisterDataError, load_register_data
 from sop_catalog.models import Step
+from sop_catalog.services import copy_to_agency, create_new_version, export_sop, validate_sop
 from tests.registers.conftest import register_data
 
 SOPS = settings.BASE_DIR / "fixtures" / "sops"
@@ -86,3 +88,38 @@ def test_a_mark_on_a_missing_step_is_refused(lumajang_spm):
     with pytest.raises(RegisterDataError, match="tidak ada di katalog"):
         load_register_data(data)
     assert Step.objects.filter(flow__sop=lumajang_spm, no=3).get().register_checks.count() == 3
+
+
+def _checks_of(sop):
+    return sorted(
+        Check.objects.filter(step__flow__sop=sop).values_list("step__no", "order", "register_code", "expectation")
+    )
+
+
+def test_a_new_version_keeps_the_checks_of_its_steps(lumajang_spm):
+    before = _checks_of(lumajang_spm)
+    assert len(before) == 3
+
+    new = create_new_version(lumajang_spm)
+
+    assert new.version == lumajang_spm.version + 1
+    assert _checks_of(new) == before
+    assert _checks_of(lumajang_spm) == before  # the old version keeps its own
+
+
+def test_a_copy_to_another_agency_keeps_the_checks(lumajang_spm):
+    solok = Agency.objects.get(slug="solok")
+
+    copy = copy_to_agency(lumajang_spm, agency=solok)
+
+    assert copy.agency == solok
+    assert _checks_of(copy) == _checks_of(lumajang_spm)
+
+
+def test_a_step_rewritten_in_the_new_version_drops_its_checks(lumajang_spm):
+    data = validate_sop(0, export_sop(lumajang_spm))
+    data["flows"][0]["steps"][2]["activity"] = "Memeriksa berkas permohonan."
+
+    new = create_new_version(lumajang_spm, data=data)
+
+    assert _checks_of(new) == []
