@@ -3,6 +3,8 @@ after a preview that flags bad NIKs and duplicates; nothing is created before it
 
 import csv
 import datetime
+import hashlib
+import json
 import re
 import tempfile
 import zipfile
@@ -10,12 +12,14 @@ from pathlib import Path
 
 from django.core import signing
 from django.db import transaction
+from django.utils import timezone
 
 from cases import services
 from cases.crypto import blind_index
-from cases.models import Case, Person
+from cases.models import Case, Person, RecapJob
 from cases.nik import nik_problems, normalize_number
 from registers.importing import is_blank, read_rows
+from sop_catalog.models import SOP
 
 HEADERS = {
     "deceased_name": ["nama almarhum", "nama almarhumah", "nama almarhum ah", "almarhum", "nama yang meninggal",
@@ -176,29 +180,68 @@ def _person(*, agency, user, nik, data):
     return existing or services.create_person(agency=agency, user=user, data={"nik": nik, **data})
 
 
+def _create_case(*, user, sop, district, checked_row):
+    c, row = checked_row, checked_row["row"]
+    place = {"address": row["address"], "village": row["village"], "district": district}
+    heir = _person(agency=user.agency, user=user, nik=row["heir_nik"],
+                   data={"name": row["heir_name"], "phone": row["phone"], **place})  # fmt: skip
+    deceased = _person(
+        agency=user.agency, user=user, nik=row["deceased_nik"], data={"name": row["deceased_name"], **place}
+    )
+    relation = f" ({row['relation']})" if row["relation"] else ""
+    case = services.open_case(
+        user=user, sop=sop, applicant=heir, beneficiary=deceased, channel="surat",
+        purpose=(f"Santunan kematian almarhum/almarhumah {deceased.name}, meninggal {c['death_date']:%d-%m-%Y}; "
+                 f"ahli waris {heir.name}{relation}. Rekap Kecamatan {district}, baris {c['number']}."),
+    )  # fmt: skip
+    for document in case.documents.all():
+        services.receive_document(document=document, user=user)
+    return services.register_case(case=case, user=user)
+
+
+# Rows turned into cases per request: a chunk stays well under a second, so the page can show progress.
+CHUNK = 20
+
+
+def start_job(*, user, token):
+    """The job of a confirmed preview: made once per preview (a second confirm finds the first job)."""
+    data = unsign(user=user, token=token)
+    sop = SOP.objects.filter(pk=data["sop"], agency=user.agency).first()
+    if sop is None:
+        raise RecapRefused("SOP tidak ditemukan.")
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    job, _ = RecapJob.objects.get_or_create(
+        token_digest=digest,
+        defaults={"agency": user.agency, "user": user, "sop": sop, "district": data["district"],
+                  "rows_data": json.dumps(data["rows"]), "total": len(data["rows"])},
+    )  # fmt: skip
+    if job.user_id != user.pk:
+        raise RecapRefused("Pratinjau kedaluwarsa atau rusak; unggah rekap sekali lagi.")
+    return job
+
+
+def jobs_of(user):
+    return RecapJob.objects.filter(agency=user.agency, user=user)
+
+
 @transaction.atomic
-def create_cases(*, user, sop, district, rows):
-    """One registered case per row that is still clean (checked again now); returns (cases, skipped)."""
-    checked = check_rows(agency=user.agency, sop=sop, rows=rows)
-    created, skipped = [], []
-    for c in checked:
-        if not c["ok"]:
-            skipped.append(c)
-            continue
-        row = c["row"]
-        place = {"address": row["address"], "village": row["village"], "district": district}
-        heir = _person(agency=user.agency, user=user, nik=row["heir_nik"],
-                       data={"name": row["heir_name"], "phone": row["phone"], **place})  # fmt: skip
-        deceased = _person(
-            agency=user.agency, user=user, nik=row["deceased_nik"], data={"name": row["deceased_name"], **place}
-        )
-        relation = f" ({row['relation']})" if row["relation"] else ""
-        case = services.open_case(
-            user=user, sop=sop, applicant=heir, beneficiary=deceased, channel="surat",
-            purpose=(f"Santunan kematian almarhum/almarhumah {deceased.name}, meninggal {c['death_date']:%d-%m-%Y}; "
-                     f"ahli waris {heir.name}{relation}. Rekap Kecamatan {district}, baris {c['number']}."),
-        )  # fmt: skip
-        for document in case.documents.all():
-            services.receive_document(document=document, user=user)
-        created.append(services.register_case(case=case, user=user))
-    return created, skipped
+def process_next(*, job_id, user, size=None):
+    """Turn the job's next rows into cases (checked again against all rows and the database now)."""
+    job = jobs_of(user).select_for_update().get(pk=job_id)
+    if job.finished_at:
+        return job
+    size = size or CHUNK
+    rows = json.loads(job.rows_data or "[]")
+    checked = check_rows(agency=job.agency, sop=job.sop, rows=rows)
+    for c in checked[job.done : job.done + size]:
+        if c["ok"]:
+            case = _create_case(user=user, sop=job.sop, district=job.district, checked_row=c)
+            job.created_cases.append(case.pk)
+        else:
+            job.skipped.append({"number": c["number"], "name": c["row"]["deceased_name"], "problems": c["problems"]})
+    job.done = min(job.done + size, job.total)
+    if job.done >= job.total:
+        job.finished_at = timezone.now()
+        job.rows_data = ""
+    job.save()
+    return job

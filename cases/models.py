@@ -942,3 +942,36 @@ class PersonAccess(AccessLog):
 
     def __str__(self):
         return f"{self.user} → {self.person} ({self.via})"
+
+
+class RecapJob(models.Model):
+    """A confirmed kecamatan recap being turned into cases a chunk at a time, so the page can show
+    progress. The rows (NIKs included) are kept encrypted and wiped when the job is finished."""
+
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    sop = models.ForeignKey(SOP, on_delete=models.PROTECT, related_name="+")
+    district = models.CharField("kecamatan", max_length=100)
+    token_digest = models.CharField(max_length=64, unique=True)
+    rows_data = EncryptedCharField("baris rekap", blank=True)
+    total = models.PositiveIntegerField("jumlah baris")
+    done = models.PositiveIntegerField("baris diproses", default=0)
+    created_cases = models.JSONField("permohonan dibuat", default=list)
+    skipped = models.JSONField("baris tidak dibuat", default=list)
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField("selesai", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "rekap kecamatan"
+        verbose_name_plural = "rekap kecamatan"
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self):
+        return f"Rekap Kecamatan {self.district} ({self.done}/{self.total})"
+
+    def get_absolute_url(self):
+        return reverse("intake:recap_job", args=[self.pk])
+
+    @property
+    def percent(self) -> int:
+        return 100 if not self.total else round(100 * self.done / self.total)

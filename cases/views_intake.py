@@ -1,11 +1,15 @@
-"""The recap upload page: upload, preview with flags, confirm (cases.intake does the work)."""
+"""The recap upload page: upload, preview with flags, confirm, then a progress page while the
+rows become cases a chunk at a time (cases.intake does the work)."""
 
 from django import forms
 from django.contrib import messages
-from django.shortcuts import render
+from django.http import Http404, JsonResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 
 from agencies.desks import PETUGAS
 from cases import intake
+from cases.models import Case, RecapJob
 from cases.views import desk_required
 from sop_catalog.models import SOP
 
@@ -27,14 +31,12 @@ def recap(request):
     agency = request.user.agency
     if request.method == "POST" and "token" in request.POST:
         try:
-            data = intake.unsign(user=request.user, token=request.POST["token"])
-            sop = SOP.objects.get(pk=data["sop"], agency=agency)
-        except (intake.RecapRefused, SOP.DoesNotExist) as exc:
-            messages.error(request, str(exc) if isinstance(exc, intake.RecapRefused) else "SOP tidak ditemukan.")
+            job = intake.start_job(user=request.user, token=request.POST["token"])
+        except intake.RecapRefused as exc:
+            messages.error(request, str(exc))
             return render(request, "cases/recap.html", {"form": RecapForm(agency=agency)})
-        created, skipped = intake.create_cases(user=request.user, sop=sop, district=data["district"], rows=data["rows"])
-        messages.success(request, f"{len(created)} permohonan dibuat dari rekap Kecamatan {data['district']}.")
-        return render(request, "cases/recap_done.html", {"created": created, "skipped": skipped, "sop": sop})
+        intake.process_next(job_id=job.pk, user=request.user)
+        return redirect(job)
     form = RecapForm(request.POST or None, request.FILES or None, agency=agency)
     if request.method == "POST" and form.is_valid():
         try:
@@ -55,4 +57,39 @@ def recap(request):
                     "token": intake.sign(user=request.user, sop=sop, district=district, rows=rows),
                 },
             )
-    return render(request, "cases/recap.html", {"form": form})
+    jobs = intake.jobs_of(request.user).select_related("sop")[:5]
+    return render(request, "cases/recap.html", {"form": form, "jobs": jobs})
+
+
+def _job(request, pk):
+    try:
+        return intake.jobs_of(request.user).select_related("sop").get(pk=pk)
+    except RecapJob.DoesNotExist as exc:
+        raise Http404("Rekap tidak ditemukan.") from exc
+
+
+def _progress(job):
+    return {"done": job.done, "total": job.total, "percent": job.percent, "finished": bool(job.finished_at),
+            "created": len(job.created_cases), "skipped": len(job.skipped)}  # fmt: skip
+
+
+@desk_required(PETUGAS)
+def recap_job(request, pk):
+    job = _job(request, pk)
+    if request.GET.get("format") == "json":
+        return JsonResponse(_progress(job))
+    created = Case.objects.filter(agency=job.agency, pk__in=job.created_cases).select_related(
+        "applicant", "beneficiary"
+    )
+    return render(request, "cases/recap_done.html", {"job": job, "created": created.order_by("pk")})
+
+
+@desk_required(PETUGAS)
+@require_POST
+def recap_job_next(request, pk):
+    job = intake.process_next(job_id=_job(request, pk).pk, user=request.user)
+    if request.headers.get("Accept") == "application/json":
+        return JsonResponse(_progress(job))
+    if job.finished_at:
+        messages.success(request, f"{len(job.created_cases)} permohonan dibuat dari rekap Kecamatan {job.district}.")
+    return redirect(job)

@@ -14,7 +14,7 @@ from django.urls import get_resolver
 from agencies.desks import DESKS, NIK_DESKS
 from cases import documents, letters, services, workflow
 from cases.documents import disposition_pdf
-from cases.models import Case, Disposition, IssuedDocument
+from cases.models import Case, Disposition, IssuedDocument, RecapJob
 from sop_catalog import printing
 from sop_catalog.models import SOP
 from sop_catalog.services import import_sops
@@ -84,6 +84,15 @@ def world(demo_users):
         "draft_case": draft_case,
         "document": signed.documents.exclude(file="").first(),
         "letters": letters,
+        "recap_job": RecapJob.objects.create(
+            agency=petugas.agency,
+            user=petugas,
+            sop=signed.sop,
+            district="Tempeh",
+            token_digest="0" * 64,
+            total=0,
+            finished_at=signed.created_at,
+        ),
     }
 
 
@@ -121,6 +130,16 @@ def spec(w):
         "cases": ("get", "/permohonan/", expected(ALL)),
         "case_new": ("get", "/permohonan/baru/", expected(["petugas"])),
         "recap": ("get", "/permohonan/rekap/", expected(["petugas"])),
+        "recap_job": (
+            "get",
+            f"/permohonan/rekap/{w['recap_job'].pk}/",
+            expected(["petugas"], other="scoped", other_status=404),
+        ),
+        "recap_job_next": (
+            "post",
+            f"/permohonan/rekap/{w['recap_job'].pk}/lanjut/",
+            expected(["petugas"], own_status=302, other="scoped", other_status=404),
+        ),
         "case": ("get", f"/permohonan/{case.pk}/", expected(ALL, other="scoped", other_status=404)),
         "case_document": (
             "post",

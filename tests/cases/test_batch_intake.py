@@ -7,9 +7,11 @@ import re
 import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 
+from agencies.models import User
 from cases import intake
-from cases.models import Case, Person
+from cases.models import Case, Person, RecapJob
 from sop_catalog.models import SOP
 from sop_catalog.services import import_sops
 from tests.registers import extracts
@@ -158,3 +160,63 @@ def test_a_recap_longer_than_the_bound_is_refused(petugas_client, santunan, tmp_
     response = preview(petugas_client, santunan, tmp_path, [row(1), row(2), row(3)])
 
     assert "lebih dari 2 baris" in response.content.decode()
+
+
+def confirm(client, santunan, tmp_path, rows):
+    token = preview(client, santunan, tmp_path, rows).context["token"]
+    return client.post(URL, {"token": token})
+
+
+def test_a_long_recap_is_made_a_chunk_per_request_with_its_progress(petugas_client, santunan, tmp_path, monkeypatch):
+    monkeypatch.setattr(intake, "CHUNK", 2)
+    response = confirm(petugas_client, santunan, tmp_path, [row(n) for n in range(1, 6)])
+    job = RecapJob.objects.get()
+    assert response.url == f"/permohonan/rekap/{job.pk}/"
+    assert (job.done, job.total, Case.objects.count(), job.finished_at) == (2, 5, 2, None)
+    page = petugas_client.get(response.url).content.decode()
+    assert "data-recap-done>2</span> dari 5 baris diproses" in page and 'data-testid="recap-next"' in page
+    state = petugas_client.post(f"{response.url}lanjut/", headers={"Accept": "application/json"}).json()
+    assert state == {"done": 4, "total": 5, "percent": 80, "finished": False, "created": 4, "skipped": 0}
+    assert petugas_client.get(f"{response.url}?format=json").json()["done"] == 4
+    petugas_client.post(f"{response.url}lanjut/")
+    job.refresh_from_db()
+    assert (job.done, Case.objects.count(), job.rows_data) == (5, 5, "")
+    assert job.finished_at is not None
+    assert "Selesai: 5 baris diproses" in petugas_client.get(response.url).content.decode()
+
+
+def test_a_finished_job_asked_again_makes_nothing_more(petugas_client, santunan, tmp_path):
+    response = confirm(petugas_client, santunan, tmp_path, [row(1), row(2)])
+    petugas_client.post(f"{response.url}lanjut/")
+    assert Case.objects.count() == 2
+
+
+def test_a_row_that_became_a_duplicate_between_chunks_is_skipped(petugas_client, santunan, tmp_path, monkeypatch):
+    monkeypatch.setattr(intake, "CHUNK", 1)
+    first = confirm(petugas_client, santunan, tmp_path, [row(1), row(2)])
+    confirm(petugas_client, santunan, tmp_path, [row(2, **{"Nama Ahli Waris": "AHLI WARIS LAIN"})])
+    petugas_client.post(f"{first.url}lanjut/")
+    job = RecapJob.objects.get(pk=first.url.split("/")[-2])
+    assert [s["number"] for s in job.skipped] == [3]
+    assert "sudah menjadi penerima" in job.skipped[0]["problems"][0]
+    assert Case.objects.filter(beneficiary__name="ALMARHUM 2").count() == 1
+
+
+def test_the_rows_waiting_in_a_job_are_stored_encrypted(petugas_client, santunan, tmp_path, monkeypatch):
+    monkeypatch.setattr(intake, "CHUNK", 1)
+    confirm(petugas_client, santunan, tmp_path, [row(1), row(2)])
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT rows_data FROM cases_recapjob")
+        (stored,) = cursor.fetchone()
+    assert stored and extracts.nik(102) not in stored and "ALMARHUM 2" not in stored
+
+
+def test_another_petugas_cannot_see_or_run_the_job(client, petugas_client, demo_users, santunan, tmp_path, monkeypatch):
+    monkeypatch.setattr(intake, "CHUNK", 1)
+    url = confirm(petugas_client, santunan, tmp_path, [row(1), row(2)]).url
+    colleague = User.objects.create_user("petugas-lain", agency=demo_users["lumajang-petugas"].agency)
+    colleague.groups.set(demo_users["lumajang-petugas"].groups.all())
+    for user in (colleague, demo_users["solok-petugas"]):
+        client.force_login(user)
+        assert (client.get(url).status_code, client.post(f"{url}lanjut/").status_code) == (404, 404)
+    assert Case.objects.count() == 1
