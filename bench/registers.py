@@ -70,7 +70,8 @@ def main(rows, runs):
     print(f"# Registers benchmark {when} on {os.cpu_count()} cores, PostgreSQL\n")
     # The same CPU reference as bench/run.sh, to compare with the other benchmark's figures.
     reference = min(timeit.repeat("sum(i*i for i in range(10**6))", number=1, repeat=5)) * 1000
-    print(f"CPU reference: {reference:.0f} ms for sum(i*i for i in range(10**6))\n")
+    load = ", ".join(f"{figure:.1f}" for figure in os.getloadavg())
+    print(f"CPU reference: {reference:.0f} ms for sum(i*i for i in range(10**6)); load average {load}\n")
     if REUSE:
         users = {u.username: u for u in create_demo_users()}
         period = Period.objects.get(register__agency__slug="lumajang", register__code="dtks", is_current=True)
