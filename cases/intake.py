@@ -11,6 +11,7 @@ import zipfile
 from pathlib import Path
 
 from django.core import signing
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -18,6 +19,7 @@ from cases import services
 from cases.crypto import blind_index
 from cases.models import Case, Person, RecapJob
 from cases.nik import nik_problems, normalize_number
+from cases.rules import TransitionRefused
 from registers.importing import is_blank, read_rows
 from sop_catalog.models import SOP
 
@@ -128,37 +130,63 @@ def parse_date(text):
     return None
 
 
+# The longest value each recap field may hold (the Person fields it fills).
+LENGTHS = {"deceased_name": ("Nama almarhum", 200), "heir_name": ("Nama ahli waris", 200),
+           "address": ("Alamat", 300), "village": ("Desa", 100), "phone": ("No HP", 30)}  # fmt: skip
+
+
+def _row_problems(row, day):
+    problems = [f"{label} kosong." for field, label in REQUIRED.items() if not row[field]]
+    for field, label in (("deceased_nik", "NIK almarhum"), ("heir_nik", "NIK ahli waris")):
+        if row[field]:
+            problems += [f"{label}: {p}" for p in nik_problems(row[field])]
+    if row["death_date"] and day is None:
+        problems.append(f"Tanggal meninggal '{row['death_date']}' tidak terbaca (tulis 31/12/2026).")
+    elif day and day > datetime.date.today():
+        problems.append("Tanggal meninggal di masa depan.")
+    problems += [
+        f"{label} lebih dari {limit} huruf." for field, (label, limit) in LENGTHS.items() if len(row[field]) > limit
+    ]
+    return problems
+
+
+def _flag_earlier_cases(*, agency, sop, checked):
+    """An almarhum already the beneficiary of this service is flagged (on every row that names him);
+    an ahli waris already the applicant of it gets a note that does not stop the row."""
+    by_deceased, by_heir = {}, {}
+    for c in checked:
+        by_deceased.setdefault(blind_index(c["row"]["deceased_nik"]), []).append(c)
+        by_heir.setdefault(blind_index(c["row"]["heir_nik"]), []).append(c)
+    by_deceased.pop(None, None)
+    by_heir.pop(None, None)
+    cases = Case.objects.filter(agency=agency, sop__slug=sop.slug).exclude(state=Case.CANCELLED)
+    earlier = cases.filter(beneficiary__nik_hash__in=list(by_deceased)).values_list("beneficiary__nik_hash", "number")
+    for digest, number in earlier:
+        for c in by_deceased[digest]:
+            c["problems"].append(f"Almarhum ini sudah menjadi penerima pada permohonan {number or 'konsep'}.")
+    heirs = cases.filter(applicant__nik_hash__in=list(by_heir)).values_list("applicant__nik_hash", "number")
+    for digest, number in heirs:
+        for c in by_heir[digest]:
+            c["notes"].append(f"Ahli waris ini juga pemohon pada permohonan {number or 'konsep'} (almarhum lain).")
+
+
 def check_rows(*, agency, sop, rows):
     """Each row with its problems (Indonesian) and whether a case will be made of it."""
     checked = []
     seen = {}
     for number, raw in enumerate(rows, start=2):
-        row = {field: raw.get(field, "") for field in HEADERS}
+        row = {field: str(raw.get(field, "")) for field in HEADERS}
         row["deceased_nik"] = normalize_number(row["deceased_nik"])
         row["heir_nik"] = normalize_number(row["heir_nik"])
-        problems = [f"{label} kosong." for field, label in REQUIRED.items() if not row[field]]
-        for field, label in (("deceased_nik", "NIK almarhum"), ("heir_nik", "NIK ahli waris")):
-            if row[field]:
-                problems += [f"{label}: {p}" for p in nik_problems(row[field])]
         day = parse_date(row["death_date"]) if row["death_date"] else None
-        if row["death_date"] and day is None:
-            problems.append(f"Tanggal meninggal '{row['death_date']}' tidak terbaca (tulis 31/12/2026).")
-        elif day and day > datetime.date.today():
-            problems.append("Tanggal meninggal di masa depan.")
+        problems = _row_problems(row, day)
         key = row["deceased_nik"] or f"{row['deceased_name'].lower()}|{row['death_date']}"
         if key in seen:
             problems.append(f"Almarhum yang sama sudah ada di baris {seen[key]}.")
         else:
             seen[key] = number
-        checked.append({"number": number, "row": row, "death_date": day, "problems": problems})
-    hashes = {blind_index(c["row"]["deceased_nik"]): c for c in checked if c["row"]["deceased_nik"]}
-    earlier = (
-        Case.objects.filter(agency=agency, sop__slug=sop.slug, beneficiary__nik_hash__in=list(hashes))
-        .exclude(state=Case.CANCELLED)
-        .values_list("beneficiary__nik_hash", "number")
-    )
-    for digest, number in earlier:
-        hashes[digest]["problems"].append(f"Almarhum ini sudah menjadi penerima pada permohonan {number or 'konsep'}.")
+        checked.append({"number": number, "row": row, "death_date": day, "problems": problems, "notes": []})
+    _flag_earlier_cases(agency=agency, sop=sop, checked=checked)
     for c in checked:
         c["ok"] = not c["problems"]
     return checked
@@ -203,12 +231,25 @@ def _create_case(*, user, sop, district, checked_row):
 CHUNK = 20
 
 
+# A job not finished within a day is closed: its waiting rows (NIKs) are not kept longer.
+JOB_LIFETIME = datetime.timedelta(hours=24)
+
+
+def _usable_sop(sop):
+    """The version of the SOP rows are opened on now: this one, or the current version of the same
+    service (an admin may publish a new version while a job runs); None when it is withdrawn."""
+    if sop.is_current and sop.status == SOP.ACTIVE:
+        return sop
+    return SOP.objects.filter(agency=sop.agency, slug=sop.slug, is_current=True, status=SOP.ACTIVE).first()
+
+
 def start_job(*, user, token):
     """The job of a confirmed preview: made once per preview (a second confirm finds the first job)."""
     data = unsign(user=user, token=token)
     sop = SOP.objects.filter(pk=data["sop"], agency=user.agency).first()
+    sop = sop and _usable_sop(sop)
     if sop is None:
-        raise RecapRefused("SOP tidak ditemukan.")
+        raise RecapRefused("Layanan rekap ini tidak sedang berlaku; tidak ada permohonan yang dibuat.")
     digest = hashlib.sha256(token.encode()).hexdigest()
     job, _ = RecapJob.objects.get_or_create(
         token_digest=digest,
@@ -224,24 +265,72 @@ def jobs_of(user):
     return RecapJob.objects.filter(agency=user.agency, user=user)
 
 
+def _skip(job, c, problems):
+    # NIK digits (the birth-date part quoted by the NIK check) are not kept in the job's record.
+    kept = [re.sub(r"\d{4,}", "…", p) if p.startswith("NIK") else p for p in problems]
+    job.skipped.append({"number": c["number"], "name": c["row"]["deceased_name"], "problems": kept})
+
+
+def _finish(job, reason=None):
+    if reason:
+        rows = json.loads(job.rows_data or "[]")
+        for number in range(job.done, job.total):
+            name = str(rows[number].get("deceased_name", "")) if number < len(rows) else ""
+            job.skipped.append({"number": number + 2, "name": name, "problems": [reason]})
+        job.done = job.total
+    job.finished_at = timezone.now()
+    job.rows_data = ""
+
+
+def _process_row(job, user, sop, c):
+    if not c["ok"]:
+        _skip(job, c, c["problems"])
+        return
+    try:
+        with transaction.atomic():
+            case = _create_case(user=user, sop=sop, district=job.district, checked_row=c)
+    except (ValidationError, TransitionRefused) as exc:
+        messages = exc.messages if isinstance(exc, ValidationError) else [str(exc)]
+        _skip(job, c, [f"Tidak dapat dibuat: {' '.join(messages)}"])
+    else:
+        job.created_cases.append(case.pk)
+
+
 @transaction.atomic
 def process_next(*, job_id, user, size=None):
-    """Turn the job's next rows into cases (checked again against all rows and the database now)."""
-    job = jobs_of(user).select_for_update().get(pk=job_id)
+    """Turn the job's next rows into cases (checked again against all rows and the database now);
+    a row that cannot be made is listed with its reason and the job goes on."""
+    job = jobs_of(user).select_for_update().select_related("sop").get(pk=job_id)
     if job.finished_at:
         return job
-    size = size or CHUNK
-    rows = json.loads(job.rows_data or "[]")
-    checked = check_rows(agency=job.agency, sop=job.sop, rows=rows)
-    for c in checked[job.done : job.done + size]:
-        if c["ok"]:
-            case = _create_case(user=user, sop=job.sop, district=job.district, checked_row=c)
-            job.created_cases.append(case.pk)
-        else:
-            job.skipped.append({"number": c["number"], "name": c["row"]["deceased_name"], "problems": c["problems"]})
-    job.done = min(job.done + size, job.total)
-    if job.done >= job.total:
-        job.finished_at = timezone.now()
-        job.rows_data = ""
+    sop = _usable_sop(job.sop)
+    if timezone.now() - job.started_at > JOB_LIFETIME:
+        _finish(job, "Tidak dibuat: rekap tidak diselesaikan dalam 24 jam; unggah ulang baris ini.")
+    elif sop is None:
+        _finish(job, "Tidak dibuat: layanan ini tidak berlaku lagi.")
+    else:
+        size = size or CHUNK
+        rows = json.loads(job.rows_data or "[]")
+        for c in check_rows(agency=job.agency, sop=sop, rows=rows)[job.done : job.done + size]:
+            _process_row(job, user, sop, c)
+        job.done = min(job.done + size, job.total)
+        if job.done >= job.total:
+            _finish(job)
     job.save()
     return job
+
+
+def close_stale_jobs(now=None):
+    """Close every job older than JOB_LIFETIME (run by `manage.py close_recap_jobs`); returns how many."""
+    now = now or timezone.now()
+    closed = 0
+    for pk in RecapJob.objects.filter(finished_at__isnull=True, started_at__lt=now - JOB_LIFETIME).values_list(
+        "pk", flat=True
+    ):
+        with transaction.atomic():
+            job = RecapJob.objects.select_for_update().get(pk=pk)
+            if job.finished_at is None:
+                _finish(job, "Tidak dibuat: rekap tidak diselesaikan dalam 24 jam; unggah ulang baris ini.")
+                job.save()
+                closed += 1
+    return closed

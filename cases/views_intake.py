@@ -35,7 +35,8 @@ def recap(request):
         except intake.RecapRefused as exc:
             messages.error(request, str(exc))
             return render(request, "cases/recap.html", {"form": RecapForm(agency=agency)})
-        intake.process_next(job_id=job.pk, user=request.user)
+        job = intake.process_next(job_id=job.pk, user=request.user)
+        _announce(request, job)
         return redirect(job)
     form = RecapForm(request.POST or None, request.FILES or None, agency=agency)
     if request.method == "POST" and form.is_valid():
@@ -68,6 +69,13 @@ def _job(request, pk):
         raise Http404("Rekap tidak ditemukan.") from exc
 
 
+def _announce(request, job):
+    """Said once, on the page shown after the request that finished the job."""
+    if job.finished_at and job.done == job.total and not request.session.get(f"recap-{job.pk}-announced"):
+        request.session[f"recap-{job.pk}-announced"] = True
+        messages.success(request, f"{len(job.created_cases)} permohonan dibuat dari rekap Kecamatan {job.district}.")
+
+
 def _progress(job):
     return {"done": job.done, "total": job.total, "percent": job.percent, "finished": bool(job.finished_at),
             "created": len(job.created_cases), "skipped": len(job.skipped)}  # fmt: skip
@@ -88,8 +96,7 @@ def recap_job(request, pk):
 @require_POST
 def recap_job_next(request, pk):
     job = intake.process_next(job_id=_job(request, pk).pk, user=request.user)
+    _announce(request, job)
     if request.headers.get("Accept") == "application/json":
         return JsonResponse(_progress(job))
-    if job.finished_at:
-        messages.success(request, f"{len(job.created_cases)} permohonan dibuat dari rekap Kecamatan {job.district}.")
     return redirect(job)

@@ -22,7 +22,10 @@
     }).then(function (state) {
       show(state);
       if (state.finished) window.location.reload(); else step();
-    }).catch(function () { form.hidden = false; });
+    }).catch(function () {
+      form.hidden = false;
+      form.querySelector("[data-recap-stopped]").hidden = false;
+    });
   }
   form.hidden = true;
   step();

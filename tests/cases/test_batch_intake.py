@@ -1,19 +1,23 @@
 """A kecamatan's santunan kematian recap: preview with flags, then one case per clean row."""
 
 import datetime
+import io
 import json
 import re
 
 import pytest
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.db import connection
+from django.utils import timezone
 
 from agencies.models import User
-from cases import intake
+from cases import intake, services
 from cases.models import Case, Person, RecapJob
 from sop_catalog.models import SOP
-from sop_catalog.services import import_sops
+from sop_catalog.services import create_new_version, import_sops
 from tests.registers import extracts
 
 URL = "/permohonan/rekap/"
@@ -85,9 +89,9 @@ def test_an_almarhum_already_in_a_case_is_flagged(petugas_client, santunan, tmp_
 
 def test_a_recap_confirmed_twice_makes_its_cases_once(petugas_client, santunan, tmp_path):
     token = preview(petugas_client, santunan, tmp_path, [row(1), row(2)]).context["token"]
-    petugas_client.post(URL, {"token": token})
-    petugas_client.post(URL, {"token": token})
-    assert Case.objects.count() == 2
+    first = petugas_client.post(URL, {"token": token})
+    second = petugas_client.post(URL, {"token": token})
+    assert (Case.objects.count(), RecapJob.objects.count(), second.url) == (2, 1, first.url)
 
 
 def test_a_tampered_preview_is_refused(petugas_client, santunan, tmp_path):
@@ -186,9 +190,13 @@ def test_a_long_recap_is_made_a_chunk_per_request_with_its_progress(petugas_clie
 
 
 def test_a_finished_job_asked_again_makes_nothing_more(petugas_client, santunan, tmp_path):
-    response = confirm(petugas_client, santunan, tmp_path, [row(1), row(2)])
+    response = confirm(petugas_client, santunan, tmp_path, [row(1), row(2, **{"NIK Almarhum": "123"})])
+    job = RecapJob.objects.get()
+    RecapJob.objects.filter(pk=job.pk).update(done=0)  # were the job run again, its rows would be seen again
     petugas_client.post(f"{response.url}lanjut/")
-    assert Case.objects.count() == 2
+    again = RecapJob.objects.get()
+    assert (again.finished_at, again.created_cases, again.skipped) == (job.finished_at, job.created_cases, job.skipped)
+    assert Case.objects.count() == 1
 
 
 def test_a_row_that_became_a_duplicate_between_chunks_is_skipped(petugas_client, santunan, tmp_path, monkeypatch):
@@ -220,3 +228,87 @@ def test_another_petugas_cannot_see_or_run_the_job(client, petugas_client, demo_
         client.force_login(user)
         assert (client.get(url).status_code, client.post(f"{url}lanjut/").status_code) == (404, 404)
     assert Case.objects.count() == 1
+
+
+def test_an_almarhum_named_twice_who_already_has_a_case_is_flagged_on_both_rows(petugas_client, santunan, tmp_path):
+    confirm(petugas_client, santunan, tmp_path, [row(1)])
+    again = preview(petugas_client, santunan, tmp_path, [row(1), row(1, **{"Nama Ahli Waris": "AHLI WARIS LAIN"})])
+    assert [c["ok"] for c in again.context["checked"]] == [False, False]
+    petugas_client.post(URL, {"token": again.context["token"]})
+    assert Case.objects.filter(beneficiary__name="ALMARHUM 1").count() == 1
+
+
+def test_an_heir_already_applicant_is_noted_without_stopping_the_row(petugas_client, santunan, tmp_path):
+    confirm(petugas_client, santunan, tmp_path, [row(1)])
+    again = preview(petugas_client, santunan, tmp_path, [row(2, **{"NIK Ahli Waris": extracts.nik(501, female=True)})])
+    (checked,) = again.context["checked"]
+    assert checked["ok"] and checked["notes"][0].startswith("Ahli waris ini juga pemohon pada permohonan LMJ/")
+    assert "Ahli waris ini juga pemohon" in again.content.decode()
+
+
+def test_a_value_longer_than_its_field_is_flagged_in_the_preview(petugas_client, santunan, tmp_path):
+    long_phone = "0812 3456 7890 / 0856 1234 5678 (anak)"
+    response = preview(petugas_client, santunan, tmp_path, [row(1, **{"No HP": long_phone})])
+    assert response.context["checked"][0]["problems"] == ["No HP lebih dari 30 huruf."]
+
+
+def test_a_row_the_database_refuses_is_listed_and_the_job_goes_on(petugas_client, santunan, tmp_path, monkeypatch):
+    real = services.create_person
+
+    def refuse_one(*, data, **kwargs):
+        if data["name"] == "AHLI WARIS 2":
+            raise ValidationError({"name": "Nama ditolak."})
+        return real(data=data, **kwargs)
+
+    monkeypatch.setattr(services, "create_person", refuse_one)
+    response = confirm(petugas_client, santunan, tmp_path, [row(1), row(2), row(3)])
+    job = RecapJob.objects.get()
+    assert (job.finished_at is not None, len(job.created_cases), response.status_code) == (True, 2, 302)
+    assert job.skipped == [{"number": 3, "name": "ALMARHUM 2", "problems": ["Tidak dapat dibuat: Nama ditolak."]}]
+    assert not Person.objects.filter(name="ALMARHUM 2").exists()
+
+
+def test_a_new_version_published_mid_job_takes_the_remaining_rows(
+    petugas_client, santunan, tmp_path, monkeypatch, demo_users
+):
+    monkeypatch.setattr(intake, "CHUNK", 1)
+    url = confirm(petugas_client, santunan, tmp_path, [row(1), row(2)]).url
+    newer = create_new_version(santunan)
+    petugas_client.post(f"{url}lanjut/")
+    assert list(Case.objects.order_by("pk").values_list("sop_id", flat=True)) == [santunan.pk, newer.pk]
+
+
+def test_a_service_withdrawn_mid_job_stops_it_with_the_reason(petugas_client, santunan, tmp_path, monkeypatch):
+    monkeypatch.setattr(intake, "CHUNK", 1)
+    url = confirm(petugas_client, santunan, tmp_path, [row(1), row(2), row(3)]).url
+    SOP.objects.filter(pk=santunan.pk).update(status=SOP.RETIRED)
+    assert petugas_client.post(f"{url}lanjut/").status_code == 302
+    job = RecapJob.objects.get()
+    assert [s["number"] for s in job.skipped] == [3, 4] and job.rows_data == ""
+    assert job.skipped[0]["problems"] == ["Tidak dibuat: layanan ini tidak berlaku lagi."]
+    assert Case.objects.count() == 1
+
+
+def test_a_job_left_for_a_day_is_closed_and_its_rows_wiped(petugas_client, santunan, tmp_path, monkeypatch):
+    monkeypatch.setattr(intake, "CHUNK", 1)
+    confirm(petugas_client, santunan, tmp_path, [row(1), row(2)])
+    RecapJob.objects.update(started_at=timezone.now() - datetime.timedelta(hours=25))
+    out = io.StringIO()
+    call_command("close_recap_jobs", stdout=out)
+    job = RecapJob.objects.get()
+    assert (out.getvalue().strip(), job.rows_data, job.done) == ("Rekap ditutup: 1", "", 2)
+    assert "dalam 24 jam" in job.skipped[0]["problems"][0] and job.finished_at is not None
+
+
+def test_the_skipped_rows_keep_no_nik_digits(petugas_client, santunan, tmp_path):
+    bad = "3508019902850001"  # day 99: not a date
+    confirm(petugas_client, santunan, tmp_path, [row(1, **{"NIK Almarhum": bad})])
+    (skipped,) = RecapJob.objects.get().skipped
+    assert skipped["problems"][0].startswith("NIK almarhum: Tanggal lahir dalam NIK")
+    assert "990285" not in json.dumps(skipped)
+
+
+def test_the_finished_job_says_how_many_cases_were_made_once(petugas_client, santunan, tmp_path):
+    response = confirm(petugas_client, santunan, tmp_path, [row(1)])
+    assert "1 permohonan dibuat dari rekap Kecamatan Tempeh." in petugas_client.get(response.url).content.decode()
+    assert "1 permohonan dibuat dari rekap" not in petugas_client.get(response.url).content.decode()
