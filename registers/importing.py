@@ -1,7 +1,6 @@
 """Reading register extracts: Indonesian headers mapped to fields, rows checked, big files streamed."""
 
 import csv
-import re
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -10,40 +9,19 @@ from django.db import reset_queries, transaction
 from openpyxl import load_workbook
 
 from cases.nik import kk_problems, nik_problems, normalize_number
+from registers.columns import ALIASES, HEADERS, LABELS, fold_header
 from registers.models import Entry, Period
 
-# Header spellings seen in DTKS/DTSEN, PBI-JK and PBI-Daerah extracts, folded (see fold_header).
-HEADERS = {
-    "nik": ["nik", "no nik", "nomor nik", "nik art", "nik anggota", "nik peserta", "noktp", "no ktp",
-            "nomor induk kependudukan"],
-    "kk_number": ["no kk", "nokk", "nomor kk", "kk", "nomor kartu keluarga", "no kartu keluarga", "nkk"],
-    "name": ["nama", "nama lengkap", "nama art", "nama peserta", "nama anggota", "nama penerima"],
-    "address": ["alamat", "alamat lengkap", "alamat rumah"],
-    "village": ["desa", "kelurahan", "desa kelurahan", "desa kel", "nama desa", "nama kelurahan"],
-    "district": ["kecamatan", "kec", "nama kecamatan"],
-    "desil": ["desil", "desil nasional", "peringkat desil", "desil kesejahteraan"],
-}  # fmt: skip
-ALIASES = {alias: field for field, aliases in HEADERS.items() for alias in aliases}
-LABELS = {
-    "nik": "NIK",
-    "kk_number": "No KK",
-    "name": "Nama",
-    "address": "Alamat",
-    "village": "Desa/Kelurahan",
-    "district": "Kecamatan",
-    "desil": "Desil",
-}
+__all__ = ["ALIASES", "HEADERS", "LABELS", "fold_header"]
 
 
-def fold_header(header) -> str:
-    return " ".join(re.sub(r"[^a-z0-9]+", " ", str(header or "").lower()).split())
-
-
-def map_headers(headers: Iterable) -> dict[int, str]:
-    """Column index → Entry field, for the headers we know; the others are ignored."""
+def map_headers(headers: Iterable, extra: dict[str, str] | None = None) -> dict[int, str]:
+    """Column index → Entry field, for the headers we know (and the register's own, `extra`:
+    folded header → field); the others are ignored."""
+    aliases = {**ALIASES, **(extra or {})}
     mapping: dict[int, str] = {}
     for index, header in enumerate(headers):
-        field = ALIASES.get(fold_header(header))
+        field = aliases.get(fold_header(header))
         if field and field not in mapping.values():
             mapping[index] = field
     return mapping
@@ -126,7 +104,7 @@ def stream_import(
     headers = next(rows, None)
     if headers is None:
         raise ImportRefused("Berkas kosong.")
-    mapping = map_headers(headers)
+    mapping = map_headers(headers, period.register.column_aliases())
     if missing := missing_headers(mapping.values()):
         raise ImportRefused(f"Kolom wajib tidak ditemukan: {', '.join(missing)}.")
     _check_pass(rows, mapping, batch=batch, progress=progress, max_errors=max_errors)

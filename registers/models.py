@@ -2,6 +2,7 @@
 the padanan (match) a desk records on a case step against them."""
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
@@ -9,6 +10,7 @@ from agencies.models import Agency
 from cases.crypto import EncryptedCharField, blind_index
 from cases.models import AccessLog
 from cases.nik import mask
+from registers.columns import parse_columns
 
 
 class Register(models.Model):
@@ -18,6 +20,13 @@ class Register(models.Model):
     code = models.SlugField("kode", max_length=40, help_text="Dipakai SOP untuk menyebut register ini, mis. dtks.")
     name = models.CharField("nama", max_length=120)
     description = models.TextField("keterangan", blank=True)
+    columns = models.TextField(
+        "judul kolom tambahan",
+        blank=True,
+        help_text="Judul kolom ekstrak yang tidak dikenali otomatis, satu per baris: "
+        "judul kolom = NIK, No KK, Nama, Alamat, Desa/Kelurahan, Kecamatan atau Desil. "
+        "Contoh: NIK_ART_2025 = NIK",
+    )
 
     class Meta:
         verbose_name = "register data padanan"
@@ -27,6 +36,18 @@ class Register(models.Model):
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        try:
+            parse_columns(self.columns)
+        except ValueError as exc:
+            raise ValidationError({"columns": str(exc)}) from exc
+
+    def column_aliases(self) -> dict[str, str]:
+        try:
+            return parse_columns(self.columns)
+        except ValueError:
+            return {}
 
     @property
     def current_period(self):

@@ -52,7 +52,7 @@ class EntryResource(resources.ModelResource):
     def before_import(self, dataset, **kwargs):
         if self.period is None:
             raise ValueError("Pilih periode register tujuan impor.")
-        mapping = importing.map_headers(dataset.headers)
+        mapping = importing.map_headers(dataset.headers, self.period.register.column_aliases())
         if missing := importing.missing_headers(mapping.values()):
             raise ValueError(
                 f"Kolom wajib tidak ditemukan: {', '.join(missing)}. Judul kolom yang dikenali: "

@@ -177,3 +177,39 @@ def test_a_period_marked_current_in_the_register_page_replaces_the_current_one(a
     response = admin_client.post(f"/admin/registers/register/{register.pk}/change/", data)
     assert response.status_code == 302
     assert list(register.periods.filter(is_current=True).values_list("label", flat=True)) == ["Triwulan IV 2026"]
+
+
+def renamed(rows, old, new):
+    return [{(new if key == old else key): value for key, value in row.items()} for row in rows]
+
+
+def test_a_column_the_register_maps_is_read_as_its_field(admin_client, dtks, tmp_path):
+    headers = [("IDENTITAS_ART_2025" if h == "NIK ART" else h) for h in extracts.DTKS_HEADERS]
+    rows = renamed(extracts.dtks_rows(3), "NIK ART", "IDENTITAS_ART_2025")
+    path = extracts.write_csv(tmp_path / "dtks.csv", headers, rows)
+    fmt = format_index(admin_client.get(IMPORT_URL), "csv")
+    Register.objects.filter(pk=dtks.register_id).update(columns="IDENTITAS_ART_2025 = NIK")
+    confirm(admin_client, preview(admin_client, dtks, path, fmt))
+    assert sorted(Entry.objects.values_list("nik", flat=True)) == sorted(r["IDENTITAS_ART_2025"] for r in rows)
+
+
+def test_without_the_mapping_that_column_is_ignored(admin_client, dtks, tmp_path):
+    headers = [("IDENTITAS_ART_2025" if h == "NIK ART" else h) for h in extracts.DTKS_HEADERS]
+    path = extracts.write_csv(
+        tmp_path / "dtks.csv", headers, renamed(extracts.dtks_rows(3), "NIK ART", "IDENTITAS_ART_2025")
+    )
+    fmt = format_index(admin_client.get(IMPORT_URL), "csv")
+    confirm(admin_client, preview(admin_client, dtks, path, fmt))
+    assert list(Entry.objects.values_list("nik", flat=True)) == ["", "", ""]
+
+
+def test_a_bad_mapping_line_is_a_form_error_in_indonesian(admin_client, dtks):
+    register = dtks.register
+    url = f"/admin/registers/register/{register.pk}/change/"
+    form = admin_client.get(url).context["adminform"].form
+    data = {name: form.initial.get(name) or "" for name in form.fields}
+    data.update({"agency": register.agency_id, "columns": "IDENTITAS = nomor rumah", "periods-TOTAL_FORMS": 0,
+                 "periods-INITIAL_FORMS": 0})  # fmt: skip
+    response = admin_client.post(url, data)
+    assert "Baris 1 (&#x27;IDENTITAS = nomor rumah&#x27;): tulis judul kolom = NIK" in response.content.decode()
+    assert Register.objects.get(pk=register.pk).columns == ""

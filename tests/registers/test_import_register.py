@@ -71,3 +71,17 @@ def test_a_period_that_already_has_rows_is_refused(periods, tmp_path):
 def test_numbers_written_with_dots_or_as_floats_are_read_as_digits():
     row, problems = importing.clean_row({"nik": "3508.0115.0785.0001", "kk_number": "3508010101090012.0", "name": "A"})
     assert (row["nik"], row["kk_number"], problems) == ("3508011507850001", "3508010101090012", {})
+
+
+def test_the_command_reads_a_column_the_register_maps(periods, tmp_path):
+    headers = [("NO_KARTU_KELUARGA_DTSEN" if h == "No KK" else h) for h in extracts.DTKS_HEADERS]
+    rows = [
+        {("NO_KARTU_KELUARGA_DTSEN" if k == "No KK" else k): v for k, v in r.items()} for r in extracts.dtks_rows(4)
+    ]
+    path = extracts.write_csv(tmp_path / "dtks.csv", headers, rows)
+    register = periods["dtks"].register
+    register.columns = "NO_KARTU_KELUARGA_DTSEN = No KK"
+    register.save()
+    run("lumajang", "dtks", "Triwulan IV 2026", str(path))
+    got = Entry.objects.filter(period__label="Triwulan IV 2026").values_list("kk_number", flat=True)
+    assert sorted(got) == sorted(r["NO_KARTU_KELUARGA_DTSEN"] for r in rows)
