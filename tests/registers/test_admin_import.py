@@ -155,6 +155,7 @@ def test_every_agency_gets_the_standard_registers(lumajang_spm, demo_users):
         "dtks",
         "pbi-pusat",
         "pbi-daerah",
+        "penerima-bantuan",
     }
 
 
