@@ -1,7 +1,11 @@
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from import_export.admin import ImportExportModelAdmin
 from import_export.formats import base_formats
@@ -11,6 +15,7 @@ from agencies.models import Agency
 from sop_catalog.models import (
     DESK_CHOICES,
     ONE_SIGNING_STEP,
+    PARTIAL_DATE_RE,
     SOP,
     Branch,
     Equipment,
@@ -23,7 +28,15 @@ from sop_catalog.models import (
     Step,
 )
 from sop_catalog.resources import SOPResource, StepResource
-from sop_catalog.services import copy_to_agency, create_new_version
+from sop_catalog.services import (
+    LifecycleError,
+    cases_in_flight,
+    copy_to_agency,
+    create_new_version,
+    publish_errors,
+    publish_version,
+    retire,
+)
 from sop_catalog.timeparse import parse_time
 from sop_portal import spreadsheets
 
@@ -125,6 +138,15 @@ class DeskFilter(admin.SimpleListFilter):
         return queryset
 
 
+class PublishForm(forms.Form):
+    revised = forms.RegexField(
+        PARTIAL_DATE_RE, label="Tanggal revisi", help_text="TTTT-BB-HH atau TTTT-BB.", max_length=10
+    )
+    effective = forms.RegexField(
+        PARTIAL_DATE_RE, label="Tanggal efektif", help_text="TTTT-BB-HH atau TTTT-BB.", max_length=10
+    )
+
+
 class CopyToAgencyForm(forms.Form):
     agency = forms.ModelChoiceField(Agency.objects.all(), label="Instansi tujuan")
 
@@ -133,11 +155,21 @@ class CopyToAgencyForm(forms.Form):
 class SOPAdmin(AgencyScopedAdmin, LockedMixin, ImportExportModelAdmin):
     resource_classes = [SOPResource]
     export_formats = SAFE_EXPORT_FORMATS
-    list_display = ["number", "name", "agency", "version", "is_current", "status", "locked", "public_link"]
+    list_display = ["number", "name", "agency", "version", "is_current", "status", "locked", "lifecycle_link"]
     list_display_links = ["number", "name"]
     list_filter = ["agency", "status", "is_current", "locked", DeskFilter]
     search_fields = ["number", "name", "slug"]
-    readonly_fields = ["version", "is_current", "locked", "updated_at", "public_link"]
+    readonly_fields = [
+        "version",
+        "status",
+        "is_current",
+        "locked",
+        "published_at",
+        "published_by",
+        "updated_at",
+        "public_link",
+        "lifecycle_link",
+    ]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [
         LegalBasisInline,
@@ -148,26 +180,104 @@ class SOPAdmin(AgencyScopedAdmin, LockedMixin, ImportExportModelAdmin):
         RoleInline,
         FlowInline,
     ]
-    actions = ["copy_as_new_version", "copy_to_other_agency"]
+    actions = ["copy_as_new_version", "copy_to_other_agency", "retire_sops"]
     fieldsets = [
-        (None, {"fields": ["agency", "unit", "number", "name", "slug", "status", "public_link"]}),
+        (None, {"fields": ["agency", "unit", "number", "name", "slug", "status", "lifecycle_link", "public_link"]}),
         ("Tanggal", {"fields": ["created", "revised", "effective"]}),
         ("Disahkan oleh", {"fields": ["approved_by_name", "approved_by_title", "approved_by_nip"]}),
         (None, {"fields": ["warning", "recording", "source"]}),
-        ("Versi", {"fields": ["version", "is_current", "locked", "updated_at"]}),
+        ("Versi", {"fields": ["version", "is_current", "locked", "published_at", "published_by", "updated_at"]}),
     ]
 
     @admin.display(description="halaman publik")
     def public_link(self, sop):
-        if not sop.pk:
-            return "-"
-        return format_html('<a href="{}" target="_blank">{}</a>', sop.get_absolute_url(), sop.get_absolute_url())
+        if not sop.pk or sop.is_draft:
+            return "- (konsep tidak tampil di katalog)" if sop.pk else "-"
+        url = sop.get_absolute_url() if sop.is_current else sop.get_version_url()
+        return format_html('<a href="{}" target="_blank">{}</a>', url, url)
 
-    @admin.action(description="Salin sebagai versi baru")
+    @admin.display(description="terbit")
+    def lifecycle_link(self, sop):
+        if not sop.pk:
+            return "konsep: simpan, isi langkahnya, lalu terbitkan"
+        if sop.is_current and sop.status == SOP.ACTIVE:
+            return "berlaku"
+        url = reverse("admin:sop_catalog_sop_publish", args=[sop.pk])
+        return format_html('<a href="{}" class="button">Terbitkan…</a>', url)
+
+    def get_urls(self):
+        publish = self.admin_site.admin_view(self.publish_view)
+        return [path("<path:object_id>/terbitkan/", publish, name="sop_catalog_sop_publish"), *super().get_urls()]
+
+    def publish_view(self, request, object_id):
+        """Terbitkan: the checks, the cases that keep the old version, the dates, then publish."""
+        sop = self.get_object(request, object_id)
+        if sop is None:
+            raise Http404("SOP tidak ditemukan.")
+        if not super(LockedMixin, self).has_change_permission(request, sop):
+            raise PermissionDenied
+        today = timezone.localdate().isoformat()
+        errors = publish_errors(sop)
+        form = PublishForm(request.POST or None, initial={"revised": today, "effective": today})
+        if request.method == "POST" and not errors and form.is_valid():
+            try:
+                previous = publish_version(
+                    sop,
+                    revised=form.cleaned_data["revised"],
+                    effective=form.cleaned_data["effective"],
+                    by=request.user.get_username(),
+                )
+            except LifecycleError as exc:
+                errors = [str(exc)]
+            else:
+                note = f"; versi {previous.version} tidak lagi dipakai permohonan baru" if previous else ""
+                self.message_user(
+                    request, f"{sop.slug} versi {sop.version} terbit dan berlaku{note}.", messages.SUCCESS
+                )
+                return redirect(reverse("admin:sop_catalog_sop_change", args=[sop.pk]))
+        current = SOP.objects.filter(slug=sop.slug, is_current=True).exclude(pk=sop.pk).first()
+        return TemplateResponse(
+            request,
+            "admin/sop_catalog/publish.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": f"Terbitkan {sop}",
+                "sop": sop,
+                "opts": self.model._meta,
+                "errors": errors,
+                "form": form,
+                "current": current,
+                "in_flight": cases_in_flight(sop.slug) if current else 0,
+                "step_count": Step.objects.filter(flow__sop=sop).count(),
+            },
+        )
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            # A new SOP starts as a draft: not in the catalog, not at the front desk, until published.
+            obj.status, obj.is_current = SOP.DRAFT, False
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description="Salin sebagai versi baru (konsep)")
     def copy_as_new_version(self, request, queryset):
         for sop in queryset:
-            new = create_new_version(sop)
-            self.message_user(request, f"{sop.slug}: versi {new.version} dibuat dan menjadi versi terkini.")
+            try:
+                new = create_new_version(sop)
+            except LifecycleError as exc:
+                self.message_user(request, str(exc), messages.WARNING)
+                continue
+            self.message_user(
+                request,
+                f"{sop.slug}: konsep versi {new.version} dibuat; versi {sop.version} tetap berlaku "
+                "sampai konsep itu diterbitkan.",
+                messages.SUCCESS,
+            )
+
+    @admin.action(description="Nyatakan tidak berlaku")
+    def retire_sops(self, request, queryset):
+        for sop in queryset.filter(is_current=True, status=SOP.ACTIVE):
+            retire(sop)
+            self.message_user(request, f"{sop}: tidak berlaku lagi (keluar dari katalog dan meja depan).")
 
     @admin.action(description="Salin ke instansi lain")
     def copy_to_other_agency(self, request, queryset):

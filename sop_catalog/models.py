@@ -103,7 +103,9 @@ class SOP(models.Model):
     slug = models.SlugField("kode URL", max_length=100)
     version = models.PositiveIntegerField("versi", default=1)
     is_current = models.BooleanField(
-        "versi terkini", default=True, help_text="Versi yang tampil di katalog dan dipakai permohonan baru."
+        "versi terkini",
+        default=False,
+        help_text="Versi yang berlaku: tampil di katalog dan dipakai permohonan baru. Konsep tidak pernah terkini.",
     )
     locked = models.BooleanField(
         "terkunci",
@@ -121,8 +123,10 @@ class SOP(models.Model):
     approved_by_nip = models.CharField("disahkan oleh (NIP)", max_length=40, blank=True)
     warning = models.TextField("peringatan", blank=True)
     recording = models.TextField("pencatatan dan pendataan", blank=True)
-    status = models.CharField("status", max_length=10, choices=STATUS_CHOICES, default=ACTIVE)
+    status = models.CharField("status", max_length=10, choices=STATUS_CHOICES, default=DRAFT)
     source = models.CharField("berkas sumber", max_length=200, blank=True)
+    published_at = models.DateTimeField("diterbitkan", null=True, blank=True)
+    published_by = models.CharField("diterbitkan oleh", max_length=150, blank=True)
     updated_at = models.DateTimeField("diperbarui", auto_now=True)
 
     class Meta:
@@ -132,6 +136,11 @@ class SOP(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["slug", "version"], name="unique_sop_slug_version"),
             models.UniqueConstraint(fields=["slug"], condition=Q(is_current=True), name="unique_current_sop_slug"),
+            models.CheckConstraint(
+                condition=Q(is_current=False) | ~Q(status="draft"),
+                name="draft_sop_never_current",
+                violation_error_message="Konsep belum berlaku: terbitkan dulu sebelum menjadi versi terkini.",
+            ),
             models.UniqueConstraint(
                 fields=["agency", "number", "version"],
                 condition=~Q(number=""),
@@ -145,6 +154,16 @@ class SOP(models.Model):
 
     def get_absolute_url(self):
         return reverse("sop_catalog:detail", args=[self.slug])
+
+    def get_version_url(self):
+        return reverse("sop_catalog:version", args=[self.slug, self.version])
+
+    def get_version_pdf_url(self):
+        return reverse("sop_catalog:version_pdf", args=[self.slug, self.version])
+
+    @property
+    def is_draft(self):
+        return self.status == self.DRAFT
 
     @property
     def created_display(self):

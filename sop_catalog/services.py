@@ -4,7 +4,8 @@ from decimal import Decimal
 from typing import Any, NoReturn
 
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Exists, Max, OuterRef, Q
+from django.utils import timezone
 
 from agencies.models import Agency
 from sop_catalog.models import (
@@ -119,7 +120,14 @@ def _export_branch(branch: Branch) -> SOPData:
 
 
 def export_sops(*, agency_slug: str | None = None) -> list[SOPData]:
-    sops = sop_with_everything().filter(is_current=True).order_by("agency__slug", "slug")
+    # Per slug the version in force, or the newest draft of an SOP never published.
+    in_force = SOP.objects.filter(slug=OuterRef("slug"), is_current=True)
+    newer = SOP.objects.filter(slug=OuterRef("slug"), version__gt=OuterRef("version"))
+    sops = (
+        sop_with_everything()
+        .filter(Q(is_current=True) | (~Exists(in_force) & ~Exists(newer)))
+        .order_by("agency__slug", "slug")
+    )
     if agency_slug:
         sops = sops.filter(agency__slug=agency_slug)
     return [export_sop(sop) for sop in sops]
@@ -436,12 +444,28 @@ def _comparable(exported: SOPData) -> SOPData:
 
 
 def _find_existing(agency: Agency, data: SOPData) -> SOP | None:
+    """The version an import compares with: the one in force, else the newest (a draft never published)."""
     current = SOP.objects.filter(agency=agency, is_current=True)
     if data["number"]:
         found = current.filter(number=data["number"]).first()
         if found:
             return found
-    return SOP.objects.filter(slug=data["slug"], is_current=True).first()
+    found = SOP.objects.filter(slug=data["slug"], is_current=True).first()
+    return found or SOP.objects.filter(slug=data["slug"]).order_by("-version").first()
+
+
+def _update_in_place(existing: SOP, item: SOPData) -> None:
+    """Rewrite an unlocked version with the file's content (a draft the file says is in force is published)."""
+    if existing.is_current and item["status"] == SOP.DRAFT:
+        raise SOPFormatError(f"SOP {item['slug']}: versi yang berlaku tidak dapat dijadikan konsep lewat impor.")
+    if item["status"] != SOP.DRAFT and not existing.is_current:
+        SOP.objects.filter(slug=existing.slug, is_current=True).update(is_current=False)
+    SOP.objects.filter(pk=existing.pk).update(
+        slug=item["slug"], is_current=item["status"] != SOP.DRAFT, **_identity_fields(item)
+    )
+    for model in (*LIST_MODELS.values(), RelatedSOP, RequiredDocument, Flow, Role):
+        model.objects.filter(sop=existing).delete()
+    _write_children(existing, item)
 
 
 @transaction.atomic
@@ -463,7 +487,11 @@ def import_sops(data: object) -> dict[str, int]:
         existing = _find_existing(agency, item)
         if existing is None:
             sop = SOP.objects.create(
-                agency=agency, slug=item["slug"], version=item["version"], **_identity_fields(item)
+                agency=agency,
+                slug=item["slug"],
+                version=item["version"],
+                is_current=item["status"] != SOP.DRAFT,
+                **_identity_fields(item),
             )
             _write_children(sop, item)
             counts["created"] += 1
@@ -482,10 +510,7 @@ def import_sops(data: object) -> dict[str, int]:
             create_new_version(existing, data=item)
             counts["new_version"] += 1
             continue
-        SOP.objects.filter(pk=existing.pk).update(slug=item["slug"], **_identity_fields(item))
-        for model in (*LIST_MODELS.values(), RelatedSOP, RequiredDocument, Flow, Role):
-            model.objects.filter(sop=existing).delete()
-        _write_children(existing, item)
+        _update_in_place(existing, item)
         counts["updated"] += 1
     return counts
 
@@ -494,17 +519,147 @@ def _next_version(slug: str) -> int:
     return (SOP.objects.filter(slug=slug).aggregate(top=Max("version"))["top"] or 0) + 1
 
 
+class LifecycleError(Exception):
+    """A version that cannot be copied or published now; the message says why, in Indonesian."""
+
+
+def open_draft(slug: str) -> SOP | None:
+    """The draft version of `slug` in preparation, if any (newer than the one in force)."""
+    return SOP.objects.filter(slug=slug, status=SOP.DRAFT).order_by("-version").first()
+
+
 @transaction.atomic
 def create_new_version(sop: SOP, *, data: SOPData | None = None) -> SOP:
-    """Copy `sop` (or write `data`) as version N+1; it becomes the current version."""
-    data = data or validate_sop(0, export_sop(sop_with_everything().get(pk=sop.pk)))
+    """Copy `sop` as version N+1, a draft (*konsep*): the version in force stays in force until
+    the draft is published (publish_version).
+
+    With `data` (an import of a locked version) the file's content is written instead, with the
+    file's status: a version the file says is in force becomes the current one at once.
+    """
+    if data is None:
+        draft = open_draft(sop.slug)
+        if draft is not None:
+            raise LifecycleError(
+                f"{sop.slug}: konsep versi {draft.version} sudah ada; ubah dan terbitkan konsep itu dulu."
+            )
+        data = validate_sop(0, export_sop(sop_with_everything().get(pk=sop.pk)))
+        data["status"] = SOP.DRAFT
     version = _next_version(sop.slug)
-    SOP.objects.filter(slug=sop.slug, is_current=True).update(is_current=False)
     fields = _identity_fields(data)
-    new = SOP.objects.create(agency=sop.agency, slug=sop.slug, version=version, **fields)
+    current = fields["status"] != SOP.DRAFT
+    if current:
+        SOP.objects.filter(slug=sop.slug, is_current=True).update(is_current=False)
+    new = SOP.objects.create(agency=sop.agency, slug=sop.slug, version=version, is_current=current, **fields)
     _write_children(new, data)
     sop_copied.send(sender=SOP, sop=new, source=sop)
     return new
+
+
+def has_letters(slug: str) -> bool:
+    """Whether a letter template is issued under this SOP (then each flow needs a signing step)."""
+    from cases.models import LetterTemplate  # noqa: PLC0415 (cases depends on the catalog)
+
+    return LetterTemplate.objects.filter(sop_slug=slug).exists()
+
+
+def _step_errors(where: str, step: Step, nos: list[int]) -> list[str]:
+    actors = list(step.actors.all())
+    errors = []
+    if not step.activity.strip():
+        errors.append(f"{where}: kegiatan belum diisi.")
+    if not actors and not step.desk:
+        errors.append(f"{where}: pilih pelaksananya.")
+    branches = list(step.branches.all())
+    problems = step_rule_errors(
+        desk=step.desk,
+        actor_desks=[role.desk for role in actors],
+        signs=step.signs,
+        branch_actions=[branch.action for branch in branches],
+    )
+    problems += [
+        f"cabang {branch.label}: {error}"
+        for branch in branches
+        if (error := branch_target_error(branch.action, branch.step_no, nos))
+    ]
+    return errors + [f"{where}: {problem}" for problem in problems]
+
+
+def _flow_errors(flow: Flow, *, needs_signing: bool) -> list[str]:
+    steps = list(flow.steps.all())
+    if not steps:
+        return [f"{flow}: belum ada langkah."]
+    errors = []
+    nos = [step.no for step in steps]
+    if nos != list(range(1, len(steps) + 1)):
+        errors.append(f"{flow}: nomor langkah harus berurutan mulai 1.")
+    signing = sum(step.signs for step in steps)
+    if signing > 1:
+        errors.append(f"{flow}: {ONE_SIGNING_STEP}")
+    if needs_signing and not signing:
+        errors.append(
+            f"{flow}: SOP ini menerbitkan surat; tandai satu langkah Kepala/Sekretaris Dinas yang "
+            "menandatangani/menyetujui."
+        )
+    for step in steps:
+        errors.extend(_step_errors(f"{flow}, langkah {step.no}", step, nos))
+    return errors
+
+
+def publish_errors(sop: SOP) -> list[str]:
+    """What stops `sop` from being published (empty when it may be): the checks of *Terbitkan*."""
+    errors = []
+    if sop.is_current and sop.status == SOP.ACTIVE:
+        errors.append(f"Versi {sop.version} sudah berlaku.")
+    if not (sop.approved_by_name.strip() and sop.approved_by_title.strip()):
+        errors.append("Isi 'disahkan oleh' (nama dan jabatan) sebelum terbit.")
+    if not sop.roles.exists():
+        errors.append("Belum ada kolom pelaksana.")
+    flows = list(sop.flows.prefetch_related("steps__actors", "steps__branches"))
+    if not flows:
+        errors.append("Belum ada alur langkah.")
+    needs_signing = has_letters(sop.slug)
+    for flow in flows:
+        errors.extend(_flow_errors(flow, needs_signing=needs_signing))
+    return errors
+
+
+def cases_in_flight(slug: str) -> int:
+    """Open cases on the version of `slug` in force: they keep it when a new version is published."""
+    from cases.models import Case  # noqa: PLC0415
+
+    return Case.objects.filter(sop__slug=slug, sop__is_current=True, state__in=Case.OPEN_STATES).count()
+
+
+@transaction.atomic
+def publish_version(sop: SOP, *, revised: str, effective: str, by: str = "") -> SOP | None:
+    """Make `sop` the version in force after publish_errors passes; returns the version it replaces.
+
+    Cases in flight keep the version they started under (their `sop`); new cases take this one.
+    """
+    # Rows of the slug locked in a fixed order: two publishers of one slug wait for each other.
+    list(SOP.objects.select_for_update().filter(slug=sop.slug).order_by("pk"))
+    sop.refresh_from_db()
+    errors = publish_errors(sop)
+    if errors:
+        raise LifecycleError(" ".join(errors))
+    for value in (revised, effective):
+        if value and not PARTIAL_DATE_RE.match(value):
+            raise LifecycleError(f"Tanggal {value} tidak sah; gunakan TTTT-BB-HH atau TTTT-BB.")
+    previous = SOP.objects.filter(slug=sop.slug, is_current=True).exclude(pk=sop.pk).first()
+    SOP.objects.filter(slug=sop.slug, is_current=True).exclude(pk=sop.pk).update(is_current=False)
+    sop.status, sop.is_current = SOP.ACTIVE, True
+    sop.revised, sop.effective = revised, effective
+    sop.published_at, sop.published_by = timezone.now(), by
+    sop.save(
+        update_fields=["status", "is_current", "revised", "effective", "published_at", "published_by", "updated_at"]
+    )
+    return previous
+
+
+@transaction.atomic
+def retire(sop: SOP) -> None:
+    """The SOP is no longer in force: out of the catalog and the front desk; its cases carry on."""
+    SOP.objects.filter(pk=sop.pk).update(status=SOP.RETIRED)
 
 
 @transaction.atomic
@@ -519,7 +674,7 @@ def copy_to_agency(sop: SOP, *, agency: Agency) -> SOP:
         suffix += 1
     fields = _identity_fields(data)
     fields.update(status=SOP.DRAFT, approved_by_name="", approved_by_title="", approved_by_nip="")
-    new = SOP.objects.create(agency=agency, slug=slug, version=1, **fields)
+    new = SOP.objects.create(agency=agency, slug=slug, version=1, is_current=False, **fields)
     _write_children(new, data)
     sop_copied.send(sender=SOP, sop=new, source=sop)
     return new

@@ -114,6 +114,8 @@ def spec(w):
         "pdf": ("get", "/katalog/lumajang-spm.pdf", PUBLIC),
         "detail": ("get", "/katalog/lumajang-spm/", PUBLIC),
         "version": ("get", "/katalog/lumajang-spm/v1/", PUBLIC),
+        "version_pdf": ("get", "/katalog/lumajang-spm/v1.pdf", PUBLIC),
+        "compare": ("get", "/katalog/lumajang-spm/banding/?dari=1&ke=1", PUBLIC),
         "persons": ("get", "/orang/", expected(ALL)),
         "person_new": ("get", "/orang/baru/", expected(FRONT)),
         "person": ("get", f"/orang/{person.pk}/", expected(ALL, other="scoped", other_status=404)),
