@@ -1,13 +1,15 @@
 """SOP JSON import/export and copying (docs/sop-format.md)."""
 
 from decimal import Decimal
+from functools import partial
 from typing import Any, NoReturn
 
 from django.db import transaction
 from django.db.models import Exists, Max, OuterRef, Q
 from django.utils import timezone
 
-from agencies.models import Agency
+from agencies.loading import Loader, fingerprint
+from agencies.models import Agency, LoadedRow
 from sop_catalog.models import (
     DESK_CHOICES,
     ONE_SIGNING_STEP,
@@ -39,6 +41,9 @@ LIST_MODELS: dict[str, type[LegalBasis | Qualification | Equipment]] = {
     "qualifications": Qualification,
     "equipment": Equipment,
 }
+
+
+LOADED_SOP = "sop"
 
 
 class SOPFormatError(Exception):
@@ -468,9 +473,7 @@ def _update_in_place(existing: SOP, item: SOPData) -> None:
     _write_children(existing, item)
 
 
-@transaction.atomic
-def import_sops(data: object) -> dict[str, int]:
-    """Validate every SOP, then create or update; all or nothing. Returns counts by outcome."""
+def _validated(data: object) -> list[SOPData]:
     if not isinstance(data, list):
         raise SOPFormatError("Berkas harus berisi daftar (array) JSON objek SOP.")
     cleaned = [validate_sop(i, item) for i, item in enumerate(data)]
@@ -478,41 +481,93 @@ def import_sops(data: object) -> dict[str, int]:
     duplicates = {slug for slug in slugs if slugs.count(slug) > 1}
     if duplicates:
         raise SOPFormatError(f"Kode URL SOP tercantum lebih dari sekali: {', '.join(sorted(duplicates))}.")
-    counts = {"created": 0, "updated": 0, "new_version": 0, "unchanged": 0}
-    for item in cleaned:
-        agency, _ = Agency.objects.get_or_create(
-            slug=item["agency"]["slug"],
-            defaults={"name": item["agency"]["name"], "region": item["agency"]["region"]},
+    return cleaned
+
+
+def _import_one(item: SOPData) -> str:
+    """Create, update in place, or write as a new version one validated SOP; returns the outcome."""
+    agency, _ = Agency.objects.get_or_create(
+        slug=item["agency"]["slug"],
+        defaults={"name": item["agency"]["name"], "region": item["agency"]["region"]},
+    )
+    existing = _find_existing(agency, item)
+    if existing is None:
+        sop = SOP.objects.create(
+            agency=agency,
+            slug=item["slug"],
+            version=item["version"],
+            is_current=item["status"] != SOP.DRAFT,
+            **_identity_fields(item),
         )
-        existing = _find_existing(agency, item)
-        if existing is None:
-            sop = SOP.objects.create(
-                agency=agency,
-                slug=item["slug"],
-                version=item["version"],
-                is_current=item["status"] != SOP.DRAFT,
-                **_identity_fields(item),
-            )
-            _write_children(sop, item)
-            counts["created"] += 1
-            continue
-        if existing.agency_id != agency.id:
-            raise SOPFormatError(
-                f"SOP {item['slug']}: kode URL sudah dipakai SOP instansi lain ({existing.agency.name})."
-            )
-        current = _comparable(export_sop(sop_with_everything().get(pk=existing.pk)))
+        _write_children(sop, item)
+        return "created"
+    if existing.agency_id != agency.id:
+        raise SOPFormatError(f"SOP {item['slug']}: kode URL sudah dipakai SOP instansi lain ({existing.agency.name}).")
+    current = _comparable(export_sop(sop_with_everything().get(pk=existing.pk)))
+    incoming = dict(item)
+    incoming.pop("version")
+    if current == incoming:
+        return "unchanged"
+    if existing.locked:
+        create_new_version(existing, data=item)
+        return "new_version"
+    _update_in_place(existing, item)
+    return "updated"
+
+
+@transaction.atomic
+def import_sops(data: object) -> dict[str, int]:
+    """Validate every SOP, then create or update; all or nothing. Returns counts by outcome."""
+    counts = {"created": 0, "updated": 0, "new_version": 0, "unchanged": 0}
+    for item in _validated(data):
+        counts[_import_one(item)] += 1
+    return counts
+
+
+def _head_state(slug: str) -> SOPData | None:
+    """The newest version of `slug` (a draft in preparation counts) in the fixture format, without
+    its version number; None when there is none."""
+    head = sop_with_everything().filter(slug=slug).order_by("-version").first()
+    if head is None:
+        return None
+    exported = export_sop(head)
+    try:
+        return _comparable(exported)
+    except SOPFormatError:  # an admin's edit the JSON format does not take (say, steps 1, 2, 4)
+        exported.pop("version")
+        return exported
+
+
+def changed_since_loaded(slug: str) -> bool:
+    """Whether an admin changed the fixture SOP `slug` (any of its versions' head) since load_sops."""
+    recorded = LoadedRow.objects.filter(kind=LOADED_SOP, key=slug).values_list("fingerprint", flat=True).first()
+    state = _head_state(slug)
+    return recorded is not None and state is not None and fingerprint(state) != recorded
+
+
+@transaction.atomic
+def load_fixture_sops(data: object, *, report: list[Loader] | None = None) -> dict[str, int]:
+    """load_sops: import the fixtures, but leave alone every SOP an admin changed since it was
+    loaded (an edit, a new version or draft, a retirement): agencies/loading.py. All or nothing."""
+    loader = Loader(LOADED_SOP)
+    outcomes: dict[str, str] = {}
+    for item in _validated(data):
         incoming = dict(item)
         incoming.pop("version")
-        if current == incoming:
-            counts["unchanged"] += 1
-            continue
-        if existing.locked:
-            create_new_version(existing, data=item)
-            counts["new_version"] += 1
-            continue
-        _update_in_place(existing, item)
-        counts["updated"] += 1
-    return counts
+
+        def write(item: SOPData = item) -> None:
+            outcomes[item["slug"]] = _import_one(item)
+
+        loader.load(item["slug"], incoming=incoming, read=partial(_head_state, item["slug"]), write=write)
+    if report is not None:
+        report.append(loader)
+    return {
+        "created": loader.counts["created"],
+        "updated": sum(outcome == "updated" for outcome in outcomes.values()),
+        "new_version": sum(outcome == "new_version" for outcome in outcomes.values()),
+        "unchanged": loader.counts["unchanged"],
+        "skipped": loader.counts["skipped"],
+    }
 
 
 def _next_version(slug: str) -> int:
