@@ -1,17 +1,22 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.db import transaction
+from django.db.models import Prefetch
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 from import_export.admin import ImportExportModelAdmin
 from import_export.formats import base_formats
 
 from agencies.admin_scope import AgencyScopedAdmin
 from agencies.models import Agency
+from sop_catalog import authoring
+from sop_catalog.flowchart import format_standard, layout_flow, total_time
 from sop_catalog.models import (
     DESK_CHOICES,
     ONE_SIGNING_STEP,
@@ -120,9 +125,9 @@ class FlowInline(LockedInlineMixin, admin.TabularInline):
     @admin.display(description="langkah")
     def steps_link(self, flow):
         if not flow.pk:
-            return "simpan dulu, lalu isi langkahnya"
-        url = reverse("admin:sop_catalog_flow_change", args=[flow.pk])
-        return format_html('<a href="{}">{} langkah — ubah</a>', url, flow.steps.count())
+            return "simpan dulu, lalu susun langkahnya"
+        url = reverse("admin:sop_catalog_flow_author", args=[flow.pk])
+        return format_html('<a href="{}" class="button">{} langkah — susun</a>', url, flow.steps.count())
 
 
 class DeskFilter(admin.SimpleListFilter):
@@ -252,6 +257,19 @@ class SOPAdmin(AgencyScopedAdmin, LockedMixin, ImportExportModelAdmin):
             },
         )
 
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        if not change and not form.instance.flows.exists():
+            Flow.objects.create(sop=form.instance, order=1)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        """A new SOP goes on to its steps: the editor of its first flow."""
+        flow = obj.flows.order_by("order", "pk").first()
+        if flow is None or "_addanother" in request.POST or "_continue" in request.POST:
+            return super().response_add(request, obj, post_url_continue)
+        self.message_user(request, f"{obj} disimpan sebagai konsep; sekarang susun langkahnya.", messages.SUCCESS)
+        return redirect(reverse("admin:sop_catalog_flow_author", args=[flow.pk]))
+
     def save_model(self, request, obj, form, change):
         if not change:
             # A new SOP starts as a draft: not in the catalog, not at the front desk, until published.
@@ -297,6 +315,14 @@ class SOPAdmin(AgencyScopedAdmin, LockedMixin, ImportExportModelAdmin):
                 "title": "Salin ke instansi lain",
             },
         )
+
+
+def _reading(text):
+    """The time standard as the catalog reads it ("10 menit", "1–3 hari"), for the editor."""
+    parsed = parse_time(text)
+    if parsed.max is None:
+        return ""
+    return format_standard(Step(time_min=parsed.min, time_max=parsed.max, time_unit=parsed.unit))
 
 
 class StepForm(forms.ModelForm):
@@ -352,11 +378,7 @@ class StepInline(admin.TabularInline):
 
     @admin.display(description="standar terbaca")
     def time_standard(self, step):
-        if step.time_max is None:
-            return "-"
-        low, high = step.time_min.normalize(), step.time_max.normalize()
-        span = f"{low}" if low == high else f"{low}–{high}"
-        return f"{span} {step.get_time_unit_display()}"
+        return format_standard(step) or "-"
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         if db_field.name == "actors":
@@ -391,6 +413,91 @@ class FlowAdmin(AgencyScopedAdmin, LockedMixin, admin.ModelAdmin):
 
     def has_module_permission(self, request):
         return False
+
+    def get_urls(self):
+        author = self.admin_site.admin_view(self.author_view)
+        return [path("<path:object_id>/susun/", author, name="sop_catalog_flow_author"), *super().get_urls()]
+
+    def author_view(self, request, object_id):
+        """Susun langkah: the flow's steps in one table (sop_catalog/authoring.py) with its flowchart."""
+        flow = self.get_object(request, object_id)
+        if flow is None:
+            raise Http404("Alur tidak ditemukan.")
+        editable = self.has_change_permission(request, flow)
+        errors, preview_flow = [], flow
+        if request.method == "POST":
+            if not editable:
+                raise PermissionDenied
+            rows = authoring.rows_from_post(request.POST)
+            errors = authoring.check_rows(flow, rows)
+            action = request.POST.get("action", "save")
+            if not errors and action == "preview":
+                preview = self._preview_of_unsaved(flow, rows)
+                if request.headers.get("X-Requested-With") == "fetch":
+                    return HttpResponse(preview)
+                return self._author_page(request, flow, rows, errors, editable, preview)
+            if not errors:
+                count = authoring.save_rows(flow, rows)
+                self.message_user(request, f"{count} langkah disimpan dan dinomori ulang.", messages.SUCCESS)
+                if action == "publish":
+                    return redirect(reverse("admin:sop_catalog_sop_publish", args=[flow.sop_id]))
+                return redirect(reverse("admin:sop_catalog_flow_author", args=[flow.pk]))
+            if request.headers.get("X-Requested-With") == "fetch":
+                return HttpResponse(format_html_join("", '<p class="errornote">{}</p>', ((e,) for e in errors)))
+        else:
+            rows = authoring.rows_of(flow)
+        return self._author_page(request, flow, rows, errors, editable, self._preview(preview_flow))
+
+    def _preview(self, flow):
+        flow = Flow.objects.prefetch_related(
+            Prefetch("steps", queryset=Step.objects.prefetch_related("actors", "branches").order_by("no"))
+        ).get(pk=flow.pk)
+        roles = list(flow.sop.roles.all())
+        steps = list(flow.steps.all())
+        for step in steps:
+            step.standard = format_standard(step)
+        context = {"f": {"flow": flow, "rows": layout_flow(steps, roles), "total": total_time(steps)}, "roles": roles}
+        return render_to_string("sop_catalog/_flow_table.html", context)
+
+    def _preview_of_unsaved(self, flow, rows):
+        """The flowchart of rows not saved yet: written in a transaction that is rolled back."""
+        with transaction.atomic():
+            authoring.save_rows(flow, rows)
+            html = self._preview(flow)
+            transaction.set_rollback(True)
+        return html
+
+    def _author_page(self, request, flow, rows, errors, editable, preview):
+        roles = list(flow.sop.roles.all())
+        blank = max(3, 8 - len(rows))
+        rows = rows + [authoring.StepRow(key=f"n{i}", pos=len(rows) + i) for i in range(1, blank + 1)]
+        targets = [
+            (f"row:{row.key}", f"ke langkah {no}" + (f": {row.activity[:40]}" if row.activity else ""))
+            for no, row in enumerate(rows, start=1)
+        ]
+        for row in rows:
+            slots = max(2, min(len(row.branches) + 1, authoring.MAX_BRANCHES))
+            row.slots = row.branches + [authoring.BranchRow() for _ in range(slots - len(row.branches))]
+            row.standard = _reading(row.time_text)
+        return TemplateResponse(
+            request,
+            "admin/sop_catalog/flow_author.html",
+            {
+                **self.admin_site.each_context(request),
+                "is_nav_sidebar_enabled": False,
+                "title": f"Susun langkah: {flow.sop.name}",
+                "opts": self.model._meta,
+                "flow": flow,
+                "sop": flow.sop,
+                "roles": roles,
+                "rows": rows,
+                "actions": authoring.ACTIONS,
+                "targets": targets,
+                "errors": errors,
+                "editable": editable,
+                "preview": preview,
+            },
+        )
 
 
 class BranchInline(admin.TabularInline):

@@ -262,7 +262,7 @@ class Role(models.Model):
 
 
 class Flow(models.Model):
-    sop = models.ForeignKey(SOP, on_delete=models.CASCADE, related_name="flows")
+    sop = models.ForeignKey(SOP, verbose_name="SOP", on_delete=models.CASCADE, related_name="flows")
     order = models.PositiveIntegerField("urutan", default=0)
     title = models.CharField("judul alur", max_length=300, blank=True)
 
@@ -276,7 +276,7 @@ class Flow(models.Model):
 
 
 class Step(models.Model):
-    flow = models.ForeignKey(Flow, on_delete=models.CASCADE, related_name="steps")
+    flow = models.ForeignKey(Flow, verbose_name="alur", on_delete=models.CASCADE, related_name="steps")
     no = models.PositiveIntegerField("no")
     activity = models.TextField("kegiatan")
     actors = models.ManyToManyField(Role, verbose_name="pelaksana", blank=True, related_name="steps")
@@ -342,7 +342,7 @@ class Step(models.Model):
 
 
 class Branch(models.Model):
-    step = models.ForeignKey(Step, on_delete=models.CASCADE, related_name="branches")
+    step = models.ForeignKey(Step, verbose_name="langkah", on_delete=models.CASCADE, related_name="branches")
     order = models.PositiveIntegerField("urutan", default=0)
     label = models.CharField("label", max_length=60)
     action = models.CharField("tujuan", max_length=10, choices=BranchAction.choices, default=BranchAction.NEXT)
