@@ -147,3 +147,33 @@ def test_the_publish_page_lists_what_blocks_it(client, demo_users, v2):
     assert "belum ada langkah" in page
     assert "Terbitkan versi" not in page
     assert SOP.objects.get(pk=v2.pk).status == SOP.DRAFT
+
+
+def test_retiring_takes_the_sop_out_of_the_catalog_and_the_front_desk(client, demo_users, spm, lumajang):
+    client.force_login(demo_users["lumajang-admin"])
+
+    response = client.post(
+        reverse("admin:sop_catalog_sop_changelist"),
+        {"action": "retire_sops", "_selected_action": [spm.pk]},
+        follow=True,
+    )
+
+    assert "tidak berlaku lagi" in response.content.decode()
+    assert SOP.objects.get(pk=spm.pk).status == SOP.RETIRED
+    assert not active_sops_for(lumajang).filter(slug=spm.slug).exists()
+    assert client.get(f"/katalog/{spm.slug}/").status_code == 404
+    assert client.get(f"/katalog/{spm.slug}/v1/").status_code == 200  # still readable by number
+
+
+def test_load_sops_leaves_a_draft_in_preparation_alone(catalog):
+    from django.core.management import call_command  # noqa: PLC0415
+
+    spm = SOP.objects.get(slug="lumajang-spm", is_current=True)
+    draft = create_new_version(spm)
+    out = io.StringIO()
+
+    call_command("load_sops", stdout=out)
+
+    assert "sop lumajang-spm: dilewati: diubah admin sejak dimuat" in out.getvalue()
+    assert list(SOP.objects.filter(slug="lumajang-spm").order_by("version")) == [spm, draft]
+    assert SOP.objects.get(pk=draft.pk).status == SOP.DRAFT
