@@ -286,8 +286,14 @@ class SOPAdmin(AgencyScopedAdmin, LockedMixin, ImportExportModelAdmin):
                 continue
             self.message_user(
                 request,
-                f"{sop.slug}: konsep versi {new.version} dibuat; versi {sop.version} tetap berlaku "
-                "sampai konsep itu diterbitkan.",
+                format_html(
+                    "{}: konsep versi {} dibuat; versi {} tetap berlaku sampai konsep itu diterbitkan. "
+                    '<a href="{}">Ubah konsep</a>',
+                    sop.slug,
+                    new.version,
+                    sop.version,
+                    reverse("admin:sop_catalog_sop_change", args=[new.pk]),
+                ),
                 messages.SUCCESS,
             )
 
