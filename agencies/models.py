@@ -218,3 +218,22 @@ class Holiday(models.Model):
 
     def __str__(self):
         return f"{self.date:%d-%m-%Y} {self.name}"
+
+
+class LoadedRow(models.Model):
+    """A row a fixture command wrote, with the fingerprint of what it held just after: a later run
+    that finds another fingerprint knows an admin changed the row and leaves it alone
+    (agencies/loading.py)."""
+
+    kind = models.CharField("jenis", max_length=40)
+    key = models.CharField("kunci", max_length=300)
+    fingerprint = models.CharField("sidik", max_length=64)
+    loaded_at = models.DateTimeField("dimuat", auto_now=True)
+
+    class Meta:
+        verbose_name = "baris yang dimuat"
+        verbose_name_plural = "baris yang dimuat"
+        constraints = [models.UniqueConstraint(fields=["kind", "key"], name="unique_loaded_row")]
+
+    def __str__(self):
+        return f"{self.kind} {self.key}"

@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 
 from agencies.desks import BERITA_ACARA_DESKS, DESK_LABELS, KADIS, PARAF_DESKS
+from agencies.loading import Loader
 from agencies.models import Agency, Position, User
 from cases import rules
 from cases.counters import take_next
@@ -269,28 +270,29 @@ def issue_drafts(case: Case, user: User) -> list[IssuedDocument]:
 
 
 @transaction.atomic
-def load_templates(*, path: str | Path) -> int:
-    """Create or update letter templates from fixtures/letters.json (keyed by agency, SOP, kind)."""
+def load_templates(*, path: str | Path, report: list[Loader] | None = None) -> int:
+    """Create letter templates from fixtures/letters.json (keyed by agency, SOP, kind), and bring to
+    the file's text those no admin edited since they were loaded (agencies/loading.py)."""
     with open(path, encoding="utf-8") as handle:
         rows = json.load(handle)
+    loader = Loader("templat surat")
     count = 0
     for row in rows:
         check_template_body(row["body"])
         agency = Agency.objects.get(slug=row["agency"])
         if row["kind"] not in LetterTemplate.BERITA_ACARA:
             check_template_signing(agency_id=agency.pk, sop_slug=row["sop_slug"])
-        LetterTemplate.objects.update_or_create(
-            agency=agency,
-            sop_slug=row["sop_slug"],
-            kind=row["kind"],
-            defaults={
-                "title": row["title"],
-                "classification_code": row["classification_code"],
-                "attachment": row.get("attachment", "-"),
-                "body": row["body"],
-            },
-        )
+        values = {
+            "title": row["title"],
+            "classification_code": row["classification_code"],
+            "attachment": row.get("attachment", "-"),
+            "body": row["body"],
+        }
+        lookup = {"agency": agency, "sop_slug": row["sop_slug"], "kind": row["kind"]}
+        loader.load_row(f"{agency.slug}/{row['sop_slug'] or '-'}/{row['kind']}", LetterTemplate, lookup, values)
         count += 1
+    if report is not None:
+        report.append(loader)
     return count
 
 

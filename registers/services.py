@@ -3,12 +3,14 @@
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
+from agencies.loading import Loader
 from agencies.models import Agency
 from cases.models import AuditEntry, Case
 from cases.workflow import TransitionRefused, check_current
 from registers import selectors
 from registers.models import Access, Check, Match, Register
 from sop_catalog.models import Step
+from sop_catalog.services import changed_since_loaded
 
 
 def log_access(*, user, entries, via, ip=None):
@@ -97,28 +99,43 @@ class RegisterDataError(Exception):
     """fixtures/register_checks.json does not fit the catalog; the message says where (Indonesian)."""
 
 
-def _marked_steps(mark):
+def _marked_steps(mark, skipped):
+    """The steps (one per SOP version) a mark names. A version whose step no longer holds the
+    phrases (an admin reworded or renumbered it) is skipped and noted; when no version does, the
+    fixture is wrong and nothing is saved."""
     steps = list(
         Step.objects.filter(flow__sop__slug=mark["sop"], flow__order=mark["flow"], no=mark["step"]).select_related(
             "flow__sop"
         )
     )
+    admin_changed = changed_since_loaded(mark["sop"])
     if not steps:
-        raise RegisterDataError(f"SOP {mark['sop']} alur {mark['flow']} langkah {mark['step']} tidak ada di katalog.")
+        problem = f"SOP {mark['sop']} alur {mark['flow']} langkah {mark['step']} tidak ada di katalog"
+        if admin_changed:
+            skipped.append(problem)
+            return []
+        raise RegisterDataError(problem + ".")
+    matching, problems = [], []
     for step in steps:
         text = " ".join(step.activity.split()).lower()
-        for phrase in mark["phrases"]:
-            if phrase.lower() not in text:
-                raise RegisterDataError(
-                    f"SOP {mark['sop']} versi {step.flow.sop.version} langkah {step.no}: "
-                    f"kegiatannya tidak memuat '{phrase}'."
-                )
-    return steps
+        missing = [phrase for phrase in mark["phrases"] if phrase.lower() not in text]
+        if missing:
+            problems.append(
+                f"SOP {mark['sop']} versi {step.flow.sop.version} langkah {step.no} "
+                f"(kegiatannya tidak memuat '{missing[0]}')"
+            )
+        else:
+            matching.append(step)
+    if not matching and not admin_changed:
+        raise RegisterDataError(problems[0].replace(" (", ": ").rstrip(")") + ".")
+    skipped.extend(problems)
+    return matching
 
 
 @transaction.atomic
-def load_register_data(data):
-    """The standard registers for every agency, and the checks on every version of the marked SOP steps."""
+def load_register_data(data, report=None):
+    """The standard registers for every agency, and the checks on every version of the marked SOP
+    steps; a check an admin changed since it was loaded is left alone (agencies/loading.py)."""
     counts = {"registers": 0, "checks": 0, "steps": 0}
     for agency in Agency.objects.all():
         for item in data["registers"]:
@@ -127,19 +144,23 @@ def load_register_data(data):
             )
             counts["registers"] += created
     codes = {item["code"] for item in data["registers"]}
+    loader = Loader("tanda padanan")
     for mark in data["checks"]:
         unknown = {r["code"] for r in mark["registers"]} - codes
         if unknown:
             raise RegisterDataError(f"SOP {mark['sop']}: register tidak dikenal: {', '.join(sorted(unknown))}.")
-        for step in _marked_steps(mark):
+        skipped: list[str] = []
+        for step in _marked_steps(mark, skipped):
             counts["steps"] += 1
             for order, item in enumerate(mark["registers"], start=1):
-                Check.objects.update_or_create(
-                    step=step,
-                    register_code=item["code"],
-                    defaults={"order": order, "expectation": item["expectation"]},
-                )
+                values = {"order": order, "expectation": item["expectation"]}
+                key = f"{mark['sop']}/v{step.flow.sop.version}/{mark['flow']}/{step.no}/{item['code']}"
+                loader.load_row(key, Check, {"step": step, "register_code": item["code"]}, values)
                 counts["checks"] += 1
+        loader.skipped.extend((problem, "langkahnya diubah admin sejak dimuat") for problem in skipped)
+        loader.counts["skipped"] += len(skipped)
+    if report is not None:
+        report.append(loader)
     return counts
 
 

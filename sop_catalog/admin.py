@@ -1,16 +1,26 @@
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Prefetch
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
-from django.utils.html import format_html
+from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 from import_export.admin import ImportExportModelAdmin
 from import_export.formats import base_formats
 
 from agencies.admin_scope import AgencyScopedAdmin
 from agencies.models import Agency
+from sop_catalog import authoring
+from sop_catalog.flowchart import format_standard, layout_flow, total_time
 from sop_catalog.models import (
     DESK_CHOICES,
     ONE_SIGNING_STEP,
+    PARTIAL_DATE_RE,
     SOP,
     Branch,
     Equipment,
@@ -23,7 +33,15 @@ from sop_catalog.models import (
     Step,
 )
 from sop_catalog.resources import SOPResource, StepResource
-from sop_catalog.services import copy_to_agency, create_new_version
+from sop_catalog.services import (
+    LifecycleError,
+    cases_in_flight,
+    copy_to_agency,
+    create_new_version,
+    publish_errors,
+    publish_version,
+    retire,
+)
 from sop_catalog.timeparse import parse_time
 from sop_portal import spreadsheets
 
@@ -107,9 +125,9 @@ class FlowInline(LockedInlineMixin, admin.TabularInline):
     @admin.display(description="langkah")
     def steps_link(self, flow):
         if not flow.pk:
-            return "simpan dulu, lalu isi langkahnya"
-        url = reverse("admin:sop_catalog_flow_change", args=[flow.pk])
-        return format_html('<a href="{}">{} langkah — ubah</a>', url, flow.steps.count())
+            return "simpan dulu, lalu susun langkahnya"
+        url = reverse("admin:sop_catalog_flow_author", args=[flow.pk])
+        return format_html('<a href="{}" class="button">{} langkah — susun</a>', url, flow.steps.count())
 
 
 class DeskFilter(admin.SimpleListFilter):
@@ -125,6 +143,15 @@ class DeskFilter(admin.SimpleListFilter):
         return queryset
 
 
+class PublishForm(forms.Form):
+    revised = forms.RegexField(
+        PARTIAL_DATE_RE, label="Tanggal revisi", help_text="TTTT-BB-HH atau TTTT-BB.", max_length=10
+    )
+    effective = forms.RegexField(
+        PARTIAL_DATE_RE, label="Tanggal efektif", help_text="TTTT-BB-HH atau TTTT-BB.", max_length=10
+    )
+
+
 class CopyToAgencyForm(forms.Form):
     agency = forms.ModelChoiceField(Agency.objects.all(), label="Instansi tujuan")
 
@@ -133,11 +160,21 @@ class CopyToAgencyForm(forms.Form):
 class SOPAdmin(AgencyScopedAdmin, LockedMixin, ImportExportModelAdmin):
     resource_classes = [SOPResource]
     export_formats = SAFE_EXPORT_FORMATS
-    list_display = ["number", "name", "agency", "version", "is_current", "status", "locked", "public_link"]
+    list_display = ["number", "name", "agency", "version", "is_current", "status", "locked", "lifecycle_link"]
     list_display_links = ["number", "name"]
     list_filter = ["agency", "status", "is_current", "locked", DeskFilter]
     search_fields = ["number", "name", "slug"]
-    readonly_fields = ["version", "is_current", "locked", "updated_at", "public_link"]
+    readonly_fields = [
+        "version",
+        "status",
+        "is_current",
+        "locked",
+        "published_at",
+        "published_by",
+        "updated_at",
+        "public_link",
+        "lifecycle_link",
+    ]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [
         LegalBasisInline,
@@ -148,26 +185,123 @@ class SOPAdmin(AgencyScopedAdmin, LockedMixin, ImportExportModelAdmin):
         RoleInline,
         FlowInline,
     ]
-    actions = ["copy_as_new_version", "copy_to_other_agency"]
+    actions = ["copy_as_new_version", "copy_to_other_agency", "retire_sops"]
     fieldsets = [
-        (None, {"fields": ["agency", "unit", "number", "name", "slug", "status", "public_link"]}),
+        (None, {"fields": ["agency", "unit", "number", "name", "slug", "status", "lifecycle_link", "public_link"]}),
         ("Tanggal", {"fields": ["created", "revised", "effective"]}),
         ("Disahkan oleh", {"fields": ["approved_by_name", "approved_by_title", "approved_by_nip"]}),
         (None, {"fields": ["warning", "recording", "source"]}),
-        ("Versi", {"fields": ["version", "is_current", "locked", "updated_at"]}),
+        ("Versi", {"fields": ["version", "is_current", "locked", "published_at", "published_by", "updated_at"]}),
     ]
 
     @admin.display(description="halaman publik")
     def public_link(self, sop):
-        if not sop.pk:
-            return "-"
-        return format_html('<a href="{}" target="_blank">{}</a>', sop.get_absolute_url(), sop.get_absolute_url())
+        if not sop.pk or sop.is_draft:
+            return "- (konsep tidak tampil di katalog)" if sop.pk else "-"
+        url = sop.get_absolute_url() if sop.is_current else sop.get_version_url()
+        return format_html('<a href="{}" target="_blank">{}</a>', url, url)
 
-    @admin.action(description="Salin sebagai versi baru")
+    @admin.display(description="terbit")
+    def lifecycle_link(self, sop):
+        if not sop.pk:
+            return "konsep: simpan, isi langkahnya, lalu terbitkan"
+        if sop.is_current and sop.status == SOP.ACTIVE:
+            return "berlaku"
+        url = reverse("admin:sop_catalog_sop_publish", args=[sop.pk])
+        return format_html('<a href="{}" class="button">Terbitkan…</a>', url)
+
+    def get_urls(self):
+        publish = self.admin_site.admin_view(self.publish_view)
+        return [path("<path:object_id>/terbitkan/", publish, name="sop_catalog_sop_publish"), *super().get_urls()]
+
+    def publish_view(self, request, object_id):
+        """Terbitkan: the checks, the cases that keep the old version, the dates, then publish."""
+        sop = self.get_object(request, object_id)
+        if sop is None:
+            raise Http404("SOP tidak ditemukan.")
+        if not super(LockedMixin, self).has_change_permission(request, sop):
+            raise PermissionDenied
+        today = timezone.localdate().isoformat()
+        errors = publish_errors(sop)
+        form = PublishForm(request.POST or None, initial={"revised": today, "effective": today})
+        if request.method == "POST" and not errors and form.is_valid():
+            try:
+                previous = publish_version(
+                    sop,
+                    revised=form.cleaned_data["revised"],
+                    effective=form.cleaned_data["effective"],
+                    by=request.user.get_username(),
+                )
+            except LifecycleError as exc:
+                errors = [str(exc)]
+            else:
+                note = f"; versi {previous.version} tidak lagi dipakai permohonan baru" if previous else ""
+                self.message_user(
+                    request, f"{sop.slug} versi {sop.version} terbit dan berlaku{note}.", messages.SUCCESS
+                )
+                return redirect(reverse("admin:sop_catalog_sop_change", args=[sop.pk]))
+        current = SOP.objects.filter(slug=sop.slug, is_current=True).exclude(pk=sop.pk).first()
+        return TemplateResponse(
+            request,
+            "admin/sop_catalog/publish.html",
+            {
+                **self.admin_site.each_context(request),
+                "title": f"Terbitkan {sop}",
+                "sop": sop,
+                "opts": self.model._meta,
+                "errors": errors,
+                "form": form,
+                "current": current,
+                "in_flight": cases_in_flight(sop.slug) if current else 0,
+                "step_count": Step.objects.filter(flow__sop=sop).count(),
+            },
+        )
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        if not change and not form.instance.flows.exists():
+            Flow.objects.create(sop=form.instance, order=1)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        """A new SOP goes on to its steps: the editor of its first flow."""
+        flow = obj.flows.order_by("order", "pk").first()
+        if flow is None or "_addanother" in request.POST or "_continue" in request.POST:
+            return super().response_add(request, obj, post_url_continue)
+        self.message_user(request, f"{obj} disimpan sebagai konsep; sekarang susun langkahnya.", messages.SUCCESS)
+        return redirect(reverse("admin:sop_catalog_flow_author", args=[flow.pk]))
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            # A new SOP starts as a draft: not in the catalog, not at the front desk, until published.
+            obj.status, obj.is_current = SOP.DRAFT, False
+        super().save_model(request, obj, form, change)
+
+    @admin.action(description="Salin sebagai versi baru (konsep)")
     def copy_as_new_version(self, request, queryset):
         for sop in queryset:
-            new = create_new_version(sop)
-            self.message_user(request, f"{sop.slug}: versi {new.version} dibuat dan menjadi versi terkini.")
+            try:
+                new = create_new_version(sop)
+            except LifecycleError as exc:
+                self.message_user(request, str(exc), messages.WARNING)
+                continue
+            self.message_user(
+                request,
+                format_html(
+                    "{}: konsep versi {} dibuat; versi {} tetap berlaku sampai konsep itu diterbitkan. "
+                    '<a href="{}">Ubah konsep</a>',
+                    sop.slug,
+                    new.version,
+                    sop.version,
+                    reverse("admin:sop_catalog_sop_change", args=[new.pk]),
+                ),
+                messages.SUCCESS,
+            )
+
+    @admin.action(description="Nyatakan tidak berlaku")
+    def retire_sops(self, request, queryset):
+        for sop in queryset.filter(is_current=True, status=SOP.ACTIVE):
+            retire(sop)
+            self.message_user(request, f"{sop}: tidak berlaku lagi (keluar dari katalog dan meja depan).")
 
     @admin.action(description="Salin ke instansi lain")
     def copy_to_other_agency(self, request, queryset):
@@ -187,6 +321,14 @@ class SOPAdmin(AgencyScopedAdmin, LockedMixin, ImportExportModelAdmin):
                 "title": "Salin ke instansi lain",
             },
         )
+
+
+def _reading(text):
+    """The time standard as the catalog reads it ("10 menit", "1–3 hari"), for the editor."""
+    parsed = parse_time(text)
+    if parsed.max is None:
+        return ""
+    return format_standard(Step(time_min=parsed.min, time_max=parsed.max, time_unit=parsed.unit))
 
 
 class StepForm(forms.ModelForm):
@@ -242,11 +384,7 @@ class StepInline(admin.TabularInline):
 
     @admin.display(description="standar terbaca")
     def time_standard(self, step):
-        if step.time_max is None:
-            return "-"
-        low, high = step.time_min.normalize(), step.time_max.normalize()
-        span = f"{low}" if low == high else f"{low}–{high}"
-        return f"{span} {step.get_time_unit_display()}"
+        return format_standard(step) or "-"
 
     def formfield_for_manytomany(self, db_field, request, **kwargs):
         if db_field.name == "actors":
@@ -281,6 +419,91 @@ class FlowAdmin(AgencyScopedAdmin, LockedMixin, admin.ModelAdmin):
 
     def has_module_permission(self, request):
         return False
+
+    def get_urls(self):
+        author = self.admin_site.admin_view(self.author_view)
+        return [path("<path:object_id>/susun/", author, name="sop_catalog_flow_author"), *super().get_urls()]
+
+    def author_view(self, request, object_id):
+        """Susun langkah: the flow's steps in one table (sop_catalog/authoring.py) with its flowchart."""
+        flow = self.get_object(request, object_id)
+        if flow is None:
+            raise Http404("Alur tidak ditemukan.")
+        editable = self.has_change_permission(request, flow)
+        errors, preview_flow = [], flow
+        if request.method == "POST":
+            if not editable:
+                raise PermissionDenied
+            rows = authoring.rows_from_post(request.POST)
+            errors = authoring.check_rows(flow, rows)
+            action = request.POST.get("action", "save")
+            if not errors and action == "preview":
+                preview = self._preview_of_unsaved(flow, rows)
+                if request.headers.get("X-Requested-With") == "fetch":
+                    return HttpResponse(preview)
+                return self._author_page(request, flow, rows, errors, editable, preview)
+            if not errors:
+                count = authoring.save_rows(flow, rows)
+                self.message_user(request, f"{count} langkah disimpan dan dinomori ulang.", messages.SUCCESS)
+                if action == "publish":
+                    return redirect(reverse("admin:sop_catalog_sop_publish", args=[flow.sop_id]))
+                return redirect(reverse("admin:sop_catalog_flow_author", args=[flow.pk]))
+            if request.headers.get("X-Requested-With") == "fetch":
+                return HttpResponse(format_html_join("", '<p class="errornote">{}</p>', ((e,) for e in errors)))
+        else:
+            rows = authoring.rows_of(flow)
+        return self._author_page(request, flow, rows, errors, editable, self._preview(preview_flow))
+
+    def _preview(self, flow):
+        flow = Flow.objects.prefetch_related(
+            Prefetch("steps", queryset=Step.objects.prefetch_related("actors", "branches").order_by("no"))
+        ).get(pk=flow.pk)
+        roles = list(flow.sop.roles.all())
+        steps = list(flow.steps.all())
+        for step in steps:
+            step.standard = format_standard(step)
+        context = {"f": {"flow": flow, "rows": layout_flow(steps, roles), "total": total_time(steps)}, "roles": roles}
+        return render_to_string("sop_catalog/_flow_table.html", context)
+
+    def _preview_of_unsaved(self, flow, rows):
+        """The flowchart of rows not saved yet: written in a transaction that is rolled back."""
+        with transaction.atomic():
+            authoring.save_rows(flow, rows)
+            html = self._preview(flow)
+            transaction.set_rollback(True)
+        return html
+
+    def _author_page(self, request, flow, rows, errors, editable, preview):
+        roles = list(flow.sop.roles.all())
+        blank = max(3, 8 - len(rows))
+        rows = rows + [authoring.StepRow(key=f"n{i}", pos=len(rows) + i) for i in range(1, blank + 1)]
+        targets = [
+            (f"row:{row.key}", f"ke langkah {no}" + (f": {row.activity[:40]}" if row.activity else ""))
+            for no, row in enumerate(rows, start=1)
+        ]
+        for row in rows:
+            slots = max(2, min(len(row.branches) + 1, authoring.MAX_BRANCHES))
+            row.slots = row.branches + [authoring.BranchRow() for _ in range(slots - len(row.branches))]
+            row.standard = _reading(row.time_text)
+        return TemplateResponse(
+            request,
+            "admin/sop_catalog/flow_author.html",
+            {
+                **self.admin_site.each_context(request),
+                "is_nav_sidebar_enabled": False,
+                "title": f"Susun langkah: {flow.sop.name}",
+                "opts": self.model._meta,
+                "flow": flow,
+                "sop": flow.sop,
+                "roles": roles,
+                "rows": rows,
+                "actions": authoring.ACTIONS,
+                "targets": targets,
+                "errors": errors,
+                "editable": editable,
+                "preview": preview,
+            },
+        )
 
 
 class BranchInline(admin.TabularInline):

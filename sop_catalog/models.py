@@ -103,7 +103,9 @@ class SOP(models.Model):
     slug = models.SlugField("kode URL", max_length=100)
     version = models.PositiveIntegerField("versi", default=1)
     is_current = models.BooleanField(
-        "versi terkini", default=True, help_text="Versi yang tampil di katalog dan dipakai permohonan baru."
+        "versi terkini",
+        default=False,
+        help_text="Versi yang berlaku: tampil di katalog dan dipakai permohonan baru. Konsep tidak pernah terkini.",
     )
     locked = models.BooleanField(
         "terkunci",
@@ -121,8 +123,10 @@ class SOP(models.Model):
     approved_by_nip = models.CharField("disahkan oleh (NIP)", max_length=40, blank=True)
     warning = models.TextField("peringatan", blank=True)
     recording = models.TextField("pencatatan dan pendataan", blank=True)
-    status = models.CharField("status", max_length=10, choices=STATUS_CHOICES, default=ACTIVE)
+    status = models.CharField("status", max_length=10, choices=STATUS_CHOICES, default=DRAFT)
     source = models.CharField("berkas sumber", max_length=200, blank=True)
+    published_at = models.DateTimeField("diterbitkan", null=True, blank=True)
+    published_by = models.CharField("diterbitkan oleh", max_length=150, blank=True)
     updated_at = models.DateTimeField("diperbarui", auto_now=True)
 
     class Meta:
@@ -132,6 +136,11 @@ class SOP(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["slug", "version"], name="unique_sop_slug_version"),
             models.UniqueConstraint(fields=["slug"], condition=Q(is_current=True), name="unique_current_sop_slug"),
+            models.CheckConstraint(
+                condition=Q(is_current=False) | ~Q(status="draft"),
+                name="draft_sop_never_current",
+                violation_error_message="Konsep belum berlaku: terbitkan dulu sebelum menjadi versi terkini.",
+            ),
             models.UniqueConstraint(
                 fields=["agency", "number", "version"],
                 condition=~Q(number=""),
@@ -145,6 +154,16 @@ class SOP(models.Model):
 
     def get_absolute_url(self):
         return reverse("sop_catalog:detail", args=[self.slug])
+
+    def get_version_url(self):
+        return reverse("sop_catalog:version", args=[self.slug, self.version])
+
+    def get_version_pdf_url(self):
+        return reverse("sop_catalog:version_pdf", args=[self.slug, self.version])
+
+    @property
+    def is_draft(self):
+        return self.status == self.DRAFT
 
     @property
     def created_display(self):
@@ -243,7 +262,7 @@ class Role(models.Model):
 
 
 class Flow(models.Model):
-    sop = models.ForeignKey(SOP, on_delete=models.CASCADE, related_name="flows")
+    sop = models.ForeignKey(SOP, verbose_name="SOP", on_delete=models.CASCADE, related_name="flows")
     order = models.PositiveIntegerField("urutan", default=0)
     title = models.CharField("judul alur", max_length=300, blank=True)
 
@@ -257,7 +276,7 @@ class Flow(models.Model):
 
 
 class Step(models.Model):
-    flow = models.ForeignKey(Flow, on_delete=models.CASCADE, related_name="steps")
+    flow = models.ForeignKey(Flow, verbose_name="alur", on_delete=models.CASCADE, related_name="steps")
     no = models.PositiveIntegerField("no")
     activity = models.TextField("kegiatan")
     actors = models.ManyToManyField(Role, verbose_name="pelaksana", blank=True, related_name="steps")
@@ -323,7 +342,7 @@ class Step(models.Model):
 
 
 class Branch(models.Model):
-    step = models.ForeignKey(Step, on_delete=models.CASCADE, related_name="branches")
+    step = models.ForeignKey(Step, verbose_name="langkah", on_delete=models.CASCADE, related_name="branches")
     order = models.PositiveIntegerField("urutan", default=0)
     label = models.CharField("label", max_length=60)
     action = models.CharField("tujuan", max_length=10, choices=BranchAction.choices, default=BranchAction.NEXT)

@@ -1,4 +1,4 @@
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 
 from agencies.models import Agency
 from sop_catalog.flowchart import total_time
@@ -6,10 +6,9 @@ from sop_catalog.models import SOP, Flow, Step
 
 
 def public_sops() -> QuerySet[SOP]:
-    """What the public may see: per slug, the newest version in force — never a draft (a new
-    version in preparation leaves the last published one public) and never a retired SOP."""
-    newer = SOP.objects.filter(slug=OuterRef("slug"), status=SOP.ACTIVE, version__gt=OuterRef("version"))
-    return SOP.objects.filter(status=SOP.ACTIVE).exclude(Exists(newer))
+    """What the public may see: per slug, the version in force — never a draft (a new version in
+    preparation leaves the published one current until it is published) and never a retired SOP."""
+    return SOP.objects.filter(is_current=True, status=SOP.ACTIVE)
 
 
 def catalog_sops(*, query: str = "", agency_slug: str = "") -> QuerySet[SOP]:
@@ -67,6 +66,11 @@ def sop_for_display(*, slug: str, version: int | None = None) -> SOP:
     if version is None:
         return sop_with_everything().filter(pk__in=public_sops().values("pk")).get(slug=slug)
     return sop_with_everything().exclude(status=SOP.DRAFT).get(slug=slug, version=version)
+
+
+def public_versions(slug: str) -> QuerySet[SOP]:
+    """Every version of `slug` the public may read (published once: in force, earlier or retired)."""
+    return SOP.objects.filter(slug=slug).exclude(status=SOP.DRAFT).order_by("version")
 
 
 def active_sops_for(agency: Agency) -> QuerySet[SOP]:

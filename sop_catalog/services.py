@@ -1,12 +1,15 @@
 """SOP JSON import/export and copying (docs/sop-format.md)."""
 
 from decimal import Decimal
+from functools import partial
 from typing import Any, NoReturn
 
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Exists, Max, OuterRef, Q
+from django.utils import timezone
 
-from agencies.models import Agency
+from agencies.loading import Loader, fingerprint
+from agencies.models import Agency, LoadedRow
 from sop_catalog.models import (
     DESK_CHOICES,
     ONE_SIGNING_STEP,
@@ -38,6 +41,9 @@ LIST_MODELS: dict[str, type[LegalBasis | Qualification | Equipment]] = {
     "qualifications": Qualification,
     "equipment": Equipment,
 }
+
+
+LOADED_SOP = "sop"
 
 
 class SOPFormatError(Exception):
@@ -119,7 +125,14 @@ def _export_branch(branch: Branch) -> SOPData:
 
 
 def export_sops(*, agency_slug: str | None = None) -> list[SOPData]:
-    sops = sop_with_everything().filter(is_current=True).order_by("agency__slug", "slug")
+    # Per slug the version in force, or the newest draft of an SOP never published.
+    in_force = SOP.objects.filter(slug=OuterRef("slug"), is_current=True)
+    newer = SOP.objects.filter(slug=OuterRef("slug"), version__gt=OuterRef("version"))
+    sops = (
+        sop_with_everything()
+        .filter(Q(is_current=True) | (~Exists(in_force) & ~Exists(newer)))
+        .order_by("agency__slug", "slug")
+    )
     if agency_slug:
         sops = sops.filter(agency__slug=agency_slug)
     return [export_sop(sop) for sop in sops]
@@ -436,17 +449,31 @@ def _comparable(exported: SOPData) -> SOPData:
 
 
 def _find_existing(agency: Agency, data: SOPData) -> SOP | None:
+    """The version an import compares with: the one in force, else the newest (a draft never published)."""
     current = SOP.objects.filter(agency=agency, is_current=True)
     if data["number"]:
         found = current.filter(number=data["number"]).first()
         if found:
             return found
-    return SOP.objects.filter(slug=data["slug"], is_current=True).first()
+    found = SOP.objects.filter(slug=data["slug"], is_current=True).first()
+    return found or SOP.objects.filter(slug=data["slug"]).order_by("-version").first()
 
 
-@transaction.atomic
-def import_sops(data: object) -> dict[str, int]:
-    """Validate every SOP, then create or update; all or nothing. Returns counts by outcome."""
+def _update_in_place(existing: SOP, item: SOPData) -> None:
+    """Rewrite an unlocked version with the file's content (a draft the file says is in force is published)."""
+    if existing.is_current and item["status"] == SOP.DRAFT:
+        raise SOPFormatError(f"SOP {item['slug']}: versi yang berlaku tidak dapat dijadikan konsep lewat impor.")
+    if item["status"] != SOP.DRAFT and not existing.is_current:
+        SOP.objects.filter(slug=existing.slug, is_current=True).update(is_current=False)
+    SOP.objects.filter(pk=existing.pk).update(
+        slug=item["slug"], is_current=item["status"] != SOP.DRAFT, **_identity_fields(item)
+    )
+    for model in (*LIST_MODELS.values(), RelatedSOP, RequiredDocument, Flow, Role):
+        model.objects.filter(sop=existing).delete()
+    _write_children(existing, item)
+
+
+def _validated(data: object) -> list[SOPData]:
     if not isinstance(data, list):
         raise SOPFormatError("Berkas harus berisi daftar (array) JSON objek SOP.")
     cleaned = [validate_sop(i, item) for i, item in enumerate(data)]
@@ -454,57 +481,240 @@ def import_sops(data: object) -> dict[str, int]:
     duplicates = {slug for slug in slugs if slugs.count(slug) > 1}
     if duplicates:
         raise SOPFormatError(f"Kode URL SOP tercantum lebih dari sekali: {', '.join(sorted(duplicates))}.")
-    counts = {"created": 0, "updated": 0, "new_version": 0, "unchanged": 0}
-    for item in cleaned:
-        agency, _ = Agency.objects.get_or_create(
-            slug=item["agency"]["slug"],
-            defaults={"name": item["agency"]["name"], "region": item["agency"]["region"]},
+    return cleaned
+
+
+def _import_one(item: SOPData) -> str:
+    """Create, update in place, or write as a new version one validated SOP; returns the outcome."""
+    agency, _ = Agency.objects.get_or_create(
+        slug=item["agency"]["slug"],
+        defaults={"name": item["agency"]["name"], "region": item["agency"]["region"]},
+    )
+    existing = _find_existing(agency, item)
+    if existing is None:
+        sop = SOP.objects.create(
+            agency=agency,
+            slug=item["slug"],
+            version=item["version"],
+            is_current=item["status"] != SOP.DRAFT,
+            **_identity_fields(item),
         )
-        existing = _find_existing(agency, item)
-        if existing is None:
-            sop = SOP.objects.create(
-                agency=agency, slug=item["slug"], version=item["version"], **_identity_fields(item)
-            )
-            _write_children(sop, item)
-            counts["created"] += 1
-            continue
-        if existing.agency_id != agency.id:
-            raise SOPFormatError(
-                f"SOP {item['slug']}: kode URL sudah dipakai SOP instansi lain ({existing.agency.name})."
-            )
-        current = _comparable(export_sop(sop_with_everything().get(pk=existing.pk)))
+        _write_children(sop, item)
+        return "created"
+    if existing.agency_id != agency.id:
+        raise SOPFormatError(f"SOP {item['slug']}: kode URL sudah dipakai SOP instansi lain ({existing.agency.name}).")
+    current = _comparable(export_sop(sop_with_everything().get(pk=existing.pk)))
+    incoming = dict(item)
+    incoming.pop("version")
+    if current == incoming:
+        return "unchanged"
+    if existing.locked:
+        create_new_version(existing, data=item)
+        return "new_version"
+    _update_in_place(existing, item)
+    return "updated"
+
+
+@transaction.atomic
+def import_sops(data: object) -> dict[str, int]:
+    """Validate every SOP, then create or update; all or nothing. Returns counts by outcome."""
+    counts = {"created": 0, "updated": 0, "new_version": 0, "unchanged": 0}
+    for item in _validated(data):
+        counts[_import_one(item)] += 1
+    return counts
+
+
+def _head_state(slug: str) -> SOPData | None:
+    """The newest version of `slug` (a draft in preparation counts) in the fixture format, without
+    its version number; None when there is none."""
+    head = sop_with_everything().filter(slug=slug).order_by("-version").first()
+    if head is None:
+        return None
+    exported = export_sop(head)
+    try:
+        return _comparable(exported)
+    except SOPFormatError:  # an admin's edit the JSON format does not take (say, steps 1, 2, 4)
+        exported.pop("version")
+        return exported
+
+
+def changed_since_loaded(slug: str) -> bool:
+    """Whether an admin changed the fixture SOP `slug` (any of its versions' head) since load_sops."""
+    recorded = LoadedRow.objects.filter(kind=LOADED_SOP, key=slug).values_list("fingerprint", flat=True).first()
+    state = _head_state(slug)
+    return recorded is not None and state is not None and fingerprint(state) != recorded
+
+
+@transaction.atomic
+def load_fixture_sops(data: object, *, report: list[Loader] | None = None) -> dict[str, int]:
+    """load_sops: import the fixtures, but leave alone every SOP an admin changed since it was
+    loaded (an edit, a new version or draft, a retirement): agencies/loading.py. All or nothing."""
+    loader = Loader(LOADED_SOP)
+    outcomes: dict[str, str] = {}
+    for item in _validated(data):
         incoming = dict(item)
         incoming.pop("version")
-        if current == incoming:
-            counts["unchanged"] += 1
-            continue
-        if existing.locked:
-            create_new_version(existing, data=item)
-            counts["new_version"] += 1
-            continue
-        SOP.objects.filter(pk=existing.pk).update(slug=item["slug"], **_identity_fields(item))
-        for model in (*LIST_MODELS.values(), RelatedSOP, RequiredDocument, Flow, Role):
-            model.objects.filter(sop=existing).delete()
-        _write_children(existing, item)
-        counts["updated"] += 1
-    return counts
+
+        def write(item: SOPData = item) -> None:
+            outcomes[item["slug"]] = _import_one(item)
+
+        loader.load(item["slug"], incoming=incoming, read=partial(_head_state, item["slug"]), write=write)
+    if report is not None:
+        report.append(loader)
+    return {
+        "created": loader.counts["created"],
+        "updated": sum(outcome == "updated" for outcome in outcomes.values()),
+        "new_version": sum(outcome == "new_version" for outcome in outcomes.values()),
+        "unchanged": loader.counts["unchanged"],
+        "skipped": loader.counts["skipped"],
+    }
 
 
 def _next_version(slug: str) -> int:
     return (SOP.objects.filter(slug=slug).aggregate(top=Max("version"))["top"] or 0) + 1
 
 
+class LifecycleError(Exception):
+    """A version that cannot be copied or published now; the message says why, in Indonesian."""
+
+
+def open_draft(slug: str) -> SOP | None:
+    """The draft version of `slug` in preparation, if any (newer than the one in force)."""
+    return SOP.objects.filter(slug=slug, status=SOP.DRAFT).order_by("-version").first()
+
+
 @transaction.atomic
 def create_new_version(sop: SOP, *, data: SOPData | None = None) -> SOP:
-    """Copy `sop` (or write `data`) as version N+1; it becomes the current version."""
-    data = data or validate_sop(0, export_sop(sop_with_everything().get(pk=sop.pk)))
+    """Copy `sop` as version N+1, a draft (*konsep*): the version in force stays in force until
+    the draft is published (publish_version).
+
+    With `data` (an import of a locked version) the file's content is written instead, with the
+    file's status: a version the file says is in force becomes the current one at once.
+    """
+    if data is None:
+        draft = open_draft(sop.slug)
+        if draft is not None:
+            raise LifecycleError(
+                f"{sop.slug}: konsep versi {draft.version} sudah ada; ubah dan terbitkan konsep itu dulu."
+            )
+        data = validate_sop(0, export_sop(sop_with_everything().get(pk=sop.pk)))
+        data["status"] = SOP.DRAFT
     version = _next_version(sop.slug)
-    SOP.objects.filter(slug=sop.slug, is_current=True).update(is_current=False)
     fields = _identity_fields(data)
-    new = SOP.objects.create(agency=sop.agency, slug=sop.slug, version=version, **fields)
+    current = fields["status"] != SOP.DRAFT
+    if current:
+        SOP.objects.filter(slug=sop.slug, is_current=True).update(is_current=False)
+    new = SOP.objects.create(agency=sop.agency, slug=sop.slug, version=version, is_current=current, **fields)
     _write_children(new, data)
     sop_copied.send(sender=SOP, sop=new, source=sop)
     return new
+
+
+def has_letters(slug: str) -> bool:
+    """Whether a letter template is issued under this SOP (then each flow needs a signing step)."""
+    from cases.models import LetterTemplate  # noqa: PLC0415 (cases depends on the catalog)
+
+    return LetterTemplate.objects.filter(sop_slug=slug).exists()
+
+
+def _step_errors(where: str, step: Step, nos: list[int]) -> list[str]:
+    actors = list(step.actors.all())
+    errors = []
+    if not step.activity.strip():
+        errors.append(f"{where}: kegiatan belum diisi.")
+    if not actors and not step.desk:
+        errors.append(f"{where}: pilih pelaksananya.")
+    branches = list(step.branches.all())
+    problems = step_rule_errors(
+        desk=step.desk,
+        actor_desks=[role.desk for role in actors],
+        signs=step.signs,
+        branch_actions=[branch.action for branch in branches],
+    )
+    problems += [
+        f"cabang {branch.label}: {error}"
+        for branch in branches
+        if (error := branch_target_error(branch.action, branch.step_no, nos))
+    ]
+    return errors + [f"{where}: {problem}" for problem in problems]
+
+
+def _flow_errors(flow: Flow, *, needs_signing: bool) -> list[str]:
+    steps = list(flow.steps.all())
+    if not steps:
+        return [f"{flow}: belum ada langkah."]
+    errors = []
+    nos = [step.no for step in steps]
+    if nos != list(range(1, len(steps) + 1)):
+        errors.append(f"{flow}: nomor langkah harus berurutan mulai 1.")
+    signing = sum(step.signs for step in steps)
+    if signing > 1:
+        errors.append(f"{flow}: {ONE_SIGNING_STEP}")
+    if needs_signing and not signing:
+        errors.append(
+            f"{flow}: SOP ini menerbitkan surat; tandai satu langkah Kepala/Sekretaris Dinas yang "
+            "menandatangani/menyetujui."
+        )
+    for step in steps:
+        errors.extend(_step_errors(f"{flow}, langkah {step.no}", step, nos))
+    return errors
+
+
+def publish_errors(sop: SOP) -> list[str]:
+    """What stops `sop` from being published (empty when it may be): the checks of *Terbitkan*."""
+    errors = []
+    if sop.is_current and sop.status == SOP.ACTIVE:
+        errors.append(f"Versi {sop.version} sudah berlaku.")
+    if not (sop.approved_by_name.strip() and sop.approved_by_title.strip()):
+        errors.append("Isi 'disahkan oleh' (nama dan jabatan) sebelum terbit.")
+    if not sop.roles.exists():
+        errors.append("Belum ada kolom pelaksana.")
+    flows = list(sop.flows.prefetch_related("steps__actors", "steps__branches"))
+    if not flows:
+        errors.append("Belum ada alur langkah.")
+    needs_signing = has_letters(sop.slug)
+    for flow in flows:
+        errors.extend(_flow_errors(flow, needs_signing=needs_signing))
+    return errors
+
+
+def cases_in_flight(slug: str) -> int:
+    """Open cases on the version of `slug` in force: they keep it when a new version is published."""
+    from cases.models import Case  # noqa: PLC0415
+
+    return Case.objects.filter(sop__slug=slug, sop__is_current=True, state__in=Case.OPEN_STATES).count()
+
+
+@transaction.atomic
+def publish_version(sop: SOP, *, revised: str, effective: str, by: str = "") -> SOP | None:
+    """Make `sop` the version in force after publish_errors passes; returns the version it replaces.
+
+    Cases in flight keep the version they started under (their `sop`); new cases take this one.
+    """
+    # Rows of the slug locked in a fixed order: two publishers of one slug wait for each other.
+    list(SOP.objects.select_for_update().filter(slug=sop.slug).order_by("pk"))
+    sop.refresh_from_db()
+    errors = publish_errors(sop)
+    if errors:
+        raise LifecycleError(" ".join(errors))
+    for value in (revised, effective):
+        if value and not PARTIAL_DATE_RE.match(value):
+            raise LifecycleError(f"Tanggal {value} tidak sah; gunakan TTTT-BB-HH atau TTTT-BB.")
+    previous = SOP.objects.filter(slug=sop.slug, is_current=True).exclude(pk=sop.pk).first()
+    SOP.objects.filter(slug=sop.slug, is_current=True).exclude(pk=sop.pk).update(is_current=False)
+    sop.status, sop.is_current = SOP.ACTIVE, True
+    sop.revised, sop.effective = revised, effective
+    sop.published_at, sop.published_by = timezone.now(), by
+    sop.save(
+        update_fields=["status", "is_current", "revised", "effective", "published_at", "published_by", "updated_at"]
+    )
+    return previous
+
+
+@transaction.atomic
+def retire(sop: SOP) -> None:
+    """The SOP is no longer in force: out of the catalog and the front desk; its cases carry on."""
+    SOP.objects.filter(pk=sop.pk).update(status=SOP.RETIRED)
 
 
 @transaction.atomic
@@ -519,7 +729,7 @@ def copy_to_agency(sop: SOP, *, agency: Agency) -> SOP:
         suffix += 1
     fields = _identity_fields(data)
     fields.update(status=SOP.DRAFT, approved_by_name="", approved_by_title="", approved_by_nip="")
-    new = SOP.objects.create(agency=agency, slug=slug, version=1, **fields)
+    new = SOP.objects.create(agency=agency, slug=slug, version=1, is_current=False, **fields)
     _write_children(new, data)
     sop_copied.send(sender=SOP, sop=new, source=sop)
     return new

@@ -8,4 +8,6 @@ urlpatterns = [
     path("<slug:slug>.pdf", views.sop_pdf, name="pdf"),
     path("<slug:slug>/", views.sop_detail, name="detail"),
     path("<slug:slug>/v<int:version>/", views.sop_detail, name="version"),
+    path("<slug:slug>/v<int:version>.pdf", views.sop_pdf, name="version_pdf"),
+    path("<slug:slug>/banding/", views.sop_compare, name="compare"),
 ]

@@ -3,6 +3,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import render
 
 from sop_catalog import selectors
+from sop_catalog.compare import compare
 from sop_catalog.models import SOP
 from sop_catalog.printing import cached_sop_pdf, sop_context
 from sop_portal.ratelimit import public_rate_limit
@@ -29,12 +30,37 @@ def _get_sop(slug, version=None):
 
 def sop_detail(request, slug, version=None):
     sop = _get_sop(slug, version)
-    return render(request, "sop_catalog/detail.html", sop_context(sop))
+    versions = list(selectors.public_versions(slug).only("slug", "version", "status", "is_current"))
+    return render(request, "sop_catalog/detail.html", {**sop_context(sop), "versions": versions})
 
 
 @public_rate_limit("sop-pdf")
-def sop_pdf(request, slug):
-    sop = _get_sop(slug)
+def sop_pdf(request, slug, version=None):
+    sop = _get_sop(slug, version)
     response = HttpResponse(cached_sop_pdf(sop), content_type="application/pdf")
-    response["Content-Disposition"] = f'inline; filename="SOP-{sop.slug}.pdf"'
+    response["Content-Disposition"] = f'inline; filename="SOP-{sop.slug}-v{sop.version}.pdf"'
     return response
+
+
+def _version_number(value, default):
+    try:
+        return int(value) if value not in (None, "") else default
+    except ValueError as exc:
+        raise Http404("Nomor versi tidak sah.") from exc
+
+
+def sop_compare(request, slug):
+    """Two published versions side by side (?dari=N&ke=M; by default the previous and the current)."""
+    versions = list(selectors.public_versions(slug).only("slug", "version", "status", "is_current"))
+    if not versions:
+        raise Http404("SOP tidak ditemukan.")
+    current = next((v for v in versions if v.is_current), versions[-1])
+    earlier = [v for v in versions if v.version < current.version]
+    old_no = _version_number(request.GET.get("dari"), earlier[-1].version if earlier else current.version)
+    new_no = _version_number(request.GET.get("ke"), current.version)
+    old, new = _get_sop(slug, old_no), _get_sop(slug, new_no)
+    return render(
+        request,
+        "sop_catalog/compare.html",
+        {"old": old, "new": new, "versions": versions, "diff": compare(old, new)},
+    )

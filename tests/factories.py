@@ -74,6 +74,7 @@ class SOPFactory(factory.django.DjangoModelFactory):
     slug = factory.Sequence(lambda n: f"lumajang-uji-{n}")
     name = factory.Sequence(lambda n: f"SOP Uji {n}")
     status = SOP.ACTIVE
+    is_current = True
 
 
 class FlowFactory(factory.django.DjangoModelFactory):

@@ -73,7 +73,10 @@ def world(demo_users):
     draft_case = new_case("lumajang-spm")
     issued = IssuedDocument.objects.get(case=signed, status=IssuedDocument.ISSUED)
     draft = IssuedDocument.objects.get(case=draft_case, status=IssuedDocument.DRAFT)
+    spm = SOP.objects.get(slug="lumajang-spm", is_current=True)
     return {
+        "spm": spm,
+        "spm_flow": spm.flows.order_by("order").first(),
         "person": person,
         "signed": signed,
         "returned": returned,
@@ -123,6 +126,8 @@ def spec(w):
         "pdf": ("get", "/katalog/lumajang-spm.pdf", PUBLIC),
         "detail": ("get", "/katalog/lumajang-spm/", PUBLIC),
         "version": ("get", "/katalog/lumajang-spm/v1/", PUBLIC),
+        "version_pdf": ("get", "/katalog/lumajang-spm/v1.pdf", PUBLIC),
+        "compare": ("get", "/katalog/lumajang-spm/banding/?dari=1&ke=1", PUBLIC),
         "persons": ("get", "/orang/", expected(ALL)),
         "person_new": ("get", "/orang/baru/", expected(FRONT)),
         "person": ("get", f"/orang/{person.pk}/", expected(ALL, other="scoped", other_status=404)),
@@ -242,6 +247,17 @@ def spec(w):
         "notifications": ("get", "/pemberitahuan/", expected(ALL)),
         "status": ("get", f"/status/{case.number}/", PUBLIC),
         "admin": ("get", "/admin/", expected(["admin"], refused=302)),
+        # Admin screens of this repository's own (the admin's scoping: another agency's row is a 404).
+        "admin_sop_publish": (
+            "get",
+            f"/admin/sop_catalog/sop/{w['spm'].pk}/terbitkan/",
+            expected(["admin"], refused=302, other="scoped", other_status=404),
+        ),
+        "admin_flow_author": (
+            "get",
+            f"/admin/sop_catalog/flow/{w['spm_flow'].pk}/susun/",
+            expected(["admin"], refused=302, other="scoped", other_status=404),
+        ),
         "two_factor": ("get", "/2fa/", expected(ALL)),
     }
 

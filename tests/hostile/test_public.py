@@ -137,7 +137,7 @@ def draft_version(sample_sop):
 
 
 def test_a_draft_sop_is_never_listed_publicly(client, sample_sop):
-    SOP.objects.filter(pk=sample_sop.pk).update(status=SOP.DRAFT)
+    SOP.objects.filter(pk=sample_sop.pk).update(status=SOP.DRAFT, is_current=False)
 
     page = client.get("/katalog/").content.decode()
 
@@ -145,6 +145,7 @@ def test_a_draft_sop_is_never_listed_publicly(client, sample_sop):
     assert client.get("/katalog/contoh-spm/").status_code == 404
     assert client.get("/katalog/contoh-spm.pdf").status_code == 404
     assert client.get(f"/katalog/contoh-spm/v{sample_sop.version}/").status_code == 404
+    assert client.get(f"/katalog/contoh-spm/v{sample_sop.version}.pdf").status_code == 404
 
 
 def test_a_new_draft_version_leaves_the_published_one_public(client, sample_sop, draft_version):

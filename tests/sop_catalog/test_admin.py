@@ -79,6 +79,15 @@ def test_an_admin_builds_an_sop_with_steps_in_the_admin(admin_client, agencies):
     assert (first.time_min, first.time_max, first.time_unit) == (15, 15, "minute")
     assert (second.time_min, second.time_max, second.time_unit) == (1, 3, "day")
     assert second.effective_desk() == "kadis"
+    assert (sop.status, sop.is_current) == (SOP.DRAFT, False)  # "status": "active" in the form is ignored
+    assert admin_client.get(f"/katalog/{sop.slug}/").status_code == 404  # a draft is never public
+    publish = reverse("admin:sop_catalog_sop_publish", args=[sop.pk])
+    assert "Terbitkan versi 1" in admin_client.get(publish).content.decode()
+    response = admin_client.post(publish, {"revised": "2026-12", "effective": "2026-12-02"})
+
+    assert response.status_code == 302
+    sop.refresh_from_db()
+    assert (sop.status, sop.is_current, sop.revised, sop.effective) == (SOP.ACTIVE, True, "2026-12", "2026-12-02")
     page = admin_client.get(f"/katalog/{sop.slug}/").content.decode()
     assert "Kepala Dinas menandatangani rekomendasi" in page
 
@@ -136,8 +145,17 @@ def test_the_copy_as_new_version_action(admin_client, sample_sop):
         follow=True,
     )
 
-    assert "versi 2 dibuat" in response.content.decode()
-    assert SOP.objects.get(slug=sample_sop.slug, is_current=True).version == 2
+    assert "konsep versi 2 dibuat; versi 1 tetap berlaku" in response.content.decode()
+    assert SOP.objects.get(slug=sample_sop.slug, is_current=True).version == 1
+    draft = SOP.objects.get(slug=sample_sop.slug, version=2)
+    assert (draft.status, draft.is_current) == (SOP.DRAFT, False)
+    again = admin_client.post(
+        reverse("admin:sop_catalog_sop_changelist"),
+        {"action": "copy_as_new_version", "_selected_action": [sample_sop.pk]},
+        follow=True,
+    )
+    assert "konsep versi 2 sudah ada" in again.content.decode()
+    assert SOP.objects.filter(slug=sample_sop.slug).count() == 2
 
 
 def test_the_copy_to_another_agency_action_asks_which_agency(admin_client, sample_sop, agencies):

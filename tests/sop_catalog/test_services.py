@@ -13,6 +13,7 @@ from sop_catalog.services import (
     create_new_version,
     export_sops,
     import_sops,
+    publish_version,
 )
 from tests.conftest import sample_data
 
@@ -81,9 +82,11 @@ def test_copy_as_new_version_copies_every_step_and_branch():
 
     new = create_new_version(sop)
 
-    assert new.version == 2
+    assert (new.version, new.status, new.is_current) == (2, SOP.DRAFT, False)
     assert Step.objects.filter(flow__sop=new).count() == 5
     assert Step.objects.get(flow__sop=new, no=2).branches.count() == 2
+    assert export_sops(agency_slug="contoh")[0]["version"] == 1  # the version in force until published
+    publish_version(new, revised="2026-12", effective="2026-12-02")
     exported = export_sops(agency_slug="contoh")[0]
     assert exported["version"] == 2
     assert exported["flows"] == sample_data()[0]["flows"]

@@ -7,7 +7,7 @@ from pypdf import PdfReader
 
 from sop_catalog.models import SOP
 from sop_catalog.printing import sop_context
-from sop_catalog.services import create_new_version, import_sops
+from sop_catalog.services import create_new_version, import_sops, publish_version
 from tests.conftest import sample_data
 
 pytestmark = pytest.mark.django_db
@@ -75,7 +75,7 @@ def test_an_unknown_sop_is_a_404(client, db):
 
 
 def test_an_old_version_stays_readable(client, sample_sop):
-    create_new_version(sample_sop)
+    publish_version(create_new_version(sample_sop), revised="2026-12", effective="2026-12-02")
 
     response = client.get(f"/katalog/{sample_sop.slug}/v1/")
 
