@@ -17,7 +17,7 @@ from agencies.models import User
 from cases import intake, services
 from cases.models import Case, Person, RecapJob
 from sop_catalog.models import SOP
-from sop_catalog.services import create_new_version, import_sops
+from sop_catalog.services import create_new_version, import_sops, publish_version
 from tests.registers import extracts
 
 URL = "/permohonan/rekap/"
@@ -274,6 +274,7 @@ def test_a_new_version_published_mid_job_takes_the_remaining_rows(
     monkeypatch.setattr(intake, "CHUNK", 1)
     url = confirm(petugas_client, santunan, tmp_path, [row(1), row(2)]).url
     newer = create_new_version(santunan)
+    publish_version(newer, revised="2026-12-02", effective="2026-12-02")
     petugas_client.post(f"{url}lanjut/")
     assert list(Case.objects.order_by("pk").values_list("sop_id", flat=True)) == [santunan.pk, newer.pk]
 
