@@ -22,12 +22,27 @@ def status_url(case):
 
 
 def render_pdf(template, context):
+    return render_pdf_with_anchor(template, context, anchor=None)[0]
+
+
+def render_pdf_with_anchor(template, context, *, anchor):
+    """The PDF, and where the element `id=anchor` sits on the last page: (page height, x, y) in CSS px.
+
+    The signature box of a final letter is drawn there by pyHanko (cases/pades.py).
+    """
     # WeasyPrint takes ~2 s to import: only the processes that render pay for it.
     from weasyprint import CSS as WeasyCSS  # noqa: PLC0415
     from weasyprint import HTML  # noqa: PLC0415
 
     html = render_to_string(template, {"printed_at": timezone.localtime(), **context})
-    return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf(stylesheets=[WeasyCSS(filename=str(CSS))])
+    rendered = HTML(string=html, base_url=str(settings.BASE_DIR)).render(stylesheets=[WeasyCSS(filename=str(CSS))])
+    where = None
+    if anchor:
+        last = rendered.pages[-1]
+        if anchor in last.anchors:
+            x, y = last.anchors[anchor]
+            where = (last.height, x, y)
+    return rendered.write_pdf(), where
 
 
 def tanda_terima_pdf(case, *, see_nik):
