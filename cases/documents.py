@@ -26,7 +26,8 @@ def render_pdf(template, context):
 
 
 def render_pdf_with_anchor(template, context, *, anchor):
-    """The PDF, and where the element `id=anchor` sits on the last page: (page height, x, y) in CSS px.
+    """The PDF, and where the element `id=anchor` sits on the last page: (page height, x1, y1, x2, y2),
+    in CSS px from the page's top left.
 
     The signature box of a final letter is drawn there by pyHanko (cases/pades.py).
     """
@@ -40,8 +41,7 @@ def render_pdf_with_anchor(template, context, *, anchor):
     if anchor:
         last = rendered.pages[-1]
         if anchor in last.anchors:
-            x, y = last.anchors[anchor]
-            where = (last.height, x, y)
+            where = (last.height, *last.anchors[anchor])
     return rendered.write_pdf(), where
 
 

@@ -20,8 +20,7 @@ from cases import pki
 from cases.rules import TransitionRefused
 
 FIELD_NAME = "TandaTanganElektronik"
-# The visible box: the letter template leaves this much room beside the QR code (mm).
-BOX_WIDTH_MM, BOX_HEIGHT_MM = 80, 24
+# The visible box is where the letter template leaves room beside the QR code (div#kotak-ttd, 80 x 24 mm).
 PX_TO_PT = 0.75  # a CSS px is 1/96 in, a PDF point 1/72 in
 
 
@@ -39,12 +38,9 @@ class Box:
     y2: float
 
 
-def box_from_anchor(page_height_px: float, x_px: float, y_px: float) -> Box:
-    """WeasyPrint gives an anchor's top-left corner in CSS px from the page's top."""
-    width, height = BOX_WIDTH_MM * 72 / 25.4, BOX_HEIGHT_MM * 72 / 25.4
-    x1 = x_px * PX_TO_PT
-    top = (page_height_px - y_px) * PX_TO_PT
-    return Box(x1, top - height, x1 + width, top)
+def box_from_anchor(page_height_px: float, x1: float, y1: float, x2: float, y2: float) -> Box:
+    """WeasyPrint gives an anchor's rectangle in CSS px from the page's top left; PDF counts from the bottom."""
+    return Box(x1 * PX_TO_PT, (page_height_px - y2) * PX_TO_PT, x2 * PX_TO_PT, (page_height_px - y1) * PX_TO_PT)
 
 
 def _latin1(text: str) -> str:
@@ -79,8 +75,13 @@ def sign_with_p12(
     from pyhanko.sign import fields, signers  # noqa: PLC0415
     from pyhanko.stamp import TextStampStyle  # noqa: PLC0415
 
-    simple = signers.SimpleSigner.load_pkcs12_data(p12, _certs(ca_pem), passphrase=pki.passphrase())
-    if simple is None:  # pyHanko logs the reason and returns nothing
+    try:
+        simple = signers.SimpleSigner.load_pkcs12_data(p12, _certs(ca_pem), passphrase=pki.passphrase())
+    except ValueError as exc:
+        raise SigningError(
+            "Kunci tanda tangan tidak dapat dibuka: kata sandi kunci (SIGNING_KEY_PASSPHRASE) salah."
+        ) from exc
+    if simple is None:
         raise SigningError("Kunci tanda tangan tidak dapat dibuka: kata sandi kunci (SIGNING_KEY_PASSPHRASE) salah.")
     now = timezone.now()
     spec = None
@@ -207,7 +208,8 @@ def validate(data: bytes, agency: Agency | None) -> Report:
         trust_roots=local + bsre,
         crls=crls,
         allow_fetching=False,
-        revocation_mode="hard-fail" if report.kind == LOCAL else "soft-fail",
+        time_tolerance=datetime.timedelta(0),  # a revocation a moment ago counts
+        revocation_mode="require" if report.kind == LOCAL else "soft-fail",
     )
     try:
         status = validate_pdf_signature(embedded, context)

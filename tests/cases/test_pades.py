@@ -1,0 +1,278 @@
+"""PAdES signatures of final documents: pyHanko and poppler's pdfsig must agree with our verification page.
+
+The agency's keys are made once per session (EC P-256, fast); the SPM is signed once per test module.
+pdfsig checks the certificate chain and revocation against an NSS database holding our CA and CRL
+(certutil/crlutil, libnss3-tools); without pdfsig or those tools the pdfsig tests skip, unless
+REQUIRE_PDFSIG=1 (as .ci/run sets).
+"""
+
+import hashlib
+import io
+import os
+import shutil
+import subprocess
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
+from pypdf import PdfReader
+
+from agencies.models import Agency
+from cases import letters, pades, pki
+from cases.models import Case, DocumentCounter, IssuedDocument
+from tests.cases.test_letters import spm_case, walk_to_kadis
+
+KADIS = "Dra. DEWI SUSIYANTI"
+KADIS_NIP = "19640617 199603 2 002"
+
+
+@pytest.fixture(scope="session")
+def agency_keys(django_db_setup, django_db_blocker):
+    """Lumajang's CA, the Kepala Dinas's certificate and the e-seal, once per session (xdist worker)."""
+    with django_db_blocker.unblock():
+        agency = Agency.objects.get(slug="lumajang")
+        pki.setup(agency)
+    return agency
+
+
+@pytest.fixture
+def local_signer(settings, agency_keys):
+    settings.DOCUMENT_SIGNER = "local"
+    return agency_keys
+
+
+def sign_spm(demo_users, walk):
+    case = walk(walk_to_kadis(spm_case(demo_users), walk))  # the Kepala Dinas signs
+    return IssuedDocument.objects.get(case=case, status=IssuedDocument.ISSUED)
+
+
+@pytest.fixture
+def signed(catalog, demo_users, walk, local_signer):
+    document = sign_spm(demo_users, walk)
+    return document, document.pdf.read()
+
+
+def tamper_one_byte(pdf):
+    """One byte inside the signed range: a letter of the document information dictionary."""
+    at = pdf.index(b"WeasyPrint")
+    return pdf[:at] + b"w" + pdf[at + 1 :]
+
+
+def append_incremental_update(pdf):
+    """A well-formed incremental update after the signature that replaces the first page's text."""
+    from pyhanko.pdf_utils import generic  # noqa: PLC0415
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter  # noqa: PLC0415
+
+    writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
+    page = writer.root["/Pages"]["/Kids"][0].get_object()
+    page["/Contents"] = writer.add_object(generic.StreamObject(stream_data=b"BT /F1 12 Tf 72 720 Td (PALSU) Tj ET"))
+    writer.update_container(page)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+# --- pyHanko ------------------------------------------------------------------------------------
+
+
+def test_a_signed_spm_is_a_valid_pades_signature_of_the_kepala_dinas(signed, agency_keys):
+    document, pdf = signed
+    report = pades.validate(pdf, agency_keys)
+
+    assert hashlib.sha256(pdf).hexdigest() == document.sha256  # the hash is of the signed bytes
+    assert report.valid and report.intact and report.whole_file and report.trusted, report.problems
+    assert (report.kind, report.signer_name) == (pades.LOCAL, KADIS)
+    assert pki.active_for(agency_keys, nip=KADIS_NIP).serial == report.signer_serial
+    assert document.signer["signature"] == "local"
+
+
+def test_the_signature_box_sits_on_the_last_page_beside_the_qr(signed):
+    _, pdf = signed
+    page = PdfReader(io.BytesIO(pdf)).pages[-1]
+    widgets = [a.get_object() for a in page.get("/Annots", []) if a.get_object().get("/FT") == "/Sig"]
+
+    assert len(widgets) == 1
+    x1, y1, x2, y2 = (float(v) for v in widgets[0]["/Rect"])
+    assert 50 < x2 - x1 < 300 and 30 < y2 - y1 < 100  # the 80 x 24 mm box, drawn
+    assert 0 < x1 and x2 < float(page.mediabox.width) and 0 < y1 and y2 < float(page.mediabox.height)
+    assert "/AP" in widgets[0]  # a visible appearance (name, jabatan, NIP, date)
+
+
+@pytest.mark.parametrize("change", [tamper_one_byte, append_incremental_update], ids=["one-byte", "incremental"])
+def test_a_changed_copy_is_invalid_for_pyhanko(signed, agency_keys, change):
+    report = pades.validate(change(signed[1]), agency_keys)
+
+    assert report.signed and not report.valid
+    assert report.problems
+
+
+def test_a_pdf_without_a_signature_or_not_a_pdf_is_reported_so(agency_keys):
+    from tests.files import BLANK_PDF  # noqa: PLC0415
+
+    assert pades.validate(BLANK_PDF, agency_keys).problems == ["Berkas ini tidak memuat tanda tangan elektronik."]
+    assert not pades.validate(b"bukan pdf", agency_keys).signed
+
+
+# --- pdfsig ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def pdfsig(tmp_path, agency_keys):
+    """Runs pdfsig against an NSS database that trusts our CA and holds its current CRL."""
+    tools = {name: shutil.which(name) for name in ("pdfsig", "certutil", "crlutil")}
+    missing = [name for name, path in tools.items() if path is None]
+    if missing:
+        reason = f"{', '.join(missing)} not installed (apt-get install poppler-utils libnss3-tools)"
+        if os.environ.get("REQUIRE_PDFSIG") == "1":
+            pytest.fail(f"REQUIRE_PDFSIG=1 but {reason}")
+        pytest.skip(reason)
+    nss = tmp_path / "nss"
+    nss.mkdir()
+    run = [tools["certutil"], "-d", f"sql:{nss}"]
+    subprocess.run([*run, "-N", "--empty-password"], check=True, capture_output=True)
+    (tmp_path / "ca.pem").write_bytes(pki.ca_certificate_pem(agency_keys))
+    subprocess.run([*run, "-A", "-n", "ca", "-t", "C,C,C", "-i", tmp_path / "ca.pem"], check=True, capture_output=True)
+
+    def check(pdf):
+        from cryptography import x509  # noqa: PLC0415
+        from cryptography.hazmat.primitives.serialization import Encoding  # noqa: PLC0415
+
+        crl = x509.load_pem_x509_crl(pki.crl_pem(agency_keys)).public_bytes(Encoding.DER)
+        (tmp_path / "crl.der").write_bytes(crl)
+        subprocess.run([tools["crlutil"], "-d", f"sql:{nss}", "-I", "-B", "-i", tmp_path / "crl.der"], check=True)
+        (tmp_path / "doc.pdf").write_bytes(pdf)
+        result = subprocess.run(
+            [tools["pdfsig"], "-nssdir", f"sql:{nss}", tmp_path / "doc.pdf"], capture_output=True, text=True
+        )
+        return result.stdout
+
+    return check
+
+
+def test_pdfsig_names_the_kepala_dinas_as_a_valid_trusted_signature(signed, pdfsig):
+    out = pdfsig(signed[1])
+
+    assert f"Signer Certificate Common Name: {KADIS}" in out
+    assert "serialNumber=196406171996032002" in out and "ETSI.CAdES.detached" in out
+    assert "Signature Validation: Signature is Valid." in out
+    assert "Certificate Validation: Certificate is Trusted." in out
+    assert "Total document signed" in out and "Not total document signed" not in out
+
+
+def test_pdfsig_finds_a_one_byte_change(signed, pdfsig):
+    out = pdfsig(tamper_one_byte(signed[1]))
+
+    assert "Signature Validation: Digest Mismatch." in out
+    assert "Signature is Valid" not in out
+
+
+def test_pdfsig_finds_an_appended_incremental_update(signed, pdfsig):
+    out = pdfsig(append_incremental_update(signed[1]))
+
+    assert "Not total document signed" in out  # the signature no longer covers the file
+
+
+# --- revocation, rotation ------------------------------------------------------------------------
+
+
+@pytest.fixture
+def revoked_kadis(signed, agency_keys):
+    """The Kepala Dinas's key reported compromised after signing; a new certificate afterwards for the session."""
+    document, pdf = signed
+    serial = pki.active_for(agency_keys, nip=KADIS_NIP).serial
+    pki.revoke(agency_keys, serial, "kunci bocor")
+    yield document, pdf
+    official = pki.current_holders(agency_keys)[0]
+    pki.issue_for_official(agency_keys, official)
+
+
+def test_a_revoked_certificate_is_invalid_for_pyhanko_pdfsig_and_the_page(revoked_kadis, agency_keys, pdfsig, client):
+    document, pdf = revoked_kadis
+
+    report = pades.validate(pdf, agency_keys)
+    out = pdfsig(pdf)
+    page = client.post(f"/verifikasi/{document.token}/", {"pdf": SimpleUploadedFile("a.pdf", pdf)}).content.decode()
+
+    assert report.revoked and not report.valid
+    assert "Certificate has been Revoked." in out
+    assert "SAMA PERSIS" in page  # the bytes are the original's …
+    assert "TIDAK SAH" in page and "sudah dicabut" in page  # … but the signature no longer stands
+
+
+def test_a_rotated_key_leaves_earlier_letters_valid(signed, agency_keys, client):
+    document, pdf = signed
+    official = pki.current_holders(agency_keys)[0]
+    old = pki.active_for(agency_keys, nip=KADIS_NIP).serial
+
+    new = pki.rotate(agency_keys, official)
+    page = client.post(f"/verifikasi/{document.token}/", {"pdf": SimpleUploadedFile("a.pdf", pdf)}).content.decode()
+
+    assert new.serial != old and pki.active_for(agency_keys, nip=KADIS_NIP).serial == new.serial
+    assert "Tanda tangan elektronik di dalam berkas: <strong>SAH</strong>" in page
+    assert "superseded" in page and "tetap sah" in page
+
+
+# --- the verification page ------------------------------------------------------------------------
+
+
+def test_the_page_checks_the_signature_and_says_tidak_tersertifikasi(signed, client):
+    document, pdf = signed
+    url = f"/verifikasi/{document.token}/"
+
+    info = client.get(url).content.decode()
+    same = client.post(url, {"pdf": SimpleUploadedFile("a.pdf", pdf)}).content.decode()
+    tampered = client.post(url, {"pdf": SimpleUploadedFile("a.pdf", tamper_one_byte(pdf))}).content.decode()
+    updated = client.post(url, {"pdf": SimpleUploadedFile("a.pdf", append_incremental_update(pdf))}).content.decode()
+    ca = client.get("/verifikasi/ca/lumajang.pem")
+
+    assert "<strong>tidak tersertifikasi</strong>" in info and "tersertifikasi BSrE" not in info
+    assert "/verifikasi/ca/lumajang.pem" in info
+    assert "SAMA PERSIS" in same and "<strong>SAH</strong>" in same and KADIS in same
+    assert "TIDAK SAMA" in tampered and "TIDAK SAH" in tampered and "tanda tangan tidak cocok" in tampered
+    assert "TIDAK SAMA" in updated and "TIDAK SAH" in updated and "pembaruan bertahap" in updated
+    assert ca.status_code == 200 and ca.content.startswith(b"-----BEGIN CERTIFICATE-----")
+
+
+# --- refusals: nothing numbered or half-issued ----------------------------------------------------
+
+
+def test_an_official_without_a_certificate_cannot_sign_and_nothing_is_issued(catalog, demo_users, walk, settings):
+    settings.DOCUMENT_SIGNER = "local"
+    settings.SIGNING_KEYS_DIR = settings.SIGNING_KEYS_DIR / "kosong"  # no CA, no certificate
+    case = walk_to_kadis(spm_case(demo_users), walk)
+
+    with pytest.raises(pades.SigningError, match="belum memiliki sertifikat"):
+        walk(case)
+
+    case = Case.objects.get(pk=case.pk)
+    assert case.state == Case.AT_KADIS
+    assert IssuedDocument.objects.get(case=case).status == IssuedDocument.DRAFT
+    assert not DocumentCounter.objects.filter(last__gt=0).exists()
+
+
+def test_a_wrong_key_passphrase_is_told(signed, agency_keys, settings):
+    settings.SIGNING_KEY_PASSPHRASE = "salah"
+    with pytest.raises(pades.SigningError, match="kata sandi"):
+        pades.sign_local(signed[1], agency=agency_keys, signer={"name": KADIS, "nip": KADIS_NIP}, box=None, reason="")
+
+
+# --- the command ----------------------------------------------------------------------------------
+
+
+def test_the_command_makes_issues_rotates_revokes_and_lists(db, settings, tmp_path):
+    settings.SIGNING_KEYS_DIR = tmp_path / "keys"
+    out = io.StringIO()
+
+    call_command("signing_keys", "setup", "solok", stdout=out)
+    call_command("signing_keys", "rotate", "solok", "--nip", "197011152005022002", stdout=out)
+    call_command("signing_keys", "revoke", "solok", "--nip", "197011152005022002", "--reason", "berhenti", stdout=out)
+    call_command("signing_keys", "list", "solok", stdout=out)
+
+    agency = Agency.objects.get(slug="solok")
+    rows = pki.issued(agency)
+    assert [row.kind for row in rows] == ["person", "seal", "person"]
+    assert [row.reason for row in rows] == ["superseded", "", "berhenti"]
+    assert (tmp_path / "keys" / "solok" / "ca.p12").stat().st_mode & 0o077 == 0  # private keys: owner only
+    assert b"PRIVATE KEY" not in (tmp_path / "keys" / "solok" / "ca.p12").read_bytes()
+    assert "2 sertifikat baru" in out.getvalue() and "1 sertifikat dicabut" in out.getvalue()
+    assert letters.signer_kind(agency) == "none"  # tests/settings.py: the suite signs nothing by default
