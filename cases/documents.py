@@ -91,7 +91,12 @@ def disposition_pdf(disposition):
 
 
 def rejection_letter_pdf(case):
-    return render_pdf(
+    """The notice of a rejection, sealed with the agency's e-seal when it signs with its own keys."""
+    pdf, anchor = render_pdf_with_anchor(
         "documents/surat_penolakan.html",
         {"case": case, "agency": case.agency, "status_url": status_url(case), "qr": qr_data_uri(status_url(case))},
+        anchor="kotak-ttd",
     )
+    from cases import pades  # noqa: PLC0415 (pades imports the rules, which import the models)
+
+    return pades.seal_local(pdf, agency=case.agency, anchor=anchor, reason=f"Pemberitahuan {case.number}")

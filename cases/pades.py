@@ -20,6 +20,7 @@ from cases import pki
 from cases.rules import TransitionRefused
 
 FIELD_NAME = "TandaTanganElektronik"
+LOCAL, BSRE, UNKNOWN = "local", "bsre", "unknown"
 # The visible box is where the letter template leaves room beside the QR code (div#kotak-ttd, 80 x 24 mm).
 PX_TO_PT = 0.75  # a CSS px is 1/96 in, a PDF point 1/72 in
 
@@ -49,7 +50,7 @@ def _latin1(text: str) -> str:
 
 
 def stamp_text(signer: dict[str, str], when: datetime.datetime) -> str:
-    lines = ["Ditandatangani secara elektronik oleh", signer.get("name", "")]
+    lines = [signer.get("heading") or "Ditandatangani secara elektronik oleh", signer.get("name", "")]
     title = " ".join(part for part in (signer.get("prefix", ""), signer.get("title", "")) if part)
     if title:
         lines.append(title)
@@ -131,11 +132,26 @@ def sign_local(pdf: bytes, *, agency: Agency, signer: dict[str, str], box: Box |
         raise SigningError(str(exc)) from exc
 
 
-# --- validation ------------------------------------------------------------------------------------
+def seal_local(pdf: bytes, *, agency: Agency, anchor: tuple[float, ...] | None, reason: str) -> bytes:
+    """The agency's e-seal on a document the system issues itself (surat penolakan), when the agency
+    signs with its own keys and has an e-seal; otherwise the PDF as rendered."""
+    kind = settings.DOCUMENT_SIGNERS.get(agency.slug, settings.DOCUMENT_SIGNER)
+    row = pki.active_for(agency, kind=pki.SEAL) if kind == LOCAL and pki.has_ca(agency) else None
+    if row is None:
+        return pdf
+    p12_path, ca_path = pki.signing_files(agency, row)
+    return sign_with_p12(
+        pdf,
+        p12=p12_path.read_bytes(),
+        ca_pem=ca_path.read_bytes(),
+        signer={"heading": "Disegel secara elektronik oleh", "name": row.name},
+        box=box_from_anchor(*anchor) if anchor else None,
+        reason=reason,
+        location=agency.region or agency.name,
+    )
 
-LOCAL = "local"
-BSRE = "bsre"
-UNKNOWN = "unknown"
+
+# --- validation ------------------------------------------------------------------------------------
 
 
 @dataclass

@@ -276,3 +276,16 @@ def test_the_command_makes_issues_rotates_revokes_and_lists(db, settings, tmp_pa
     assert b"PRIVATE KEY" not in (tmp_path / "keys" / "solok" / "ca.p12").read_bytes()
     assert "2 sertifikat baru" in out.getvalue() and "1 sertifikat dicabut" in out.getvalue()
     assert letters.signer_kind(agency) == "none"  # tests/settings.py: the suite signs nothing by default
+
+
+def test_the_rejection_notice_carries_the_agency_e_seal(local_signer, registered, petugas, client):
+    from cases import workflow  # noqa: PLC0415
+
+    workflow.reject(case=registered, user=petugas, step_id=registered.current_step_id, reason="Bukan warga")
+    client.force_login(petugas)
+
+    pdf = client.get(f"/permohonan/{registered.pk}/surat-penolakan.pdf").content
+    report = pades.validate(pdf, local_signer)
+
+    assert report.valid, report.problems
+    assert report.signer_name == "Segel Elektronik Dinas Sosial Kabupaten Lumajang"
