@@ -1,6 +1,7 @@
 import hashlib
 import io
 import json
+import shutil
 import tarfile
 
 import pytest
@@ -8,8 +9,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from agencies.models import User
-from cases import selectors, services
+from agencies.models import Agency, User
+from cases import pki, selectors, services
 from cases.models import Case, CaseDocument, IssuedDocument, Person
 from sop_catalog.models import SOP
 from tests.cases.test_letters import spm_case, walk_to_kadis
@@ -103,3 +104,22 @@ def test_an_archive_from_before_the_queue_columns_restores_with_full_inboxes(tmp
     call_command("restore", str(old), "--yes")
 
     assert [case.pk for case in selectors.inbox(user=petugas)] == [registered.pk]
+
+
+def test_the_signing_keys_are_backed_up_encrypted_and_restored(db, settings, tmp_path):
+    settings.SIGNING_KEYS_DIR = tmp_path / "keys"
+    agency = Agency.objects.get(slug="solok")
+    pki.setup(agency)
+    ca = pki.ca_certificate_pem(agency)
+    archive = tmp_path / "cadangan.tar.gz"
+
+    call_command("backup", "--output", str(archive))
+    shutil.rmtree(tmp_path / "keys")
+    call_command("restore", str(archive), "--yes")
+
+    with tarfile.open(archive) as tar:
+        names = tar.getnames()
+        p12 = tar.extractfile("keys/solok/ca.p12").read()
+    assert "keys/solok/index.json" in names and "keys/solok/crl.pem" in names
+    assert b"PRIVATE KEY" not in p12 and settings.SIGNING_KEY_PASSPHRASE.encode() not in p12
+    assert pki.ca_certificate_pem(agency) == ca and pki.active_for(agency, kind=pki.SEAL) is not None
