@@ -106,7 +106,7 @@ def test_a_changed_copy_is_invalid_for_pyhanko(signed, agency_keys, change):
     assert report.problems
 
 
-def test_a_pdf_without_a_signature_or_not_a_pdf_is_reported_so(agency_keys):
+def test_a_pdf_without_a_signature_or_not_a_pdf_is_reported_so(db, agency_keys):
     from tests.files import BLANK_PDF  # noqa: PLC0415
 
     assert pades.validate(BLANK_PDF, agency_keys).problems == ["Berkas ini tidak memuat tanda tangan elektronik."]
@@ -289,3 +289,54 @@ def test_the_rejection_notice_carries_the_agency_e_seal(local_signer, registered
 
     assert report.valid, report.problems
     assert report.signer_name == "Segel Elektronik Dinas Sosial Kabupaten Lumajang"
+
+
+# --- PAdES B-T: a timestamp authority ---------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def tsa_keys(agency_keys):
+    from tests.tsa_server import tsa_certificate  # noqa: PLC0415
+
+    return tsa_certificate((pki.agency_dir(agency_keys) / "ca.p12").read_bytes(), pki.passphrase())
+
+
+@pytest.fixture
+def tsa(tsa_keys, settings):
+    from tests.tsa_server import TsaStub  # noqa: PLC0415
+
+    server = TsaStub(*tsa_keys)
+    settings.SIGNING_TSA_URL = server.url
+    yield server
+    server.close()
+
+
+def test_with_a_timestamp_authority_the_signature_is_b_t(db, tsa, agency_keys):
+    from tests.files import BLANK_PDF  # noqa: PLC0415
+
+    signer = {"name": KADIS, "nip": KADIS_NIP, "title": "Kepala Dinas Sosial"}
+    pdf = pades.sign_local(BLANK_PDF, agency=agency_keys, signer=signer, box=None, reason="uji")
+    report = pades.validate(pdf, agency_keys)
+
+    assert tsa.requests >= 1  # pyHanko may ask once more to size the signature
+    assert report.valid and report.timestamped, report.problems
+    assert report.signing_time is not None
+
+
+def test_an_unreachable_timestamp_authority_refuses_the_signature(db, agency_keys, settings, unused_port):
+    from tests.files import BLANK_PDF  # noqa: PLC0415
+
+    settings.SIGNING_TSA_URL = f"http://127.0.0.1:{unused_port}/tsa"
+    settings.SIGNER_TIMEOUT = 2
+    signer = {"name": KADIS, "nip": KADIS_NIP}
+    with pytest.raises(pades.SigningError, match="TSA"):
+        pades.sign_local(BLANK_PDF, agency=agency_keys, signer=signer, box=None, reason="uji")
+
+
+@pytest.fixture
+def unused_port():
+    import socket  # noqa: PLC0415
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
