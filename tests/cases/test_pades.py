@@ -1,6 +1,7 @@
 """PAdES signatures of final documents: pyHanko and poppler's pdfsig must agree with our verification page.
 
-The agency's keys are made once per session (EC P-256, fast); the SPM is signed once per test module.
+The agency's keys are made once per session (EC P-256, fast); the SPM whose bytes most tests check
+is signed once per module; the tests of the verification page sign their own (they need its row).
 pdfsig checks the certificate chain and revocation against an NSS database holding our CA and CRL
 (certutil/crlutil, libnss3-tools); without pdfsig or those tools the pdfsig tests skip, unless
 REQUIRE_PDFSIG=1 (as .ci/run sets).
@@ -15,10 +16,12 @@ import subprocess
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
+from django.db import transaction
+from django.test import override_settings
 from pypdf import PdfReader
 
-from agencies.models import Agency
-from cases import letters, pades, pki
+from agencies.models import Agency, User
+from cases import letters, pades, pki, workflow
 from cases.models import Case, DocumentCounter, IssuedDocument
 from tests.cases.test_letters import spm_case, walk_to_kadis
 
@@ -48,8 +51,28 @@ def sign_spm(demo_users, walk):
 
 @pytest.fixture
 def signed(catalog, demo_users, walk, local_signer):
+    """An SPM signed in this test's database (for the verification page, which needs its row)."""
     document = sign_spm(demo_users, walk)
     return document, document.pdf.read()
+
+
+@pytest.fixture(scope="module")
+def signed_spm(agency_keys, django_db_blocker, tmp_path_factory):
+    """The SPM signed once per module, the database rolled back after: its bytes, hash and signer."""
+    media = tmp_path_factory.mktemp("media")
+    with django_db_blocker.unblock(), override_settings(DOCUMENT_SIGNER="local", MEDIA_ROOT=media):
+        with transaction.atomic():
+            users = {user.username: user for user in User.objects.filter(username__startswith="lumajang-")}
+            case = spm_case(users)
+            while not IssuedDocument.objects.filter(case=case, status=IssuedDocument.ISSUED).exists():
+                case = Case.objects.get(pk=case.pk)
+                branch = "Ya" if case.current_step.sop_step.branches.exists() else ""
+                user = users[f"lumajang-{case.current_step.desk}"]
+                workflow.complete_step(case=case, user=user, step_id=case.current_step_id, branch=branch)
+            document = IssuedDocument.objects.get(case=case)
+            result = {"pdf": document.pdf.read(), "sha256": document.sha256, "signer": document.signer}
+            transaction.set_rollback(True)
+    return result
 
 
 def tamper_one_byte(pdf):
@@ -75,19 +98,19 @@ def append_incremental_update(pdf):
 # --- pyHanko ------------------------------------------------------------------------------------
 
 
-def test_a_signed_spm_is_a_valid_pades_signature_of_the_kepala_dinas(signed, agency_keys):
-    document, pdf = signed
+def test_a_signed_spm_is_a_valid_pades_signature_of_the_kepala_dinas(signed_spm, agency_keys):
+    pdf = signed_spm["pdf"]
     report = pades.validate(pdf, agency_keys)
 
-    assert hashlib.sha256(pdf).hexdigest() == document.sha256  # the hash is of the signed bytes
+    assert hashlib.sha256(pdf).hexdigest() == signed_spm["sha256"]  # the hash is of the signed bytes
     assert report.valid and report.intact and report.whole_file and report.trusted, report.problems
     assert (report.kind, report.signer_name) == (pades.LOCAL, KADIS)
     assert pki.active_for(agency_keys, nip=KADIS_NIP).serial == report.signer_serial
-    assert document.signer["signature"] == "local"
+    assert signed_spm["signer"]["signature"] == "local" and signed_spm["signer"]["name"] == KADIS
 
 
-def test_the_signature_box_sits_on_the_last_page_beside_the_qr(signed):
-    _, pdf = signed
+def test_the_signature_box_sits_on_the_last_page_beside_the_qr(signed_spm):
+    pdf = signed_spm["pdf"]
     page = PdfReader(io.BytesIO(pdf)).pages[-1]
     widgets = [a.get_object() for a in page.get("/Annots", []) if a.get_object().get("/FT") == "/Sig"]
 
@@ -99,8 +122,8 @@ def test_the_signature_box_sits_on_the_last_page_beside_the_qr(signed):
 
 
 @pytest.mark.parametrize("change", [tamper_one_byte, append_incremental_update], ids=["one-byte", "incremental"])
-def test_a_changed_copy_is_invalid_for_pyhanko(signed, agency_keys, change):
-    report = pades.validate(change(signed[1]), agency_keys)
+def test_a_changed_copy_is_invalid_for_pyhanko(signed_spm, agency_keys, change):
+    report = pades.validate(change(signed_spm["pdf"]), agency_keys)
 
     assert report.signed and not report.valid
     assert report.problems
@@ -149,8 +172,8 @@ def pdfsig(tmp_path, agency_keys):
     return check
 
 
-def test_pdfsig_names_the_kepala_dinas_as_a_valid_trusted_signature(signed, pdfsig):
-    out = pdfsig(signed[1])
+def test_pdfsig_names_the_kepala_dinas_as_a_valid_trusted_signature(signed_spm, pdfsig):
+    out = pdfsig(signed_spm["pdf"])
 
     assert f"Signer Certificate Common Name: {KADIS}" in out
     assert "serialNumber=196406171996032002" in out and "ETSI.CAdES.detached" in out
@@ -159,15 +182,15 @@ def test_pdfsig_names_the_kepala_dinas_as_a_valid_trusted_signature(signed, pdfs
     assert "Total document signed" in out and "Not total document signed" not in out
 
 
-def test_pdfsig_finds_a_one_byte_change(signed, pdfsig):
-    out = pdfsig(tamper_one_byte(signed[1]))
+def test_pdfsig_finds_a_one_byte_change(signed_spm, pdfsig):
+    out = pdfsig(tamper_one_byte(signed_spm["pdf"]))
 
     assert "Signature Validation: Digest Mismatch." in out
     assert "Signature is Valid" not in out
 
 
-def test_pdfsig_finds_an_appended_incremental_update(signed, pdfsig):
-    out = pdfsig(append_incremental_update(signed[1]))
+def test_pdfsig_finds_an_appended_incremental_update(signed_spm, pdfsig):
+    out = pdfsig(append_incremental_update(signed_spm["pdf"]))
 
     assert "Not total document signed" in out  # the signature no longer covers the file
 
@@ -250,10 +273,12 @@ def test_an_official_without_a_certificate_cannot_sign_and_nothing_is_issued(cat
     assert not DocumentCounter.objects.filter(last__gt=0).exists()
 
 
-def test_a_wrong_key_passphrase_is_told(signed, agency_keys, settings):
+def test_a_wrong_key_passphrase_is_told(signed_spm, agency_keys, settings):
     settings.SIGNING_KEY_PASSPHRASE = "salah"
     with pytest.raises(pades.SigningError, match="kata sandi"):
-        pades.sign_local(signed[1], agency=agency_keys, signer={"name": KADIS, "nip": KADIS_NIP}, box=None, reason="")
+        pades.sign_local(
+            signed_spm["pdf"], agency=agency_keys, signer={"name": KADIS, "nip": KADIS_NIP}, box=None, reason=""
+        )
 
 
 # --- the command ----------------------------------------------------------------------------------
@@ -279,8 +304,6 @@ def test_the_command_makes_issues_rotates_revokes_and_lists(db, settings, tmp_pa
 
 
 def test_the_rejection_notice_carries_the_agency_e_seal(local_signer, registered, petugas, client):
-    from cases import workflow  # noqa: PLC0415
-
     workflow.reject(case=registered, user=petugas, step_id=registered.current_step_id, reason="Bukan warga")
     client.force_login(petugas)
 
