@@ -105,6 +105,18 @@ def ca_certificate_pem(agency: Agency) -> bytes:
     return (agency_dir(agency) / "ca.pem").read_bytes()
 
 
+def crl_url(agency: Agency) -> str:
+    """Where PDF readers fetch the CRL (named in every certificate): the public verification site."""
+    return f"{settings.SITE_URL}/verifikasi/crl/{agency.slug}.crl"
+
+
+def crl_der(agency: Agency) -> bytes | None:
+    pem_bytes = crl_pem(agency)
+    if pem_bytes is None:
+        return None
+    return x509.load_pem_x509_crl(pem_bytes).public_bytes(serialization.Encoding.DER)
+
+
 def crl_pem(agency: Agency) -> bytes | None:
     path = agency_dir(agency) / "crl.pem"
     return path.read_bytes() if path.exists() else None
@@ -195,6 +207,12 @@ def _issue(agency: Agency, *, kind: str, name: str, nip: str, title: str) -> Iss
             critical=True,
         )
         .add_extension(x509.ExtendedKeyUsage([usage]), critical=False)
+        .add_extension(
+            x509.CRLDistributionPoints(
+                [x509.DistributionPoint([x509.UniformResourceIdentifier(crl_url(agency))], None, None, None)]
+            ),
+            critical=False,
+        )
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_cert.public_key()),  # type: ignore[arg-type]

@@ -650,7 +650,12 @@ def letter_revoke(request, pk, doc_pk):
     case, document = _letter_or_404(request, pk, doc_pk)
     try:
         rules.require_revoke(case, request.user, document)
-        new = letters.revoke_and_reissue(document=document, user=request.user, reason=request.POST.get("text", ""))
+        new = letters.revoke_and_reissue(
+            document=document,
+            user=request.user,
+            reason=request.POST.get("text", ""),
+            credentials=_credentials(request.POST),
+        )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     except TransitionRefused as exc:
@@ -733,11 +738,11 @@ def verify_ca(request, agency_slug):
 @public_rate_limit("verify")
 def verify_crl(request, agency_slug):
     agency = get_object_or_404(Agency, slug=agency_slug)
-    crl = pki.crl_pem(agency) if pki.has_ca(agency) else None
+    crl = pki.crl_der(agency) if pki.has_ca(agency) else None
     if crl is None:
         raise Http404("Instansi ini belum memiliki daftar pencabutan sertifikat.")
-    response = HttpResponse(crl, content_type="application/pkix-crl")
-    response["Content-Disposition"] = f'attachment; filename="crl-{agency.slug}.pem"'
+    response = HttpResponse(crl, content_type="application/pkix-crl")  # DER, as the certificates' CRL URL
+    response["Content-Disposition"] = f'attachment; filename="{agency.slug}.crl"'
     return response
 
 

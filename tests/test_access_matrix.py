@@ -220,7 +220,7 @@ def spec(w):
         "verify": ("get", f"/verifikasi/{w['issued'].token}/", PUBLIC),
         # The agency's CA certificate and CRL are public: a reader trusts the CA in a PDF reader.
         "verify_ca": ("get", "/verifikasi/ca/lumajang.pem", PUBLIC),
-        "verify_crl": ("get", "/verifikasi/crl/lumajang.pem", PUBLIC),
+        "verify_crl": ("get", "/verifikasi/crl/lumajang.crl", PUBLIC),
         "inbox": ("get", "/kotak-masuk/", expected(ALL)),
         "dashboard": ("get", "/dasbor/", expected(ALL)),
         "report": ("get", "/laporan/mutu-baku/", expected(REPORT)),

@@ -24,6 +24,7 @@ from agencies.models import Agency, User
 from cases import letters, pades, pki, workflow
 from cases.models import Case, DocumentCounter, IssuedDocument
 from tests.cases.test_letters import spm_case, walk_to_kadis
+from tests.conftest import load_session_data
 
 KADIS = "Dra. DEWI SUSIYANTI"
 KADIS_NIP = "19640617 199603 2 002"
@@ -33,6 +34,8 @@ KADIS_NIP = "19640617 199603 2 002"
 def agency_keys(django_db_setup, django_db_blocker):
     """Lumajang's CA, the Kepala Dinas's certificate and the e-seal, once per session (xdist worker)."""
     with django_db_blocker.unblock():
+        if not Agency.objects.filter(slug="lumajang").exists():  # a transactional test emptied the database
+            load_session_data()
         agency = Agency.objects.get(slug="lumajang")
         pki.setup(agency)
     return agency
@@ -61,6 +64,8 @@ def signed_spm(agency_keys, django_db_blocker, tmp_path_factory):
     """The SPM signed once per module, the database rolled back after: its bytes, hash and signer."""
     media = tmp_path_factory.mktemp("media")
     with django_db_blocker.unblock(), override_settings(DOCUMENT_SIGNER="local", MEDIA_ROOT=media):
+        if not Agency.objects.filter(slug="lumajang").exists():  # as tests/conftest.py's _session_data
+            load_session_data()
         with transaction.atomic():
             users = {user.username: user for user in User.objects.filter(username__startswith="lumajang-")}
             case = spm_case(users)
@@ -157,11 +162,7 @@ def pdfsig(tmp_path, agency_keys):
     subprocess.run([*run, "-A", "-n", "ca", "-t", "C,C,C", "-i", tmp_path / "ca.pem"], check=True, capture_output=True)
 
     def check(pdf):
-        from cryptography import x509  # noqa: PLC0415
-        from cryptography.hazmat.primitives.serialization import Encoding  # noqa: PLC0415
-
-        crl = x509.load_pem_x509_crl(pki.crl_pem(agency_keys)).public_bytes(Encoding.DER)
-        (tmp_path / "crl.der").write_bytes(crl)
+        (tmp_path / "crl.der").write_bytes(pki.crl_der(agency_keys))
         subprocess.run([tools["crlutil"], "-d", f"sql:{nss}", "-I", "-B", "-i", tmp_path / "crl.der"], check=True)
         (tmp_path / "doc.pdf").write_bytes(pdf)
         result = subprocess.run(
@@ -247,6 +248,7 @@ def test_the_page_checks_the_signature_and_says_tidak_tersertifikasi(signed, cli
     tampered = client.post(url, {"pdf": SimpleUploadedFile("a.pdf", tamper_one_byte(pdf))}).content.decode()
     updated = client.post(url, {"pdf": SimpleUploadedFile("a.pdf", append_incremental_update(pdf))}).content.decode()
     ca = client.get("/verifikasi/ca/lumajang.pem")
+    crl = client.get("/verifikasi/crl/lumajang.crl")
 
     assert "<strong>tidak tersertifikasi</strong>" in info and "tersertifikasi BSrE" not in info
     assert "/verifikasi/ca/lumajang.pem" in info
@@ -254,6 +256,13 @@ def test_the_page_checks_the_signature_and_says_tidak_tersertifikasi(signed, cli
     assert "TIDAK SAMA" in tampered and "TIDAK SAH" in tampered and "tanda tangan tidak cocok" in tampered
     assert "TIDAK SAMA" in updated and "TIDAK SAH" in updated and "pembaruan bertahap" in updated
     assert ca.status_code == 200 and ca.content.startswith(b"-----BEGIN CERTIFICATE-----")
+    from cryptography import x509  # noqa: PLC0415
+
+    assert x509.load_der_x509_crl(crl.content).issuer == x509.load_pem_x509_certificate(ca.content).subject
+    p12_path, _ = pki.signing_files(document.case.agency, pki.active_for(document.case.agency, nip=KADIS_NIP))
+    signer_cert = x509.load_pem_x509_certificate(p12_path.with_suffix(".pem").read_bytes())
+    points = signer_cert.extensions.get_extension_for_class(x509.CRLDistributionPoints).value
+    assert points[0].full_name[0].value.endswith("/verifikasi/crl/lumajang.crl")
 
 
 # --- refusals: nothing numbered or half-issued ----------------------------------------------------
