@@ -259,6 +259,7 @@ def case_detail(request, pk):
             "revocable": {doc.pk for doc in case_letters if rules.may_revoke(case, request.user, doc)},
             "ba_form": BeritaAcaraForm(agency=case.agency) if "issue_berita_acara" in actions else None,
             "bsre_signing": settings.DOCUMENT_SIGNERS.get(case.agency.slug, settings.DOCUMENT_SIGNER) == letters.BSRE,
+            "signs_now": any(move.kind == "sign" for move in moves.values()),
             "now": timezone.now(),
             "padanan": padanan_at_step(case=case, user=request.user, ip=_ip(request)),
         },

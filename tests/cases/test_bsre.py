@@ -164,3 +164,11 @@ def test_the_signer_is_chosen_per_agency(settings):
     settings.DOCUMENT_SIGNERS = {"solok": "bsrE"}
     with pytest.raises(pades.SigningError, match="tidak dikenal"):
         letters.signer_kind(Agency(slug="solok"))
+
+
+def test_the_bsre_fields_show_only_at_the_signing_step(stub, catalog, demo_users, registered, client):
+    client.force_login(demo_users["lumajang-petugas"])
+
+    page = client.get(f"/permohonan/{registered.pk}/").content.decode()
+
+    assert 'data-testid="complete-form"' in page and 'data-testid="bsre-fields"' not in page
