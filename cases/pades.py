@@ -7,6 +7,7 @@ it was made. See docs/documents.md.
 """
 
 import datetime
+import logging
 from dataclasses import dataclass, field
 from io import BytesIO
 
@@ -19,6 +20,7 @@ from agencies.models import Agency
 from cases import pki
 from cases.rules import TransitionRefused
 
+log = logging.getLogger(__name__)
 FIELD_NAME = "TandaTanganElektronik"
 LOCAL, BSRE, UNKNOWN = "local", "bsre", "unknown"
 # The visible box is where the letter template leaves room beside the QR code (div#kotak-ttd, 80 x 24 mm).
@@ -192,7 +194,19 @@ def _trust(agency: Agency | None) -> tuple[list[x509.Certificate], list[bytes], 
 
 
 def validate(data: bytes, agency: Agency | None) -> Report:
-    """Check every signature; the report is valid only if the last one is valid and covers the whole file."""
+    """Check the last signature: valid only if intact, covering the whole file, trusted and not revoked.
+
+    The bytes come from anyone (the public verification page): whatever the PDF parser or the
+    validator trips over is a damaged file to report, never a server error.
+    """
+    try:
+        return _validate(data, agency)
+    except Exception:  # noqa: BLE001 — untrusted input into a third-party parser
+        log.warning("PDF yang diunggah tidak dapat diperiksa", exc_info=True)
+        return Report(problems=["Berkas atau tanda tangannya rusak sehingga tidak dapat diperiksa."])
+
+
+def _validate(data: bytes, agency: Agency | None) -> Report:
     from pyhanko.pdf_utils.misc import PdfReadError  # noqa: PLC0415
     from pyhanko.pdf_utils.reader import PdfFileReader  # noqa: PLC0415
     from pyhanko.sign.validation import validate_pdf_signature  # noqa: PLC0415

@@ -372,3 +372,23 @@ def unused_port():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def test_damaged_signed_pdfs_are_reported_not_a_server_error(signed, client):
+    document, pdf = signed
+    at = pdf.index(b"/Contents <") + len(b"/Contents <")
+    damaged = [
+        pdf[: len(pdf) // 2],  # cut off
+        pdf[:at] + b"zz" + pdf[at + 2 :],  # the signature's hex is no longer hex
+        pdf[:at] + b"00" * 40 + pdf[at + 80 :],  # the CMS structure zeroed
+        pdf.replace(b"/ByteRange [", b"/ByteRange [9999999 ", 1),
+        # inside the CMS: lengths that no longer fit (asn1crypto raises while pyHanko validates)
+        *(pdf[: at + offset] + b"ff" * 30 + pdf[at + offset + 60 :] for offset in (100, 200, 300)),
+    ]
+    pages = [
+        client.post(f"/verifikasi/{document.token}/", {"pdf": SimpleUploadedFile("a.pdf", data)}) for data in damaged
+    ]
+
+    assert [page.status_code for page in pages] == [200] * 7
+    assert all("TIDAK SAMA" in page.content.decode() for page in pages)
+    assert all("<strong>SAH</strong>" not in page.content.decode() for page in pages)
