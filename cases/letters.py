@@ -434,6 +434,27 @@ def check_upload(document: IssuedDocument, uploaded: UploadedFile) -> tuple[bool
     return same, report
 
 
+def check_any_upload(uploaded: UploadedFile) -> tuple[IssuedDocument | None, pades.Report]:
+    """A PDF without its QR address: the issued document with these exact bytes, if any, and the
+    signature checked against the CA of whichever agency issued the signer's certificate (or BSrE)."""
+    data = _read(uploaded)
+    digest = hashlib.sha256(data).hexdigest()
+    document = (
+        IssuedDocument.objects.select_related("case__agency")
+        .exclude(status=IssuedDocument.DRAFT)
+        .filter(sha256=digest)
+        .first()
+    )
+    if document is not None:
+        return document, check_upload(document, uploaded)[1]
+    for agency in Agency.objects.order_by("pk"):
+        if pki.has_ca(agency):
+            report = pades.validate(data, agency)
+            if report.kind == pades.LOCAL or not report.signed:
+                return None, report
+    return None, pades.validate(data, None)
+
+
 def sample_case_document(template: LetterTemplate) -> IssuedDocument:
     """An unsaved document on an unsaved sample case, to preview a template in the admin."""
     agency = template.agency

@@ -31,6 +31,7 @@ urlpatterns = [
     path("permohonan/<int:pk>/surat/<int:doc_pk>.pdf", views.letter_pdf, name="letter_pdf"),
     path("permohonan/<int:pk>/surat/<int:doc_pk>/cabut/", views.letter_revoke, name="letter_revoke"),
     path("permohonan/<int:pk>/berita-acara/", views.berita_acara, name="berita_acara"),
+    path("verifikasi/", views.verify_any, name="verify_any"),
     path("verifikasi/ca/<slug:agency_slug>.pem", views.verify_ca, name="verify_ca"),
     path("verifikasi/crl/<slug:agency_slug>.crl", views.verify_crl, name="verify_crl"),
     path("verifikasi/<str:token>/", views.verify, name="verify"),

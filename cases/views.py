@@ -726,6 +726,20 @@ def verify(request, token):
 
 
 @public_rate_limit("verify")
+def verify_any(request):
+    """Public: a PDF checked without its QR address — found by its SHA-256, its signature checked."""
+    form = VerifyUploadForm(request.POST or None, request.FILES or None)
+    document, report = None, None
+    if request.method == "POST" and form.is_valid():
+        document, report = letters.check_any_upload(form.cleaned_data["pdf"])
+    return render(
+        request,
+        "cases/verify_any.html",
+        {"form": form, "found": document, "report": report, "checked": report is not None},
+    )
+
+
+@public_rate_limit("verify")
 def verify_ca(request, agency_slug):
     """Public: the agency's CA certificate, for a PDF reader to trust its signatures (and the CRL)."""
     agency = get_object_or_404(Agency, slug=agency_slug)

@@ -218,6 +218,7 @@ def spec(w):
             expected(["kabid", "sekdin", "kadis"], 302, "scoped", other_status=404),
         ),
         "verify": ("get", f"/verifikasi/{w['issued'].token}/", PUBLIC),
+        "verify_any": ("get", "/verifikasi/", PUBLIC),
         # The agency's CA certificate and CRL are public: a reader trusts the CA in a PDF reader.
         "verify_ca": ("get", "/verifikasi/ca/lumajang.pem", PUBLIC),
         "verify_crl": ("get", "/verifikasi/crl/lumajang.crl", PUBLIC),

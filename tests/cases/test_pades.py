@@ -392,3 +392,13 @@ def test_damaged_signed_pdfs_are_reported_not_a_server_error(signed, client):
     assert [page.status_code for page in pages] == [200] * 7
     assert all("TIDAK SAMA" in page.content.decode() for page in pages)
     assert all("<strong>SAH</strong>" not in page.content.decode() for page in pages)
+
+
+def test_a_pdf_is_checked_without_its_qr_address(signed, client):
+    document, pdf = signed
+
+    same = client.post("/verifikasi/", {"pdf": SimpleUploadedFile("a.pdf", pdf)}).content.decode()
+    changed = client.post("/verifikasi/", {"pdf": SimpleUploadedFile("a.pdf", tamper_one_byte(pdf))}).content.decode()
+
+    assert "SAMA PERSIS" in same and document.number in same and "<strong>SAH</strong>" in same
+    assert "Tidak ada dokumen" in changed and "TIDAK SAH" in changed and "tidak tersertifikasi (CA instansi)" in changed
