@@ -7,6 +7,7 @@ pdfsig checks the certificate chain and revocation against an NSS database holdi
 REQUIRE_PDFSIG=1 (as .ci/run sets).
 """
 
+import datetime
 import hashlib
 import io
 import os
@@ -25,6 +26,10 @@ from cases import letters, pades, pki, workflow
 from cases.models import Case, DocumentCounter, IssuedDocument
 from tests.cases.test_letters import spm_case, walk_to_kadis
 from tests.conftest import load_session_data
+
+# The keys and the signed SPM are read through the database of the test (an in-memory SQLite lives
+# only while a test holds its connection).
+pytestmark = pytest.mark.django_db
 
 KADIS = "Dra. DEWI SUSIYANTI"
 KADIS_NIP = "19640617 199603 2 002"
@@ -282,12 +287,25 @@ def test_an_official_without_a_certificate_cannot_sign_and_nothing_is_issued(cat
     assert not DocumentCounter.objects.filter(last__gt=0).exists()
 
 
-def test_a_wrong_key_passphrase_is_told(signed_spm, agency_keys, settings):
-    settings.SIGNING_KEY_PASSPHRASE = "salah"
-    with pytest.raises(pades.SigningError, match="kata sandi"):
-        pades.sign_local(
-            signed_spm["pdf"], agency=agency_keys, signer={"name": KADIS, "nip": KADIS_NIP}, box=None, reason=""
-        )
+@pytest.mark.parametrize("passphrase, message", [("salah", "kata sandi"), ("", "SIGNING_KEY_PASSPHRASE belum diisi")])
+def test_a_wrong_or_missing_key_passphrase_is_told(signed_spm, agency_keys, settings, passphrase, message):
+    settings.SIGNING_KEY_PASSPHRASE = passphrase
+    signer = {"name": KADIS, "nip": KADIS_NIP}
+    with pytest.raises(pades.SigningError, match=message):
+        pades.sign_local(signed_spm["pdf"], agency=agency_keys, signer=signer, box=None, reason="")
+
+
+@pytest.mark.parametrize(
+    "reason, stands",
+    [("superseded", True), ("berhenti menjabat", True), ("kunci bocor", False), ("", False)],
+)
+def test_which_revocations_leave_earlier_signatures_standing(reason, stands):
+    issued_at = datetime.datetime(2026, 12, 1, tzinfo=datetime.UTC)
+    revoked = "2026-12-02T00:00:00+00:00"
+    row = pki.Issued("ab", pki.PERSON, KADIS, KADIS_NIP, "", "", "", revoked_at=revoked, reason=reason)
+
+    assert pki.revoked_after(row, issued_at) is stands
+    assert pki.revoked_after(row, issued_at + datetime.timedelta(days=2)) is False  # signed after the revocation
 
 
 # --- the command ----------------------------------------------------------------------------------
