@@ -33,6 +33,7 @@ load: migrate
 	$(BIN)/python manage.py load_registers
 	$(BIN)/python manage.py load_letters
 	$(BIN)/python manage.py create_demo_users
+	$(BIN)/python manage.py signing_keys setup
 	$(BIN)/python manage.py seed_demo --cases 120 --if-empty
 
 setup: load

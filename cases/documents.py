@@ -22,12 +22,27 @@ def status_url(case):
 
 
 def render_pdf(template, context):
+    return render_pdf_with_anchor(template, context, anchor=None)[0]
+
+
+def render_pdf_with_anchor(template, context, *, anchor):
+    """The PDF, and where the element `id=anchor` sits on the last page: (page height, x1, y1, x2, y2),
+    in CSS px from the page's top left.
+
+    The signature box of a final letter is drawn there by pyHanko (cases/pades.py).
+    """
     # WeasyPrint takes ~2 s to import: only the processes that render pay for it.
     from weasyprint import CSS as WeasyCSS  # noqa: PLC0415
     from weasyprint import HTML  # noqa: PLC0415
 
     html = render_to_string(template, {"printed_at": timezone.localtime(), **context})
-    return HTML(string=html, base_url=str(settings.BASE_DIR)).write_pdf(stylesheets=[WeasyCSS(filename=str(CSS))])
+    rendered = HTML(string=html, base_url=str(settings.BASE_DIR)).render(stylesheets=[WeasyCSS(filename=str(CSS))])
+    where = None
+    if anchor:
+        last = rendered.pages[-1]
+        if anchor in last.anchors:
+            where = (last.height, *last.anchors[anchor])
+    return rendered.write_pdf(), where
 
 
 def tanda_terima_pdf(case, *, see_nik):
@@ -76,7 +91,12 @@ def disposition_pdf(disposition):
 
 
 def rejection_letter_pdf(case):
-    return render_pdf(
+    """The notice of a rejection, sealed with the agency's e-seal when it signs with its own keys."""
+    pdf, anchor = render_pdf_with_anchor(
         "documents/surat_penolakan.html",
         {"case": case, "agency": case.agency, "status_url": status_url(case), "qr": qr_data_uri(status_url(case))},
+        anchor="kotak-ttd",
     )
+    from cases import pades  # noqa: PLC0415 (pades imports the rules, which import the models)
+
+    return pades.seal_local(pdf, agency=case.agency, anchor=anchor, reason=f"Pemberitahuan {case.number}")

@@ -170,6 +170,14 @@ class CompleteStepForm(forms.Form):
     disposition_note = forms.CharField(
         label="Catatan disposisi", required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=1000
     )
+    bsre_nik = forms.CharField(label="NIK penanda tangan (BSrE)", required=False, max_length=16)
+    bsre_passphrase = forms.CharField(
+        label="Passphrase BSrE",
+        required=False,
+        max_length=200,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        help_text="Diketik saat menandatangani; tidak disimpan.",
+    )
 
     def __init__(self, *args, branches=(), recipients=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -191,6 +199,8 @@ class WaitForm(forms.Form):
 
 class BeritaAcaraForm(forms.Form):
     template = forms.ModelChoiceField(label="Jenis berita acara", queryset=None, empty_label=None)
+    bsre_nik = CompleteStepForm.base_fields["bsre_nik"]
+    bsre_passphrase = CompleteStepForm.base_fields["bsre_passphrase"]
     tempat = forms.CharField(
         label="Tempat", max_length=200, required=False, help_text="Kosongkan: nama daerah instansi."
     )
@@ -212,7 +222,7 @@ class VerifyUploadForm(forms.Form):
     pdf = forms.FileField(label="Berkas PDF yang akan diperiksa")
 
     def clean_pdf(self):
-        """Public upload: a PDF no larger than a scan, compared by its hash only (never opened or stored)."""
+        """Public upload: a PDF no larger than a scan; its hash compared, its signature checked, never stored."""
         pdf = self.cleaned_data["pdf"]
         try:
             check_pdf_upload(pdf)

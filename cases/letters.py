@@ -1,13 +1,14 @@
 """Letters of a case: templates, drafts with paraf, numbering, signing, storing, verifying.
 
-See docs/documents.md. The signature is an electronic signature *tidak tersertifikasi*
-(PP 71/2019): the stored PDF is protected by its SHA-256 and the public verification page, not
-by a certificate. `sign_pdf` is the seam where a certified service (BSrE) can sign later.
+See docs/documents.md. A final document is signed as PAdES (cases/pades.py) by the signer the
+agency is configured with (`signer_kind`): `local` — the agency's own CA, a signature *tidak
+tersertifikasi* (PP 71/2019); `bsre` — BSrE's e-sign API, *tersertifikasi BSrE*; `none` — no
+digital signature. In every case the SHA-256 of the stored (signed) bytes is kept and verified.
 """
 
 import datetime
 import hashlib
-import importlib
+import io
 import json
 import re
 from collections.abc import Iterable
@@ -27,9 +28,9 @@ from django.utils.formats import date_format
 from agencies.desks import BERITA_ACARA_DESKS, DESK_LABELS, KADIS, PARAF_DESKS
 from agencies.loading import Loader
 from agencies.models import Agency, Position, User
-from cases import rules
+from cases import bsre, pades, pki, rules
 from cases.counters import take_next
-from cases.documents import qr_data_uri, render_pdf
+from cases.documents import qr_data_uri, render_pdf_with_anchor
 from cases.models import Case, DocumentCounter, IssuedDocument, LetterTemplate, Paraf, Person
 from cases.templating import body_blocks, check_template_body, check_template_signing, render_body
 from cases.terbilang import date_in_words
@@ -193,12 +194,29 @@ def _render(
     verify_url: str,
     parafs: list[dict[str, object]] | None = None,
 ) -> bytes:
+    return _render_with_box(
+        document, context, draft=draft, signer=signer, verify_url=verify_url, parafs=parafs, kind=NONE
+    )[0]
+
+
+def _render_with_box(
+    document: IssuedDocument,
+    context: dict[str, Any],
+    *,
+    draft: bool,
+    signer: dict[str, str],
+    verify_url: str,
+    kind: str,
+    parafs: list[dict[str, object]] | None = None,
+) -> tuple[bytes, pades.Box | None]:
+    """The PDF and, for a final document that gets a digital signature, the box left for it beside the QR."""
     if parafs is None:
         parafs = [
             {"desk": DESK_LABELS.get(p.desk, p.desk), "name": p.user.display_name, "at": p.at}
             for p in document.parafs.select_related("user")
         ]
-    return render_pdf(
+    signature_box = not draft and kind != NONE
+    pdf, anchor = render_pdf_with_anchor(
         "documents/letter.html",
         {
             "agency": document.case.agency,
@@ -214,8 +232,12 @@ def _render(
             "qr": qr_data_uri(verify_url) if verify_url else "",
             "pihak_kedua": context["pihak_kedua"],
             "saksi": context["saksi"],
+            "signature_box": signature_box,
+            "certified": kind == BSRE,
         },
+        anchor="kotak-ttd" if signature_box else None,
     )
+    return pdf, pades.box_from_anchor(*anchor) if anchor else None
 
 
 # --- numbering and issuing ---------------------------------------------------------------------
@@ -230,21 +252,60 @@ def next_letter_number(agency: Agency, classification_code: str, day: datetime.d
     )
 
 
-def sign_pdf(pdf_bytes: bytes, document: IssuedDocument) -> bytes:
-    """The seam for a certified signing service: settings.DOCUMENT_SIGNER names a callable."""
-    module, _, name = settings.DOCUMENT_SIGNER.rpartition(".")
-    return getattr(importlib.import_module(module), name)(pdf_bytes, document)
+LOCAL, BSRE, NONE = "local", "bsre", "none"
 
 
-def no_certificate(pdf_bytes: bytes, document: IssuedDocument) -> bytes:
-    """Default: the PDF stays as rendered (tidak tersertifikasi); its SHA-256 is what is verified."""
-    return pdf_bytes
+def signer_kind(agency: Agency) -> str:
+    """The agency's signer: settings.DOCUMENT_SIGNERS by slug, else settings.DOCUMENT_SIGNER."""
+    kind = settings.DOCUMENT_SIGNERS.get(agency.slug, settings.DOCUMENT_SIGNER)
+    if kind not in (LOCAL, BSRE, NONE):
+        raise pades.SigningError(f"Penanda tangan dokumen '{kind}' tidak dikenal (local, bsre atau none).")
+    return kind
 
 
-def _issue(document: IssuedDocument, user: User) -> IssuedDocument:
+def sign_pdf(
+    pdf: bytes,
+    document: IssuedDocument,
+    *,
+    kind: str,
+    box: pades.Box | None,
+    credentials: dict[str, str] | None = None,
+) -> bytes:
+    """Sign the final bytes once; nothing touches the file afterwards. Raises SigningError."""
+    agency = document.case.agency
+    reason = f"{document.title} nomor {document.number}"
+    if kind == LOCAL:
+        return pades.sign_local(pdf, agency=agency, signer=document.signer, box=box, reason=reason)
+    if kind == BSRE:
+        credentials = credentials or {}
+        return bsre.sign(
+            pdf,
+            nik=credentials.get("nik", ""),
+            passphrase=credentials.get("passphrase", ""),
+            box=box,
+            page=_page_count(pdf),
+            reason=reason,
+            location=agency.region or agency.name,
+        )
+    return pdf
+
+
+def _page_count(pdf: bytes) -> int:
+    from pypdf import PdfReader  # noqa: PLC0415
+
+    return len(PdfReader(io.BytesIO(pdf)).pages)
+
+
+def _issue(document: IssuedDocument, user: User, credentials: dict[str, str] | None = None) -> IssuedDocument:
+    """Number reserved → final PDF rendered with number and QR → signed → SHA-256 stored.
+
+    Runs inside the caller's transaction: a signer that refuses or cannot be reached raises
+    SigningError (a TransitionRefused) and the number, the case and the draft roll back.
+    """
     now = timezone.now()
     day = timezone.localdate(now)
     agency = document.case.agency
+    kind = signer_kind(agency)
     berita_acara = document.template.kind in LetterTemplate.BERITA_ACARA
     signer = signer_block(agency, user, day, on_behalf=not berita_acara)
     number = next_letter_number(agency, document.template.classification_code, day)
@@ -252,21 +313,23 @@ def _issue(document: IssuedDocument, user: User) -> IssuedDocument:
     document.number = number
     document.issued_at = now
     document.signed_by = user
-    document.signer = signer
+    document.signer = {**signer, "signature": kind}
     document.context = context
     document.status = IssuedDocument.ISSUED
     document.save()  # gives the token its row before the QR is drawn
     verify_url = settings.SITE_URL + reverse("cases:verify", args=[document.token])
-    pdf = sign_pdf(_render(document, context, draft=False, signer=signer, verify_url=verify_url), document)
+    rendered, box = _render_with_box(document, context, draft=False, signer=signer, verify_url=verify_url, kind=kind)
+    pdf = sign_pdf(rendered, document, kind=kind, box=box, credentials=credentials)
     document.sha256 = hashlib.sha256(pdf).hexdigest()
     document.pdf.save("surat.pdf", ContentFile(pdf), save=False)
     document.save()
     return document
 
 
-def issue_drafts(case: Case, user: User) -> list[IssuedDocument]:
-    """The Kadis's (or Sekretaris a.n.) sign transition: number, render, store each draft once."""
-    return [_issue(document, user) for document in case.letters.filter(status=IssuedDocument.DRAFT)]
+def issue_drafts(case: Case, user: User, credentials: dict[str, str] | None = None) -> list[IssuedDocument]:
+    """The Kadis's (or Sekretaris a.n.) sign transition: number, render, sign, store each draft once."""
+    drafts = case.letters.filter(status=IssuedDocument.DRAFT)
+    return [_issue(document, user, credentials) for document in drafts]
 
 
 @transaction.atomic
@@ -305,6 +368,7 @@ def issue_berita_acara(
     pihak_kedua: dict[str, str],
     saksi: list[str],
     tempat: str = "",
+    credentials: dict[str, str] | None = None,
 ) -> IssuedDocument:
     """A numbered berita acara (serah terima, jenazah, pemulangan) for the case, issued at once."""
     if template.kind not in LetterTemplate.BERITA_ACARA or template.agency_id != case.agency_id:
@@ -318,11 +382,13 @@ def issue_berita_acara(
         title=template.title,
         extra={"pihak_kedua": pihak_kedua, "saksi": [s for s in saksi if s.strip()], "tempat": tempat},
     )
-    return _issue(document, user)
+    return _issue(document, user, credentials)
 
 
 @transaction.atomic
-def revoke_and_reissue(*, document: IssuedDocument, user: User, reason: str) -> IssuedDocument:
+def revoke_and_reissue(
+    *, document: IssuedDocument, user: User, reason: str, credentials: dict[str, str] | None = None
+) -> IssuedDocument:
     """A correction: a new numbered document revokes the old one; the old PDF never changes."""
     if not reason.strip():
         raise ValidationError("Tuliskan alasan pencabutan.")
@@ -331,7 +397,7 @@ def revoke_and_reissue(*, document: IssuedDocument, user: User, reason: str) -> 
     new = IssuedDocument.objects.create(
         case=document.case, template=document.template, title=document.title, extra=document.extra
     )
-    new = _issue(new, user)
+    new = _issue(new, user, credentials)
     document.status = IssuedDocument.REVOKED
     document.revoked_at = timezone.now()
     document.revoked_reason = reason
@@ -342,10 +408,53 @@ def revoke_and_reissue(*, document: IssuedDocument, user: User, reason: str) -> 
 
 def verify_upload(document: IssuedDocument, uploaded: UploadedFile) -> bool:
     """True when the uploaded file is byte for byte the stored original."""
-    digest = hashlib.sha256()
-    for chunk in uploaded.chunks():
-        digest.update(chunk)
-    return digest.hexdigest() == document.sha256
+    return hashlib.sha256(_read(uploaded)).hexdigest() == document.sha256
+
+
+def _read(uploaded: UploadedFile) -> bytes:
+    uploaded.seek(0)
+    return b"".join(uploaded.chunks())
+
+
+def check_upload(document: IssuedDocument, uploaded: UploadedFile) -> tuple[bool, pades.Report]:
+    """The hash compared with the stored one, and the signature itself checked by pyHanko.
+
+    A certificate revoked because its key was replaced (superseded) or its holder left
+    (berhenti menjabat) after this document was issued does not void it; a compromised key does.
+    """
+    data = _read(uploaded)
+    same = hashlib.sha256(data).hexdigest() == document.sha256
+    report = pades.validate(data, document.case.agency)
+    if report.revoked and report.intact and report.whole_file and document.issued_at:
+        row = next((r for r in pki.issued(document.case.agency) if r.serial == report.signer_serial), None)
+        if row is not None and pki.revoked_after(row, document.issued_at):
+            report.revoked, report.valid = False, True
+            report.problems = [
+                f"Sertifikat penanda tangan dicabut pada {str(row.revoked_at)[:10]} ({row.reason}), "
+                "sesudah dokumen ini diterbitkan: tanda tangan tetap sah."
+            ]
+    return same, report
+
+
+def check_any_upload(uploaded: UploadedFile) -> tuple[IssuedDocument | None, pades.Report]:
+    """A PDF without its QR address: the issued document with these exact bytes, if any, and the
+    signature checked against the CA of whichever agency issued the signer's certificate (or BSrE)."""
+    data = _read(uploaded)
+    digest = hashlib.sha256(data).hexdigest()
+    document = (
+        IssuedDocument.objects.select_related("case__agency")
+        .exclude(status=IssuedDocument.DRAFT)
+        .filter(sha256=digest)
+        .first()
+    )
+    if document is not None:
+        return document, check_upload(document, uploaded)[1]
+    for agency in Agency.objects.order_by("pk"):
+        if pki.has_ca(agency):
+            report = pades.validate(data, agency)
+            if report.kind == pades.LOCAL or not report.signed:
+                return None, report
+    return None, pades.validate(data, None)
 
 
 def sample_case_document(template: LetterTemplate) -> IssuedDocument:

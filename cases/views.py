@@ -4,6 +4,7 @@ from contextlib import contextmanager
 from functools import wraps
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
@@ -26,7 +27,7 @@ from agencies.desks import (
     WIDE_DESKS,
 )
 from agencies.models import Agency
-from cases import charts, documents, letters, privacy, reports, rules, selectors, services, workflow
+from cases import charts, documents, letters, pki, privacy, reports, rules, selectors, services, workflow
 from cases.forms import (
     BeritaAcaraForm,
     CaseForm,
@@ -257,6 +258,8 @@ def case_detail(request, pk):
             "letters": case_letters,
             "revocable": {doc.pk for doc in case_letters if rules.may_revoke(case, request.user, doc)},
             "ba_form": BeritaAcaraForm(agency=case.agency) if "issue_berita_acara" in actions else None,
+            "bsre_signing": settings.DOCUMENT_SIGNERS.get(case.agency.slug, settings.DOCUMENT_SIGNER) == letters.BSRE,
+            "signs_now": any(move.kind == "sign" for move in moves.values()),
             "now": timezone.now(),
             "padanan": padanan_at_step(case=case, user=request.user, ip=_ip(request)),
         },
@@ -472,6 +475,11 @@ def _step_id(request, case, action):
     return step_id
 
 
+def _credentials(data):
+    """A BSrE signer's NIK and passphrase, for this request only."""
+    return {"nik": data.get("bsre_nik", "").strip(), "passphrase": data.get("bsre_passphrase", "")}
+
+
 def _text(request):
     return request.POST.get("text", "").strip()
 
@@ -499,6 +507,7 @@ def case_complete(request, pk):
             },
             ip=_ip(request),
             render_disposition=documents.disposition_pdf,
+            credentials=_credentials(data),
         )
         messages.success(request, "Permohonan ditutup." if case.state in CLOSED_STATES else "Langkah selesai.")
     return redirect(case)
@@ -642,7 +651,12 @@ def letter_revoke(request, pk, doc_pk):
     case, document = _letter_or_404(request, pk, doc_pk)
     try:
         rules.require_revoke(case, request.user, document)
-        new = letters.revoke_and_reissue(document=document, user=request.user, reason=request.POST.get("text", ""))
+        new = letters.revoke_and_reissue(
+            document=document,
+            user=request.user,
+            reason=request.POST.get("text", ""),
+            credentials=_credentials(request.POST),
+        )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     except TransitionRefused as exc:
@@ -670,6 +684,7 @@ def berita_acara(request, pk):
             pihak_kedua={"nama": data["nama"], "jabatan": data["jabatan"], "instansi": data["instansi"]},
             saksi=data["saksi"].splitlines(),
             tempat=data["tempat"],
+            credentials=_credentials(data),
         )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
@@ -691,11 +706,59 @@ def verify(request, token):
     )
     if document is None:
         return render(request, "cases/verify.html", {"document": None}, status=404)
-    result = None
+    result, report = None, None
     form = VerifyUploadForm(request.POST or None, request.FILES or None)
     if request.method == "POST" and form.is_valid():
-        result = letters.verify_upload(document, form.cleaned_data["pdf"])
-    return render(request, "cases/verify.html", {"document": document, "form": form, "result": result})
+        result, report = letters.check_upload(document, form.cleaned_data["pdf"])
+    agency = document.case.agency
+    return render(
+        request,
+        "cases/verify.html",
+        {
+            "document": document,
+            "form": form,
+            "result": result,
+            "report": report,
+            "has_ca": pki.has_ca(agency),
+            "signature": document.signer.get("signature", "none"),
+        },
+    )
+
+
+@public_rate_limit("verify")
+def verify_any(request):
+    """Public: a PDF checked without its QR address — found by its SHA-256, its signature checked."""
+    form = VerifyUploadForm(request.POST or None, request.FILES or None)
+    document, report = None, None
+    if request.method == "POST" and form.is_valid():
+        document, report = letters.check_any_upload(form.cleaned_data["pdf"])
+    return render(
+        request,
+        "cases/verify_any.html",
+        {"form": form, "found": document, "report": report, "checked": report is not None},
+    )
+
+
+@public_rate_limit("verify")
+def verify_ca(request, agency_slug):
+    """Public: the agency's CA certificate, for a PDF reader to trust its signatures (and the CRL)."""
+    agency = get_object_or_404(Agency, slug=agency_slug)
+    if not pki.has_ca(agency):
+        raise Http404("Instansi ini belum memiliki sertifikat CA.")
+    response = HttpResponse(pki.ca_certificate_pem(agency), content_type="application/x-pem-file")
+    response["Content-Disposition"] = f'attachment; filename="ca-{agency.slug}.pem"'
+    return response
+
+
+@public_rate_limit("verify")
+def verify_crl(request, agency_slug):
+    agency = get_object_or_404(Agency, slug=agency_slug)
+    crl = pki.crl_der(agency) if pki.has_ca(agency) else None
+    if crl is None:
+        raise Http404("Instansi ini belum memiliki daftar pencabutan sertifikat.")
+    response = HttpResponse(crl, content_type="application/pkix-crl")  # DER, as the certificates' CRL URL
+    response["Content-Disposition"] = f'attachment; filename="{agency.slug}.crl"'
+    return response
 
 
 # --- dashboards, reports, exports ------------------------------------------------------

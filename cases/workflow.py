@@ -315,8 +315,12 @@ def complete_step(
     disposition: dict[str, Any] | None = None,
     ip: str | None = None,
     render_disposition: Callable[[Disposition], bytes] | None = None,
+    credentials: dict[str, str] | None = None,
 ) -> Case:
-    """Finish the current step and move along the SOP, firing the named transition."""
+    """Finish the current step and move along the SOP, firing the named transition.
+
+    `credentials`: what a BSrE signer typed for the signing step (NIK, passphrase), used once, never stored.
+    """
     seen = case
     case = _lock(case, step_id)
     _reuse_catalog_step(case, seen)
@@ -326,7 +330,7 @@ def complete_step(
         return _return_to_applicant(case, user, note, ip, audit_note=note or branch)
     if move.kind == "reject":
         return _reject(case, user, note, ip, outcome=branch)
-    _move_on(case, user, move, note, branch, disposition, ip, render_disposition)
+    _move_on(case, user, move, note, branch, disposition, ip, render_disposition, credentials)
     return case
 
 
@@ -339,6 +343,7 @@ def _move_on(
     disposition: dict[str, Any] | None,
     ip: str | None,
     render_disposition: Callable[[Disposition], bytes] | None,
+    credentials: dict[str, str] | None = None,
 ) -> None:
     """The step is done: sign when it is the signing step, then complete, or go to the next desk."""
     step, before, now = case.current_step, case.state, timezone.now()
@@ -348,7 +353,7 @@ def _move_on(
     letters.record_paraf(case, user, step.desk)
     next_step = move.next_step
     if move.kind == "sign":
-        letters.issue_drafts(case, user)
+        letters.issue_drafts(case, user, credentials)
         fire(case, "sign", user)
         _audit(case, user, "sign", before, step, note, ip)
         before = case.state

@@ -241,9 +241,28 @@ CASE_UPLOAD_MAX_MB = env_int("CASE_UPLOAD_MAX_MB", 10)
 REQUEST_MAX_MB = env_int("REQUEST_MAX_MB", CASE_UPLOAD_MAX_MB + 1)
 FILE_UPLOAD_PERMISSIONS = 0o640
 
-# Signs a final letter PDF: the default keeps it as rendered (tanda tangan elektronik tidak
-# tersertifikasi); a certified service (BSrE) plugs in here. See docs/documents.md.
-DOCUMENT_SIGNER = os.environ.get("DOCUMENT_SIGNER", "cases.letters.no_certificate")
+# Who signs a final document (docs/documents.md): "local" — PAdES with the agency's own keys
+# (tidak tersertifikasi), "bsre" — BSrE's e-sign API (tersertifikasi BSrE), "none" — no digital
+# signature, the stored SHA-256 only. DOCUMENT_SIGNERS chooses per agency: "lumajang=bsre,solok=local".
+DOCUMENT_SIGNER = os.environ.get("DOCUMENT_SIGNER", "local")
+DOCUMENT_SIGNERS = dict(
+    part.strip().split("=", 1) for part in os.environ.get("DOCUMENT_SIGNERS", "").split(",") if "=" in part
+)
+# The agency CAs, officials' keys and e-seals (cases/pki.py): PKCS#12 files encrypted with the
+# passphrase below, which is never written to disk. Keep the folder out of the web root.
+SIGNING_KEYS_DIR = Path(os.environ.get("SIGNING_KEYS_DIR", BASE_DIR / "var" / "keys"))
+SIGNING_KEY_PASSPHRASE = os.environ.get("SIGNING_KEY_PASSPHRASE", "kunci-pengembangan" if DEBUG else "")
+# A timestamp authority (RFC 3161) makes the signatures PAdES B-T; empty: B-B.
+SIGNING_TSA_URL = os.environ.get("SIGNING_TSA_URL", "")
+# Seconds before a signing service (TSA, BSrE) counts as unreachable.
+SIGNER_TIMEOUT = env_int("SIGNER_TIMEOUT", 20)
+# BSrE e-sign API v2: base URL, the application's Basic credentials, the e-seal subscriber id,
+# and BSrE's root/intermediate certificates (PEM) the verification page trusts.
+BSRE_URL = os.environ.get("BSRE_URL", "")
+BSRE_USERNAME = os.environ.get("BSRE_USERNAME", "")
+BSRE_PASSWORD = os.environ.get("BSRE_PASSWORD", "")
+BSRE_SEAL_SUBSCRIBER = os.environ.get("BSRE_SEAL_SUBSCRIBER", "")
+BSRE_ROOT_CERTS = os.environ.get("BSRE_ROOT_CERTS", "")
 
 # Anonymous requests per minute per address to status, verification, survey and public PDFs (then 429).
 PUBLIC_RATE_LIMIT = env_int("PUBLIC_RATE_LIMIT", 30)

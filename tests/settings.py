@@ -12,3 +12,11 @@ from sop_portal.settings import *  # noqa: E402,F403
 PUBLIC_RATE_LIMIT = 100_000
 # Cached public SOP PDFs: a fresh folder per test run, never the project's var/.
 SOP_PDF_CACHE_DIR = Path(tempfile.mkdtemp(prefix="sop-pdf-"))
+
+# Digital signatures: the suite issues letters without one (most tests read the text, not the
+# signature); tests/cases/test_pades.py turns the local signer on with keys made once per session.
+DOCUMENT_SIGNER = "none"
+SIGNING_KEY_PASSPHRASE = "kata-sandi-kunci-uji"
+SIGNING_KEYS_DIR = Path(tempfile.mkdtemp(prefix="sop-keys-"))
+SIGNING_TSA_URL = ""
+BSRE_URL = ""

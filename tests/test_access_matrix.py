@@ -12,7 +12,8 @@ from django.test import Client
 from django.urls import get_resolver
 
 from agencies.desks import DESKS, NIK_DESKS
-from cases import documents, letters, services, workflow
+from agencies.models import Agency
+from cases import documents, letters, pki, services, workflow
 from cases.documents import disposition_pdf
 from cases.models import Case, Disposition, IssuedDocument, RecapJob
 from sop_catalog import printing
@@ -74,6 +75,9 @@ def world(demo_users):
     issued = IssuedDocument.objects.get(case=signed, status=IssuedDocument.ISSUED)
     draft = IssuedDocument.objects.get(case=draft_case, status=IssuedDocument.DRAFT)
     spm = SOP.objects.get(slug="lumajang-spm", is_current=True)
+    lumajang = Agency.objects.get(slug="lumajang")
+    if not pki.has_ca(lumajang):  # the keys folder lives for the session (tests/settings.py)
+        pki.setup(lumajang)
     return {
         "spm": spm,
         "spm_flow": spm.flows.order_by("order").first(),
@@ -238,6 +242,10 @@ def spec(w):
             expected(["kabid", "sekdin", "kadis"], 302, "scoped", other_status=404),
         ),
         "verify": ("get", f"/verifikasi/{w['issued'].token}/", PUBLIC),
+        "verify_any": ("get", "/verifikasi/", PUBLIC),
+        # The agency's CA certificate and CRL are public: a reader trusts the CA in a PDF reader.
+        "verify_ca": ("get", "/verifikasi/ca/lumajang.pem", PUBLIC),
+        "verify_crl": ("get", "/verifikasi/crl/lumajang.crl", PUBLIC),
         "inbox": ("get", "/kotak-masuk/", expected(ALL)),
         "dashboard": ("get", "/dasbor/", expected(ALL)),
         "report": ("get", "/laporan/mutu-baku/", expected(REPORT)),

@@ -1,6 +1,7 @@
 import hashlib
 import io
 import json
+import shutil
 import tarfile
 
 import pytest
@@ -8,8 +9,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from agencies.models import User
-from cases import selectors, services
+from agencies.models import Agency, User
+from cases import pki, selectors, services
 from cases.models import Case, CaseDocument, IssuedDocument, Person
 from sop_catalog.models import SOP
 from tests.cases.test_letters import spm_case, walk_to_kadis
@@ -20,6 +21,10 @@ from tests.files import blank_pdf
 def test_backup_and_restore_bring_back_the_database_and_the_files(demo_users, walk, settings, tmp_path, capsys):
 
     settings.MEDIA_ROOT = tmp_path / "media"
+    settings.SIGNING_KEYS_DIR = tmp_path / "keys"
+    solok = Agency.objects.get(slug="solok")
+    pki.setup(solok)
+    ca = pki.ca_certificate_pem(solok)
     case = spm_case(demo_users)
     scan = case.documents.first()
     services.receive_document(
@@ -40,6 +45,7 @@ def test_backup_and_restore_bring_back_the_database_and_the_files(demo_users, wa
     call_command("backup", "--output", str(archive))
     Case.objects.all().update(purpose="rusak")  # the accident the backup is for
     (tmp_path / "media").joinpath(letter.pdf.name).write_bytes(b"rusak")
+    shutil.rmtree(tmp_path / "keys")
     call_command("restore", str(archive), "--yes")
 
     restored = Case.objects.get(number=before["number"])
@@ -58,6 +64,13 @@ def test_backup_and_restore_bring_back_the_database_and_the_files(demo_users, wa
     assert User.objects.get(username="lumajang-kadis").check_password("demo-sop-2026")
     out = capsys.readouterr().out
     assert "Cadangan selesai" in out and "Pemulihan selesai: 1 permohonan" in out
+    # The signing keys come back; in the archive the private keys are only encrypted PKCS#12.
+    assert pki.ca_certificate_pem(solok) == ca and pki.active_for(solok, kind=pki.SEAL) is not None
+    with tarfile.open(archive) as tar:
+        names = tar.getnames()
+        p12 = tar.extractfile("keys/solok/ca.p12").read()
+    assert "keys/solok/index.json" in names and "keys/solok/crl.pem" in names
+    assert b"PRIVATE KEY" not in p12 and settings.SIGNING_KEY_PASSPHRASE.encode() not in p12
 
 
 def test_restore_refuses_a_file_that_is_not_a_backup(tmp_path, db):

@@ -229,10 +229,10 @@ def test_a_failing_render_at_signing_leaves_the_case_as_it_was(catalog, demo_use
     case = walk_to_kadis(spm_case(demo_users), walk)
     step = case.current_step_id
 
-    def broken(pdf, document):
+    def broken(pdf, document, **signing):
         raise OSError("penyimpanan gagal")
 
-    monkeypatch.setattr(letters, "no_certificate", broken)
+    monkeypatch.setattr(letters, "sign_pdf", broken)
     with pytest.raises(OSError):
         walk(case)
 

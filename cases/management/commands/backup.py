@@ -44,6 +44,12 @@ class Command(BaseCommand):
             archive.addfile(info, io.BytesIO(data))
             for file in files:
                 archive.add(file, arcname=f"media/{file.relative_to(media)}")
+            # The signing keys: PKCS#12 files encrypted with SIGNING_KEY_PASSPHRASE, which is never
+            # in the archive; certificates, CRLs and the index are public.
+            keys = Path(settings.SIGNING_KEYS_DIR)
+            for file in sorted(keys.rglob("*")) if keys.exists() else []:
+                if file.is_file() and not file.name.startswith(".tmp-"):
+                    archive.add(file, arcname=f"keys/{file.relative_to(keys)}")
         self.stdout.write(
             f"Cadangan selesai: {path} ({path.stat().st_size / 1024:.0f} KB, {time.monotonic() - started:.1f} s)"
         )

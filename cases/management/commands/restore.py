@@ -52,4 +52,10 @@ class Command(BaseCommand):
             if restored.exists():
                 shutil.copytree(restored, media)
             count = sum(1 for p in media.rglob("*") if p.is_file()) if media.exists() else 0
+            keys, restored_keys = Path(settings.SIGNING_KEYS_DIR), Path(folder) / "keys"
+            if restored_keys.exists():  # an archive without keys (older) leaves the keys folder alone
+                if keys.exists():
+                    shutil.rmtree(keys)
+                shutil.copytree(restored_keys, keys)
+                keys.chmod(0o700)
         self.stdout.write(f"Pemulihan selesai: {Case.objects.count()} permohonan, {count} berkas.")
