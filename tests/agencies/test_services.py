@@ -28,7 +28,7 @@ def test_loading_agencies_twice_changes_nothing():
 
     assert Agency.objects.count() == 3
     assert Position.objects.count() == 12
-    assert Official.objects.count() == 3
+    assert Official.objects.count() == 9
 
 
 @pytest.mark.django_db

@@ -148,6 +148,7 @@ def test_berita_acara_spells_the_date_and_names_both_parties(catalog, demo_users
 def test_a_sekretaris_signs_on_behalf_and_a_plt_is_named(catalog, demo_users):
     day = datetime.date(2026, 11, 23)
     sekdin = Position.objects.get(agency__slug="lumajang", desk="sekdin")
+    sekdin.officials.all().delete()  # the demo official of the fixture
     Official.objects.create(position=sekdin, name="Drs. SEKRETARIS CONTOH", nip="19700101 199003 1 001",
                             rank="Pembina Tk. I (IV/b)")  # fmt: skip
     kadis = Position.objects.get(agency__slug="lumajang", desk="kadis")

@@ -26,6 +26,7 @@ from cases import letters, pades, pki, workflow
 from cases.models import Case, DocumentCounter, IssuedDocument
 from tests.cases.test_letters import spm_case, walk_to_kadis
 from tests.conftest import load_session_data
+from tests.files import BLANK_PDF
 
 # The keys and the signed SPM are read through the database of the test (an in-memory SQLite lives
 # only while a test holds its connection).
@@ -140,7 +141,6 @@ def test_a_changed_copy_is_invalid_for_pyhanko(signed_spm, agency_keys, change):
 
 
 def test_a_pdf_without_a_signature_or_not_a_pdf_is_reported_so(db, agency_keys):
-    from tests.files import BLANK_PDF  # noqa: PLC0415
 
     assert pades.validate(BLANK_PDF, agency_keys).problems == ["Berkas ini tidak memuat tanda tangan elektronik."]
     assert not pades.validate(b"bukan pdf", agency_keys).signed
@@ -321,12 +321,12 @@ def test_the_command_makes_issues_rotates_revokes_and_lists(db, settings, tmp_pa
     call_command("signing_keys", "list", "solok", stdout=out)
 
     agency = Agency.objects.get(slug="solok")
-    rows = pki.issued(agency)
+    rows = [row for row in pki.issued(agency) if row.kind == "seal" or row.nip == "197011152005022002"]
     assert [row.kind for row in rows] == ["person", "seal", "person"]
     assert [row.reason for row in rows] == ["superseded", "", "berhenti"]
     assert (tmp_path / "keys" / "solok" / "ca.p12").stat().st_mode & 0o077 == 0  # private keys: owner only
     assert b"PRIVATE KEY" not in (tmp_path / "keys" / "solok" / "ca.p12").read_bytes()
-    assert "2 sertifikat baru" in out.getvalue() and "1 sertifikat dicabut" in out.getvalue()
+    assert "4 sertifikat baru" in out.getvalue() and "1 sertifikat dicabut" in out.getvalue()
     assert letters.signer_kind(agency) == "none"  # tests/settings.py: the suite signs nothing by default
 
 
@@ -362,7 +362,6 @@ def tsa(tsa_keys, settings):
 
 
 def test_with_a_timestamp_authority_the_signature_is_b_t(db, tsa, agency_keys):
-    from tests.files import BLANK_PDF  # noqa: PLC0415
 
     signer = {"name": KADIS, "nip": KADIS_NIP, "title": "Kepala Dinas Sosial"}
     pdf = pades.sign_local(BLANK_PDF, agency=agency_keys, signer=signer, box=None, reason="uji")
@@ -374,7 +373,6 @@ def test_with_a_timestamp_authority_the_signature_is_b_t(db, tsa, agency_keys):
 
 
 def test_an_unreachable_timestamp_authority_refuses_the_signature(db, agency_keys, settings, unused_port):
-    from tests.files import BLANK_PDF  # noqa: PLC0415
 
     settings.SIGNING_TSA_URL = f"http://127.0.0.1:{unused_port}/tsa"
     settings.SIGNER_TIMEOUT = 2
@@ -420,3 +418,13 @@ def test_a_pdf_is_checked_without_its_qr_address(signed, client):
 
     assert "SAMA PERSIS" in same and document.number in same and "<strong>SAH</strong>" in same
     assert "Tidak ada dokumen" in changed and "TIDAK SAH" in changed and "tidak tersertifikasi (CA instansi)" in changed
+
+
+@pytest.mark.parametrize("desk", ["sekdin", "kabid"])
+def test_the_demo_sekretaris_and_kabid_have_certificates_to_sign(desk, agency_keys, demo_users):
+    """make run's demo: a letter a.n. Kepala Dinas and a berita acara by the Kabid sign with local keys."""
+    user = demo_users[f"lumajang-{desk}"]
+    signer = letters.signer_block(agency_keys, user, datetime.date.today(), on_behalf=desk == "sekdin")
+    signed = pades.sign_local(BLANK_PDF, agency=agency_keys, signer=signer, box=None, reason="uji")
+    assert signer["name"].startswith("DEMO ") and signer["nip"]
+    assert len(PdfReader(io.BytesIO(signed)).get_fields() or {}) == 1
