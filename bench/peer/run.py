@@ -12,9 +12,9 @@ falls on all of them alike; the rate reported is the median of BATCHES (default 
 Systems:
 
 - ours, three kinds of completion of the Lumajang SPM, as the completion request does it
-  (`selectors.case_for_action`, then `workflow.complete_step`): a step followed by one at the
-  same desk (stay), the front desk forwarding to the Kasi (forward), the Kasi forwarding to the
-  Kabid, which initials the draft letter (paraf);
+  (in one transaction `selectors.case_for_action(lock=True)`, then `workflow.complete_step`):
+  a step followed by one at the same desk (stay), the front desk forwarding to the Kasi
+  (forward), the Kasi forwarding to the Kabid, which initials the draft letter (paraf);
 - viewflow, the same shape (bench/peer/flows.py), a human task assigned and executed as its
   AssignTaskView and UpdateProcessView do on POST (two transactions under SelectForUpdateLock),
   with a proxy process (fields in JSON) and with a multi-table process;
@@ -136,8 +136,9 @@ def complete_ours(user, item):
     from cases import selectors, workflow
 
     case_id, step_id = item
-    case = selectors.case_for_action(pk=case_id, agency_id=user.agency_id)
-    workflow.complete_step(case=case, user=user, step_id=step_id, note="bench", ip="127.0.0.1")
+    with transaction.atomic():  # as cases.views.case_complete: the case loaded once, locked
+        case = selectors.case_for_action(pk=case_id, agency_id=user.agency_id, lock=True)
+        workflow.complete_step(case=case, locked=True, user=user, step_id=step_id, note="bench", ip="127.0.0.1")
 
 
 def complete_viewflow(flow_class):
