@@ -11,13 +11,13 @@ from typing import Any
 
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Model
+from django.db.models import Model, OuterRef
 from django.utils import timezone
 
 from agencies.desks import DESK_LABELS, DESK_RANK, SIGNING_DESKS, acting_desks
 from agencies.models import User
-from cases import letters, rules
-from cases.calendar import OfficeCalendar
+from cases import letters, rules, selectors
+from cases.calendar import due_on, extra_days_off_soon
 from cases.models import AuditEntry, Case, CaseStep, Disposition
 from cases.notifications import notify_desk
 from cases.rules import AlreadyProcessed, TransitionRefused
@@ -129,7 +129,9 @@ def start_step(case: Case, step: CaseStep, now: datetime) -> None:
     step.outcome = ""
     sop_step = step.sop_step
     amount = sop_step.time_max
-    step.due_at = OfficeCalendar(case.agency).due(now, amount, sop_step.time_unit) if amount is not None else None
+    # A case locked for a completion says whether days off are near (calendar.extra_days_off_soon).
+    days_off_soon = getattr(case, "days_off_soon", None)
+    step.due_at = due_on(case.agency, now, amount, sop_step.time_unit, days_off_soon) if amount is not None else None
     step.save(update_fields=START_FIELDS)
     case.current_step = step
 
@@ -206,32 +208,18 @@ def _lock_for_completion(seen: Case, expected_step_id: str | int | None) -> Case
 
     The agency and the SOP version already loaded with `seen` are kept (a used SOP version is
     locked; the agency's calendar settings are read as the request found them), and so is the
-    catalog step with its decisions (_reuse_catalog_step).
+    catalog step with its decisions.
     """
-    locked = Case.objects.select_for_update().get(pk=seen.pk)
+    locked = Case.objects.select_for_update().annotate(days_off_soon=extra_days_off_soon(OuterRef("agency_id")))
+    locked = locked.get(pk=seen.pk)
     check_current(locked, expected_step_id)
     for field in (Case.agency, Case.sop):
         if field.is_cached(seen):
             field.field.set_cached_value(locked, field.field.get_cached_value(seen))
-    _load_steps(locked, seen)
+    before = seen.current_step if Case.current_step.is_cached(seen) else None
+    known = before.sop_step if before is not None and CaseStep.sop_step.is_cached(before) else None
+    selectors.with_steps(locked, known if known is not None and _prefetched(known, "branches") else None)
     return locked
-
-
-def _load_steps(case: Case, seen: Case) -> None:
-    """Every step of the (locked) case with its catalog step, kept as the case's `steps` prefetch,
-    and the current one among them."""
-    steps = list(CaseStep.objects.filter(case_id=case.pk).select_related("sop_step").order_by("position"))
-    for step in steps:
-        CaseStep.case.field.set_cached_value(step, case)
-    cached = case.steps.all()
-    cached._result_cache = steps  # as prefetch_related leaves it: steps_of() and plan() read it
-    case.__dict__["_prefetched_objects_cache"] = {"steps": cached}
-    current = next((s for s in steps if s.pk == case.current_step_id), None)
-    seen_step = seen.current_step if Case.current_step.is_cached(seen) else None
-    if current is not None and seen_step is not None and CaseStep.sop_step.is_cached(seen_step):
-        if current.sop_step_id == seen_step.sop_step_id and _prefetched(seen_step.sop_step, "branches"):
-            current.sop_step = seen_step.sop_step
-    case.current_step = current
 
 
 def _audit(
@@ -355,14 +343,15 @@ def complete_step(
 ) -> Case:
     """Finish the current step and move along the SOP, firing the named transition.
 
-    `locked`: the caller loaded `case` in its transaction with the row locked
-    (selectors.case_for_action(lock=True)); it is not loaded again, only its steps are, and no
-    savepoint is taken: a refusal rolls the caller's transaction back.
+    `locked`: the caller loaded `case` in its transaction with the row locked, and its steps after
+    that (selectors.case_for_action(lock=True)); nothing is loaded again and no savepoint is
+    taken: a refusal rolls the caller's transaction back.
     """
     with transaction.atomic(savepoint=not locked):
         if locked:
             check_current(case, step_id)
-            _load_steps(case, case)
+            if not _prefetched(case, "steps"):
+                selectors.with_steps(case)
         else:
             case = _lock_for_completion(case, step_id)
         return _complete(case, user, note, branch, disposition, ip, render_disposition)

@@ -5,13 +5,18 @@ completions follows this count. A change that adds one fails here; one that remo
 the number (and docs/performance.md).
 """
 
-import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
+import datetime
 
-from cases import letters, services
+import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from agencies.models import Holiday
+from cases import letters, selectors, services, workflow
+from cases.calendar import OfficeCalendar
 from cases.models import AuditEntry, Case, CaseStep, IssuedDocument, Notification, Paraf
-from sop_catalog.models import SOP
+from sop_catalog.models import SOP, Step
 from tests.conftest import give_all_documents
 from tests.factories import PersonFactory
 
@@ -62,22 +67,27 @@ REQUEST = 3
 
 
 @pytest.mark.parametrize(
-    ("position", "kind", "locked"),
+    ("position", "branch", "locked"),
     [
-        # Lock-and-load the case (with the step's decisions), its steps, the holidays, the finished
-        # step, the started one, the case, the audit row.
-        (1, "stay", 8),
-        # + the Kasi desk's users and their notices.
-        (5, "forward", 10),
-        # + the drafts (with whether this desk initialled them) and the initials.
-        (6, "paraf", 12),
+        # Stay at the desk: lock the case (with agency and SOP, and whether days off are near),
+        # its steps (each saying whether its catalog step has decisions), the finished step, the
+        # started one, the case, the audit row.
+        (1, "", 6),
+        # A decision step: + its decisions.
+        (2, "Ya", 7),
+        # Forward to the Kasi: + the Kasi desk's users and their notices.
+        (5, "", 8),
+        # The Kasi forwards to the Kabid: + the drafts (with whether this desk initialled them)
+        # and the initials.
+        (6, "", 10),
     ],
+    ids=["stay", "decision", "forward", "paraf"],
 )
-def test_a_completion_sends_a_pinned_number_of_statements(client, demo_users, spm_case, position, kind, locked):
+def test_a_completion_sends_a_pinned_number_of_statements(client, demo_users, spm_case, position, branch, locked):
     case = _walk_to(client, demo_users, spm_case, position)
     desk = case.current_step.desk
 
-    statements = _complete(client, demo_users[f"lumajang-{desk}"], case)
+    statements = _complete(client, demo_users[f"lumajang-{desk}"], case, branch)
 
     listing = "\n".join(statements)
     inner = _in_transaction(statements)
@@ -125,3 +135,48 @@ def test_a_desk_initialling_again_replaces_its_paraf(spm_case, demo_users):
 
     parafs = Paraf.objects.filter(document=draft).order_by("desk")
     assert list(parafs.values_list("desk", "user")) == [("kabid", kabid.pk), ("kasi", kasi.pk)]
+
+
+def _days_off_test_step(case):
+    """The current step's catalog standard, and the due time the full calendar gives it now."""
+    case = Case.objects.select_related("agency", "current_step__sop_step").get(pk=case.pk)
+    return case, case.current_step.sop_step
+
+
+def test_a_day_off_near_is_read_and_honoured(client, demo_users, spm_case):
+    """With a day off added within the horizon, the completion reads the days off (one query more)."""
+    case, _ = _days_off_test_step(spm_case)
+    following = CaseStep.objects.select_related("sop_step").get(case=case, position=2)
+    unit, amount = following.sop_step.time_unit, following.sop_step.time_max
+    plain = OfficeCalendar(case.agency, holidays=()).due(timezone.now(), amount, unit)
+    Holiday.objects.create(agency=case.agency, date=plain.date(), name="Cuti bersama (uji)")
+
+    statements = _complete(client, demo_users["lumajang-petugas"], case)
+
+    started = CaseStep.objects.get(pk=following.pk)
+    assert started.due_at == OfficeCalendar(case.agency).due(started.started_at, amount, unit)
+    assert started.due_at.astimezone(plain.tzinfo).date() > plain.date()
+    assert any('FROM "agencies_holiday"' in sql and "EXISTS" not in sql for sql in statements)
+
+
+def test_a_due_time_past_the_horizon_reads_the_days_off(spm_case, demo_users):
+    """40 working days reach past the span the lock query looked at: the days off are read."""
+    case, _ = _days_off_test_step(spm_case)
+    following = CaseStep.objects.get(case=case, position=2)
+    Step.objects.filter(pk=following.sop_step_id).update(time_max=40, time_unit="workday")
+    plain = OfficeCalendar(case.agency, holidays=()).due(timezone.now(), 40, "workday")
+    late = plain.date() - datetime.timedelta(days=2)
+    while not OfficeCalendar(case.agency, holidays=()).is_workday(late):
+        late -= datetime.timedelta(days=1)
+    Holiday.objects.create(agency=case.agency, date=late, name="Libur daerah (uji)")  # beyond the horizon
+
+    with transaction.atomic():
+        locked = selectors.case_for_action(pk=case.pk, agency_id=case.agency_id, lock=True)
+        assert locked.days_off_soon is False
+        workflow.complete_step(
+            case=locked, locked=True, user=demo_users["lumajang-petugas"], step_id=case.current_step_id
+        )
+
+    started = CaseStep.objects.get(pk=following.pk)
+    assert started.due_at == OfficeCalendar(case.agency).due(started.started_at, 40, "workday")
+    assert started.due_at.date() > plain.date()
