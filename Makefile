@@ -7,7 +7,7 @@ PYTEST_ARGS ?=
 # make run, setup and bench are development: production is the default when DJANGO_DEBUG is unset.
 export DJANGO_DEBUG ?= 1
 
-.PHONY: run setup install install-dev migrate load test lint format clean bench
+.PHONY: run setup install install-dev install-bench migrate load test lint format clean bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,8 +21,13 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e ".[dev]"
 	touch $@ $(VENV)/.installed
 
+$(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[dev,bench]"
+	touch $@ $(VENV)/.installed-dev $(VENV)/.installed
+
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev
+install-bench: $(VENV)/.installed-bench
 
 migrate: install
 	$(BIN)/python manage.py migrate --no-input
@@ -55,7 +60,9 @@ test: install-dev lint
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/pytest -m "not browser" -n auto $(PYTEST_ARGS)
 
-bench: install-dev
+# First a step completion against django-viewflow and the floor (bench/peer/), then the pages.
+bench: install-bench
+	bash bench/peer/run.sh
 	bash bench/run.sh
 
 clean:

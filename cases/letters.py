@@ -20,7 +20,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -169,8 +169,22 @@ def record_paraf(case: Case, user: User, desk: str) -> None:
     """A Kasi, Kabid or Sekdin finishing a step initials the case's drafts."""
     if desk not in PARAF_DESKS:
         return
-    for document in case.letters.filter(status=IssuedDocument.DRAFT):
-        Paraf.objects.update_or_create(document=document, desk=desk, defaults={"user": user, "at": timezone.now()})
+    # One query for the drafts and whether this desk initialled each already, then one INSERT
+    # (and an UPDATE only for a desk initialling again, after a jump back).
+    drafts = (
+        case.letters.filter(status=IssuedDocument.DRAFT)
+        .annotate(initialled=Exists(Paraf.objects.filter(document=OuterRef("pk"), desk=desk)))
+        .order_by()  # the model's order joins the case table for nothing
+    )
+    again: list[int] = []
+    first: list[int] = []
+    for pk, initialled in drafts.values_list("pk", "initialled"):
+        (again if initialled else first).append(pk)
+    now = timezone.now()
+    if again:
+        Paraf.objects.filter(document_id__in=again, desk=desk).update(user=user, at=now)
+    if first:
+        Paraf.objects.bulk_create(Paraf(document_id=pk, desk=desk, user=user, at=now) for pk in first)
 
 
 def drop_parafs(case: Case, desks: Iterable[str]) -> None:

@@ -1,11 +1,14 @@
 """Queries of the cases app: each list page's query lives here."""
 
+from collections.abc import Sequence
 from datetime import date
+from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, Model, OuterRef, Prefetch, Q, QuerySet, prefetch_related_objects
 from django.utils import timezone
 
 from agencies.models import Agency, User
+from cases.calendar import extra_days_off_soon
 from cases.crypto import blind_index
 from cases.models import (
     AuditEntry,
@@ -22,7 +25,7 @@ from cases.nik import normalize_number
 from cases.reports import period_bounds
 from registers.models import Check
 from sop_catalog.flowchart import total_time
-from sop_catalog.models import SOP
+from sop_catalog.models import SOP, Branch, Step
 from sop_catalog.selectors import public_sops, sop_with_everything
 
 
@@ -117,17 +120,62 @@ def case_for_page(*, pk: int, agency: Agency) -> Case:
     )
 
 
-def case_for_action(*, pk: int, agency_id: int) -> Case:
+def case_for_action(*, pk: int, agency_id: int, lock: bool = False) -> Case:
     """The case as an action needs it: its current step with the step's decisions, nothing else.
 
     A few joins only: the case page's query (eleven tables) costs PostgreSQL more to plan than to
-    run, and an action reloads the case under a row lock anyway.
+    run. With `lock` (inside a transaction, for a step completion) the case row is locked by the
+    first query and its steps are read after it (`with_steps`), so that
+    workflow.complete_step(locked=True) loads nothing again.
     """
+    if lock:
+        # And whether days off are near: the next step's due time then needs no list of them.
+        days_off_soon = extra_days_off_soon(OuterRef("agency_id"))
+        locked = Case.objects.select_related("sop", "agency").select_for_update(of=("self",))
+        case = locked.annotate(days_off_soon=days_off_soon).get(pk=pk, agency_id=agency_id)
+        with_steps(case)
+        return case
     return (
         Case.objects.select_related("sop", "agency", "current_step__sop_step")
         .prefetch_related("current_step__sop_step__branches")
         .get(pk=pk, agency_id=agency_id)
     )
+
+
+def with_steps(case: Case, known: Step | None = None) -> Sequence[CaseStep]:
+    """Every step of the case with its catalog step, kept as the case's `steps` prefetch; the
+    current one among them, with its decisions.
+
+    The decisions are queried only for a decision step (each row says whether its catalog step has
+    any), or taken from `known`, a catalog step already loaded with its `branches` prefetched
+    (a used SOP version is locked). Under the case's row lock these rows are fresh.
+    """
+    steps = list(
+        CaseStep.objects.filter(case_id=case.pk)
+        .select_related("sop_step")
+        .annotate(decides=Exists(Branch.objects.filter(step_id=OuterRef("sop_step_id"))))
+        .order_by("position")
+    )
+    for step in steps:
+        CaseStep.case.field.set_cached_value(step, case)
+    _keep(case, "steps", steps)
+    current = next((s for s in steps if s.pk == case.current_step_id), None)
+    if current is not None:
+        if known is not None and known.pk == current.sop_step_id:
+            current.sop_step = known
+        elif current.decides:
+            prefetch_related_objects([current.sop_step], "branches")
+        else:
+            _keep(current.sop_step, "branches", [])
+    case.current_step = current
+    return steps
+
+
+def _keep(instance: Model, name: str, rows: list[Any]) -> None:
+    """Leave `rows` as the instance's prefetch of relation `name`, as prefetch_related would."""
+    cached = getattr(instance, name).all()
+    cached._result_cache, cached._prefetch_done = rows, True
+    instance.__dict__.setdefault("_prefetched_objects_cache", {})[name] = cached
 
 
 def case_by_number(number: str) -> Case | None:

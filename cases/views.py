@@ -329,9 +329,9 @@ def _refusals(request):
         messages.error(request, STALE)
 
 
-def _case_for_action(request, pk):
+def _case_for_action(request, pk, lock=False):
     try:
-        return selectors.case_for_action(pk=pk, agency_id=request.user.agency_id)
+        return selectors.case_for_action(pk=pk, agency_id=request.user.agency_id, lock=lock)
     except Case.DoesNotExist as exc:
         raise Http404("Permohonan tidak ditemukan di instansi Anda.") from exc
 
@@ -487,8 +487,9 @@ def _text(request):
 @require_POST
 @desk_required(*INTERNAL_DESKS)
 def case_complete(request, pk):
-    case = _case_for_action(request, pk)
-    with _refusals(request):
+    # One transaction from the first read: the case is loaded once, already under its row lock.
+    with _refusals(request), transaction.atomic():
+        case = _case_for_action(request, pk, lock=True)
         step_id = _step_id(request, case, "complete_step")
         form = _action_form(case, request.POST)
         if not form.is_valid():
@@ -496,6 +497,7 @@ def case_complete(request, pk):
         data = form.cleaned_data
         case = workflow.complete_step(
             case=case,
+            locked=True,
             user=request.user,
             step_id=step_id,
             note=data["note"],
