@@ -1,5 +1,6 @@
 import datetime
 import hmac
+import json
 from contextlib import contextmanager
 from functools import wraps
 from urllib.parse import urlencode
@@ -10,7 +11,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -40,7 +41,9 @@ from cases.forms import (
     WaitForm,
 )
 from cases.models import Case, CaseDocument, Disposition, IssuedDocument, Person, SurveyResponse
+from cases.nik import nik_facts, nik_problems, normalize_number
 from cases.notifications import desk_users
+from cases.regions import region_of_nik
 from cases.resources import CaseExport, StepExport
 from cases.rules import TransitionRefused
 from cases.states import CLOSED_STATES
@@ -84,17 +87,35 @@ def person_list(request):
         persons = list(persons[:200])  # a whole NIK or KK finds one person or one household: no count query
     page = Paginator(persons, 20).get_page(request.GET.get("halaman"))
     services.log_access(user=request.user, persons=page.object_list, via="daftar orang", ip=_ip(request))
+    pick = _pick_params(request)
+    carry = dict(pick)
+    if query:
+        number = normalize_number(query)
+        carry["nik" if number.isdigit() else "nama"] = number if number.isdigit() else query
     return render(
         request,
         "cases/person_list.html",
-        {"page": page, "query": query, "pick": _pick_params(request), "can_edit": rules.may_edit_persons(request.user)},
+        {
+            "page": page,
+            "query": query,
+            "pick": pick,
+            "new_person_query": urlencode(carry),
+            "can_edit": rules.may_edit_persons(request.user),
+        },
     )
+
+
+def _searched(request):
+    """The NIK or name just searched for, carried into the new-person form."""
+    nik = normalize_number(request.GET.get("nik", ""))[:16]
+    name = request.GET.get("nama", "").strip()[:200]
+    return {key: value for key, value in (("nik", nik), ("name", name)) if value and (key != "nik" or nik.isdigit())}
 
 
 @desk_required(*STAFF_DESKS)
 def person_create(request):
     pick = _pick_params(request)
-    form = PersonForm(request.POST or None, agency=request.user.agency)
+    form = PersonForm(request.POST or None, agency=request.user.agency, initial=_searched(request))
     if request.method == "POST" and form.is_valid():
         person = services.create_person(agency=request.user.agency, user=request.user, data=form.person_data())
         messages.success(request, f"{person.name} terdaftar.")
@@ -102,6 +123,18 @@ def person_create(request):
             return redirect(_wizard_url(pick, person))
         return redirect(person)
     return render(request, "cases/person_form.html", {"form": form, "pick": pick})
+
+
+@desk_required(*STAFF_DESKS)
+def person_nik(request):
+    """JSON for the person form's script: what the typed NIK encodes (nothing is looked up in the registry)."""
+    nik = normalize_number(request.GET.get("nik", ""))[:32]
+    problems = nik_problems(nik) if nik else ["NIK kosong."]
+    facts = nik_facts(nik) if not problems else None
+    body = {"valid": facts is not None, "problems": problems}
+    if facts is not None:
+        body |= {"birth_date": facts[0].isoformat(), "sex": facts[1], **region_of_nik(nik)}
+    return JsonResponse(body)
 
 
 @desk_required(*INTERNAL_DESKS)
@@ -219,6 +252,20 @@ def _complete_form(case):
     return form, moves, bool(down)
 
 
+CONFIRMED_MOVES = ("sign", "complete", "reject")
+
+
+def _confirm_branches(moves):
+    """{branch: question} for the branches whose move cannot be undone: only the chosen one is asked."""
+    return json.dumps(
+        {
+            branch: f"{move.label}: tindakan ini tidak dapat dibatalkan. Lanjutkan?"
+            for branch, move in moves.items()
+            if move.kind in CONFIRMED_MOVES
+        }
+    )
+
+
 def _action_form(case, data):
     """The posted completion, checked without planning the move: complete_step plans it under
     the row lock and refuses a disposisi addressee who is not at the next desk."""
@@ -229,7 +276,11 @@ def _action_form(case, data):
 
 @desk_required(*INTERNAL_DESKS)
 def case_detail(request, pk):
-    case = _case_or_404(request, pk)
+    return _case_page(request, _case_or_404(request, pk))
+
+
+def _case_page(request, case, *, doc_errors=None, status=200):
+    """The case page; `doc_errors` {document pk: [messages]} are shown on their checklist lines."""
     services.log_access(
         user=request.user, persons=[case.applicant, case.beneficiary], via=f"permohonan {case}", ip=_ip(request)
     )
@@ -241,13 +292,14 @@ def case_detail(request, pk):
         "cases/case_detail.html",
         {
             "case": case,
-            "documents": case.documents.all(),
+            "documents": _with_errors(case.documents.all(), doc_errors or {}),
             "missing": case.required_documents_missing(),
             "return_form": ReturnForm(),
             "actions": actions,
             "complete_form": complete_form,
             "moves": moves,
             "disposing": disposing,
+            "confirm_branches": _confirm_branches(moves),
             "reason_form": ReasonForm(),
             "wait_form": WaitForm(),
             "timeline": selectors.case_timeline(case),
@@ -259,8 +311,60 @@ def case_detail(request, pk):
             "ba_form": BeritaAcaraForm(agency=case.agency) if "issue_berita_acara" in actions else None,
             "now": timezone.now(),
             "padanan": padanan_at_step(case=case, user=request.user, ip=_ip(request)),
+            "doc_errors": doc_errors or {},
         },
+        status=status,
     )
+
+
+def _with_errors(documents, doc_errors):
+    documents = list(documents)
+    for document in documents:
+        document.line_errors = doc_errors.get(document.pk, [])
+    return documents
+
+
+@require_POST
+@desk_required(PETUGAS)
+def case_documents(request, pk):
+    """The whole checklist in one submit: every line's tick and scan; a refused scan is told on its line
+    and never drops what the other lines (or that line's tick) carried. "Simpan dan daftarkan" then registers."""
+    case = _case_or_404(request, pk)
+    if not rules.may(case, request.user, "edit_documents"):
+        messages.error(request, "Berkas permohonan ini tidak dapat diubah lagi.")
+        return redirect(case)
+    errors, saved = {}, 0
+    for document in case.documents.all():
+        ticked = request.POST.get(f"received-{document.pk}") == "on"
+        upload = request.FILES.get(f"scan-{document.pk}")
+        if upload is None and ticked == document.received:
+            continue
+        form = DocumentForm({"received": ticked}, {"scan": upload} if upload else {})
+        if not form.is_valid():
+            errors[document.pk] = [e for field_errors in form.errors.values() for e in field_errors]
+            upload = None
+        try:
+            with transaction.atomic():
+                services.receive_document(document=document, user=request.user, received=ticked, upload=upload)
+        except UploadRefused as exc:
+            errors.setdefault(document.pk, []).append(str(exc))
+            with transaction.atomic():
+                services.receive_document(document=document, user=request.user, received=ticked)
+        except TransitionRefused as exc:
+            errors.setdefault(document.pk, []).append(str(exc))
+            continue
+        saved += 1
+    if errors:
+        messages.error(
+            request, "Sebagian berkas belum tersimpan: lihat keterangan pada barisnya, lalu pilih ulang berkasnya."
+        )
+        return _case_page(request, _case_or_404(request, pk), doc_errors=errors, status=400)
+    if request.POST.get("then") == "register":
+        return case_register(request, pk)
+    messages.success(
+        request, f"Kelengkapan berkas disimpan ({saved} baris)." if saved else "Tidak ada perubahan berkas."
+    )
+    return redirect(reverse("cases:case", args=[case.pk]) + "#berkas")
 
 
 @require_POST

@@ -125,6 +125,7 @@ def spec(w):
         "version": ("get", "/katalog/lumajang-spm/v1/", PUBLIC),
         "persons": ("get", "/orang/", expected(ALL)),
         "person_new": ("get", "/orang/baru/", expected(FRONT)),
+        "person_nik": ("get", "/orang/nik/?nik=3508015507850003", expected(FRONT)),
         "person": ("get", f"/orang/{person.pk}/", expected(ALL, other="scoped", other_status=404)),
         "person_edit": ("get", f"/orang/{person.pk}/ubah/", expected(FRONT, other="scoped", other_status=404)),
         "cases": ("get", "/permohonan/", expected(ALL)),
@@ -141,6 +142,11 @@ def spec(w):
             expected(["petugas"], own_status=302, other="scoped", other_status=404),
         ),
         "case": ("get", f"/permohonan/{case.pk}/", expected(ALL, other="scoped", other_status=404)),
+        "case_documents": (
+            "post",
+            f"/permohonan/{w['draft_case'].pk}/berkas/",
+            expected(["petugas"], own_status=302, other="scoped", other_status=404),
+        ),
         "case_document": (
             "post",
             f"/permohonan/{w['draft_case'].pk}/berkas/{w['draft_case'].documents.first().pk}/",

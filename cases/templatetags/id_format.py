@@ -1,0 +1,19 @@
+from django import template
+
+from cases import formats
+
+register = template.Library()
+
+
+@register.filter
+def ukuran_berkas(value):
+    """A file size in bytes as Indonesian writes it: "30,0 MB"."""
+    return formats.file_size(value)
+
+
+@register.filter
+def angka(value, decimals=0):
+    """1234,5 → "1.234,5"; "—" when there is no value."""
+    if value is None or value == "":
+        return "—"
+    return formats.number(float(value), int(decimals))
