@@ -312,6 +312,8 @@ def _case_page(request, case, *, doc_errors=None, status=200):
             "now": timezone.now(),
             "padanan": padanan_at_step(case=case, user=request.user, ip=_ip(request)),
             "doc_errors": doc_errors or {},
+            # At the front desk before registering (or after a return) the checklist is the errand.
+            "checklist_first": case.state in (Case.DRAFT, Case.RETURNED) and "edit_documents" in actions,
         },
         status=status,
     )
@@ -605,7 +607,7 @@ def case_complete(request, pk):
             render_disposition=documents.disposition_pdf,
         )
         messages.success(request, "Permohonan ditutup." if case.state in CLOSED_STATES else "Langkah selesai.")
-    return redirect(case)
+    return redirect(reverse("cases:case", args=[case.pk]) + "#tindakan")
 
 
 @require_POST
@@ -618,7 +620,7 @@ def case_wait(request, pk):
             case=case, user=request.user, step_id=step_id, waiting_for=_text(request), ip=_ip(request)
         )
         messages.success(request, "Permohonan menunggu pihak luar.")
-    return redirect(case)
+    return redirect(reverse("cases:case", args=[case.pk]) + "#tindakan")
 
 
 @require_POST
@@ -629,7 +631,7 @@ def case_resume(request, pk):
         step_id = _step_id(request, case, "resume")
         workflow.resume(case=case, user=request.user, step_id=step_id, ip=_ip(request))
         messages.success(request, "Permohonan dilanjutkan.")
-    return redirect(case)
+    return redirect(reverse("cases:case", args=[case.pk]) + "#tindakan")
 
 
 @require_POST
@@ -642,7 +644,7 @@ def case_return_for_revision(request, pk):
             case=case, user=request.user, step_id=step_id, note=_text(request), ip=_ip(request)
         )
         messages.success(request, "Dikembalikan untuk revisi.")
-    return redirect(case)
+    return redirect(reverse("cases:case", args=[case.pk]) + "#tindakan")
 
 
 @require_POST
@@ -653,7 +655,7 @@ def case_reject(request, pk):
         step_id = _step_id(request, case, "reject")
         workflow.reject(case=case, user=request.user, step_id=step_id, reason=_text(request), ip=_ip(request))
         messages.success(request, "Permohonan ditolak.")
-    return redirect(case)
+    return redirect(reverse("cases:case", args=[case.pk]) + "#tindakan")
 
 
 @require_POST
