@@ -266,6 +266,8 @@ class Case(ConcurrentTransitionMixin, NeverDeleted):
         "CaseStep", verbose_name="langkah saat ini", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     waiting_for = models.CharField("menunggu", max_length=300, blank=True)
+    waiting_until = models.DateField("perkiraan jawaban", null=True, blank=True)
+    waiting_reminded_on = models.DateField(null=True, blank=True, editable=False)
     closing_reason = models.TextField("alasan", blank=True)
     closed_at = models.DateTimeField("ditutup", null=True, blank=True)
     returned_at = models.DateTimeField("dikembalikan", null=True, blank=True)
@@ -530,6 +532,17 @@ class CaseStep(models.Model):
     outcome = models.CharField("keputusan", max_length=60, blank=True)
     note = models.TextField("catatan", blank=True)
     overdue_notified_on = models.DateField(null=True, blank=True)
+    # How the case last arrived at this step: who sent it, as what (Notification.KIND_CHOICES), and why.
+    arrived_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="dikirim oleh",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    arrival_kind = models.CharField("cara tiba", max_length=20, blank=True)
+    arrival_note = models.TextField("alasan/catatan pengirim", blank=True)
 
     class Meta:
         verbose_name = "langkah permohonan"
@@ -670,8 +683,35 @@ class Disposition(models.Model):
 
 
 class Notification(models.Model):
+    ARRIVED = "arrived"
+    RETURNED = "returned"
+    DISPOSISI = "disposisi"
+    OVERDUE = "overdue"
+    SIGNED = "signed"
+    REMINDER = "reminder"
+    TAKEN_BACK = "taken_back"
+    KIND_CHOICES = [
+        (ARRIVED, "Masuk"),
+        (RETURNED, "Dikembalikan untuk revisi"),
+        (DISPOSISI, "Disposisi"),
+        (OVERDUE, "Terlambat"),
+        (SIGNED, "Ditandatangani"),
+        (REMINDER, "Pengingat pihak luar"),
+        (TAKEN_BACK, "Ditarik kembali"),
+    ]
+
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField("jenis", max_length=20, choices=KIND_CHOICES, default=ARRIVED)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="oleh",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    reason = models.TextField("alasan/catatan", blank=True)
     message = models.CharField("pesan", max_length=300)
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)

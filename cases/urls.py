@@ -41,5 +41,6 @@ urlpatterns = [
     path("laporan/ekspor/<slug:what>.<slug:fmt>", views.export, name="export"),
     path("layanan/<slug:agency_slug>/", views.service_standards, name="service_standards"),
     path("pemberitahuan/", views.notifications, name="notifications"),
+    path("pemberitahuan/tandai-dibaca/", views.notifications_read, name="notifications_read"),
     path("status/<path:number>/", views.status, name="status"),
 ]

@@ -281,6 +281,8 @@ def case_detail(request, pk):
 
 def _case_page(request, case, *, doc_errors=None, status=200):
     """The case page; `doc_errors` {document pk: [messages]} are shown on their checklist lines."""
+    if request.GET.get("dari") == "pemberitahuan":  # opened from a notice: this case's notices are read
+        request.user.notifications.filter(case=case, read_at__isnull=True).update(read_at=timezone.now())
     services.log_access(
         user=request.user, persons=[case.applicant, case.beneficiary], via=f"permohonan {case}", ip=_ip(request)
     )
@@ -310,6 +312,7 @@ def _case_page(request, case, *, doc_errors=None, status=200):
             "revocable": {doc.pk for doc in case_letters if rules.may_revoke(case, request.user, doc)},
             "ba_form": BeritaAcaraForm(agency=case.agency) if "issue_berita_acara" in actions else None,
             "now": timezone.now(),
+            "today": timezone.localdate(),
             "padanan": padanan_at_step(case=case, user=request.user, ip=_ip(request)),
             "doc_errors": doc_errors or {},
             # At the front desk before registering (or after a return) the checklist is the errand.
@@ -549,8 +552,12 @@ def inbox(request):
     sifat = request.GET.get("sifat", "")
     overdue = request.GET.get("terlambat") == "1"
     due_today = request.GET.get("hari_ini") == "1"
-    steps = selectors.inbox(user=request.user, sop_slug=sop, sifat=sifat, overdue=overdue, due_today=due_today)
+    parked = request.GET.get("tab") == "pihak-luar"
+    steps = selectors.inbox(
+        user=request.user, sop_slug=sop, sifat=sifat, overdue=overdue, due_today=due_today, parked=parked
+    )
     page = Paginator(steps, 20).get_page(request.GET.get("halaman"))
+    parked_count = selectors.inbox(user=request.user, parked=True).count() if not parked else page.paginator.count
     return render(
         request,
         "cases/inbox.html",
@@ -563,6 +570,8 @@ def inbox(request):
             "sops": selectors.inbox_sops(request.user),
             "sifat_choices": Case.SIFAT_CHOICES,
             "now": timezone.now(),
+            "parked": parked,
+            "parked_count": parked_count,
         },
     )
 
@@ -616,11 +625,21 @@ def case_wait(request, pk):
     case = _case_for_action(request, pk)
     with _refusals(request):
         step_id = _step_id(request, case, "wait_external")
+        until = _date_param(request.POST.get("until", ""))
+        if until is None:
+            raise TransitionRefused("Isi perkiraan tanggal jawaban pihak luar (untuk pengingat).")
         workflow.wait_external(
-            case=case, user=request.user, step_id=step_id, waiting_for=_text(request), ip=_ip(request)
+            case=case, user=request.user, step_id=step_id, waiting_for=_text(request), until=until, ip=_ip(request)
         )
-        messages.success(request, "Permohonan menunggu pihak luar.")
+        messages.success(request, f"Permohonan menunggu pihak luar; pengingat pada {until:%d-%m-%Y}.")
     return redirect(reverse("cases:case", args=[case.pk]) + "#tindakan")
+
+
+def _date_param(value):
+    try:
+        return datetime.date.fromisoformat(value.strip())
+    except ValueError:
+        return None
 
 
 @require_POST
@@ -629,8 +648,17 @@ def case_resume(request, pk):
     case = _case_for_action(request, pk)
     with _refusals(request):
         step_id = _step_id(request, case, "resume")
-        workflow.resume(case=case, user=request.user, step_id=step_id, ip=_ip(request))
-        messages.success(request, "Permohonan dilanjutkan.")
+        answer = _text(request)
+        if not answer:
+            raise TransitionRefused("Tuliskan jawaban pihak luar.")
+        scan = request.FILES.get("scan")
+        try:
+            workflow.resume(
+                case=case, user=request.user, step_id=step_id, note=answer, answer_scan=scan, ip=_ip(request)
+            )
+        except UploadRefused as exc:
+            raise TransitionRefused(str(exc)) from exc
+        messages.success(request, "Permohonan dilanjutkan; jawaban pihak luar dicatat.")
     return redirect(reverse("cases:case", args=[case.pk]) + "#tindakan")
 
 
@@ -704,12 +732,26 @@ def case_rejection_letter(request, pk):
 
 @login_required
 def notifications(request):
-    notices = request.user.notifications.select_related("case").order_by("-created_at")
-    page = Paginator(notices, 30).get_page(request.GET.get("halaman"))
-    unread = [n.pk for n in page.object_list if n.read_at is None]
-    response = render(request, "cases/notifications.html", {"page": page, "unread": unread})
-    request.user.notifications.filter(pk__in=unread).update(read_at=timezone.now())
-    return response
+    """Notices grouped per case, newest first: a case's latest notice with the older ones beneath it.
+    Opening the page reads nothing: a case's notices are read when the case is opened from here, or all
+    at once with "Tandai semua dibaca"."""
+    notices = request.user.notifications.select_related("case__sop", "actor").order_by("-created_at", "-id")
+    groups: dict[int, dict] = {}
+    for notice in notices[:600]:
+        group = groups.setdefault(notice.case_id, {"case": notice.case, "latest": notice, "older": [], "unread": 0})
+        if notice is not group["latest"]:
+            group["older"].append(notice)
+        group["unread"] += notice.read_at is None
+    page = Paginator(list(groups.values()), 20).get_page(request.GET.get("halaman"))
+    return render(request, "cases/notifications.html", {"page": page})
+
+
+@require_POST
+@login_required
+def notifications_read(request):
+    count = request.user.notifications.filter(read_at__isnull=True).update(read_at=timezone.now())
+    messages.success(request, f"{count} pemberitahuan ditandai dibaca." if count else "Tidak ada yang belum dibaca.")
+    return redirect("cases:notifications")
 
 
 # --- letters ---------------------------------------------------------------------------

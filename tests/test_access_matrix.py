@@ -246,6 +246,7 @@ def spec(w):
         "export": ("get", "/laporan/ekspor/permohonan.csv", expected(REPORT)),
         "service_standards": ("get", "/layanan/lumajang/", PUBLIC),
         "notifications": ("get", "/pemberitahuan/", expected(ALL)),
+        "notifications_read": ("post", "/pemberitahuan/tandai-dibaca/", expected(ALL, own_status=302)),
         "status": ("get", f"/status/{case.number}/", PUBLIC),
         "admin": ("get", "/admin/", expected(["admin"], refused=302)),
         "two_factor": ("get", "/2fa/", expected(ALL)),
