@@ -177,6 +177,11 @@ def front_desk(case, user):
     return case.is_front_desk(user)
 
 
+def sender(case, user):
+    """The user who sent the case to the current step, while that desk has not acted on it."""
+    return case.taken_back_to(user) is not None
+
+
 def to_desk(states):
     """A computed target: the state of the desk the transition is called with."""
     return GET_STATE(lambda case, desk: case.STATE_FOR_DESK[desk], states=list(states))
@@ -336,6 +341,26 @@ class Case(ConcurrentTransitionMixin, NeverDeleted):
 
     # --- who holds the case ----------------------------------------------------------------
 
+    def taken_back_to(self, user):
+        """The step `user` finished and sent on to the current step, when they may still take the case back:
+        the current step started when theirs ended, was sent by them going forward or down (not signed), and
+        nothing was done on it since. None otherwise."""
+        step = self.current_step
+        if step is None or not user.is_authenticated or step.arrived_by_id != user.pk or step.started_at is None:
+            return None
+        if step.arrival_kind not in ("arrived", "disposisi") or user.agency_id != self.agency_id:
+            return None
+        previous = (
+            self.steps.filter(status=CaseStep.DONE, completed_by=user, completed_at=step.started_at)
+            .order_by("-position")
+            .first()
+        )
+        if previous is None or previous.position > step.position:
+            return None
+        if self.audit.filter(at__gt=step.started_at).exclude(action__in=("forward", "dispose", "step")).exists():
+            return None
+        return previous
+
     def holds(self, user):
         """The user works at the desk of the current step, in this case's agency."""
         step = self.current_step
@@ -429,6 +454,15 @@ class Case(ConcurrentTransitionMixin, NeverDeleted):
     )
     def return_for_revision(self, desk):
         """Back to the previous desk with a note; it resubmits up the same chain."""
+
+    @transition(
+        field=state,
+        source=[CaseState.AT_PETUGAS, CaseState.AT_KASI, CaseState.AT_KABID, CaseState.AT_SEKDIN, CaseState.AT_KADIS],
+        target=to_desk(DESK_STATES),
+        permission=sender,
+    )
+    def take_back(self, desk):
+        """Tarik kembali: the sender takes the case back while the next desk has not acted on it."""
 
     @transition(
         field=state,
@@ -616,6 +650,7 @@ class AuditEntry(models.Model):
         "wait_external": "Menunggu pihak luar",
         "resume": "Dilanjutkan",
         "return_for_revision": "Dikembalikan untuk revisi",
+        "take_back": "Ditarik kembali oleh pengirim",
         "return_to_applicant": "Dikembalikan ke pemohon",
         "resubmit": "Diajukan kembali",
         "reject": "Ditolak",

@@ -25,6 +25,7 @@ urlpatterns = [
     path("permohonan/<int:pk>/tindakan/lanjutkan/", views.case_resume, name="case_resume"),
     path("permohonan/<int:pk>/tindakan/revisi/", views.case_return_for_revision, name="case_return_for_revision"),
     path("permohonan/<int:pk>/tindakan/tolak/", views.case_reject, name="case_reject"),
+    path("permohonan/<int:pk>/tindakan/tarik-kembali/", views.case_take_back, name="case_take_back"),
     path("permohonan/<int:pk>/tindakan/batalkan/", views.case_cancel, name="case_cancel"),
     path("permohonan/<int:pk>/tindakan/alur/", views.case_choose_flow, name="case_choose_flow"),
     path("permohonan/<int:pk>/disposisi/<int:disposition_pk>.pdf", views.disposition_file, name="disposition_pdf"),

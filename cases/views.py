@@ -677,6 +677,20 @@ def case_return_for_revision(request, pk):
 
 @require_POST
 @desk_required(*INTERNAL_DESKS)
+def case_take_back(request, pk):
+    case = _case_for_action(request, pk)
+    with _refusals(request):
+        rules.require(case, request.user, "take_back")
+        step_id = request.POST.get("step") or ""
+        if not step_id.isdecimal():
+            raise TransitionRefused("Halaman ini sudah usang — muat ulang halaman lalu ulangi.")
+        workflow.take_back(case=case, user=request.user, step_id=step_id, note=_text(request), ip=_ip(request))
+        messages.success(request, "Permohonan ditarik kembali ke meja Anda.")
+    return redirect(reverse("cases:case", args=[case.pk]) + "#tindakan")
+
+
+@require_POST
+@desk_required(*INTERNAL_DESKS)
 def case_reject(request, pk):
     case = _case_for_action(request, pk)
     with _refusals(request):

@@ -567,6 +567,33 @@ def return_for_revision(*, case: Case, user: User, step_id: str | int | None, no
 
 
 @transaction.atomic
+def take_back(*, case: Case, user: User, step_id: str | int | None, note: str = "", ip: str | None = None) -> Case:
+    """Tarik kembali: the sender takes the case back to the step they finished, while the desk it was sent to
+    has not acted on it; the step sent to waits again, the sender's initials on a draft letter are void, the
+    desk is told, and the audit keeps who took it back and why."""
+    case = _lock(case, step_id)
+    rules.require(case, user, "take_back")
+    previous = case.taken_back_to(user)
+    current = case.current_step
+    assert previous is not None and current is not None  # the transition's permission checked both
+    before, now = case.state, timezone.now()
+    fire(case, "take_back", user, previous.desk)
+    letters.drop_parafs(case, {previous.desk})
+    current.status, current.started_at, current.due_at = CaseStep.PENDING, None, None
+    current.arrived_by, current.arrival_kind, current.arrival_note = None, "", ""
+    current.save()
+    case.steps.filter(position__gt=previous.position, position__lt=current.position, status=CaseStep.SKIPPED).update(
+        status=CaseStep.PENDING
+    )
+    previous.arrived_by, previous.arrival_kind, previous.arrival_note = user, Notification.TAKEN_BACK, note
+    start_step(case, previous, now)
+    case.save()
+    _audit(case, user, "take_back", before, previous, note or f"ditarik dari meja {current.desk_label}", ip)
+    notify_desk(case, current.desk, kind=Notification.TAKEN_BACK, actor=user, step=current)
+    return case
+
+
+@transaction.atomic
 def reject(*, case: Case, user: User, step_id: str | int | None, reason: str, ip: str | None = None) -> Case:
     case = _lock(case, step_id)
     rules.require(case, user, "reject")

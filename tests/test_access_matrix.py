@@ -194,6 +194,12 @@ def spec(w):
                 ("case_reject", "tolak"),
             )
         },
+        # Nobody sent the signed case to the petugas but the Kadis, by signing: no one may take it back.
+        "case_take_back": (
+            "post",
+            f"/permohonan/{case.pk}/tindakan/tarik-kembali/",
+            expected(ALL, 403, "scoped", other_status=404),
+        ),
         # Cancelling is the front desk's: refused for now (302) on a signed case, 403 for the others.
         "case_cancel": ("post", f"/permohonan/{case.pk}/tindakan/batalkan/", holder_only),
         # Without a flow of the case's SOP posted there is nothing to choose: not found, for every desk.
