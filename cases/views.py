@@ -966,7 +966,8 @@ def export(request, what, fmt):
     if what == "permohonan":
         include_nik = privacy.sees_full_numbers(request.user)
         rows = list(selectors.cases_for_export(agency=agency, start=start, end=end, state=state, sop_slug=sop))
-        dataset = CaseExport(include_nik=include_nik).export(rows)
+        dataset = CaseExport(include_nik=include_nik, time_zone=agency.time_zone).export(rows)
+        dataset.title = CaseExport.SHEET
         services.log_access(
             user=request.user,
             persons=[p for case in rows for p in (case.applicant, case.beneficiary)],
@@ -975,7 +976,8 @@ def export(request, what, fmt):
         )
     else:
         rows = selectors.steps_for_export(agency=agency, start=start, end=end, sop_slug=sop)
-        dataset = StepExport().export(rows)
+        dataset = StepExport(time_zone=agency.time_zone).export(rows)
+        dataset.title = StepExport.SHEET
     content = {"csv": spreadsheets.CSV, "xlsx": spreadsheets.XLSX}[fmt]().export_data(dataset)
     types = {
         "csv": "text/csv; charset=utf-8",
