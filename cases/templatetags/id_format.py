@@ -1,6 +1,7 @@
 from django import template
 
 from cases import formats
+from cases.notifications import shorten
 
 register = template.Library()
 
@@ -17,3 +18,9 @@ def angka(value, decimals=0):
     if value is None or value == "":
         return "—"
     return formats.number(float(value), int(decimals))
+
+
+@register.filter
+def potong(value, limit=80):
+    """Text shortened at a word, ended with "…" when it was longer (never cut mid-word)."""
+    return shorten(str(value or ""), int(limit))
