@@ -50,7 +50,8 @@ def test_registering_an_spm_applicant_with_three_scans_up_to_the_kasi(
     for name in ("sktm", "kk", "ktp"):
         scans.append(tmp_path / f"{name}.pdf")
         scans[-1].write_bytes(BLANK_PDF)
-    page.on("dialog", lambda dialog: dialog.accept())
+    asked = []
+    page.on("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
     login("lumajang-petugas")
     click = Clicks(page)
 
@@ -100,6 +101,8 @@ def test_registering_an_spm_applicant_with_three_scans_up_to_the_kasi(
         click(button)
         steps += 1
     assert Case.objects.get(pk=case.pk).state == Case.AT_KASI
+    # one confirmation, for registering; choosing "Ya" never asks the question of a rejecting branch
+    assert len(asked) == 1 and asked[0].startswith("Simpan berkas lalu daftarkan"), asked
     # search, register, save person, open case, save-and-register, and one click per petugas step
     assert click.count == 6 + steps, click.count
     assert steps <= 5
@@ -220,6 +223,13 @@ def test_no_page_scrolls_sideways_on_a_390_px_phone(
                 name = path.strip("/").replace("/", "-").replace("?", "-").replace("=", "-") or "home"
                 name = name.replace("{case}", "kasus")
                 page.screenshot(path=str(screenshot_dir / f"phone-{username}-{name}-390.png"), full_page=False)
+        context.clear_cookies()
+        case = Case.objects.get(pk=spm_case.pk)
+        for path in ["/masuk/", "/layanan/lumajang/", f"/status/{case.number}/?kode={case.survey_code}"]:
+            page.goto(live_server.url + path)
+            width = page.evaluate("document.documentElement.scrollWidth")
+            if width > PHONE["width"]:
+                wide.append(f"anonymous {path}: {width}px")
     finally:
         context.close()
     assert wide == []
