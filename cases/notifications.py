@@ -82,7 +82,7 @@ def notify_desk(case, desk, message=None, *, kind=Notification.ARRIVED, actor=No
             for user in users
         ]
     )
-    recipients = [user.email for user in users if user.email]
+    recipients = [user.email for user in users if user.email and not user.notice_digest]
     if recipients:
         link = settings.SITE_URL + reverse("cases:case", args=[case.pk])
         queue_mail(
@@ -138,3 +138,32 @@ def send_outbox(*, max_attempts=20):
         else:
             waiting += 1
     return sent, waiting
+
+
+def send_digests(*, since):
+    """One e-mail per user who chose the daily digest: their unread notices since `since`, grouped per case.
+    Returns how many e-mails were queued."""
+    users = get_user_model().objects.filter(is_active=True, notice_digest=True).exclude(email="")
+    count = 0
+    for user in users:
+        notices = list(
+            user.notifications.filter(read_at__isnull=True, created_at__gte=since)
+            .select_related("case")
+            .order_by("case_id", "-created_at")
+        )
+        if not notices:
+            continue
+        cases: dict[int, list] = {}
+        for notice in notices:
+            cases.setdefault(notice.case_id, []).append(notice)
+        lines = []
+        for group in cases.values():
+            link = settings.SITE_URL + reverse("cases:case", args=[group[0].case_id]) + "?dari=pemberitahuan"
+            lines.append(f"- {group[0].message}{f' (+{len(group) - 1} lainnya)' if len(group) > 1 else ''}\n  {link}")
+        queue_mail(
+            subject=f"[SOP Portal] Ringkasan pemberitahuan: {len(cases)} permohonan",
+            body="Pemberitahuan yang belum dibaca sejak kemarin:\n\n" + "\n".join(lines) + "\n\n— SOP Portal",
+            recipients=[user.email],
+        )
+        count += 1
+    return count

@@ -43,5 +43,6 @@ urlpatterns = [
     path("layanan/<slug:agency_slug>/", views.service_standards, name="service_standards"),
     path("pemberitahuan/", views.notifications, name="notifications"),
     path("pemberitahuan/tandai-dibaca/", views.notifications_read, name="notifications_read"),
+    path("pemberitahuan/ringkasan/", views.notifications_digest, name="notifications_digest"),
     path("status/<path:number>/", views.status, name="status"),
 ]

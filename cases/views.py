@@ -762,6 +762,20 @@ def notifications(request):
 
 @require_POST
 @login_required
+def notifications_digest(request):
+    request.user.notice_digest = request.POST.get("digest") == "on"
+    request.user.save(update_fields=["notice_digest"])
+    messages.success(
+        request,
+        "Pemberitahuan akan dikirim lewat e-mail sebagai ringkasan harian."
+        if request.user.notice_digest
+        else "Setiap pemberitahuan dikirim lewat e-mail saat terjadi.",
+    )
+    return redirect("cases:notifications")
+
+
+@require_POST
+@login_required
 def notifications_read(request):
     count = request.user.notifications.filter(read_at__isnull=True).update(read_at=timezone.now())
     messages.success(request, f"{count} pemberitahuan ditandai dibaca." if count else "Tidak ada yang belum dibaca.")

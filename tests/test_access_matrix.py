@@ -253,6 +253,7 @@ def spec(w):
         "service_standards": ("get", "/layanan/lumajang/", PUBLIC),
         "notifications": ("get", "/pemberitahuan/", expected(ALL)),
         "notifications_read": ("post", "/pemberitahuan/tandai-dibaca/", expected(ALL, own_status=302)),
+        "notifications_digest": ("post", "/pemberitahuan/ringkasan/", expected(ALL, own_status=302)),
         "status": ("get", f"/status/{case.number}/", PUBLIC),
         "admin": ("get", "/admin/", expected(["admin"], refused=302)),
         "two_factor": ("get", "/2fa/", expected(ALL)),

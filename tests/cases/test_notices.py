@@ -3,6 +3,7 @@ waiting for an outside party with an expected date, a reminder and a recorded an
 
 import datetime
 
+from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.utils import timezone
@@ -133,3 +134,25 @@ def test_lanjutkan_records_the_answer_and_its_scan(registered, petugas, petugas_
     assert entry.note == "Jawaban pihak luar (Jawaban BPJS): BPJS aktif mulai 1 Desember"
     scan = case.documents.get(name__startswith="Jawaban pihak luar")
     assert scan.file and not scan.required and "BPJS aktif" in scan.name
+
+
+def test_a_user_who_chose_the_digest_gets_one_daily_mail_instead_of_one_per_notice(
+    registered, walk, petugas, demo_users, client, django_capture_on_commit_callbacks, capsys
+):
+    kasi = demo_users["lumajang-kasi"]
+    kasi.email = "kasi@dinsos.example"
+    kasi.save()
+    client.force_login(kasi)
+    assert client.post("/pemberitahuan/ringkasan/", {"digest": "on"}).status_code == 302
+    kasi.refresh_from_db()
+    assert kasi.notice_digest
+
+    with django_capture_on_commit_callbacks(execute=True):
+        case = to_kasi(registered, walk, petugas)
+    assert not [m for m in mail.outbox if "kasi@dinsos.example" in m.to]  # no mail per notice
+
+    with django_capture_on_commit_callbacks(execute=True):
+        call_command("send_notice_digest")
+    digest = [m for m in mail.outbox if m.to == ["kasi@dinsos.example"]]
+    assert len(digest) == 1 and case.number in digest[0].body and "Ringkasan pemberitahuan: 1" in digest[0].subject
+    assert "Ringkasan pemberitahuan dikirim: 1" in capsys.readouterr().out
