@@ -10,7 +10,8 @@ def office(request):
     return {
         "current_agency": user.agency,
         "current_desks": user.desk_labels,
-        "unread_count": user.notifications.filter(read_at__isnull=True).count(),
+        # Cases with unread notices, as the notices page groups them per case.
+        "unread_count": user.notifications.filter(read_at__isnull=True).values("case_id").distinct().count(),
         "see_nik": sees_full_numbers(user),
         "can_report": user.agency_id is not None and any(user.has_desk(desk) for desk in REPORT_DESKS),
     }

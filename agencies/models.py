@@ -111,6 +111,11 @@ class User(AbstractUser):
         related_name="users",
     )
     nip = models.CharField("NIP", max_length=30, blank=True)
+    notice_digest = models.BooleanField(
+        "ringkasan harian",
+        default=False,
+        help_text="Pemberitahuan dikirim lewat e-mail sekali sehari (ringkasan), bukan satu e-mail per kejadian.",
+    )
 
     class Meta(AbstractUser.Meta):
         verbose_name = "pengguna"

@@ -3,8 +3,10 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 
 from cases import selectors
+from cases.formats import megabytes
 from cases.models import Case, Disposition, LetterTemplate, Person, SurveyResponse
-from cases.nik import kk_problems, nik_problems, normalize_number
+from cases.nik import kk_problems, nik_facts, nik_problems, normalize_number
+from cases.regions import region_of_nik
 from cases.uploads import UploadRefused, check_pdf_upload
 from sop_catalog.selectors import active_sops_for
 
@@ -34,7 +36,11 @@ class PersonForm(forms.ModelForm):
             "nik": forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
             "kk_number": forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
         }
-        help_texts = {"nik": "16 angka, tanpa spasi.", "found_at": "Wajib untuk orang tanpa dokumen."}
+        help_texts = {
+            "nik": "16 angka, tanpa spasi. Tanggal lahir, jenis kelamin, kecamatan dan kabupaten diisi dari NIK "
+            "bila masih kosong; periksa dan ubah bila perlu.",
+            "found_at": "Wajib untuk orang tanpa dokumen.",
+        }
 
     def __init__(self, *args, agency, **kwargs):
         super().__init__(*args, **kwargs)
@@ -59,10 +65,26 @@ class PersonForm(forms.ModelForm):
             self._require(cleaned, {"description": "Orang tanpa dokumen wajib diisi ciri-cirinya.",
                                     "found_at": "Orang tanpa dokumen wajib diisi tempat ditemukannya."})  # fmt: skip
         else:
+            self._fill_from_nik(cleaned)
             self._check_nik(cleaned)
             self._require(cleaned, {"birth_date": "Tanggal lahir wajib diisi.", "sex": "Jenis kelamin wajib diisi."})
         self._check_namesakes(cleaned)
         return cleaned
+
+    def _fill_from_nik(self, cleaned):
+        """What a valid NIK encodes fills what was left empty; what was typed stays and is checked."""
+        nik = cleaned.get("nik")
+        facts = nik_facts(nik) if nik and not self.has_error("nik") else None
+        if facts is None:
+            return
+        if not cleaned.get("birth_date") and not self.has_error("birth_date"):
+            cleaned["birth_date"] = facts[0]
+        if not cleaned.get("sex") and not self.has_error("sex"):
+            cleaned["sex"] = facts[1]
+        region = region_of_nik(nik)
+        for field in ("regency", "district"):
+            if not str(cleaned.get(field) or "").strip() and not self.has_error(field):
+                cleaned[field] = region[field]
 
     def _require(self, cleaned, messages):
         for field, message in messages.items():
@@ -142,7 +164,7 @@ class DocumentForm(forms.Form):
         limit = settings.CASE_UPLOAD_MAX_MB * 1024 * 1024
         if scan and scan.size > limit:
             raise forms.ValidationError(
-                f"Berkas terlalu besar ({scan.size / 1048576:.1f} MB); batasnya {settings.CASE_UPLOAD_MAX_MB} MB."
+                f"Berkas terlalu besar ({megabytes(scan.size)}); batasnya {settings.CASE_UPLOAD_MAX_MB} MB."
             )
         return scan
 

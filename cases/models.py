@@ -177,6 +177,11 @@ def front_desk(case, user):
     return case.is_front_desk(user)
 
 
+def sender(case, user):
+    """The user who sent the case to the current step, while that desk has not acted on it."""
+    return case.taken_back_to(user) is not None
+
+
 def to_desk(states):
     """A computed target: the state of the desk the transition is called with."""
     return GET_STATE(lambda case, desk: case.STATE_FOR_DESK[desk], states=list(states))
@@ -266,6 +271,8 @@ class Case(ConcurrentTransitionMixin, NeverDeleted):
         "CaseStep", verbose_name="langkah saat ini", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     waiting_for = models.CharField("menunggu", max_length=300, blank=True)
+    waiting_until = models.DateField("perkiraan jawaban", null=True, blank=True)
+    waiting_reminded_on = models.DateField(null=True, blank=True, editable=False)
     closing_reason = models.TextField("alasan", blank=True)
     closed_at = models.DateTimeField("ditutup", null=True, blank=True)
     returned_at = models.DateTimeField("dikembalikan", null=True, blank=True)
@@ -333,6 +340,26 @@ class Case(ConcurrentTransitionMixin, NeverDeleted):
         return not self.required_documents_missing()
 
     # --- who holds the case ----------------------------------------------------------------
+
+    def taken_back_to(self, user):
+        """The step `user` finished and sent on to the current step, when they may still take the case back:
+        the current step started when theirs ended, was sent by them going forward or down (not signed), and
+        nothing was done on it since. None otherwise."""
+        step = self.current_step
+        if step is None or not user.is_authenticated or step.arrived_by_id != user.pk or step.started_at is None:
+            return None
+        if step.arrival_kind not in ("arrived", "disposisi") or user.agency_id != self.agency_id:
+            return None
+        previous = (
+            self.steps.filter(status=CaseStep.DONE, completed_by=user, completed_at=step.started_at)
+            .order_by("-position")
+            .first()
+        )
+        if previous is None or previous.position > step.position:
+            return None
+        if self.audit.filter(at__gt=step.started_at).exclude(action__in=("forward", "dispose", "step")).exists():
+            return None
+        return previous
 
     def holds(self, user):
         """The user works at the desk of the current step, in this case's agency."""
@@ -427,6 +454,15 @@ class Case(ConcurrentTransitionMixin, NeverDeleted):
     )
     def return_for_revision(self, desk):
         """Back to the previous desk with a note; it resubmits up the same chain."""
+
+    @transition(
+        field=state,
+        source=[CaseState.AT_PETUGAS, CaseState.AT_KASI, CaseState.AT_KABID, CaseState.AT_SEKDIN, CaseState.AT_KADIS],
+        target=to_desk(DESK_STATES),
+        permission=sender,
+    )
+    def take_back(self, desk):
+        """Tarik kembali: the sender takes the case back while the next desk has not acted on it."""
 
     @transition(
         field=state,
@@ -530,6 +566,17 @@ class CaseStep(models.Model):
     outcome = models.CharField("keputusan", max_length=60, blank=True)
     note = models.TextField("catatan", blank=True)
     overdue_notified_on = models.DateField(null=True, blank=True)
+    # How the case last arrived at this step: who sent it, as what (Notification.KIND_CHOICES), and why.
+    arrived_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="dikirim oleh",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    arrival_kind = models.CharField("cara tiba", max_length=20, blank=True)
+    arrival_note = models.TextField("alasan/catatan pengirim", blank=True)
 
     class Meta:
         verbose_name = "langkah permohonan"
@@ -603,6 +650,7 @@ class AuditEntry(models.Model):
         "wait_external": "Menunggu pihak luar",
         "resume": "Dilanjutkan",
         "return_for_revision": "Dikembalikan untuk revisi",
+        "take_back": "Ditarik kembali oleh pengirim",
         "return_to_applicant": "Dikembalikan ke pemohon",
         "resubmit": "Diajukan kembali",
         "reject": "Ditolak",
@@ -670,8 +718,35 @@ class Disposition(models.Model):
 
 
 class Notification(models.Model):
+    ARRIVED = "arrived"
+    RETURNED = "returned"
+    DISPOSISI = "disposisi"
+    OVERDUE = "overdue"
+    SIGNED = "signed"
+    REMINDER = "reminder"
+    TAKEN_BACK = "taken_back"
+    KIND_CHOICES = [
+        (ARRIVED, "Masuk"),
+        (RETURNED, "Dikembalikan untuk revisi"),
+        (DISPOSISI, "Disposisi"),
+        (OVERDUE, "Terlambat"),
+        (SIGNED, "Ditandatangani"),
+        (REMINDER, "Pengingat pihak luar"),
+        (TAKEN_BACK, "Ditarik kembali"),
+    ]
+
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField("jenis", max_length=20, choices=KIND_CHOICES, default=ARRIVED)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name="oleh",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    reason = models.TextField("alasan/catatan", blank=True)
     message = models.CharField("pesan", max_length=300)
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)

@@ -128,3 +128,16 @@ def mask(number: str | None) -> str:
     if not number:
         return ""
     return number[:4] + "*" * (len(number) - 6) + number[-2:]
+
+
+def nik_facts(nik: str) -> tuple[datetime.date, str] | None:
+    """(date of birth, sex) that a valid NIK encodes; None when the NIK has a problem.
+
+    The two-digit year is read as the latest century that does not put the birth in the future.
+    """
+    if nik_problems(nik):
+        return None
+    day = int(nik[6:8])
+    sex = FEMALE if day > 40 else MALE
+    birth_date = _date_from(day - 40 if day > 40 else day, int(nik[8:10]), int(nik[10:12]), None)
+    return (birth_date, sex) if birth_date else None

@@ -8,7 +8,8 @@ from django.contrib.auth import get_user_model
 from django.core.mail import send_mail
 from django.db import transaction
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.formats import date_format
 
 from agencies.desks import desk_permission
 from cases.models import Notification, OutgoingMail
@@ -30,11 +31,58 @@ def desk_users(agency_id, desk):
     )
 
 
-def notify_desk(case, desk, message):
-    """A notice for every user of the desk; an e-mail with a direct link once the transaction commits."""
+def shorten(text, limit):
+    """At most `limit` characters, cut at a word boundary and ended with "…" when it was longer."""
+    text = re.sub(r"\s+", " ", text or "").strip()
+    if len(text) <= limit:
+        return text
+    cut = text[: limit - 1]
+    if " " in cut[limit // 2 :]:
+        cut = cut[: cut.rindex(" ")]
+    return cut.rstrip(" ,.;:—-") + "…"
+
+
+def local_time(value):
+    """The one date format of notices and pages: "2 Desember 2026 14.00" in the agency's local time."""
+    with translation.override("id"):
+        return date_format(timezone.localtime(value), "j F Y H.i")
+
+
+def notice_text(kind, case, *, step=None, actor=None, reason=""):
+    """The wording of a notice per event, with the case number and service, never cut mid-word."""
+    who = actor.display_name if actor is not None else ""
+    head = f"{case.number} · {shorten(case.sop.name, 70)}"
+    where = f"langkah {step.label} di meja {step.desk_label}" if step is not None else ""
+    why = f": “{shorten(reason, 110)}”" if reason.strip() else ""
+    text = {
+        Notification.ARRIVED: f"{head} — masuk ke meja Anda ({where}){f' dari {who}' if who else ''}.",
+        Notification.RETURNED: f"{head} — dikembalikan untuk revisi oleh {who}{why}",
+        Notification.DISPOSISI: f"{head} — disposisi dari {who}{why}",
+        Notification.SIGNED: f"{head} — surat sudah ditandatangani {who}; lanjutkan {where}.",
+        Notification.OVERDUE: (
+            f"{head} — terlambat: {where}, batas {local_time(step.due_at) if step and step.due_at else '—'}."
+        ),
+        Notification.REMINDER: f"{head} — hari ini perkiraan jawaban pihak luar{why}",
+        Notification.TAKEN_BACK: f"{head} — ditarik kembali oleh {who} sebelum diproses di meja Anda.",
+    }[kind]
+    return shorten(text, 300)
+
+
+def notify_desk(case, desk, message=None, *, kind=Notification.ARRIVED, actor=None, reason="", step=None):
+    """A notice for every user of the desk but the one who acted; an e-mail with a direct link once the
+    transaction commits. Without `message` the wording is the event's (`notice_text`)."""
+    if message is None:
+        message = notice_text(kind, case, step=step, actor=actor, reason=reason)
     users = list(desk_users(case.agency_id, desk))
-    Notification.objects.bulk_create([Notification(user=user, case=case, message=message[:300]) for user in users])
-    recipients = [user.email for user in users if user.email]
+    if actor is not None:
+        users = [user for user in users if user.pk != actor.pk]
+    Notification.objects.bulk_create(
+        [
+            Notification(user=user, case=case, message=shorten(message, 300), kind=kind, actor=actor, reason=reason)
+            for user in users
+        ]
+    )
+    recipients = [user.email for user in users if user.email and not user.notice_digest]
     if recipients:
         link = settings.SITE_URL + reverse("cases:case", args=[case.pk])
         queue_mail(
@@ -47,7 +95,7 @@ def notify_desk(case, desk, message):
 
 def mail_subject(text):
     """One line of at most 80 characters: a line break in a header is refused by Django (BadHeaderError)."""
-    return re.sub(r"\s+", " ", text).strip()[:80]
+    return shorten(text, 80)
 
 
 def queue_mail(*, subject, body, recipients):
@@ -90,3 +138,32 @@ def send_outbox(*, max_attempts=20):
         else:
             waiting += 1
     return sent, waiting
+
+
+def send_digests(*, since):
+    """One e-mail per user who chose the daily digest: their unread notices since `since`, grouped per case.
+    Returns how many e-mails were queued."""
+    users = get_user_model().objects.filter(is_active=True, notice_digest=True).exclude(email="")
+    count = 0
+    for user in users:
+        notices = list(
+            user.notifications.filter(read_at__isnull=True, created_at__gte=since)
+            .select_related("case")
+            .order_by("case_id", "-created_at")
+        )
+        if not notices:
+            continue
+        cases: dict[int, list] = {}
+        for notice in notices:
+            cases.setdefault(notice.case_id, []).append(notice)
+        lines = []
+        for group in cases.values():
+            link = settings.SITE_URL + reverse("cases:case", args=[group[0].case_id]) + "?dari=pemberitahuan"
+            lines.append(f"- {group[0].message}{f' (+{len(group) - 1} lainnya)' if len(group) > 1 else ''}\n  {link}")
+        queue_mail(
+            subject=f"[SOP Portal] Ringkasan pemberitahuan: {len(cases)} permohonan",
+            body="Pemberitahuan yang belum dibaca sejak kemarin:\n\n" + "\n".join(lines) + "\n\n— SOP Portal",
+            recipients=[user.email],
+        )
+        count += 1
+    return count

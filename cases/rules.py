@@ -38,6 +38,7 @@ STEP_ACTIONS = {
     "return_for_revision": "return_for_revision",
 }
 FRONT_DESK_TRANSITIONS = ("register", "return_to_applicant", "resubmit", "cancel")
+SENDER_TRANSITIONS = ("take_back",)
 
 # Why a transition's condition refuses, in the words the user reads.
 CONDITION_REFUSALS = {
@@ -161,7 +162,7 @@ def may_revoke(case: Case, user: User, document: IssuedDocument) -> bool:
 def actions(case: Case, user: User) -> set[str]:
     """Every action this user may take on the case now: the buttons of the case page."""
     fired = transitions(case, user)
-    granted = {name for name in FRONT_DESK_TRANSITIONS if name in fired}
+    granted = {name for name in (*FRONT_DESK_TRANSITIONS, *SENDER_TRANSITIONS) if name in fired}
     granted |= {action for action, name in STEP_ACTIONS.items() if name in fired}
     granted |= {name for name in RIGHTS if may(case, user, name)}
     return granted

@@ -188,7 +188,13 @@ def case_by_number(number: str) -> Case | None:
 
 
 def inbox(
-    *, user: User, sop_slug: str = "", sifat: str = "", overdue: bool = False, due_today: bool = False
+    *,
+    user: User,
+    sop_slug: str = "",
+    sifat: str = "",
+    overdue: bool = False,
+    due_today: bool = False,
+    parked: bool | None = None,
 ) -> QuerySet[Case]:
     """Cases waiting at the user's desks in the user's agency, most urgent and longest waiting first.
 
@@ -197,8 +203,14 @@ def inbox(
     """
     now = timezone.now()
     cases = Case.objects.filter(agency_id=user.agency_id, queue_desk__in=user.desks).select_related(
-        "sop", "beneficiary", "current_step__sop_step"
+        "sop", "beneficiary", "current_step__sop_step", "current_step__arrived_by"
     )
+    # parked=None: every case at the desks (the dashboard's count); False: the inbox's own tab; True: the
+    # cases waiting for an outside party, in their own tab.
+    if parked is True:
+        cases = cases.filter(state=Case.WAITING_EXTERNAL)
+    elif parked is False:
+        cases = cases.exclude(state=Case.WAITING_EXTERNAL)
     if sop_slug:
         cases = cases.filter(sop__slug=sop_slug)
     if sifat:

@@ -12,6 +12,8 @@ from pypdf import PdfReader
 from pypdf.errors import PyPdfError
 from pypdf.generic import ArrayObject, DictionaryObject, IndirectObject
 
+from cases import formats
+
 SIGNATURES = [
     (b"%PDF-", "application/pdf"),
     (b"\xff\xd8\xff", "image/jpeg"),
@@ -40,9 +42,8 @@ def max_bytes():
 
 def check_size(uploaded):
     if uploaded.size > max_bytes():
-        megabytes = uploaded.size / (1024 * 1024)
         raise UploadRefused(
-            f"Berkas “{uploaded.name}” terlalu besar ({megabytes:.1f} MB); "
+            f"Berkas “{uploaded.name}” terlalu besar ({formats.megabytes(uploaded.size)}); "
             f"batasnya {settings.CASE_UPLOAD_MAX_MB} MB. Pindai ulang dengan resolusi lebih rendah."
         )
     if uploaded.size == 0:

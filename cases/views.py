@@ -1,5 +1,6 @@
 import datetime
 import hmac
+import json
 from contextlib import contextmanager
 from functools import wraps
 from urllib.parse import urlencode
@@ -11,7 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
-from django.http import FileResponse, Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -41,7 +42,9 @@ from cases.forms import (
     WaitForm,
 )
 from cases.models import Case, CaseDocument, Disposition, IssuedDocument, Person, SurveyResponse
+from cases.nik import nik_facts, nik_problems, normalize_number
 from cases.notifications import desk_users
+from cases.regions import region_of_nik
 from cases.resources import CaseExport, StepExport
 from cases.rules import TransitionRefused
 from cases.states import CLOSED_STATES
@@ -85,17 +88,35 @@ def person_list(request):
         persons = list(persons[:200])  # a whole NIK or KK finds one person or one household: no count query
     page = Paginator(persons, 20).get_page(request.GET.get("halaman"))
     services.log_access(user=request.user, persons=page.object_list, via="daftar orang", ip=_ip(request))
+    pick = _pick_params(request)
+    carry = dict(pick)
+    if query:
+        number = normalize_number(query)
+        carry["nik" if number.isdigit() else "nama"] = number if number.isdigit() else query
     return render(
         request,
         "cases/person_list.html",
-        {"page": page, "query": query, "pick": _pick_params(request), "can_edit": rules.may_edit_persons(request.user)},
+        {
+            "page": page,
+            "query": query,
+            "pick": pick,
+            "new_person_query": urlencode(carry),
+            "can_edit": rules.may_edit_persons(request.user),
+        },
     )
+
+
+def _searched(request):
+    """The NIK or name just searched for, carried into the new-person form."""
+    nik = normalize_number(request.GET.get("nik", ""))[:16]
+    name = request.GET.get("nama", "").strip()[:200]
+    return {key: value for key, value in (("nik", nik), ("name", name)) if value and (key != "nik" or nik.isdigit())}
 
 
 @desk_required(*STAFF_DESKS)
 def person_create(request):
     pick = _pick_params(request)
-    form = PersonForm(request.POST or None, agency=request.user.agency)
+    form = PersonForm(request.POST or None, agency=request.user.agency, initial=_searched(request))
     if request.method == "POST" and form.is_valid():
         person = services.create_person(agency=request.user.agency, user=request.user, data=form.person_data())
         messages.success(request, f"{person.name} terdaftar.")
@@ -103,6 +124,18 @@ def person_create(request):
             return redirect(_wizard_url(pick, person))
         return redirect(person)
     return render(request, "cases/person_form.html", {"form": form, "pick": pick})
+
+
+@desk_required(*STAFF_DESKS)
+def person_nik(request):
+    """JSON for the person form's script: what the typed NIK encodes (nothing is looked up in the registry)."""
+    nik = normalize_number(request.GET.get("nik", ""))[:32]
+    problems = nik_problems(nik) if nik else ["NIK kosong."]
+    facts = nik_facts(nik) if not problems else None
+    body = {"valid": facts is not None, "problems": problems}
+    if facts is not None:
+        body |= {"birth_date": facts[0].isoformat(), "sex": facts[1], **region_of_nik(nik)}
+    return JsonResponse(body)
 
 
 @desk_required(*INTERNAL_DESKS)
@@ -220,6 +253,20 @@ def _complete_form(case):
     return form, moves, bool(down)
 
 
+CONFIRMED_MOVES = ("sign", "complete", "reject")
+
+
+def _confirm_branches(moves):
+    """{branch: question} for the branches whose move cannot be undone: only the chosen one is asked."""
+    return json.dumps(
+        {
+            branch: f"{move.label}: tindakan ini tidak dapat dibatalkan. Lanjutkan?"
+            for branch, move in moves.items()
+            if move.kind in CONFIRMED_MOVES
+        }
+    )
+
+
 def _action_form(case, data):
     """The posted completion, checked without planning the move: complete_step plans it under
     the row lock and refuses a disposisi addressee who is not at the next desk."""
@@ -230,7 +277,13 @@ def _action_form(case, data):
 
 @desk_required(*INTERNAL_DESKS)
 def case_detail(request, pk):
-    case = _case_or_404(request, pk)
+    return _case_page(request, _case_or_404(request, pk))
+
+
+def _case_page(request, case, *, doc_errors=None, status=200):
+    """The case page; `doc_errors` {document pk: [messages]} are shown on their checklist lines."""
+    if request.GET.get("dari") == "pemberitahuan":  # opened from a notice: this case's notices are read
+        request.user.notifications.filter(case=case, read_at__isnull=True).update(read_at=timezone.now())
     services.log_access(
         user=request.user, persons=[case.applicant, case.beneficiary], via=f"permohonan {case}", ip=_ip(request)
     )
@@ -242,13 +295,14 @@ def case_detail(request, pk):
         "cases/case_detail.html",
         {
             "case": case,
-            "documents": case.documents.all(),
+            "documents": _with_errors(case.documents.all(), doc_errors or {}),
             "missing": case.required_documents_missing(),
             "return_form": ReturnForm(),
             "actions": actions,
             "complete_form": complete_form,
             "moves": moves,
             "disposing": disposing,
+            "confirm_branches": _confirm_branches(moves),
             "reason_form": ReasonForm(),
             "wait_form": WaitForm(),
             "timeline": selectors.case_timeline(case),
@@ -261,9 +315,64 @@ def case_detail(request, pk):
             "bsre_signing": settings.DOCUMENT_SIGNERS.get(case.agency.slug, settings.DOCUMENT_SIGNER) == letters.BSRE,
             "signs_now": any(move.kind == "sign" for move in moves.values()),
             "now": timezone.now(),
+            "today": timezone.localdate(),
             "padanan": padanan_at_step(case=case, user=request.user, ip=_ip(request)),
+            "doc_errors": doc_errors or {},
+            # At the front desk before registering (or after a return) the checklist is the errand.
+            "checklist_first": case.state in (Case.DRAFT, Case.RETURNED) and "edit_documents" in actions,
         },
+        status=status,
     )
+
+
+def _with_errors(documents, doc_errors):
+    documents = list(documents)
+    for document in documents:
+        document.line_errors = doc_errors.get(document.pk, [])
+    return documents
+
+
+@require_POST
+@desk_required(PETUGAS)
+def case_documents(request, pk):
+    """The whole checklist in one submit: every line's tick and scan; a refused scan is told on its line
+    and never drops what the other lines (or that line's tick) carried. "Simpan dan daftarkan" then registers."""
+    case = _case_or_404(request, pk)
+    if not rules.may(case, request.user, "edit_documents"):
+        messages.error(request, "Berkas permohonan ini tidak dapat diubah lagi.")
+        return redirect(case)
+    errors, saved = {}, 0
+    for document in case.documents.all():
+        ticked = request.POST.get(f"received-{document.pk}") == "on"
+        upload = request.FILES.get(f"scan-{document.pk}")
+        if upload is None and ticked == document.received:
+            continue
+        form = DocumentForm({"received": ticked}, {"scan": upload} if upload else {})
+        if not form.is_valid():
+            errors[document.pk] = [e for field_errors in form.errors.values() for e in field_errors]
+            upload = None
+        try:
+            with transaction.atomic():
+                services.receive_document(document=document, user=request.user, received=ticked, upload=upload)
+        except UploadRefused as exc:
+            errors.setdefault(document.pk, []).append(str(exc))
+            with transaction.atomic():
+                services.receive_document(document=document, user=request.user, received=ticked)
+        except TransitionRefused as exc:
+            errors.setdefault(document.pk, []).append(str(exc))
+            continue
+        saved += 1
+    if errors:
+        messages.error(
+            request, "Sebagian berkas belum tersimpan: lihat keterangan pada barisnya, lalu pilih ulang berkasnya."
+        )
+        return _case_page(request, _case_or_404(request, pk), doc_errors=errors, status=400)
+    if request.POST.get("then") == "register":
+        return case_register(request, pk)
+    messages.success(
+        request, f"Kelengkapan berkas disimpan ({saved} baris)." if saved else "Tidak ada perubahan berkas."
+    )
+    return redirect(reverse("cases:case", args=[case.pk]) + "#berkas")
 
 
 @require_POST
@@ -446,8 +555,12 @@ def inbox(request):
     sifat = request.GET.get("sifat", "")
     overdue = request.GET.get("terlambat") == "1"
     due_today = request.GET.get("hari_ini") == "1"
-    steps = selectors.inbox(user=request.user, sop_slug=sop, sifat=sifat, overdue=overdue, due_today=due_today)
+    parked = request.GET.get("tab") == "pihak-luar"
+    steps = selectors.inbox(
+        user=request.user, sop_slug=sop, sifat=sifat, overdue=overdue, due_today=due_today, parked=parked
+    )
     page = Paginator(steps, 20).get_page(request.GET.get("halaman"))
+    parked_count = selectors.inbox(user=request.user, parked=True).count() if not parked else page.paginator.count
     return render(
         request,
         "cases/inbox.html",
@@ -460,6 +573,8 @@ def inbox(request):
             "sops": selectors.inbox_sops(request.user),
             "sifat_choices": Case.SIFAT_CHOICES,
             "now": timezone.now(),
+            "parked": parked,
+            "parked_count": parked_count,
         },
     )
 
@@ -512,7 +627,7 @@ def case_complete(request, pk):
             credentials=_credentials(data),
         )
         messages.success(request, "Permohonan ditutup." if case.state in CLOSED_STATES else "Langkah selesai.")
-    return redirect(case)
+    return redirect(reverse("cases:case", args=[case.pk]) + "#tindakan")
 
 
 @require_POST
@@ -521,11 +636,21 @@ def case_wait(request, pk):
     case = _case_for_action(request, pk)
     with _refusals(request):
         step_id = _step_id(request, case, "wait_external")
+        until = _date_param(request.POST.get("until", ""))
+        if until is None:
+            raise TransitionRefused("Isi perkiraan tanggal jawaban pihak luar (untuk pengingat).")
         workflow.wait_external(
-            case=case, user=request.user, step_id=step_id, waiting_for=_text(request), ip=_ip(request)
+            case=case, user=request.user, step_id=step_id, waiting_for=_text(request), until=until, ip=_ip(request)
         )
-        messages.success(request, "Permohonan menunggu pihak luar.")
-    return redirect(case)
+        messages.success(request, f"Permohonan menunggu pihak luar; pengingat pada {until:%d-%m-%Y}.")
+    return redirect(reverse("cases:case", args=[case.pk]) + "#tindakan")
+
+
+def _date_param(value):
+    try:
+        return datetime.date.fromisoformat(value.strip())
+    except ValueError:
+        return None
 
 
 @require_POST
@@ -534,9 +659,18 @@ def case_resume(request, pk):
     case = _case_for_action(request, pk)
     with _refusals(request):
         step_id = _step_id(request, case, "resume")
-        workflow.resume(case=case, user=request.user, step_id=step_id, ip=_ip(request))
-        messages.success(request, "Permohonan dilanjutkan.")
-    return redirect(case)
+        answer = _text(request)
+        if not answer:
+            raise TransitionRefused("Tuliskan jawaban pihak luar.")
+        scan = request.FILES.get("scan")
+        try:
+            workflow.resume(
+                case=case, user=request.user, step_id=step_id, note=answer, answer_scan=scan, ip=_ip(request)
+            )
+        except UploadRefused as exc:
+            raise TransitionRefused(str(exc)) from exc
+        messages.success(request, "Permohonan dilanjutkan; jawaban pihak luar dicatat.")
+    return redirect(reverse("cases:case", args=[case.pk]) + "#tindakan")
 
 
 @require_POST
@@ -549,7 +683,21 @@ def case_return_for_revision(request, pk):
             case=case, user=request.user, step_id=step_id, note=_text(request), ip=_ip(request)
         )
         messages.success(request, "Dikembalikan untuk revisi.")
-    return redirect(case)
+    return redirect(reverse("cases:case", args=[case.pk]) + "#tindakan")
+
+
+@require_POST
+@desk_required(*INTERNAL_DESKS)
+def case_take_back(request, pk):
+    case = _case_for_action(request, pk)
+    with _refusals(request):
+        rules.require(case, request.user, "take_back")
+        step_id = request.POST.get("step") or ""
+        if not step_id.isdecimal():
+            raise TransitionRefused("Halaman ini sudah usang — muat ulang halaman lalu ulangi.")
+        workflow.take_back(case=case, user=request.user, step_id=step_id, note=_text(request), ip=_ip(request))
+        messages.success(request, "Permohonan ditarik kembali ke meja Anda.")
+    return redirect(reverse("cases:case", args=[case.pk]) + "#tindakan")
 
 
 @require_POST
@@ -560,7 +708,7 @@ def case_reject(request, pk):
         step_id = _step_id(request, case, "reject")
         workflow.reject(case=case, user=request.user, step_id=step_id, reason=_text(request), ip=_ip(request))
         messages.success(request, "Permohonan ditolak.")
-    return redirect(case)
+    return redirect(reverse("cases:case", args=[case.pk]) + "#tindakan")
 
 
 @require_POST
@@ -609,12 +757,40 @@ def case_rejection_letter(request, pk):
 
 @login_required
 def notifications(request):
-    notices = request.user.notifications.select_related("case").order_by("-created_at")
-    page = Paginator(notices, 30).get_page(request.GET.get("halaman"))
-    unread = [n.pk for n in page.object_list if n.read_at is None]
-    response = render(request, "cases/notifications.html", {"page": page, "unread": unread})
-    request.user.notifications.filter(pk__in=unread).update(read_at=timezone.now())
-    return response
+    """Notices grouped per case, newest first: a case's latest notice with the older ones beneath it.
+    Opening the page reads nothing: a case's notices are read when the case is opened from here, or all
+    at once with "Tandai semua dibaca"."""
+    notices = request.user.notifications.select_related("case__sop", "actor").order_by("-created_at", "-id")
+    groups: dict[int, dict] = {}
+    for notice in notices[:600]:
+        group = groups.setdefault(notice.case_id, {"case": notice.case, "latest": notice, "older": [], "unread": 0})
+        if notice is not group["latest"]:
+            group["older"].append(notice)
+        group["unread"] += notice.read_at is None
+    page = Paginator(list(groups.values()), 20).get_page(request.GET.get("halaman"))
+    return render(request, "cases/notifications.html", {"page": page})
+
+
+@require_POST
+@login_required
+def notifications_digest(request):
+    request.user.notice_digest = request.POST.get("digest") == "on"
+    request.user.save(update_fields=["notice_digest"])
+    messages.success(
+        request,
+        "Pemberitahuan akan dikirim lewat e-mail sebagai ringkasan harian."
+        if request.user.notice_digest
+        else "Setiap pemberitahuan dikirim lewat e-mail saat terjadi.",
+    )
+    return redirect("cases:notifications")
+
+
+@require_POST
+@login_required
+def notifications_read(request):
+    count = request.user.notifications.filter(read_at__isnull=True).update(read_at=timezone.now())
+    messages.success(request, f"{count} pemberitahuan ditandai dibaca." if count else "Tidak ada yang belum dibaca.")
+    return redirect("cases:notifications")
 
 
 # --- letters ---------------------------------------------------------------------------
@@ -869,7 +1045,8 @@ def export(request, what, fmt):
     if what == "permohonan":
         include_nik = privacy.sees_full_numbers(request.user)
         rows = list(selectors.cases_for_export(agency=agency, start=start, end=end, state=state, sop_slug=sop))
-        dataset = CaseExport(include_nik=include_nik).export(rows)
+        dataset = CaseExport(include_nik=include_nik, time_zone=agency.time_zone).export(rows)
+        dataset.title = CaseExport.SHEET
         services.log_access(
             user=request.user,
             persons=[p for case in rows for p in (case.applicant, case.beneficiary)],
@@ -878,7 +1055,8 @@ def export(request, what, fmt):
         )
     else:
         rows = selectors.steps_for_export(agency=agency, start=start, end=end, sop_slug=sop)
-        dataset = StepExport().export(rows)
+        dataset = StepExport(time_zone=agency.time_zone).export(rows)
+        dataset.title = StepExport.SHEET
     content = {"csv": spreadsheets.CSV, "xlsx": spreadsheets.XLSX}[fmt]().export_data(dataset)
     types = {
         "csv": "text/csv; charset=utf-8",

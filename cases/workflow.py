@@ -6,7 +6,7 @@ user saw is still the current one, fires the django-fsm transition, and writes t
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from django.core.files.base import ContentFile
@@ -18,10 +18,11 @@ from agencies.desks import DESK_LABELS, DESK_RANK, SIGNING_DESKS, acting_desks
 from agencies.models import User
 from cases import letters, rules, selectors
 from cases.calendar import due_on, extra_days_off_soon
-from cases.models import AuditEntry, Case, CaseStep, Disposition
+from cases.models import AuditEntry, Case, CaseDocument, CaseStep, Disposition, Notification
 from cases.notifications import notify_desk
 from cases.rules import AlreadyProcessed, TransitionRefused
 from cases.states import STATE_RANK, LetterStatus
+from cases.uploads import check_scan
 from sop_catalog.models import Branch, BranchAction, Step
 
 __all__ = ["STATE_RANK", "AlreadyProcessed", "TransitionRefused"]
@@ -115,7 +116,8 @@ def create_steps(case: Case) -> list[CaseStep]:
 
 
 # The columns a step's start and its end write (a step row is never written whole).
-START_FIELDS = ["status", "started_at", "completed_at", "completed_by", "outcome", "due_at"]
+START_FIELDS = ["status", "started_at", "completed_at", "completed_by", "outcome", "due_at", "arrived_by",
+                "arrival_kind", "arrival_note"]  # fmt: skip
 FINISH_FIELDS = ["status", "completed_at", "completed_by", "note", "outcome"]
 # The columns of the case a completion changes (Case.save adds its queue columns).
 MOVE_FIELDS = ["state", "current_step", "closed_at"]
@@ -257,10 +259,22 @@ def _entry(
     )
 
 
-def _arrive(case: Case, step: CaseStep, now: datetime, previous_desk: str | None) -> None:
+def _arrive(
+    case: Case,
+    step: CaseStep,
+    now: datetime,
+    previous_desk: str | None,
+    *,
+    actor: User | None = None,
+    kind: str = Notification.ARRIVED,
+    note: str = "",
+) -> None:
+    """The step starts; it keeps who sent the case, as what and why (shown on the inbox row), and the
+    desk's users but the sender get a notice worded for the event."""
+    step.arrived_by, step.arrival_kind, step.arrival_note = actor, kind, note
     start_step(case, step, now)
-    if step.desk != previous_desk:
-        notify_desk(case, step.desk, f"Permohonan {case.number} menunggu di meja Anda: {step.sop_step.activity[:120]}")
+    if step.desk != previous_desk or kind != Notification.ARRIVED:
+        notify_desk(case, step.desk, kind=kind, actor=actor, reason=note, step=step)
 
 
 def _return_to_applicant(case: Case, user: User, note: str, ip: str | None, audit_note: str | None = None) -> Case:
@@ -323,7 +337,7 @@ def register(*, case: Case, user: User, number: Callable[[Case], str], ip: str |
     now = timezone.now()
     case.number = number(case)
     case.registered_at = now
-    _arrive(case, steps[0], now, previous_desk=None)
+    _arrive(case, steps[0], now, previous_desk=None, actor=user)
     case.save()
     _audit(case, user, "register", Case.DRAFT, steps[0], ip=ip)
     return case
@@ -418,11 +432,22 @@ def _move_on(
         record = _disposition(case, user, step, next_step, disposition or {}, note)
         if render_disposition is not None:
             record.pdf.save(f"disposisi-{case.pk}-{record.pk}.pdf", ContentFile(render_disposition(record)))
-    _arrive(case, next_step, now, previous_desk=step.desk)
+    kind = ARRIVAL_KINDS.get(move.kind, Notification.ARRIVED)
+    reason = _disposition_text(disposition or {}, note) if move.kind == "dispose" else note
+    _arrive(case, next_step, now, previous_desk=step.desk, actor=user, kind=kind, note=reason)
     case.save(update_fields=MOVE_FIELDS)
     if move.kind in ("forward", "dispose"):
         entries.append(_entry(case, user, move.kind, before, next_step, note, ip))
     AuditEntry.objects.bulk_create(entries)
+
+
+ARRIVAL_KINDS = {"dispose": Notification.DISPOSISI, "sign": Notification.SIGNED}
+
+
+def _disposition_text(data: dict[str, Any], note: str) -> str:
+    instructions = ", ".join(i for i in data.get("instructions", []) if i in Disposition.INSTRUCTIONS)
+    extra = data.get("note") or note
+    return f"{instructions} — {extra}" if instructions and extra else instructions or extra
 
 
 def _close(
@@ -485,24 +510,48 @@ def _disposition(
 
 @transaction.atomic
 def wait_external(
-    *, case: Case, user: User, step_id: str | int | None, waiting_for: str, ip: str | None = None
+    *,
+    case: Case,
+    user: User,
+    step_id: str | int | None,
+    waiting_for: str,
+    until: date | None = None,
+    ip: str | None = None,
 ) -> Case:
+    """Park the case until an outside party answers; `until` is the expected date, when the desk is reminded
+    (`manage.py notify_overdue`). A parked case is never late: its waiting time is added to the step's due time."""
     case = _lock(case, step_id)
     rules.require(case, user, "wait_external")
     if not waiting_for.strip():
         raise TransitionRefused("Tuliskan apa yang ditunggu, misalnya “proses BPJS ± 3 bulan”.")
+    if until is not None and until < timezone.localdate():
+        raise TransitionRefused("Perkiraan tanggal jawaban tidak boleh sebelum hari ini.")
     before = case.state
     fire(case, "wait_external", user)
     case.waiting_for = waiting_for
+    case.waiting_until, case.waiting_reminded_on = until, None
     case.save()
-    _audit(case, user, "wait_external", before, case.current_step, waiting_for, ip)
+    expected = f" (perkiraan {until:%d-%m-%Y})" if until else ""
+    _audit(case, user, "wait_external", before, case.current_step, waiting_for + expected, ip)
     return case
 
 
 @transaction.atomic
-def resume(*, case: Case, user: User, step_id: str | int | None, note: str = "", ip: str | None = None) -> Case:
+def resume(
+    *,
+    case: Case,
+    user: User,
+    step_id: str | int | None,
+    note: str = "",
+    ip: str | None = None,
+    answer_scan: Any = None,
+) -> Case:
+    """The outside party answered: `note` is what it answered (kept in the audit); `answer_scan`, an optional
+    scan of its letter, becomes a line of the case's documents ("Jawaban pihak luar …")."""
     case = _lock(case, step_id)
     rules.require(case, user, "resume")
+    if answer_scan is not None:
+        _keep_answer_scan(case, user, answer_scan, note)
     assert case.current_step is not None  # a case at a desk has a current step
     parked = case.audit.filter(action="wait_external").order_by("-at", "-id").first()
     back = parked.from_state if parked else Case.STATE_FOR_DESK[case.current_step.desk]
@@ -512,10 +561,35 @@ def resume(*, case: Case, user: User, step_id: str | int | None, note: str = "",
         # The outside party's time does not count against the desk's standard.
         step.due_at += timezone.now() - parked.at
         step.save(update_fields=["due_at"])
-    case.waiting_for = ""
+    waited_for = case.waiting_for
+    case.waiting_for, case.waiting_until, case.waiting_reminded_on = "", None, None
     case.save()
-    _audit(case, user, "resume", Case.WAITING_EXTERNAL, case.current_step, note, ip)
+    answer = f"Jawaban pihak luar ({waited_for}): {note}" if note.strip() else ""
+    _audit(case, user, "resume", Case.WAITING_EXTERNAL, case.current_step, answer, ip)
     return case
+
+
+def _keep_answer_scan(case: Case, user: User, upload: Any, note: str) -> None:
+    content_type = check_scan(upload)
+    now = timezone.now()
+    document = CaseDocument(
+        case=case,
+        order=10_000 + case.documents.count(),
+        name=f"Jawaban pihak luar ({timezone.localtime(now):%d-%m-%Y}): {note}"[:200].rstrip(": "),
+        required=False,
+        received=True,
+        content_type=content_type,
+        original_name=upload.name[:255],
+        size=upload.size,
+        uploaded_by=user,
+        uploaded_at=now,
+    )
+    document.file.save("scan", upload, save=False)
+    try:
+        document.save()
+    except Exception:
+        document.file.delete(save=False)
+        raise
 
 
 @transaction.atomic
@@ -544,11 +618,38 @@ def return_for_revision(*, case: Case, user: User, step_id: str | int | None, no
     step.started_at = step.due_at = None
     step.save()
     _reset_between(case, step, previous)
-    _arrive(case, previous, timezone.now(), previous_desk=step.desk)
+    _arrive(case, previous, timezone.now(), previous_desk=step.desk, actor=user, kind=Notification.RETURNED, note=note)
     previous.note = ""
     previous.save()
     case.save()
     _audit(case, user, "return_for_revision", before, previous, note, ip)
+    return case
+
+
+@transaction.atomic
+def take_back(*, case: Case, user: User, step_id: str | int | None, note: str = "", ip: str | None = None) -> Case:
+    """Tarik kembali: the sender takes the case back to the step they finished, while the desk it was sent to
+    has not acted on it; the step sent to waits again, the sender's initials on a draft letter are void, the
+    desk is told, and the audit keeps who took it back and why."""
+    case = _lock(case, step_id)
+    rules.require(case, user, "take_back")
+    previous = case.taken_back_to(user)
+    current = case.current_step
+    assert previous is not None and current is not None  # the transition's permission checked both
+    before, now = case.state, timezone.now()
+    fire(case, "take_back", user, previous.desk)
+    letters.drop_parafs(case, {previous.desk})
+    current.status, current.started_at, current.due_at = CaseStep.PENDING, None, None
+    current.arrived_by, current.arrival_kind, current.arrival_note = None, "", ""
+    current.save()
+    case.steps.filter(position__gt=previous.position, position__lt=current.position, status=CaseStep.SKIPPED).update(
+        status=CaseStep.PENDING
+    )
+    previous.arrived_by, previous.arrival_kind, previous.arrival_note = user, Notification.TAKEN_BACK, note
+    start_step(case, previous, now)
+    case.save()
+    _audit(case, user, "take_back", before, previous, note or f"ditarik dari meja {current.desk_label}", ip)
+    notify_desk(case, current.desk, kind=Notification.TAKEN_BACK, actor=user, step=current)
     return case
 
 

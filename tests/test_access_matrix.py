@@ -134,6 +134,7 @@ def spec(w):
         "compare": ("get", "/katalog/lumajang-spm/banding/?dari=1&ke=1", PUBLIC),
         "persons": ("get", "/orang/", expected(ALL)),
         "person_new": ("get", "/orang/baru/", expected(FRONT)),
+        "person_nik": ("get", "/orang/nik/?nik=3508015507850003", expected(FRONT)),
         "person": ("get", f"/orang/{person.pk}/", expected(ALL, other="scoped", other_status=404)),
         "person_edit": ("get", f"/orang/{person.pk}/ubah/", expected(FRONT, other="scoped", other_status=404)),
         "cases": ("get", "/permohonan/", expected(ALL)),
@@ -150,6 +151,11 @@ def spec(w):
             expected(["petugas"], own_status=302, other="scoped", other_status=404),
         ),
         "case": ("get", f"/permohonan/{case.pk}/", expected(ALL, other="scoped", other_status=404)),
+        "case_documents": (
+            "post",
+            f"/permohonan/{w['draft_case'].pk}/berkas/",
+            expected(["petugas"], own_status=302, other="scoped", other_status=404),
+        ),
         "case_document": (
             "post",
             f"/permohonan/{w['draft_case'].pk}/berkas/{w['draft_case'].documents.first().pk}/",
@@ -197,6 +203,12 @@ def spec(w):
                 ("case_reject", "tolak"),
             )
         },
+        # Nobody sent the signed case to the petugas but the Kadis, by signing: no one may take it back.
+        "case_take_back": (
+            "post",
+            f"/permohonan/{case.pk}/tindakan/tarik-kembali/",
+            expected(ALL, 403, "scoped", other_status=404),
+        ),
         # Cancelling is the front desk's: refused for now (302) on a signed case, 403 for the others.
         "case_cancel": ("post", f"/permohonan/{case.pk}/tindakan/batalkan/", holder_only),
         # Without a flow of the case's SOP posted there is nothing to choose: not found, for every desk.
@@ -253,6 +265,8 @@ def spec(w):
         "export": ("get", "/laporan/ekspor/permohonan.csv", expected(REPORT)),
         "service_standards": ("get", "/layanan/lumajang/", PUBLIC),
         "notifications": ("get", "/pemberitahuan/", expected(ALL)),
+        "notifications_read": ("post", "/pemberitahuan/tandai-dibaca/", expected(ALL, own_status=302)),
+        "notifications_digest": ("post", "/pemberitahuan/ringkasan/", expected(ALL, own_status=302)),
         "status": ("get", f"/status/{case.number}/", PUBLIC),
         "admin": ("get", "/admin/", expected(["admin"], refused=302)),
         # Admin screens of this repository's own (the admin's scoping: another agency's row is a 404).

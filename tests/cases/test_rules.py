@@ -249,7 +249,7 @@ def test_the_holder_is_granted_some_actions_and_refused_others(registered, petug
 
 POSTS = {
     "complete_step": {"note": "selesai"},
-    "wait_external": {"text": "proses BPJS"},
+    "wait_external": {"text": "proses BPJS", "until": "2099-12-31"},
     "reject": {"text": "tidak memenuhi syarat"},
     "cancel": {"text": "pemohon mundur"},
     "return_to_applicant": {"note": "KTP kurang"},

@@ -6,6 +6,7 @@ import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
+from django.utils import timezone
 
 from agencies.desks import DESKS
 from agencies.models import Agency
@@ -243,8 +244,12 @@ def test_notify_overdue_tells_the_desk_and_its_superior_once_a_day(registered, d
 
     out = capsys.readouterr().out
     assert "Langkah terlambat diberitahukan: 1" in out and "Langkah terlambat diberitahukan: 0" in out
-    assert Notification.objects.filter(user=demo_users["lumajang-kasi"], message__startswith="Terlambat").count() == 1
-    assert Notification.objects.filter(user=demo_users["lumajang-petugas"], message__startswith="Terlambat").exists()
+    kasi, petugas = demo_users["lumajang-kasi"], demo_users["lumajang-petugas"]
+    assert Notification.objects.filter(user=kasi, kind=Notification.OVERDUE).count() == 1
+    notice = Notification.objects.get(user=petugas, kind=Notification.OVERDUE)
+    due = timezone.localtime(CaseStep.objects.get(pk=registered.current_step_id).due_at)
+    assert f"{registered.number} · " in notice.message and "— terlambat: langkah 1 di meja" in notice.message
+    assert f"batas {due.day} Januari {due.year} {due:%H.%M}" in notice.message
 
 
 def test_the_audit_log_is_append_only(registered):

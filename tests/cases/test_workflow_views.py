@@ -175,17 +175,25 @@ def test_a_rejection_letter_prints_after_a_rejection(client, demo_users, registe
     assert "Bukan warga Kabupaten Lumajang" in pdf_text(response.content)
 
 
-def test_notifications_page_marks_them_read(client, demo_users, registered, walk, petugas):
+def test_notices_are_read_from_the_case_or_all_at_once(client, demo_users, registered, walk, petugas):
     give_all_documents(registered, petugas)
     walk(walk(registered), branch="Ya")
+    kasi = demo_users["lumajang-kasi"]
     login(client, demo_users, "lumajang-kasi")
 
     home = client.get("/").content.decode()
     page = client.get("/pemberitahuan/").content.decode()
 
     assert 'data-testid="unread"' in home
-    assert registered.number in page
-    assert not Notification.objects.filter(user=demo_users["lumajang-kasi"], read_at__isnull=True).exists()
+    assert registered.number in page and f"/permohonan/{registered.pk}/?dari=pemberitahuan" in page
+    assert Notification.objects.filter(user=kasi, read_at__isnull=True).exists()  # looking is not reading
+    client.get(f"/permohonan/{registered.pk}/?dari=pemberitahuan")
+    assert not Notification.objects.filter(user=kasi, read_at__isnull=True).exists()
+
+    Notification.objects.filter(user=kasi).update(read_at=None)
+    response = client.post("/pemberitahuan/tandai-dibaca/")
+    assert response.status_code == 302
+    assert not Notification.objects.filter(user=kasi, read_at__isnull=True).exists()
 
 
 @pytest.mark.parametrize("action", ["selesai", "tunggu", "lanjutkan", "revisi", "tolak", "batalkan"])

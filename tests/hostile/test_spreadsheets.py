@@ -33,9 +33,9 @@ def export_with_applicant_named(client, demo_users, registered, name, fmt):
 def test_a_formula_name_is_neutralised_in_the_csv(client, demo_users, registered, payload):
     content = export_with_applicant_named(client, demo_users, registered, payload, "csv")
 
-    rows = list(csv.DictReader(io.StringIO(content.decode())))
+    rows = list(csv.DictReader(io.StringIO(content.decode("utf-8-sig"))))
 
-    assert rows[0]["pemohon"] == "'" + payload
+    assert rows[0]["Pemohon"] == "'" + payload
 
 
 @pytest.mark.parametrize("payload", PAYLOADS)
@@ -44,7 +44,7 @@ def test_a_formula_name_is_a_string_cell_in_the_xlsx(client, demo_users, registe
 
     sheet = openpyxl.load_workbook(io.BytesIO(content)).active
     headers = [cell.value for cell in sheet[1]]
-    cell = sheet.cell(row=2, column=headers.index("pemohon") + 1)
+    cell = sheet.cell(row=2, column=headers.index("Pemohon") + 1)
 
     assert cell.data_type == "s"
     # The standard XML parser reads a carriage return as a line feed; defusedxml's keeps it.
@@ -63,9 +63,9 @@ def test_no_cell_of_the_xlsx_is_a_formula(client, demo_users, registered):
 def test_an_ordinary_name_is_exported_unchanged(client, demo_users, registered):
     content = export_with_applicant_named(client, demo_users, registered, "Siti Aminah - Lansia", "csv")
 
-    rows = list(csv.DictReader(io.StringIO(content.decode())))
+    rows = list(csv.DictReader(io.StringIO(content.decode("utf-8-sig"))))
 
-    assert rows[0]["pemohon"] == "Siti Aminah - Lansia"
+    assert rows[0]["Pemohon"] == "Siti Aminah - Lansia"
 
 
 def test_a_negative_number_is_not_treated_as_a_formula():
@@ -79,8 +79,8 @@ def test_the_step_export_neutralises_an_activity_formula(client, demo_users, reg
     type(step.sop_step).objects.filter(pk=step.sop_step_id).update(activity="=cmd|' /C calc'!A0")
     client.force_login(demo_users["lumajang-kabid"])
 
-    rows = list(csv.DictReader(io.StringIO(client.get("/laporan/ekspor/langkah.csv").content.decode())))
+    rows = list(csv.DictReader(io.StringIO(client.get("/laporan/ekspor/langkah.csv").content.decode("utf-8-sig"))))
 
     assert rows, "the step export is empty"
-    assert all(not row["kegiatan"].startswith("=") for row in rows)
-    assert "'=cmd|' /C calc'!A0" in {row["kegiatan"] for row in rows}
+    assert all(not row["Kegiatan"].startswith("=") for row in rows)
+    assert "'=cmd|' /C calc'!A0" in {row["Kegiatan"] for row in rows}

@@ -1,0 +1,235 @@
+"""The main errands at office speed: clicks counted and held, the action within the first screen, phones without
+sideways scrolling. Screenshots go to test-artifacts/ (1366x768 and 390x844)."""
+
+import pytest
+
+from cases import services, workflow
+from cases.models import Case, Notification
+from sop_catalog.models import SOP
+from tests.conftest import give_all_documents
+from tests.factories import PersonFactory
+from tests.files import BLANK_PDF
+
+OFFICE = {"width": 1366, "height": 768}
+PHONE = {"width": 390, "height": 844}
+
+
+class Clicks:
+    """Every click of the errand goes through here, so that the test holds their number."""
+
+    def __init__(self, page):
+        self.page, self.count = page, 0
+
+    def __call__(self, locator):
+        self.count += 1
+        locator.click()
+        self.page.wait_for_load_state()
+
+
+def in_first_screen(page, locator):
+    """The locator is visible without scrolling: inside the viewport as the page opened (or at its anchor)."""
+    box = locator.bounding_box()
+    height = page.viewport_size["height"]
+    return box is not None and 0 <= box["y"] and box["y"] + box["height"] <= height
+
+
+def no_sideways_scroll(page):
+    return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+@pytest.fixture
+def spm_catalog(catalog):
+    return SOP.objects.get(slug="lumajang-spm", is_current=True)
+
+
+def test_registering_an_spm_applicant_with_three_scans_up_to_the_kasi(
+    page, live_server, spm_catalog, login, screenshot, tmp_path, settings
+):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    scans = []
+    for name in ("sktm", "kk", "ktp"):
+        scans.append(tmp_path / f"{name}.pdf")
+        scans[-1].write_bytes(BLANK_PDF)
+    asked = []
+    page.on("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
+    login("lumajang-petugas")
+    click = Clicks(page)
+
+    page.goto(f"{live_server.url}/permohonan/baru/")
+    click(page.get_by_role("link", name="Cari atau daftarkan pemohon"))
+    page.fill("#q", "3508015507850003")
+    click(page.get_by_role("button", name="Cari"))
+    click(page.get_by_role("link", name="+ Daftarkan orang baru"))
+    assert page.input_value("#id_nik") == "3508015507850003"  # the searched NIK is carried
+    page.fill("#id_name", "Siti Aminah")
+    page.locator("#id_nik").dispatch_event("input")
+    page.wait_for_function("document.querySelector('#id_birth_date').value === '1985-07-15'")
+    assert page.input_value("#id_sex") == "P" and page.input_value("#id_regency") == "Kabupaten Lumajang"
+    page.fill("#id_address", "Jl. Mawar 3")
+    screenshot("office-person-form-1366")
+    click(page.get_by_role("button", name="Simpan"))
+
+    page.select_option("#id_sop", str(spm_catalog.pk))
+    page.fill("#id_purpose", "Keringanan biaya rawat inap di RSUD dr. Haryoto")
+    click(page.get_by_role("button", name="Buat permohonan"))
+
+    form = page.get_by_test_id("checklist-form")
+    files = form.locator("input[type=file]")
+    assert files.count() >= 3
+    for index, scan in enumerate(scans):
+        files.nth(index).set_input_files(str(scan))
+    boxes = form.locator("input[type=checkbox]")
+    for index in range(3, boxes.count()):
+        boxes.nth(index).check()
+    assert in_first_screen(page, page.get_by_test_id("save-and-register"))
+    screenshot("office-checklist-1366")
+    click(page.get_by_test_id("save-and-register"))
+    number = page.get_by_test_id("case-number").inner_text()
+    assert number.startswith("LMJ/")
+    case = Case.objects.get(number=number)
+    assert case.documents.exclude(file="").count() == 3
+
+    steps = 0
+    while Case.objects.get(pk=case.pk).state == Case.AT_PETUGAS:
+        button = page.get_by_test_id("complete")
+        assert in_first_screen(page, button), f"step {steps + 1}: the action is below the first screen"
+        if steps == 0:
+            screenshot("office-petugas-step-1366")
+        radios = page.get_by_test_id("complete-form").locator("input[name=branch]")
+        if radios.count():
+            page.get_by_test_id("complete-form").get_by_label("Ya", exact=True).check()
+        click(button)
+        steps += 1
+    assert Case.objects.get(pk=case.pk).state == Case.AT_KASI
+    # one confirmation, for registering; choosing "Ya" never asks the question of a rejecting branch
+    assert len(asked) == 1 and asked[0].startswith("Simpan berkas lalu daftarkan"), asked
+    # search, register, save person, open case, save-and-register, and one click per petugas step
+    assert click.count == 6 + steps, click.count
+    assert steps <= 5
+
+
+def walk_to(case, demo_users, state):
+    while Case.objects.get(pk=case.pk).state != state:
+        case = Case.objects.get(pk=case.pk)
+        step = case.current_step
+        branch = "Ya" if step.sop_step.branches.exists() else ""
+        workflow.complete_step(
+            case=case,
+            user=demo_users[f"lumajang-{step.desk}"],
+            step_id=step.pk,
+            branch=branch,
+            disposition={"instructions": ["Untuk diproses"]},
+        )
+    return Case.objects.get(pk=case.pk)
+
+
+@pytest.fixture
+def spm_case(spm_catalog, demo_users):
+    petugas = demo_users["lumajang-petugas"]
+    person = PersonFactory(name="Siti Aminah", nik="3508015507850003", sex="P", birth_place="Lumajang")
+    case = services.open_case(
+        user=petugas, sop=spm_catalog, applicant=person, beneficiary=person, channel="datang", purpose="Berobat"
+    )
+    give_all_documents(case, petugas)
+    return services.register_case(case=case, user=petugas)
+
+
+def test_a_kasi_returns_a_case_for_revision_and_the_petugas_sees_why(
+    page, live_server, spm_case, demo_users, login, screenshot
+):
+    case = walk_to(spm_case, demo_users, Case.AT_KASI)
+    login("lumajang-kasi")
+    click = Clicks(page)
+
+    page.goto(f"{live_server.url}/kotak-masuk/")
+    click(page.get_by_role("link", name=case.number))
+    summary = page.get_by_text("Kembalikan untuk revisi", exact=True)
+    assert in_first_screen(page, summary)
+    screenshot("office-kasi-case-1366")
+    click(summary)
+    page.fill("#revisi-text", "Foto KTP buram, minta pindai ulang")
+    click(page.get_by_role("button", name="Kembalikan", exact=True))
+    assert click.count == 3
+    assert Case.objects.get(pk=case.pk).state == Case.AT_PETUGAS
+
+    page.context.clear_cookies()
+    login("lumajang-petugas")
+    page.goto(f"{live_server.url}/kotak-masuk/")
+    row = page.get_by_test_id("inbox-row").filter(has_text=case.number)
+    assert "Foto KTP buram, minta pindai ulang" in row.get_by_test_id("arrival").inner_text()
+    screenshot("office-petugas-inbox-returned-1366")
+    notice = Notification.objects.get(user=demo_users["lumajang-petugas"], kind=Notification.RETURNED)
+    assert "Foto KTP buram" in notice.message
+
+
+def test_the_kadis_signs_on_a_phone(browser, live_server, spm_case, demo_users, demo_password, screenshot_dir):
+    case = walk_to(spm_case, demo_users, Case.AT_KADIS)
+    context = browser.new_context(viewport=PHONE, locale="id-ID", is_mobile=True, has_touch=True)
+    page = context.new_page()
+    asked = []
+    page.on("dialog", lambda dialog: (asked.append(dialog.message), dialog.accept()))
+    try:
+        page.goto(f"{live_server.url}/masuk/")
+        page.fill("#id_username", "lumajang-kadis")
+        page.fill("#id_password", demo_password)
+        page.click("button[type=submit]")
+        page.wait_for_load_state()
+        click = Clicks(page)
+
+        page.goto(f"{live_server.url}/kotak-masuk/")
+        assert no_sideways_scroll(page)
+        page.screenshot(path=str(screenshot_dir / "phone-inbox-kadis-390.png"), full_page=True)
+        click(page.get_by_role("link", name=case.number))
+        assert no_sideways_scroll(page)
+        preview = page.get_by_test_id("action-letter-draft")
+        sign = page.get_by_test_id("complete")
+        assert preview.bounding_box()["y"] < sign.bounding_box()["y"]
+        page.screenshot(path=str(screenshot_dir / "phone-case-kadis-390.png"), full_page=False)
+        click(sign)
+        assert click.count == 2 and len(asked) == 1 and asked[0].startswith("Tandatangani")
+        assert Case.objects.get(pk=case.pk).state == Case.APPROVED
+    finally:
+        context.close()
+
+
+PHONE_PAGES = {
+    "lumajang-petugas": ["/", "/kotak-masuk/", "/kotak-masuk/?tab=pihak-luar", "/permohonan/", "/orang/",
+                         "/orang/baru/", "/permohonan/baru/", "/pemberitahuan/", "/katalog/", "/permohonan/{case}/"],
+    "lumajang-kasi": ["/kotak-masuk/", "/permohonan/{case}/"],
+    "lumajang-kadis": ["/", "/laporan/mutu-baku/", "/permohonan/{case}/", "/katalog/lumajang-spm/"],
+}  # fmt: skip
+
+
+def test_no_page_scrolls_sideways_on_a_390_px_phone(
+    browser, live_server, spm_case, demo_users, demo_password, screenshot_dir
+):
+    walk_to(spm_case, demo_users, Case.AT_KASI)  # finished steps: the report has its tables
+    context = browser.new_context(viewport=PHONE, locale="id-ID", is_mobile=True)
+    page = context.new_page()
+    wide = []
+    try:
+        for username, paths in PHONE_PAGES.items():
+            context.clear_cookies()
+            page.goto(f"{live_server.url}/masuk/")
+            page.fill("#id_username", username)
+            page.fill("#id_password", demo_password)
+            page.click("button[type=submit]")
+            page.wait_for_load_state()
+            for path in paths:
+                page.goto(live_server.url + path.format(case=spm_case.pk))
+                width = page.evaluate("document.documentElement.scrollWidth")
+                if width > PHONE["width"]:
+                    wide.append(f"{username} {path}: {width}px")
+                name = path.strip("/").replace("/", "-").replace("?", "-").replace("=", "-") or "home"
+                name = name.replace("{case}", "kasus")
+                page.screenshot(path=str(screenshot_dir / f"phone-{username}-{name}-390.png"), full_page=False)
+        context.clear_cookies()
+        case = Case.objects.get(pk=spm_case.pk)
+        for path in ["/masuk/", "/layanan/lumajang/", f"/status/{case.number}/?kode={case.survey_code}"]:
+            page.goto(live_server.url + path)
+            width = page.evaluate("document.documentElement.scrollWidth")
+            if width > PHONE["width"]:
+                wide.append(f"anonymous {path}: {width}px")
+    finally:
+        context.close()
+    assert wide == []
