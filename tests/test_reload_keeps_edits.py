@@ -22,16 +22,16 @@ NOT_FIXTURES = {"seed_demo"}
 
 
 def make_load_commands():
-    """The manage.py commands of the Makefile's `load` target, in order."""
+    """The manage.py commands of the Makefile's `load` target, in order, with their arguments."""
     target = re.search(r"^load:.*\n((?:\t.*\n)+)", MAKEFILE.read_text(encoding="utf-8"), re.MULTILINE)
-    commands = re.findall(r"manage\.py (\w+)", target.group(1))
-    return [command for command in commands if command not in NOT_FIXTURES]
+    lines = re.findall(r"manage\.py (.+)", target.group(1))
+    return [line.split() for line in lines if line.split()[0] not in NOT_FIXTURES]
 
 
 def make_load():
     out = io.StringIO()
-    for command in make_load_commands():
-        call_command(command, stdout=out)
+    for command, *args in make_load_commands():
+        call_command(command, *args, stdout=out)
     return out.getvalue()
 
 
@@ -65,7 +65,7 @@ def admin(client, demo_users):
 
 
 def test_a_second_make_load_keeps_every_admin_edit(admin):
-    assert make_load_commands()[:2] == ["load_agencies", "load_sops"]  # the Makefile was read
+    assert [c[0] for c in make_load_commands()[:2]] == ["load_agencies", "load_sops"]  # the Makefile was read
     make_load()  # the first `make run` (over the session data: nothing to change)
     spm = SOP.objects.get(slug="lumajang-spm", is_current=True)
     flow = spm.flows.get(order=1)
