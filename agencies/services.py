@@ -39,6 +39,7 @@ def load_agencies(*, path: str | Path) -> dict[str, int]:
                 "code": row.get("code", ""),
                 "region": row.get("region", ""),
                 "address": row.get("address", ""),
+                "postal_code": row.get("postal_code", ""),
                 "phone": row.get("phone", ""),
                 "email": row.get("email", ""),
                 "website": row.get("website", ""),

@@ -26,10 +26,11 @@ class PersonForm(forms.ModelForm):
         model = Person
         fields = [
             "without_papers", "nik", "kk_number", "name", "birth_place", "birth_date", "sex", "address",
-            "rt", "rw", "village", "district", "regency", "phone", "description", "found_at",
+            "rt", "rw", "village", "district", "regency", "phone", "description", "found_at", "found_when",
         ]  # fmt: skip
         widgets = {
             "birth_date": DateInput(),
+            "found_when": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
             "description": forms.Textarea(attrs={"rows": 3}),
             "nik": forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
             "kk_number": forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),

@@ -38,18 +38,62 @@ from sop_catalog.models import SOP
 # --- context ---------------------------------------------------------------------------------
 
 
-def _person(person: Person) -> dict[str, str]:
-    return {
-        "nama": person.name,
-        "nik": person.nik or "-",
-        "tempat_lahir": person.birth_place,
-        "tanggal_lahir": date_format(person.birth_date, "j F Y") if person.birth_date else "-",
-        "alamat": person.full_address or "-",
-        "jenis_kelamin": person.get_sex_display(),
-        "kk": person.kk_number,
-        "ciri": person.description,
-        "ditemukan": person.found_at,
+UNKNOWN = "tidak diketahui"
+
+
+def _one_line(text: str) -> str:
+    return " ".join((text or "").split())
+
+
+def _person(person: Person) -> dict[str, Any]:
+    """A person as letters print them: "tidak diketahui" for what is not known, never "-" or ", -"."""
+    birth_date = date_format(person.birth_date, "j F Y") if person.birth_date else ""
+    place = _one_line(person.birth_place)
+    born = ", ".join(part for part in [place, birth_date] if part) or UNKNOWN
+    if place and not birth_date:
+        born = f"{place}, tanggal tidak diketahui"
+    found_when = (
+        date_format(timezone.localtime(person.found_when), "j F Y \\p\\u\\k\\u\\l H.i") if person.found_when else ""
+    )
+    papers = not person.without_papers
+    values = {
+        "nama": _one_line(person.name),
+        "nik": person.nik or (UNKNOWN if papers else f"{UNKNOWN} (tanpa dokumen kependudukan)"),
+        "tempat_lahir": place or UNKNOWN,
+        "tanggal_lahir": birth_date or UNKNOWN,
+        "ttl": born,
+        "alamat": _one_line(person.full_address) or UNKNOWN,
+        "jenis_kelamin": person.get_sex_display() or UNKNOWN,
+        "kk": person.kk_number or UNKNOWN,
+        "ciri": _one_line(person.description),
+        "ditemukan": _one_line(person.found_at),
+        "waktu_ditemukan": found_when,
+        "tanpa_dokumen": "ya" if person.without_papers else "",
     }
+    lines = [
+        ("Nama", values["nama"]),
+        ("NIK", values["nik"]),
+        ("Tempat, tanggal lahir", values["ttl"]),
+        ("Jenis kelamin", values["jenis_kelamin"]),
+        ("Alamat", values["alamat"]),
+    ]
+    if person.without_papers or person.description or person.found_at:
+        lines += [
+            ("Ciri-ciri", values["ciri"] or UNKNOWN),
+            ("Tempat ditemukan", values["ditemukan"] or UNKNOWN),
+            ("Waktu ditemukan", found_when or UNKNOWN),
+        ]
+    values["identitas"] = "\n".join(f"{label} : {value}" for label, value in lines)
+    return values
+
+
+def _purpose(case: Case) -> str:
+    """Maksud and tujuan as one phrase, the destination named once ("… di RSUD X", not "… di RSUD X, pada RSUD X")."""
+    purpose = _one_line(case.purpose).rstrip(".")
+    destination = _one_line(case.destination)
+    if destination and destination.casefold() not in purpose.casefold():
+        return f"{purpose} pada {destination}" if purpose else destination
+    return purpose
 
 
 def letter_context(
@@ -69,12 +113,14 @@ def letter_context(
             "nomor": case.number,
             "maksud": case.purpose,
             "tujuan": case.destination,
+            "keperluan": _purpose(case),
+            "alasan": case.closing_reason,
             "tanggal": date_format(timezone.localtime(case.registered_at), "j F Y") if case.registered_at else "",
             "sifat": case.get_sifat_display(),
             "saluran": case.get_channel_display(),
         },
         "sop": {"nama": case.sop.name, "nomor": case.sop.number},
-        "instansi": {"nama": case.agency.name, "wilayah": case.agency.region, "alamat": case.agency.address},
+        "instansi": {"nama": case.agency.name, "wilayah": case.agency.region, "alamat": case.agency.kop_address},
         "surat": {
             "nomor": number,
             "tanggal": date_format(day, "j F Y"),
@@ -82,6 +128,9 @@ def letter_context(
             "lampiran": document.template.attachment or "-",
             "tanggal_terbilang": date_in_words(day),
             "tempat": extra.get("tempat") or town(case.agency),
+            # berita acara pemulangan: from where the client leaves, and the home recorded for the client
+            "asal": _one_line(extra.get("asal", "")) or case.agency.name,
+            "tujuan_pulang": _one_line(extra.get("tujuan_pulang", "")) or _one_line(case.beneficiary.full_address),
         },
         "pihak_pertama": {
             "nama": signer["name"] if signer else "…………………",
@@ -151,8 +200,17 @@ def signer_block(agency: Agency, user: User | None, day: datetime.date, *, on_be
 
 def templates_for(case: Case) -> QuerySet[LetterTemplate]:
     return LetterTemplate.objects.filter(agency=case.agency, sop_slug=case.sop.slug, active=True).exclude(
-        kind__in=LetterTemplate.BERITA_ACARA
+        kind__in=[*LetterTemplate.BERITA_ACARA, LetterTemplate.PENOLAKAN]
     )
+
+
+def default_form(kind: str) -> str:
+    """The layout a kind of letter takes when its row does not say."""
+    if kind in LetterTemplate.BERITA_ACARA:
+        return LetterTemplate.BERITA_ACARA_FORM
+    if kind == LetterTemplate.PENOLAKAN:
+        return LetterTemplate.SURAT_DINAS
+    return LetterTemplate.SURAT_KETERANGAN
 
 
 def open_drafts(case: Case) -> None:
@@ -192,18 +250,25 @@ def _render(
     verify_url: str,
     parafs: list[dict[str, object]] | None = None,
 ) -> bytes:
+    if parafs is None and document.pk is None:
+        parafs = []  # the preview of a berita acara before it is issued
     if parafs is None:
         parafs = [
             {"desk": DESK_LABELS.get(p.desk, p.desk), "name": p.user.display_name, "at": p.at}
             for p in document.parafs.select_related("user")
         ]
+    template = document.template
+    addressee = render_body(template.addressee, context) if template.addressee.strip() else document.case.destination
     return render_pdf(
         "documents/letter.html",
         {
             "agency": document.case.agency,
             "document": document,
-            "kind": document.template.kind,
-            "berita_acara": document.template.kind in LetterTemplate.BERITA_ACARA,
+            "kind": template.kind,
+            "form": template.form,
+            "berita_acara": template.form == LetterTemplate.BERITA_ACARA_FORM,
+            "addressee": [line for line in (" ".join(x.split()) for x in addressee.splitlines()) if line],
+            "copies": [line.strip() for line in template.copies.splitlines() if line.strip()],
             "surat": context["surat"],
             "blocks": body_blocks(render_body(document.template.body, context)),
             "draft": draft,
@@ -276,6 +341,7 @@ def load_templates(*, path: str | Path) -> int:
     count = 0
     for row in rows:
         check_template_body(row["body"])
+        check_template_body(row.get("addressee", ""))
         agency = Agency.objects.get(slug=row["agency"])
         if row["kind"] not in LetterTemplate.BERITA_ACARA:
             check_template_signing(agency_id=agency.pk, sop_slug=row["sop_slug"])
@@ -285,8 +351,11 @@ def load_templates(*, path: str | Path) -> int:
             kind=row["kind"],
             defaults={
                 "title": row["title"],
+                "form": row.get("form") or default_form(row["kind"]),
                 "classification_code": row["classification_code"],
                 "attachment": row.get("attachment", "-"),
+                "addressee": row.get("addressee", ""),
+                "copies": "\n".join(row.get("copies", [])),
                 "body": row["body"],
             },
         )

@@ -20,7 +20,7 @@ from sop_catalog.models import SOP, Flow
 
 PERSON_FIELDS = [
     "nik", "kk_number", "name", "birth_place", "birth_date", "sex", "address", "rt", "rw",
-    "village", "district", "regency", "phone", "without_papers", "description", "found_at",
+    "village", "district", "regency", "phone", "without_papers", "description", "found_at", "found_when",
 ]  # fmt: skip
 
 

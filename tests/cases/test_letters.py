@@ -117,12 +117,12 @@ def test_the_template_of_an_sop_renders_for_its_case(catalog, demo_users, sop_sl
     text = text_of(letters.draft_pdf(document))
     preview = text_of(letters.preview_pdf(template, demo_users["lumajang-kadis"]))
 
-    shows_identity = "penerima.nik" in template.body
+    shows_identity = "penerima.identitas" in template.body
     assert person.name in text and "Keperluan uji" in text
     assert (person.nik in text) is shows_identity
     assert ("Lumajang, 15 Juli 1985" in text) is shows_identity
     assert "Dra. DEWI SUSIYANTI" in text
-    assert "Perihal : " + " ".join(template.title.split()) in text  # a letter, not a berita acara: no title line
+    assert " ".join(template.title.split()).upper() + " NOMOR" in text  # a surat keterangan: centred title, NOMOR
     assert "KONSEP" in preview and "SITI AMINAH (CONTOH)" in preview
 
 

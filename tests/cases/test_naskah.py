@@ -1,0 +1,262 @@
+"""Naskah dinas as a Kasubag Umum checks them: layout per bentuk naskah, kop, persons without papers,
+berita acara at their SOP step, the surat penolakan (docs/documents.md)."""
+
+import datetime
+import io
+import json
+import os
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.utils import timezone
+from pypdf import PdfReader
+
+from cases import letters, services
+from cases.models import IssuedDocument, LetterTemplate
+from sop_catalog.models import SOP
+from tests.factories import LetterTemplateFactory, PersonFactory
+from tests.hostile.test_files import small_png
+
+LETTERS = json.loads((settings.BASE_DIR / "fixtures" / "letters.json").read_text(encoding="utf-8"))
+LUMAJANG_SOP_LETTERS = [row["sop_slug"] for row in LETTERS if row["agency"] == "lumajang" and row["sop_slug"]]
+BERITA_ACARA = [LetterTemplate.BA_SERAH_TERIMA, LetterTemplate.BA_JENAZAH, LetterTemplate.BA_PEMULANGAN]
+OUT = os.environ.get("NASKAH_PDF_DIR")  # set it to keep the PDFs, e.g. to look at them as PNG
+
+
+def text_of(content, name=""):
+    if OUT and name:
+        Path(OUT, f"{name}.pdf").write_bytes(content)
+    return " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(content)).pages).split())
+
+
+def with_papers():
+    return PersonFactory(name="Siti Aminah", nik="3508015507850003", sex="P", address="Jl. Mawar 3")
+
+
+def without_papers():
+    return PersonFactory(
+        name="Mr. X (tanpa identitas)",
+        nik=None,
+        without_papers=True,
+        birth_place="",
+        birth_date=None,
+        sex="L",
+        address="",
+        village="",
+        district="",
+        regency="",
+        description="Laki-laki ±40 tahun, rambut gondrong, kaus merah",
+        found_at="Alun-alun Lumajang",
+        found_when=timezone.make_aware(datetime.datetime(2026, 11, 20, 7, 30)),
+    )
+
+
+def open_case(demo_users, sop_slug, person, **fields):
+    petugas = demo_users["lumajang-petugas"]
+    case = services.open_case(
+        user=petugas,
+        sop=SOP.objects.get(slug=sop_slug, is_current=True),
+        applicant=person,
+        beneficiary=person,
+        channel=fields.pop("channel", "datang"),
+        purpose=fields.pop("purpose", "Keperluan uji"),
+        **fields,
+    )
+    for document in case.documents.all():
+        services.receive_document(document=document, user=petugas)
+    return services.register_case(case=case, user=petugas)
+
+
+def assert_no_bare_dash(text):
+    for bad in [": -", ", -", "NIK : -", " : ,"]:
+        assert bad not in text, bad
+
+
+@pytest.mark.parametrize("papers", ["with", "without"])
+@pytest.mark.parametrize("sop_slug", LUMAJANG_SOP_LETTERS)
+def test_every_sop_letter_reads_for_a_person_with_and_without_papers(catalog, demo_users, sop_slug, papers):
+    person = with_papers() if papers == "with" else without_papers()
+    case = open_case(demo_users, sop_slug, person)
+    document = IssuedDocument.objects.get(case=case, template__sop_slug=sop_slug)
+
+    text = text_of(letters.draft_pdf(document), f"{sop_slug}-{papers}")
+
+    assert_no_bare_dash(text)
+    assert person.name in text
+    assert document.title.upper() in text and "NOMOR" in text  # surat keterangan: centred title, NOMOR under it
+    assert "Lumajang, " in text and "Kabupaten Lumajang," not in text
+    if "penerima.identitas" in document.template.body:
+        if papers == "with":
+            assert "3508015507850003" in text and "Lumajang, 15 Juli 1985" in text
+            assert "Ciri-ciri" not in text
+        else:
+            for expected in [
+                "NIK : tidak diketahui (tanpa dokumen kependudukan)",
+                "Tempat, tanggal lahir : tidak diketahui",
+                "Alamat : tidak diketahui",
+                "Ciri-ciri : Laki-laki ±40 tahun, rambut gondrong, kaus merah",
+                "Tempat ditemukan : Alun-alun Lumajang",
+                "Waktu ditemukan : 20 November 2026 pukul 07.30",
+            ]:
+                assert expected in text, expected
+
+
+def test_every_seeded_template_declares_its_form():
+    forms = {(row["kind"], row["form"]) for row in LETTERS}
+    assert forms == {
+        ("rekomendasi", "surat_keterangan"),
+        ("pernyataan", "surat_keterangan"),
+        ("ba_serah_terima", "berita_acara"),
+        ("ba_jenazah", "berita_acara"),
+        ("ba_pemulangan", "berita_acara"),
+        ("penolakan", "surat_dinas"),
+    }
+
+
+def test_the_spm_names_the_destination_once(catalog, demo_users):
+    case = open_case(
+        demo_users,
+        "lumajang-spm",
+        with_papers(),
+        purpose="Keringanan biaya rawat inap di RSUD dr. Haryoto Lumajang",
+        destination="RSUD dr. Haryoto Lumajang",
+    )
+    text = text_of(letters.draft_pdf(IssuedDocument.objects.get(case=case)), "spm-destination")
+    assert text.count("RSUD dr. Haryoto Lumajang") == 1
+    assert "SURAT PERNYATAAN MISKIN NOMOR" in text
+    assert "Hal :" not in text and "Sifat :" not in text  # not a surat dinas
+
+
+def test_a_surat_dinas_has_nomor_sifat_lampiran_hal_yth_and_tembusan(catalog, demo_users):
+    template = LetterTemplateFactory(
+        form=LetterTemplate.SURAT_DINAS,
+        title="Permohonan data",
+        addressee="Kepala RSUD dr. Haryoto Lumajang",
+        copies="Bupati Lumajang (sebagai laporan)\nArsip",
+    )
+    case = open_case(demo_users, "lumajang-spm", with_papers())
+    document = IssuedDocument.objects.create(case=case, template=template, title=template.title)
+
+    text = text_of(letters.draft_pdf(document), "surat-dinas")
+
+    for expected in [
+        "Nomor :",
+        "Sifat : Biasa",
+        "Lampiran : -",
+        "Hal : Permohonan data",
+        "Yth. Kepala RSUD dr. Haryoto Lumajang di tempat",
+        "Tembusan: 1. Bupati Lumajang (sebagai laporan); 2. Arsip;",
+    ]:
+        assert expected in text, expected
+    assert text.index("Lumajang, ") < text.index("Nomor :")  # place and date at the top, right
+
+
+def test_a_nota_dinas_has_its_heading_table(catalog, demo_users):
+    template = LetterTemplateFactory(
+        form=LetterTemplate.NOTA_DINAS, title="Laporan penanganan", addressee="Sekretaris Dinas Sosial"
+    )
+    case = open_case(demo_users, "lumajang-spm", with_papers())
+    document = IssuedDocument.objects.create(case=case, template=template, title=template.title)
+
+    text = text_of(letters.draft_pdf(document), "nota-dinas")
+
+    for expected in [
+        "NOTA DINAS NOMOR",
+        "Yth. : Sekretaris Dinas Sosial",
+        "Dari : Kepala Dinas Sosial",
+        "Tanggal :",
+        "Hal : Laporan penanganan",
+    ]:
+        assert expected in text, expected
+
+
+@pytest.mark.parametrize("papers", ["with", "without"])
+@pytest.mark.parametrize("kind", BERITA_ACARA)
+def test_every_berita_acara_reads_for_a_client_with_and_without_papers(catalog, demo_users, kind, papers):
+    person = with_papers() if papers == "with" else without_papers()
+    case = open_case(demo_users, "lumajang-odgj", person, destination="RSJ dr. Radjiman Wediodiningrat Lawang")
+    template = LetterTemplate.objects.get(agency__slug="lumajang", kind=kind)
+    document = IssuedDocument(case=case, template=template, title=template.title)
+    document.extra = {
+        "pihak_kedua": {
+            "nama": "Drs. Bambang",
+            "nip": "19700101 199003 1 001",
+            "jabatan": "Kepala UPT",
+            "instansi": "UPT Pelayanan Sosial",
+        },
+        "saksi": ["Saksi Satu"],
+    }
+
+    text = text_of(letters.draft_pdf(document), f"{kind}-{papers}")
+
+    assert_no_bare_dash(text)
+    for expected in [
+        "Nama : Dra. DEWI SUSIYANTI",
+        "NIP : 19640617 199603 2 002",
+        "Jabatan : Kepala Dinas Sosial Kabupaten Lumajang",
+        "selanjutnya disebut PIHAK PERTAMA",
+        "Nama : Drs. Bambang",
+        "NIP : 19700101 199003 1 001",
+        "selanjutnya disebut PIHAK KEDUA",
+        template.title.upper(),
+        person.name,
+    ]:
+        assert expected in text, expected
+    if kind == LetterTemplate.BA_PEMULANGAN:
+        assert "Radjiman" not in text  # the destination institution is not the client's home
+        if papers == "with":
+            assert "dipulangkan dari Dinas Sosial Kabupaten Lumajang ke keluarga/daerah asalnya di Jl. Mawar 3" in text
+        else:
+            assert "ke keluarga/daerah asalnya (alamat asal klien tidak diketahui)" in text
+    if papers == "without":
+        assert "Ciri-ciri : Laki-laki ±40 tahun" in text and "Tempat ditemukan : Alun-alun Lumajang" in text
+
+
+def test_the_kop_prints_the_agency_contacts_and_its_logo_on_every_document(catalog, demo_users, tmp_path, settings):
+    from django.core.files.base import ContentFile  # noqa: PLC0415
+
+    from cases import documents  # noqa: PLC0415
+
+    settings.MEDIA_ROOT = tmp_path
+    case = open_case(demo_users, "lumajang-spm", without_papers())
+    agency = case.agency
+    agency.address, agency.postal_code, agency.phone = "Jalan Uji No. 9, Lumajang", "67311", "(0334) 123456"
+    agency.email, agency.website = "dinsos@uji.example", "https://dinsos.uji.example/"
+    agency.logo.save("logo.png", ContentFile(small_png()))
+    case.refresh_from_db()
+    pdfs = {
+        "letter": letters.draft_pdf(IssuedDocument.objects.get(case=case)),
+        "tanda_terima": documents.tanda_terima_pdf(case, see_nik=True),
+        "kekurangan": documents.missing_documents_pdf(case),
+    }
+    for name, pdf in pdfs.items():
+        text = text_of(pdf, f"kop-{name}")
+        for expected in [
+            "PEMERINTAH KABUPATEN LUMAJANG",
+            "DINAS SOSIAL",
+            "Jalan Uji No. 9, Lumajang 67311",
+            "Telepon (0334) 123456",
+            "Pos-el dinsos@uji.example",
+            "Laman dinsos.uji.example",
+        ]:
+            assert expected in text, (name, expected)
+        assert len(PdfReader(io.BytesIO(pdf)).pages[0].images) >= 1, name  # the logo
+
+
+def test_the_tanda_terima_of_a_person_without_papers_says_what_is_not_known(catalog, demo_users):
+    from cases import documents  # noqa: PLC0415
+
+    case = open_case(demo_users, "lumajang-odgj", without_papers())
+    text = text_of(documents.tanda_terima_pdf(case, see_nik=False), "tanda-terima-without")
+
+    assert_no_bare_dash(text)
+    for expected in [
+        "NIK : tidak diketahui (tanpa dokumen kependudukan)",
+        "Tempat, tanggal lahir : tidak diketahui",
+        "Alamat : tidak diketahui",
+        "Ciri-ciri : Laki-laki ±40 tahun",
+        "Tempat ditemukan : Alun-alun Lumajang",
+        "Waktu ditemukan : 20 November 2026 pukul 07.30",
+    ]:
+        assert expected in text, expected
