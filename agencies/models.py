@@ -1,5 +1,6 @@
 import base64
 import datetime
+import re
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.contrib.auth.models import AbstractUser
@@ -106,6 +107,11 @@ class Agency(models.Model):
             return ""
         kind = "image/png" if data.startswith(b"\x89PNG") else "image/svg+xml"
         return f"data:{kind};base64,{base64.b64encode(data).decode('ascii')}"
+
+    @property
+    def town(self):
+        """'Kabupaten Lumajang' -> 'Lumajang': the place written before a letter's date."""
+        return re.sub(r"^(Kabupaten|Kota)\s+", "", self.region or self.name)
 
     @property
     def kop_address(self):

@@ -196,17 +196,40 @@ class BeritaAcaraForm(forms.Form):
         label="Tempat", max_length=200, required=False, help_text="Kosongkan: nama daerah instansi."
     )
     nama = forms.CharField(label="PIHAK KEDUA: nama", max_length=200)
+    nip = forms.CharField(label="PIHAK KEDUA: NIP (bila pejabat/ASN)", max_length=30, required=False)
     jabatan = forms.CharField(label="PIHAK KEDUA: jabatan", max_length=200, required=False)
     instansi = forms.CharField(label="PIHAK KEDUA: instansi/hubungan", max_length=200, required=False)
+    alamat = forms.CharField(label="PIHAK KEDUA: alamat", max_length=300, required=False)
+    asal = forms.CharField(
+        label="Pemulangan: dipulangkan dari", max_length=300, required=False, help_text="Kosongkan: nama instansi."
+    )
+    tujuan_pulang = forms.CharField(
+        label="Pemulangan: ke keluarga/daerah asal di",
+        max_length=300,
+        required=False,
+        help_text="Kosongkan: alamat klien yang tercatat.",
+    )
     saksi = forms.CharField(
         label="Saksi (satu nama per baris)", required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=1000
     )
 
-    def __init__(self, *args, agency, **kwargs):
+    def __init__(self, *args, agency, kinds=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["template"].queryset = LetterTemplate.objects.filter(
-            agency=agency, kind__in=LetterTemplate.BERITA_ACARA, active=True
-        ).order_by("kind")
+        templates = LetterTemplate.objects.filter(agency=agency, kind__in=LetterTemplate.BERITA_ACARA, active=True)
+        if kinds is not None:
+            templates = templates.filter(kind__in=kinds)
+        self.fields["template"].queryset = templates.order_by("kind")
+
+    def issue_kwargs(self):
+        """The keyword arguments of letters.issue_berita_acara / berita_acara_preview."""
+        data = self.cleaned_data
+        return {
+            "template": data["template"],
+            "pihak_kedua": {key: data[key] for key in ("nama", "nip", "jabatan", "instansi", "alamat")},
+            "saksi": data["saksi"].splitlines(),
+            "tempat": data["tempat"],
+            "extra": {"asal": data["asal"], "tujuan_pulang": data["tujuan_pulang"]},
+        }
 
 
 class VerifyUploadForm(forms.Form):

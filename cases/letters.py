@@ -9,7 +9,6 @@ import datetime
 import hashlib
 import importlib
 import json
-import re
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -19,13 +18,13 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
 from agencies.desks import BERITA_ACARA_DESKS, DESK_LABELS, KADIS, PARAF_DESKS
-from agencies.models import Agency, Position, User
+from agencies.models import Agency, Official, Position, User
 from cases import rules
 from cases.counters import take_next
 from cases.documents import qr_data_uri, render_pdf
@@ -134,7 +133,9 @@ def letter_context(
         },
         "pihak_pertama": {
             "nama": signer["name"] if signer else "…………………",
-            "jabatan": signer["title"] if signer else "…………………",
+            "jabatan": " ".join(part for part in [signer["title"], signer.get("agency", "")] if part)
+            if signer
+            else "…………………",
             "nip": signer["nip"] if signer else "",
         },
         "pihak_kedua": extra.get("pihak_kedua", {}),
@@ -158,7 +159,7 @@ def _padanan(case: Case) -> dict[str, str]:
 
 def town(agency: Agency) -> str:
     """'Kabupaten Lumajang' -> 'Lumajang': the place written before a letter's date."""
-    return re.sub(r"^(Kabupaten|Kota)\s+", "", agency.region or agency.name)
+    return agency.town
 
 
 # --- signature block ---------------------------------------------------------------------------
@@ -193,6 +194,38 @@ def signer_block(agency: Agency, user: User | None, day: datetime.date, *, on_be
         "rank": official.rank if official else "",
         "nip": official.nip if official else (user.nip if user else ""),
     }
+
+
+def berita_acara_signer(agency: Agency, user: User, day: datetime.date) -> dict[str, str]:
+    """PIHAK PERTAMA of a berita acara: a Kadis, Sekretaris or Kabid in their own position, or the
+    officer of the step's desk (petugas, peksos) under the position their account holds, with NIP."""
+    if any(user.has_desk(desk) for desk in BERITA_ACARA_DESKS):
+        return signer_block(agency, user, day, on_behalf=False)
+    official = (
+        Official.objects.filter(user=user, position__agency=agency)
+        .filter(Q(start__isnull=True) | Q(start__lte=day))
+        .filter(Q(end__isnull=True) | Q(end__gte=day))
+        .select_related("position")
+        .first()
+    )
+    desk = next((d for d in user.desks if d in DESK_LABELS), "")
+    title = official.position.title if official else DESK_LABELS.get(desk, "Petugas")
+    return {
+        "prefix": "",
+        "title": f"{official.acting} {title}".strip() if official else title,
+        "agency": agency.region if official else agency.name,
+        "name": official.name if official else user.display_name,
+        "rank": official.rank if official else "",
+        "nip": (official.nip if official else "") or user.nip,
+    }
+
+
+def rejection_signer(agency: Agency, user: User, day: datetime.date) -> dict[str, str]:
+    """Who signs a surat penolakan: the official who rejected (Kadis; Sekretaris or Kabid "a.n." the
+    Kadis); a rejection at a staff desk goes out under the Kepala Dinas, who signs the agency's letters."""
+    if any(user.has_desk(desk) for desk in BERITA_ACARA_DESKS):
+        return signer_block(agency, user, day)
+    return signer_block(agency, None, day)
 
 
 # --- drafts and paraf --------------------------------------------------------------------------
@@ -310,7 +343,10 @@ def _issue(document: IssuedDocument, user: User) -> IssuedDocument:
     day = timezone.localdate(now)
     agency = document.case.agency
     berita_acara = document.template.kind in LetterTemplate.BERITA_ACARA
-    signer = signer_block(agency, user, day, on_behalf=not berita_acara)
+    if document.template.kind == LetterTemplate.PENOLAKAN:
+        signer = rejection_signer(agency, user, day)
+    else:
+        signer = berita_acara_signer(agency, user, day) if berita_acara else signer_block(agency, user, day)
     number = next_letter_number(agency, document.template.classification_code, day)
     context = letter_context(document, number=number, day=day, signer=signer)
     document.number = number
@@ -363,6 +399,24 @@ def load_templates(*, path: str | Path) -> int:
     return count
 
 
+def _berita_acara_document(
+    *, case: Case, user: User, template: LetterTemplate, pihak_kedua: dict[str, str], saksi: list[str],
+    tempat: str, extra: dict[str, str] | None,
+) -> IssuedDocument:  # fmt: skip
+    if template.kind not in LetterTemplate.BERITA_ACARA or template.agency_id != case.agency_id:
+        raise ValidationError("Templat ini bukan berita acara instansi ini.")
+    rules.require_issue_berita_acara(case, user, template.kind)
+    if not (pihak_kedua.get("nama") or "").strip():
+        raise ValidationError("Isi nama PIHAK KEDUA.")
+    fields = {key: value for key, value in (extra or {}).items() if key in ("asal", "tujuan_pulang") and value}
+    return IssuedDocument(
+        case=case,
+        template=template,
+        title=template.title,
+        extra={"pihak_kedua": pihak_kedua, "saksi": [s for s in saksi if s.strip()], "tempat": tempat, **fields},
+    )
+
+
 @transaction.atomic
 def issue_berita_acara(
     *,
@@ -372,19 +426,37 @@ def issue_berita_acara(
     pihak_kedua: dict[str, str],
     saksi: list[str],
     tempat: str = "",
+    extra: dict[str, str] | None = None,
 ) -> IssuedDocument:
-    """A numbered berita acara (serah terima, jenazah, pemulangan) for the case, issued at once."""
-    if template.kind not in LetterTemplate.BERITA_ACARA or template.agency_id != case.agency_id:
-        raise ValidationError("Templat ini bukan berita acara instansi ini.")
-    rules.require(case, user, "issue_berita_acara")
-    if not (pihak_kedua.get("nama") or "").strip():
-        raise ValidationError("Isi nama PIHAK KEDUA.")
-    document = IssuedDocument.objects.create(
-        case=case,
-        template=template,
-        title=template.title,
-        extra={"pihak_kedua": pihak_kedua, "saksi": [s for s in saksi if s.strip()], "tempat": tempat},
+    """A numbered berita acara (serah terima, jenazah, pemulangan) for the case, issued at once, at the
+    SOP step that produces it (rules.require_issue_berita_acara)."""
+    document = _berita_acara_document(
+        case=case, user=user, template=template, pihak_kedua=pihak_kedua, saksi=saksi, tempat=tempat, extra=extra
     )
+    document.save()
+    return _issue(document, user)
+
+
+def berita_acara_preview(
+    *, case: Case, user: User, template: LetterTemplate, pihak_kedua: dict[str, str], saksi: list[str],
+    tempat: str = "", extra: dict[str, str] | None = None,
+) -> bytes:  # fmt: skip
+    """The berita acara as it will read, marked KONSEP, before a number is taken (nothing is saved)."""
+    document = _berita_acara_document(
+        case=case, user=user, template=template, pihak_kedua=pihak_kedua, saksi=saksi, tempat=tempat, extra=extra
+    )
+    signer = berita_acara_signer(case.agency, user, timezone.localdate())
+    context = letter_context(document, number="", signer=signer)
+    return _render(document, context, draft=True, signer=signer, verify_url="", parafs=[])
+
+
+def issue_rejection(case: Case, user: User) -> IssuedDocument | None:
+    """The surat penolakan of a rejected case: a numbered surat dinas from the register, signed, with
+    its QR, in the transaction of the rejection (none when the agency has no penolakan template)."""
+    template = LetterTemplate.objects.filter(agency=case.agency, kind=LetterTemplate.PENOLAKAN, active=True).first()
+    if template is None:
+        return None
+    document = IssuedDocument.objects.create(case=case, template=template, title=template.title)
     return _issue(document, user)
 
 

@@ -31,6 +31,7 @@ urlpatterns = [
     path("permohonan/<int:pk>/surat/<int:doc_pk>.pdf", views.letter_pdf, name="letter_pdf"),
     path("permohonan/<int:pk>/surat/<int:doc_pk>/cabut/", views.letter_revoke, name="letter_revoke"),
     path("permohonan/<int:pk>/berita-acara/", views.berita_acara, name="berita_acara"),
+    path("permohonan/<int:pk>/berita-acara/konsep.pdf", views.berita_acara_preview, name="berita_acara_preview"),
     path("verifikasi/<str:token>/", views.verify, name="verify"),
     path("kotak-masuk/", views.inbox, name="inbox"),
     path("dasbor/", views.dashboard, name="dashboard"),

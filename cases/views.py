@@ -17,7 +17,6 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from agencies.desks import (
-    BERITA_ACARA_DESKS,
     DESKS,
     PETUGAS,
     REPORT_DESKS,
@@ -39,7 +38,7 @@ from cases.forms import (
     VerifyUploadForm,
     WaitForm,
 )
-from cases.models import Case, CaseDocument, Disposition, IssuedDocument, Person, SurveyResponse
+from cases.models import Case, CaseDocument, Disposition, IssuedDocument, LetterTemplate, Person, SurveyResponse
 from cases.notifications import desk_users
 from cases.resources import CaseExport, StepExport
 from cases.rules import TransitionRefused
@@ -256,7 +255,11 @@ def case_detail(request, pk):
             "flows": case.sop.flows.order_by("order") if "choose_flow" in actions else [],
             "letters": case_letters,
             "revocable": {doc.pk for doc in case_letters if rules.may_revoke(case, request.user, doc)},
-            "ba_form": BeritaAcaraForm(agency=case.agency) if "issue_berita_acara" in actions else None,
+            "ba_form": (
+                BeritaAcaraForm(agency=case.agency, kinds=rules.berita_acara_kinds(case, request.user))
+                if "issue_berita_acara" in actions
+                else None
+            ),
             "now": timezone.now(),
             "padanan": padanan_at_step(case=case, user=request.user, ip=_ip(request)),
         },
@@ -593,6 +596,16 @@ def case_rejection_letter(request, pk):
     if case.state != Case.REJECTED:
         raise Http404("Surat penolakan ada setelah permohonan ditolak.")
     _log_case_persons(request, case, "surat penolakan")
+    issued = (
+        case.letters.filter(template__kind=LetterTemplate.PENOLAKAN)
+        .exclude(status=IssuedDocument.DRAFT)
+        .filter(replaced_by__isnull=True)
+        .order_by("-id")
+        .first()
+    )
+    if issued is not None and issued.pdf:  # the numbered, signed surat penolakan, never re-rendered
+        with issued.pdf.open("rb") as handle:
+            return _pdf(handle.read(), f"penolakan-{case.number.replace('/', '-')}.pdf")
     return _pdf(documents.rejection_letter_pdf(case), f"penolakan-{case.number.replace('/', '-')}.pdf")
 
 
@@ -653,24 +666,16 @@ def letter_revoke(request, pk, doc_pk):
 
 
 @require_POST
-@desk_required(*BERITA_ACARA_DESKS)
+@desk_required(*INTERNAL_DESKS)
 def berita_acara(request, pk):
+    """Issue a numbered berita acara at the SOP step that produces it, by that step's desk."""
     case = _case_or_404(request, pk)
-    form = BeritaAcaraForm(request.POST, agency=case.agency)
+    form = BeritaAcaraForm(request.POST, agency=case.agency, kinds=rules.berita_acara_kinds(case, request.user))
     if not form.is_valid():
         messages.error(request, "Berita acara: " + " ".join(e for errors in form.errors.values() for e in errors))
         return redirect(reverse("cases:case", args=[case.pk]) + "#surat")
-    data = form.cleaned_data
     try:
-        rules.require(case, request.user, "issue_berita_acara")
-        document = letters.issue_berita_acara(
-            case=case,
-            user=request.user,
-            template=data["template"],
-            pihak_kedua={"nama": data["nama"], "jabatan": data["jabatan"], "instansi": data["instansi"]},
-            saksi=data["saksi"].splitlines(),
-            tempat=data["tempat"],
-        )
+        document = letters.issue_berita_acara(case=case, user=request.user, **form.issue_kwargs())
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     except TransitionRefused as exc:
@@ -678,6 +683,24 @@ def berita_acara(request, pk):
     else:
         messages.success(request, f"{document.title} diterbitkan dengan nomor {document.number}.")
     return redirect(reverse("cases:case", args=[case.pk]) + "#surat")
+
+
+@require_POST
+@desk_required(*INTERNAL_DESKS)
+def berita_acara_preview(request, pk):
+    """The berita acara as filled in, marked KONSEP, before its number is taken."""
+    case = _case_or_404(request, pk)
+    form = BeritaAcaraForm(request.POST, agency=case.agency, kinds=rules.berita_acara_kinds(case, request.user))
+    if not form.is_valid():
+        messages.error(request, "Berita acara: " + " ".join(e for errors in form.errors.values() for e in errors))
+        return redirect(reverse("cases:case", args=[case.pk]) + "#surat")
+    try:
+        pdf = letters.berita_acara_preview(case=case, user=request.user, **form.issue_kwargs())
+    except (ValidationError, TransitionRefused) as exc:
+        messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+        return redirect(reverse("cases:case", args=[case.pk]) + "#surat")
+    _log_case_persons(request, case, "konsep berita acara")
+    return _pdf(pdf, f"konsep-berita-acara-{case.number.replace('/', '-')}.pdf")
 
 
 @public_rate_limit("verify")

@@ -262,6 +262,7 @@ def _reject(case: Case, user: User, reason: str, ip: str | None, outcome: str = 
     case.current_step = None
     case.save()
     _audit(case, user, "reject", before, step, reason, ip)
+    letters.issue_rejection(case, user)
     return case
 
 

@@ -192,7 +192,18 @@ class SOPAdmin(AgencyScopedAdmin, LockedMixin, ImportExportModelAdmin):
 class StepForm(forms.ModelForm):
     class Meta:
         model = Step
-        fields = ["no", "activity", "actors", "desk", "signs", "requirements", "time_text", "output", "notes"]
+        fields = [
+            "no",
+            "activity",
+            "actors",
+            "desk",
+            "signs",
+            "document",
+            "requirements",
+            "time_text",
+            "output",
+            "notes",
+        ]
         widgets = {
             "activity": forms.Textarea(attrs={"rows": 3, "cols": 40}),
             "requirements": forms.Textarea(attrs={"rows": 2, "cols": 20}),
@@ -232,6 +243,7 @@ class StepInline(admin.TabularInline):
         "actors",
         "desk",
         "signs",
+        "document",
         "requirements",
         "time_text",
         "time_standard",
@@ -301,7 +313,9 @@ class StepAdmin(AgencyScopedAdmin, LockedMixin, ImportExportModelAdmin):
     search_fields = ["activity", "flow__sop__number", "flow__sop__name"]
     inlines = [BranchInline]
     list_select_related = ["flow__sop"]
-    fields = ["flow", "no", "activity", "actors", "desk", "signs", "requirements", "time_text", "output", "notes"]
+    fields = [
+        "flow", "no", "activity", "actors", "desk", "signs", "document", "requirements", "time_text", "output", "notes"
+    ]  # fmt: skip
     autocomplete_fields = ["flow"]
 
     def get_form(self, request, obj=None, **kwargs):

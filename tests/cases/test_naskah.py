@@ -260,3 +260,103 @@ def test_the_tanda_terima_of_a_person_without_papers_says_what_is_not_known(cata
         "Waktu ditemukan : 20 November 2026 pukul 07.30",
     ]:
         assert expected in text, expected
+
+
+def walk_to_step(case, walk, no):
+    from cases.models import Case  # noqa: PLC0415
+
+    for _ in range(40):
+        case = Case.objects.get(pk=case.pk)
+        if case.current_step is None or case.current_step.no == no:
+            return case
+        case = walk(case, branch="Ya" if case.current_step.sop_step.branches.exists() else "")
+    return Case.objects.get(pk=case.pk)
+
+
+PIHAK_KEDUA = {"nama": "Kepala Desa Tompokersan", "jabatan": "Kepala Desa", "instansi": "Desa Tompokersan"}
+
+
+def test_a_berita_acara_pemulangan_is_issued_at_its_step_by_its_desk(catalog, demo_users, walk):
+    from django.core.exceptions import PermissionDenied  # noqa: PLC0415
+
+    from cases import rules  # noqa: PLC0415
+    from cases.rules import TransitionRefused  # noqa: PLC0415
+
+    case = open_case(
+        demo_users, "lumajang-odgj", without_papers(), destination="RSJ dr. Radjiman Wediodiningrat Lawang"
+    )
+    template = LetterTemplate.objects.get(agency__slug="lumajang", kind=LetterTemplate.BA_PEMULANGAN)
+    petugas, kadis = demo_users["lumajang-petugas"], demo_users["lumajang-kadis"]
+    kwargs = {"template": template, "pihak_kedua": PIHAK_KEDUA, "saksi": ["TKSK Lumajang"]}
+
+    with pytest.raises(TransitionRefused):  # step 11 not reached yet
+        letters.issue_berita_acara(case=case, user=petugas, **kwargs)
+    assert rules.berita_acara_kinds(case, petugas) == []
+
+    case = walk_to_step(case, walk, 11)
+    assert case.current_step.no == 11 and case.current_step.desk == "petugas"
+    assert rules.berita_acara_kinds(case, petugas) == [LetterTemplate.BA_PEMULANGAN]
+    with pytest.raises(PermissionDenied):  # not the step's desk
+        letters.issue_berita_acara(case=case, user=kadis, **kwargs)
+    with pytest.raises(TransitionRefused):  # no berita acara jenazah in this SOP
+        letters.issue_berita_acara(
+            case=case,
+            user=petugas,
+            **{**kwargs, "template": LetterTemplate.objects.get(agency__slug="lumajang", kind="ba_jenazah")},
+        )
+
+    preview = text_of(letters.berita_acara_preview(case=case, user=petugas, **kwargs), "ba-pemulangan-konsep")
+    assert "KONSEP" in preview and "NOMOR …" in preview
+    assert not IssuedDocument.objects.filter(case=case, template=template).exists()  # no number taken
+
+    document = letters.issue_berita_acara(case=case, user=petugas, **kwargs)
+    text = text_of(document.pdf.read(), "ba-pemulangan-issued")
+    assert document.number in text and "KONSEP" not in text
+    assert "Kepala Desa Tompokersan" in text and "Ciri-ciri : Laki-laki ±40 tahun" in text
+    assert "Radjiman" not in text
+
+    case = walk(case)  # past step 11: still allowed
+    assert rules.berita_acara_kinds(Case_get(case), petugas) == [LetterTemplate.BA_PEMULANGAN]
+
+
+def Case_get(case):  # noqa: N802
+    from cases.models import Case  # noqa: PLC0415
+
+    return Case.objects.get(pk=case.pk)
+
+
+def test_no_berita_acara_on_a_rejected_case(catalog, demo_users, walk):
+    from cases import rules  # noqa: PLC0415
+    from cases.models import Case  # noqa: PLC0415
+
+    case = walk_to_step(open_case(demo_users, "lumajang-odgj", without_papers()), walk, 11)
+    petugas = demo_users["lumajang-petugas"]
+    assert rules.berita_acara_kinds(case, petugas) == [LetterTemplate.BA_PEMULANGAN]
+    Case.objects.filter(pk=case.pk).update(state=Case.REJECTED)  # as if rejected once the step was reached
+    case = Case.objects.get(pk=case.pk)
+    assert rules.berita_acara_kinds(case, petugas) == []
+    assert "issue_berita_acara" not in rules.actions(case, petugas)
+
+
+def test_a_rejection_issues_a_numbered_verifiable_surat_penolakan(catalog, demo_users, client):
+    from cases import workflow  # noqa: PLC0415
+
+    case = open_case(demo_users, "lumajang-spm", with_papers(), purpose="Keringanan biaya rawat inap")
+    petugas = demo_users["lumajang-petugas"]
+    case = workflow.reject(case=case, user=petugas, step_id=case.current_step_id, reason="SKTM sudah kedaluwarsa.")
+
+    document = IssuedDocument.objects.get(case=case, template__kind=LetterTemplate.PENOLAKAN)
+    assert document.status == IssuedDocument.ISSUED and document.number.startswith("400.9/")
+    assert document.signer["name"] == "Dra. DEWI SUSIYANTI"  # a staff desk's rejection goes out under the Kadis
+    client.force_login(petugas)
+    response = client.get(f"/permohonan/{case.pk}/surat-penolakan.pdf")
+    pdf = response.content
+    assert pdf == document.pdf.open("rb").read()  # the stored original, not a new rendering
+    text = text_of(pdf, "surat-penolakan")
+    for expected in [f"Nomor : {document.number}", "Sifat : Biasa", "Hal : Pemberitahuan hasil permohonan",
+                     "Yth. Sdr. Siti Aminah", "SKTM sudah kedaluwarsa.", "Kepala Dinas Sosial", "Dra. DEWI SUSIYANTI",
+                     "NIP. 19640617 199603 2 002", "tanda tangan elektronik tidak tersertifikasi"]:  # fmt: skip
+        assert expected in text, expected
+    assert "Lumajang, " in text and "Kabupaten Lumajang," not in text
+    assert f"/verifikasi/{document.token}/" in text.replace(" ", "")
+    assert client.get(f"/verifikasi/{document.token}/").status_code == 200
