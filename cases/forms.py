@@ -123,10 +123,26 @@ class CaseForm(forms.Form):
         help_text="Misalnya rumah sakit tujuan, BPJS, atau panti.",
     )
     sifat = forms.ChoiceField(label="Sifat", choices=Case.SIFAT_CHOICES)
+    incoming_number = forms.CharField(label="Nomor surat masuk", max_length=120, required=False)
+    incoming_date = forms.DateField(label="Tanggal surat masuk", required=False, widget=DateInput())
+    incoming_sender = forms.CharField(label="Pengirim surat masuk", max_length=300, required=False)
+    incoming_subject = forms.CharField(label="Perihal surat masuk", max_length=300, required=False)
 
     def __init__(self, *args, agency, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["sop"].queryset = active_sops_for(agency)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("channel") == "surat":
+            for field in ("incoming_number", "incoming_date", "incoming_sender"):
+                if not cleaned.get(field):
+                    self.add_error(field, "Wajib untuk permohonan dari surat masuk.")
+        return cleaned
+
+    def incoming(self):
+        return {key: self.cleaned_data.get(key) for key in ("incoming_number", "incoming_date", "incoming_sender",
+                                                              "incoming_subject")}  # fmt: skip
         self.fields["sop"].label_from_instance = lambda sop: f"{sop.number} — {sop.name}" if sop.number else sop.name
 
 

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from cases import views
+from cases import views, views_registers
 
 app_name = "cases"
 urlpatterns = [
@@ -33,6 +33,8 @@ urlpatterns = [
     path("permohonan/<int:pk>/berita-acara/", views.berita_acara, name="berita_acara"),
     path("permohonan/<int:pk>/berita-acara/konsep.pdf", views.berita_acara_preview, name="berita_acara_preview"),
     path("verifikasi/<str:token>/", views.verify, name="verify"),
+    path("surat-keluar/", views_registers.outgoing_register, name="outgoing_register"),
+    path("surat-masuk/", views_registers.agenda_book, name="agenda_book"),
     path("kotak-masuk/", views.inbox, name="inbox"),
     path("dasbor/", views.dashboard, name="dashboard"),
     path("laporan/mutu-baku/", views.compliance_report, name="report"),

@@ -166,6 +166,7 @@ def case_new(request):
             purpose=data["purpose"],
             destination=data["destination"],
             sifat=data["sifat"],
+            incoming=form.incoming(),
         )
         messages.success(request, "Konsep permohonan dibuat. Periksa kelengkapan berkas, lalu daftarkan.")
         return redirect(case)

@@ -17,7 +17,8 @@ from agencies.desks import DESK_LABELS, DESK_RANK, SIGNING_DESKS, acting_desks
 from agencies.models import User
 from cases import letters, rules
 from cases.calendar import OfficeCalendar
-from cases.models import AuditEntry, Case, CaseStep, Disposition
+from cases.counters import take_next
+from cases.models import AgendaCounter, AuditEntry, Case, CaseStep, Disposition
 from cases.notifications import notify_desk
 from cases.rules import AlreadyProcessed, TransitionRefused
 from cases.states import STATE_RANK, LetterStatus
@@ -299,6 +300,9 @@ def register(*, case: Case, user: User, number: Callable[[Case], str], ip: str |
     now = timezone.now()
     case.number = number(case)
     case.registered_at = now
+    if case.channel == "surat":  # a surat masuk: its line in the agency's buku agenda
+        case.agenda_year = timezone.localtime(now).year
+        case.agenda_number = take_next(AgendaCounter, agency_id=case.agency_id, year=case.agenda_year)
     _arrive(case, steps[0], now, previous_desk=None)
     case.save()
     _audit(case, user, "register", Case.DRAFT, steps[0], ip=ip)
@@ -359,12 +363,21 @@ def _move_on(
     _reset_between(case, step, next_step)
     if move.kind == "forward":
         fire(case, "forward", user, next_step.desk)
-    elif move.kind == "dispose":
+    record = None
+    if move.kind == "dispose":
         fire(case, "dispose", user, next_step.desk)
         record = _disposition(case, user, step, next_step, disposition or {}, note)
+    _arrive(case, next_step, now, previous_desk=step.desk)
+    if record is not None:
+        # batas waktu penyelesaian: the one given, else the due time of the step it sends the case to
+        due = (disposition or {}).get("due_date") or (
+            timezone.localtime(next_step.due_at).date() if next_step.due_at else None
+        )
+        if due:
+            record.due_date = due
+            record.save(update_fields=["due_date"])
         if render_disposition is not None:
             record.pdf.save(f"disposisi-{case.pk}-{record.pk}.pdf", ContentFile(render_disposition(record)))
-    _arrive(case, next_step, now, previous_desk=step.desk)
     case.save()
     if move.kind in ("forward", "dispose"):
         _audit(case, user, move.kind, before, next_step, note, ip)

@@ -239,6 +239,9 @@ def spec(w):
             expected(ALL, 302, "scoped", other_status=404),
         ),
         "verify": ("get", f"/verifikasi/{w['issued'].token}/", PUBLIC),
+        # each agency's own books (tests/cases/test_naskah.py checks the wall on their rows)
+        "outgoing_register": ("get", "/surat-keluar/", expected(ALL)),
+        "agenda_book": ("get", "/surat-masuk/", expected(ALL)),
         "inbox": ("get", "/kotak-masuk/", expected(ALL)),
         "dashboard": ("get", "/dasbor/", expected(ALL)),
         "report": ("get", "/laporan/mutu-baku/", expected(REPORT)),

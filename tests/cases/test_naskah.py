@@ -360,3 +360,79 @@ def test_a_rejection_issues_a_numbered_verifiable_surat_penolakan(catalog, demo_
     assert "Lumajang, " in text and "Kabupaten Lumajang," not in text
     assert f"/verifikasi/{document.token}/" in text.replace(" ", "")
     assert client.get(f"/verifikasi/{document.token}/").status_code == 200
+
+
+INCOMING = {
+    "incoming_number": "400.9/77/427.21/2026",
+    "incoming_date": datetime.date(2026, 11, 30),
+    "incoming_sender": "Camat Tempeh",
+    "incoming_subject": "Permohonan rujukan ODGJ terlantar",
+}
+
+
+def test_a_surat_masuk_gets_its_agenda_number_and_the_lembar_disposisi_shows_it(catalog, demo_users, client):
+    from cases import documents, workflow  # noqa: PLC0415
+    from cases.models import Case  # noqa: PLC0415
+    from sop_catalog.services import import_sops  # noqa: PLC0415
+    from tests.test_access_matrix import DATA  # noqa: PLC0415
+
+    import_sops(json.loads((DATA / "dispose_sop.json").read_text(encoding="utf-8")))
+    person = with_papers()
+    first = open_case(demo_users, "lumajang-uji-disposisi", person, channel="surat", incoming=INCOMING)
+    second = open_case(demo_users, "lumajang-uji-disposisi", person, channel="surat", incoming=INCOMING)
+    walk_in = open_case(demo_users, "lumajang-uji-disposisi", person, incoming=INCOMING)
+
+    assert (first.agenda_number, second.agenda_number) == (1, 2) and first.agenda_year == timezone.localdate().year
+    assert walk_in.agenda_number is None and walk_in.incoming_number == ""  # not a letter: nothing kept
+    assert first.incoming_sender == "Camat Tempeh"
+
+    case = first
+    while Case.objects.get(pk=case.pk).state != Case.AT_KABID:
+        case = Case.objects.get(pk=case.pk)
+        step = case.current_step
+        case = workflow.complete_step(
+            case=case, user=demo_users[f"lumajang-{step.desk}"], step_id=step.pk,
+            branch="Ya" if step.sop_step.branches.exists() else "",
+            disposition={"instructions": ["Untuk diproses"]}, render_disposition=documents.disposition_pdf,
+        )  # fmt: skip
+    disposition = case.dispositions.get()
+    assert disposition.due_date is not None
+    text = text_of(disposition.pdf.open("rb").read(), "lembar-disposisi")
+    for expected in ["LEMBAR DISPOSISI", "Surat dari Camat Tempeh", "Nomor surat 400.9/77/427.21/2026",
+                     f"Nomor agenda 1/{first.agenda_year}", "Tanggal surat 30 November 2026",
+                     "Permohonan rujukan ODGJ terlantar", f"Nomor registrasi {case.number}",
+                     f"Batas waktu {date_format_j(disposition.due_date)}", "DINAS SOSIAL"]:  # fmt: skip
+        assert expected in text, expected
+
+    client.force_login(demo_users["lumajang-petugas"])
+    page = client.get("/surat-masuk/").content.decode()
+    assert "400.9/77/427.21/2026" in page and f"1/{first.agenda_year}" in page
+    exported = client.get("/surat-masuk/", {"format": "csv"}).content.decode()
+    assert "Camat Tempeh" in exported and exported.count("\n") == 3  # header and two letters
+    client.force_login(demo_users["solok-petugas"])
+    assert "400.9/77/427.21/2026" not in client.get("/surat-masuk/").content.decode()
+
+
+def date_format_j(day):
+    from django.utils.formats import date_format  # noqa: PLC0415
+
+    return date_format(day, "j F Y")
+
+
+def test_the_buku_register_surat_keluar_lists_numbers_and_exports_them(catalog, demo_users, client):
+    from cases import workflow  # noqa: PLC0415
+
+    case = open_case(demo_users, "lumajang-spm", with_papers())
+    petugas = demo_users["lumajang-petugas"]
+    case = workflow.reject(case=case, user=petugas, step_id=case.current_step_id, reason="Uji")
+    document = IssuedDocument.objects.get(case=case, template__kind=LetterTemplate.PENOLAKAN)
+
+    client.force_login(petugas)
+    page = client.get("/surat-keluar/").content.decode()
+    exported = client.get("/surat-keluar/", {"format": "csv"}).content.decode()
+    client.force_login(demo_users["solok-petugas"])
+    other = client.get("/surat-keluar/").content.decode()
+
+    assert document.number in page and "Pemberitahuan hasil permohonan" in page and "Siti Aminah" in page
+    assert document.number in exported and "Dra. DEWI SUSIYANTI" in exported
+    assert document.number not in other
