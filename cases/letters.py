@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
@@ -23,12 +23,12 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from agencies.desks import BERITA_ACARA_DESKS, DESK_LABELS, KADIS, PARAF_DESKS
+from agencies.desks import BERITA_ACARA_DESKS, DESK_LABELS, KADIS, PARAF_DESKS, SIGNING_DESKS
 from agencies.models import Agency, Official, Position, User
 from cases import rules
 from cases.counters import take_next
 from cases.documents import qr_data_uri, render_pdf
-from cases.models import Case, DocumentCounter, IssuedDocument, LetterTemplate, Paraf, Person
+from cases.models import AuditEntry, Case, DocumentCounter, IssuedDocument, LetterTemplate, Paraf, Person
 from cases.templating import body_blocks, check_template_body, check_template_signing, render_body
 from cases.terbilang import date_in_words
 from registers.selectors import last_match
@@ -461,12 +461,21 @@ def issue_rejection(case: Case, user: User) -> IssuedDocument | None:
 
 
 @transaction.atomic
-def revoke_and_reissue(*, document: IssuedDocument, user: User, reason: str) -> IssuedDocument:
-    """A correction: a new numbered document revokes the old one; the old PDF never changes."""
+def revoke_and_reissue(
+    *, document: IssuedDocument, user: User, reason: str, corrections: dict[str, str] | None = None
+) -> IssuedDocument:
+    """A correction: a new numbered document revokes the old one; the old PDF never changes.
+
+    With `corrections` that change the content (maksud, tujuan, perihal), the replacement is a
+    draft that passes the paraf chain again (`paraf_replacement`) and is signed with
+    `sign_replacement`, which then revokes the old document; the old one stays valid until then.
+    """
     if not reason.strip():
         raise ValidationError("Tuliskan alasan pencabutan.")
     document = IssuedDocument.objects.select_for_update().select_related("case").get(pk=document.pk)
     rules.require_revoke(document.case, user, document)
+    if corrections and _changes(document, corrections):
+        return _replacement_draft(document, user, reason, corrections)
     new = IssuedDocument.objects.create(
         case=document.case, template=document.template, title=document.title, extra=document.extra
     )
@@ -526,3 +535,159 @@ def preview_pdf(template: LetterTemplate, user: User) -> bytes:
     signer = signer_block(template.agency, user, timezone.localdate())
     context = letter_context(document, number="CONTOH/001/2026", signer=signer)
     return _render(document, context, draft=True, signer=signer, verify_url="", parafs=[])
+
+
+# --- corrections -------------------------------------------------------------------------------
+
+CORRECTABLE = {"maksud": ("purpose", "Maksud dan tujuan"), "tujuan": ("destination", "Instansi yang dituju")}
+
+
+def _changes(document: IssuedDocument, corrections: dict[str, str]) -> dict[str, tuple[str, str]]:
+    """label -> (old, new) for the corrected fields that differ."""
+    case = document.case
+    found = {}
+    for key, (field, label) in CORRECTABLE.items():
+        if key in corrections and corrections[key] is not None:
+            new = " ".join(str(corrections[key]).split()) if key == "tujuan" else str(corrections[key]).strip()
+            if new != getattr(case, field):
+                if key == "maksud" and not new:
+                    raise ValidationError("Maksud dan tujuan tidak boleh kosong.")
+                found[label] = (getattr(case, field), new)
+    perihal = " ".join((corrections.get("perihal") or "").split())
+    if perihal and perihal != document.title:
+        found["Perihal"] = (document.title, perihal)
+    return found
+
+
+def _apply(document: IssuedDocument, user: User, changes: dict[str, tuple[str, str]], action: str, note: str = ""):
+    case = document.case
+    for _key, (field, label) in CORRECTABLE.items():
+        if label in changes:
+            setattr(case, field, changes[label][1])
+    case.save(update_fields=["purpose", "destination"])
+    if "Perihal" in changes:
+        document.title = changes["Perihal"][1]
+    lines = [f"{label}: “{old}” → “{new}”" for label, (old, new) in changes.items()]
+    AuditEntry.objects.create(
+        case=case,
+        user=user,
+        desk=next((d for d in user.desks), ""),
+        action=action,
+        from_state=case.state,
+        to_state=case.state,
+        note="\n".join(([note] if note else []) + [f"{document.title}"] + lines),
+    )
+
+
+def require_correct_draft(document: IssuedDocument, user: User) -> None:
+    """Before signing, the desk holding the case (the desk handling the draft now) corrects it."""
+    case = document.case
+    if not (case.agency_id == user.agency_id and case.holds(user)):
+        raise PermissionDenied("Konsep surat dikoreksi oleh meja yang sedang menangani permohonan.")
+    if document.status != IssuedDocument.DRAFT:
+        raise rules.TransitionRefused(
+            "Surat yang sudah ditandatangani dikoreksi lewat “Cabut dan terbitkan pengganti”."
+        )
+
+
+@transaction.atomic
+def correct_draft(*, document: IssuedDocument, user: User, corrections: dict[str, str]) -> dict[str, tuple[str, str]]:
+    """Maksud, tujuan (destination) and perihal of a draft, changed by the desk handling it, audited."""
+    document = IssuedDocument.objects.select_for_update().select_related("case").get(pk=document.pk)
+    require_correct_draft(document, user)
+    changes = _changes(document, corrections)
+    if changes:
+        _apply(document, user, changes, "correct_letter")
+        document.save(update_fields=["title"])
+    return changes
+
+
+def _replacement_draft(
+    document: IssuedDocument, user: User, reason: str, corrections: dict[str, str]
+) -> IssuedDocument:
+    if document.case.letters.filter(template=document.template, status=IssuedDocument.DRAFT).exists():
+        raise rules.TransitionRefused("Konsep pengganti surat ini sudah ada; selesaikan paraf dan tanda tangannya.")
+    changes = _changes(document, corrections)
+    new = IssuedDocument(
+        case=document.case,
+        template=document.template,
+        title=document.title,
+        extra={**document.extra, "replaces": document.pk, "revoke_reason": reason},
+    )
+    _apply(new, user, changes, "reissue", note=f"Cabut {document.number}: {reason}")
+    new.save()
+    return new
+
+
+def paraf_chain(document: IssuedDocument) -> list[str]:
+    """The desks whose paraf a replacement needs, in order: those that initialled the original."""
+    original = IssuedDocument.objects.filter(pk=(document.extra or {}).get("replaces")).first()
+    desks = set(original.parafs.values_list("desk", flat=True)) if original else set()
+    return [desk for desk in PARAF_DESKS if desk in desks]
+
+
+def _next_paraf(document: IssuedDocument) -> str | None:
+    done = set(document.parafs.values_list("desk", flat=True))
+    return next((desk for desk in paraf_chain(document) if desk not in done), None)
+
+
+@transaction.atomic
+def paraf_replacement(*, document: IssuedDocument, user: User) -> Paraf:
+    """The next desk of the chain initials the corrected replacement."""
+    document = IssuedDocument.objects.select_for_update().select_related("case").get(pk=document.pk)
+    if document.case.agency_id != user.agency_id or not any(user.has_desk(desk) for desk in PARAF_DESKS):
+        raise PermissionDenied("Paraf diberikan Kepala Seksi, Kepala Bidang atau Sekretaris.")
+    if document.status != IssuedDocument.DRAFT or "replaces" not in (document.extra or {}):
+        raise rules.TransitionRefused("Hanya konsep pengganti yang diparaf di sini.")
+    desk = _next_paraf(document)
+    if desk is None or not user.has_desk(desk):
+        raise rules.TransitionRefused(
+            f"Paraf berikutnya: {DESK_LABELS.get(desk, desk)}." if desk else "Paraf konsep pengganti sudah lengkap."
+        )
+    paraf = Paraf.objects.create(document=document, desk=desk, user=user)
+    AuditEntry.objects.create(
+        case=document.case, user=user, desk=desk, action="paraf_replacement", from_state=document.case.state,
+        to_state=document.case.state, note=document.title,
+    )  # fmt: skip
+    return paraf
+
+
+@transaction.atomic
+def sign_replacement(*, document: IssuedDocument, user: User) -> IssuedDocument:
+    """The signer signs the corrected replacement once its paraf chain is complete; the old one is revoked."""
+    document = IssuedDocument.objects.select_for_update().select_related("case").get(pk=document.pk)
+    if document.case.agency_id != user.agency_id or not any(user.has_desk(desk) for desk in SIGNING_DESKS):
+        raise PermissionDenied("Hanya Kepala Dinas atau Sekretaris yang menandatangani pengganti.")
+    replaces = (document.extra or {}).get("replaces")
+    old = IssuedDocument.objects.select_for_update().filter(pk=replaces, status=IssuedDocument.ISSUED).first()
+    if document.status != IssuedDocument.DRAFT or old is None:
+        raise rules.TransitionRefused("Hanya konsep pengganti dari surat yang berlaku yang ditandatangani di sini.")
+    rules.require_revoke(document.case, user, old)
+    missing = _next_paraf(document)
+    if missing:
+        raise rules.TransitionRefused(f"Konsep pengganti belum diparaf {DESK_LABELS.get(missing, missing)}.")
+    new = _issue(document, user)
+    old.status = IssuedDocument.REVOKED
+    old.revoked_at = timezone.now()
+    old.revoked_reason = document.extra.get("revoke_reason", "")
+    old.replaced_by = new
+    old.save()
+    return new
+
+
+def letter_actions(case: Case, user: User, documents: Iterable[IssuedDocument]) -> dict[str, set[int]]:
+    """Which correction buttons the case page shows this user, per letter."""
+    found: dict[str, set[int]] = {"correct": set(), "paraf": set(), "sign": set()}
+    for document in documents:
+        if document.status != IssuedDocument.DRAFT:
+            continue
+        if case.holds(user):
+            found["correct"].add(document.pk)
+        if "replaces" in (document.extra or {}):
+            desk = _next_paraf(document)
+            if desk and user.has_desk(desk):
+                found["paraf"].add(document.pk)
+            old = IssuedDocument.objects.filter(pk=document.extra["replaces"]).first()
+            if desk is None and old is not None and rules.may_revoke(case, user, old):
+                found["sign"].add(document.pk)
+    return found

@@ -617,6 +617,9 @@ class AuditEntry(models.Model):
         "reject": "Ditolak",
         "cancel": "Dibatalkan",
         "padanan": "Dipadankan dengan data register",
+        "correct_letter": "Konsep surat dikoreksi",
+        "paraf_replacement": "Paraf konsep pengganti",
+        "reissue": "Surat dicabut dan diganti",
     }
 
     def __str__(self):

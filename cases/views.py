@@ -256,6 +256,7 @@ def case_detail(request, pk):
             "flows": case.sop.flows.order_by("order") if "choose_flow" in actions else [],
             "letters": case_letters,
             "revocable": {doc.pk for doc in case_letters if rules.may_revoke(case, request.user, doc)},
+            "letter_actions": letters.letter_actions(case, request.user, case_letters),
             "ba_form": (
                 BeritaAcaraForm(agency=case.agency, kinds=rules.berita_acara_kinds(case, request.user))
                 if "issue_berita_acara" in actions
@@ -656,13 +657,72 @@ def letter_revoke(request, pk, doc_pk):
     case, document = _letter_or_404(request, pk, doc_pk)
     try:
         rules.require_revoke(case, request.user, document)
-        new = letters.revoke_and_reissue(document=document, user=request.user, reason=request.POST.get("text", ""))
+        new = letters.revoke_and_reissue(
+            document=document, user=request.user, reason=request.POST.get("text", ""), corrections=_corrections(request)
+        )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     except TransitionRefused as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, f"Surat {document.number} dicabut dan diganti dengan nomor {new.number}.")
+        if new.status == IssuedDocument.DRAFT:
+            messages.success(
+                request,
+                f"Konsep pengganti {document.number} dibuat; setelah diparaf ulang, "
+                "tandatangani untuk mencabut yang lama.",
+            )
+        else:
+            messages.success(request, f"Surat {document.number} dicabut dan diganti dengan nomor {new.number}.")
+    return redirect(reverse("cases:case", args=[case.pk]) + "#surat")
+
+
+def _corrections(request):
+    """The corrected maksud, tujuan and perihal of a letter form (absent fields stay as they are)."""
+    fields = {"maksud": "maksud", "tujuan": "tujuan", "perihal": "perihal"}
+    return {key: request.POST[name][:2000] for key, name in fields.items() if name in request.POST}
+
+
+@require_POST
+@desk_required(*INTERNAL_DESKS)
+def letter_correct(request, pk, doc_pk):
+    """Before signing: the desk handling the draft corrects maksud, tujuan and perihal (audited)."""
+    case, document = _letter_or_404(request, pk, doc_pk)
+    try:
+        changes = letters.correct_draft(document=document, user=request.user, corrections=_corrections(request))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    except TransitionRefused as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Konsep dikoreksi: {', '.join(changes)}." if changes else "Tidak ada perubahan.")
+    return redirect(reverse("cases:case", args=[case.pk]) + "#surat")
+
+
+@require_POST
+@desk_required(*INTERNAL_DESKS)
+def letter_paraf(request, pk, doc_pk):
+    """The next desk of the paraf chain initials a corrected replacement."""
+    case, document = _letter_or_404(request, pk, doc_pk)
+    try:
+        letters.paraf_replacement(document=document, user=request.user)
+    except TransitionRefused as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Konsep pengganti diparaf.")
+    return redirect(reverse("cases:case", args=[case.pk]) + "#surat")
+
+
+@require_POST
+@desk_required(*INTERNAL_DESKS)
+def letter_sign(request, pk, doc_pk):
+    """The signer signs a corrected replacement; the old letter is revoked."""
+    case, document = _letter_or_404(request, pk, doc_pk)
+    try:
+        new = letters.sign_replacement(document=document, user=request.user)
+    except TransitionRefused as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Surat pengganti diterbitkan dengan nomor {new.number}.")
     return redirect(reverse("cases:case", args=[case.pk]) + "#surat")
 
 

@@ -227,6 +227,23 @@ def spec(w):
             f"/permohonan/{case.pk}/surat/{w['issued'].pk}/cabut/",
             expected(SIGNERS, 302, "scoped", other_status=404),
         ),
+        # the desk holding the case corrects its draft; the paraf chain and the signer finish a replacement;
+        # another agency's case is not found
+        "letter_correct": (
+            "post",
+            f"/permohonan/{w['draft_case'].pk}/surat/{w['draft'].pk}/koreksi/",
+            expected(["petugas"], 302, other=404),
+        ),
+        "letter_paraf": (
+            "post",
+            f"/permohonan/{w['draft_case'].pk}/surat/{w['draft'].pk}/paraf/",
+            expected(["kasi", "kabid", "sekdin"], 302, other=404),
+        ),
+        "letter_sign": (
+            "post",
+            f"/permohonan/{w['draft_case'].pk}/surat/{w['draft'].pk}/tandatangani/",
+            expected(SIGNERS, 302, other=404),
+        ),
         # any desk of the agency may post (an empty form comes back with a message); the rule decides
         "berita_acara": (
             "post",

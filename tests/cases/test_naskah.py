@@ -436,3 +436,68 @@ def test_the_buku_register_surat_keluar_lists_numbers_and_exports_them(catalog, 
     assert document.number in page and "Pemberitahuan hasil permohonan" in page and "Siti Aminah" in page
     assert document.number in exported and "Dra. DEWI SUSIYANTI" in exported
     assert document.number not in other
+
+
+def test_the_desk_handling_a_draft_corrects_maksud_tujuan_and_perihal_with_audit(catalog, demo_users, client):
+    from cases.models import AuditEntry  # noqa: PLC0415
+
+    case = open_case(demo_users, "lumajang-spm", with_papers(), destination="RSUD dr. Haryoto")
+    draft = IssuedDocument.objects.get(case=case)
+    client.force_login(demo_users["lumajang-kasi"])  # not the desk holding the case now
+    refused = client.post(f"/permohonan/{case.pk}/surat/{draft.pk}/koreksi/", {"tujuan": "RSUD Pasirian"})
+    client.force_login(demo_users["lumajang-petugas"])
+    client.post(
+        f"/permohonan/{case.pk}/surat/{draft.pk}/koreksi/",
+        {"maksud": "Keringanan biaya rawat inap", "tujuan": "RSUD Pasirian", "perihal": draft.title},
+    )
+
+    assert refused.status_code == 403
+    case.refresh_from_db()
+    assert (case.purpose, case.destination) == ("Keringanan biaya rawat inap", "RSUD Pasirian")
+    entry = AuditEntry.objects.get(case=case, action="correct_letter")
+    assert "Instansi yang dituju: “RSUD dr. Haryoto” → “RSUD Pasirian”" in entry.note
+    assert "RSUD Pasirian" in text_of(letters.draft_pdf(draft))
+
+
+def test_a_signed_letter_is_corrected_through_a_replacement_that_passes_the_paraf_chain_again(
+    catalog, demo_users, walk, client
+):
+    from tests.cases.test_letters import walk_to_kadis  # noqa: PLC0415
+
+    case = open_case(demo_users, "lumajang-spm", with_papers(), destination="RSUD dr. Haryoto")
+    case = walk(walk_to_kadis(case, walk))
+    old = IssuedDocument.objects.get(case=case, status=IssuedDocument.ISSUED)
+    kadis = demo_users["lumajang-kadis"]
+
+    draft = letters.revoke_and_reissue(
+        document=old, user=kadis, reason="Salah penulisan tujuan", corrections={"tujuan": "RSUD Pasirian"}
+    )
+    assert draft.status == IssuedDocument.DRAFT and draft.number == ""
+    old.refresh_from_db()
+    assert old.status == IssuedDocument.ISSUED  # valid until its replacement is signed
+    assert letters.paraf_chain(draft) == ["kasi", "kabid", "sekdin"]
+    with pytest.raises(letters.rules.TransitionRefused, match="belum diparaf Kepala Seksi"):
+        letters.sign_replacement(document=draft, user=kadis)
+    with pytest.raises(letters.rules.TransitionRefused, match="Paraf berikutnya: Kepala Seksi"):
+        letters.paraf_replacement(document=draft, user=demo_users["lumajang-kabid"])
+    client.force_login(kadis)
+    page = client.get(f"/permohonan/{case.pk}/").content.decode()
+    assert "Tandatangani pengganti" not in page
+    for desk in ("kasi", "kabid", "sekdin"):
+        client.force_login(demo_users[f"lumajang-{desk}"])
+        assert "Paraf konsep pengganti" in client.get(f"/permohonan/{case.pk}/").content.decode()
+        client.post(f"/permohonan/{case.pk}/surat/{draft.pk}/paraf/")
+    client.force_login(kadis)
+    assert "Tandatangani pengganti" in client.get(f"/permohonan/{case.pk}/").content.decode()
+    client.post(f"/permohonan/{case.pk}/surat/{draft.pk}/tandatangani/")
+
+    new, old = IssuedDocument.objects.get(pk=draft.pk), IssuedDocument.objects.get(pk=old.pk)
+    assert new.status == IssuedDocument.ISSUED and new.number and new.number != old.number
+    assert (
+        old.status == IssuedDocument.REVOKED
+        and old.replaced_by == new
+        and old.revoked_reason == "Salah penulisan tujuan"
+    )
+    new_text = text_of(new.pdf.read(), "spm-pengganti")
+    assert "RSUD Pasirian" in new_text and "RSUD dr. Haryoto" not in new_text
+    assert "RSUD dr. Haryoto" in text_of(old.pdf.read())  # the old PDF never changes
