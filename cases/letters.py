@@ -520,6 +520,7 @@ def sample_case_document(template: LetterTemplate) -> IssuedDocument:
         purpose="Contoh maksud dan tujuan permohonan",
         destination="RSUD Contoh",
         registered_at=timezone.now(),
+        closing_reason="Contoh alasan penolakan",
     )
     document = IssuedDocument(case=case, template=template, title=template.title)
     document.extra = {

@@ -69,6 +69,7 @@ def open_case(demo_users, sop_slug, person, **fields):
 
 
 def assert_no_bare_dash(text):
+    text = text.replace("Lampiran : -", "").replace("Tembusan : -", "")  # "no attachment" is written "-"
     for bad in [": -", ", -", "NIK : -", " : ,"]:
         assert bad not in text, bad
 
@@ -501,3 +502,15 @@ def test_a_signed_letter_is_corrected_through_a_replacement_that_passes_the_para
     new_text = text_of(new.pdf.read(), "spm-pengganti")
     assert "RSUD Pasirian" in new_text and "RSUD dr. Haryoto" not in new_text
     assert "RSUD dr. Haryoto" in text_of(old.pdf.read())  # the old PDF never changes
+
+
+@pytest.mark.parametrize("kind", [LetterTemplate.PENOLAKAN, *BERITA_ACARA])
+def test_the_admin_preview_of_every_kind_renders_with_the_sample_case(catalog, demo_users, kind):
+    template = LetterTemplate.objects.get(agency__slug="lumajang", kind=kind)
+
+    text = text_of(letters.preview_pdf(template, demo_users["lumajang-kadis"]), f"preview-{kind}")
+
+    assert "KONSEP" in text and "SITI AMINAH (CONTOH)" in text
+    assert_no_bare_dash(text)
+    if kind == LetterTemplate.PENOLAKAN:
+        assert "dengan alasan: Contoh alasan penolakan" in text
