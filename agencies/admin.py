@@ -6,7 +6,7 @@ from django.contrib.auth.models import Group
 from agencies.admin_scope import AgencyScopedAdmin
 from agencies.desks import ADMIN
 from agencies.models import Agency, Holiday, Official, Position, User
-from cases.uploads import UploadRefused, check_image, check_size, sniff
+from cases.uploads import UploadRefused, check_logo
 
 
 class PositionInline(admin.TabularInline):
@@ -21,14 +21,11 @@ class AgencyForm(forms.ModelForm):
         fields = ["logo"]  # the admin adds the fields of its fieldsets
 
     def clean_logo(self):
-        """The letterhead logo goes into every PDF: the same content check as a scan, images only."""
+        """The letterhead logo goes into every PDF: a PNG Pillow verifies, or an SVG without script or outside ref."""
         logo = self.cleaned_data.get("logo")
         if logo and hasattr(logo, "content_type"):  # a new upload, not the stored file
             try:
-                check_size(logo)
-                if sniff(logo) not in ("image/png", "image/jpeg"):
-                    raise UploadRefused(f"Logo “{logo.name}” harus PNG atau JPEG (diperiksa dari isinya).")
-                check_image(logo)
+                check_logo(logo)
             except UploadRefused as exc:
                 raise forms.ValidationError(str(exc)) from exc
         return logo
@@ -45,7 +42,7 @@ class AgencyAdmin(AgencyScopedAdmin, admin.ModelAdmin):
     inlines = [PositionInline]
     fieldsets = [
         (None, {"fields": ["name", "slug", "code", "region"]}),
-        ("Kontak", {"fields": ["address", "phone", "email", "website"]}),
+        ("Kontak (kop surat)", {"fields": ["address", "postal_code", "phone", "email", "website"]}),
         ("Kop surat", {"fields": ["logo", "letterhead"]}),
         ("Nomor surat", {"fields": ["unit_code", "letter_number_pattern", "letter_number_yearly_reset"]}),
         ("Waktu kerja", {"fields": ["time_zone", "office_opens", "office_closes", "workdays"]}),

@@ -1,4 +1,6 @@
+import base64
 import datetime
+import re
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.contrib.auth.models import AbstractUser
@@ -22,10 +24,11 @@ class Agency(models.Model):
     )
     region = models.CharField("wilayah", max_length=120, blank=True)
     address = models.TextField("alamat", blank=True)
+    postal_code = models.CharField("kode pos", max_length=10, blank=True)
     phone = models.CharField("telepon", max_length=60, blank=True)
     email = models.EmailField("e-mail", blank=True)
     website = models.URLField("situs web", blank=True)
-    logo = models.ImageField("logo", upload_to="logos/", blank=True)
+    logo = models.FileField("logo", upload_to="logos/", blank=True, help_text="PNG atau SVG (diperiksa dari isinya).")
     letterhead = models.TextField(
         "baris kop surat",
         blank=True,
@@ -91,6 +94,38 @@ class Agency(models.Model):
             raise ValidationError(
                 {"time_zone": "Zona waktu tidak dikenal; gunakan Asia/Jakarta, Asia/Makassar atau Asia/Jayapura."}
             ) from exc
+
+    @property
+    def logo_data_uri(self):
+        """The logo embedded in the PDF (PNG or SVG, checked at upload); empty when there is none or it is gone."""
+        if not self.logo:
+            return ""
+        try:
+            with self.logo.open("rb") as handle:
+                data = handle.read()
+        except OSError:
+            return ""
+        kind = "image/png" if data.startswith(b"\x89PNG") else "image/svg+xml"
+        return f"data:{kind};base64,{base64.b64encode(data).decode('ascii')}"
+
+    @property
+    def town(self):
+        """'Kabupaten Lumajang' -> 'Lumajang': the place written before a letter's date."""
+        return re.sub(r"^(Kabupaten|Kota)\s+", "", self.region or self.name)
+
+    @property
+    def kop_address(self):
+        """The kop's address line: 'Jalan … Lumajang 67311'."""
+        return " ".join(part for part in [" ".join(self.address.split()), self.postal_code] if part)
+
+    @property
+    def kop_contacts(self):
+        """The kop's contact line: telepon, pos-el, laman."""
+        parts = [f"Telepon {self.phone}" if self.phone else "", f"Pos-el {self.email}" if self.email else ""]
+        parts.append(
+            f"Laman {self.website.removeprefix('https://').removeprefix('http://').rstrip('/')}" if self.website else ""
+        )
+        return " · ".join(part for part in parts if part)
 
     @property
     def letterhead_lines(self):

@@ -44,6 +44,7 @@ def load_agencies(*, path: str | Path, report: list[Loader] | None = None) -> di
             "code": row.get("code", ""),
             "region": row.get("region", ""),
             "address": row.get("address", ""),
+            "postal_code": row.get("postal_code", ""),
             "phone": row.get("phone", ""),
             "email": row.get("email", ""),
             "website": row.get("website", ""),

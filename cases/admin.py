@@ -158,7 +158,7 @@ class DispositionAdmin(ReadOnlyAdmin):
 
 @admin.register(LetterTemplate)
 class LetterTemplateAdmin(AgencyScopedAdmin, admin.ModelAdmin):
-    list_display = ["title", "kind", "agency", "sop_slug", "classification_code", "active", "preview_link"]
+    list_display = ["title", "kind", "form", "agency", "sop_slug", "classification_code", "active", "preview_link"]
     list_filter = ["agency", "kind", "active"]
     search_fields = ["title", "sop_slug", "body"]
 

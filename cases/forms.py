@@ -28,10 +28,11 @@ class PersonForm(forms.ModelForm):
         model = Person
         fields = [
             "without_papers", "nik", "kk_number", "name", "birth_place", "birth_date", "sex", "address",
-            "rt", "rw", "village", "district", "regency", "phone", "description", "found_at",
+            "rt", "rw", "village", "district", "regency", "phone", "description", "found_at", "found_when",
         ]  # fmt: skip
         widgets = {
             "birth_date": DateInput(),
+            "found_when": forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
             "description": forms.Textarea(attrs={"rows": 3}),
             "nik": forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
             "kk_number": forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
@@ -144,10 +145,26 @@ class CaseForm(forms.Form):
         help_text="Misalnya rumah sakit tujuan, BPJS, atau panti.",
     )
     sifat = forms.ChoiceField(label="Sifat", choices=Case.SIFAT_CHOICES)
+    incoming_number = forms.CharField(label="Nomor surat masuk", max_length=120, required=False)
+    incoming_date = forms.DateField(label="Tanggal surat masuk", required=False, widget=DateInput())
+    incoming_sender = forms.CharField(label="Pengirim surat masuk", max_length=300, required=False)
+    incoming_subject = forms.CharField(label="Perihal surat masuk", max_length=300, required=False)
 
     def __init__(self, *args, agency, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["sop"].queryset = active_sops_for(agency)
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("channel") == "surat":
+            for field in ("incoming_number", "incoming_date", "incoming_sender"):
+                if not cleaned.get(field):
+                    self.add_error(field, "Wajib untuk permohonan dari surat masuk.")
+        return cleaned
+
+    def incoming(self):
+        return {key: self.cleaned_data.get(key) for key in ("incoming_number", "incoming_date", "incoming_sender",
+                                                              "incoming_subject")}  # fmt: skip
         self.fields["sop"].label_from_instance = lambda sop: f"{sop.number} — {sop.name}" if sop.number else sop.name
 
 
@@ -227,17 +244,40 @@ class BeritaAcaraForm(forms.Form):
         label="Tempat", max_length=200, required=False, help_text="Kosongkan: nama daerah instansi."
     )
     nama = forms.CharField(label="PIHAK KEDUA: nama", max_length=200)
+    nip = forms.CharField(label="PIHAK KEDUA: NIP (bila pejabat/ASN)", max_length=30, required=False)
     jabatan = forms.CharField(label="PIHAK KEDUA: jabatan", max_length=200, required=False)
     instansi = forms.CharField(label="PIHAK KEDUA: instansi/hubungan", max_length=200, required=False)
+    alamat = forms.CharField(label="PIHAK KEDUA: alamat", max_length=300, required=False)
+    asal = forms.CharField(
+        label="Pemulangan: dipulangkan dari", max_length=300, required=False, help_text="Kosongkan: nama instansi."
+    )
+    tujuan_pulang = forms.CharField(
+        label="Pemulangan: ke keluarga/daerah asal di",
+        max_length=300,
+        required=False,
+        help_text="Kosongkan: alamat klien yang tercatat.",
+    )
     saksi = forms.CharField(
         label="Saksi (satu nama per baris)", required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=1000
     )
 
-    def __init__(self, *args, agency, **kwargs):
+    def __init__(self, *args, agency, kinds=None, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["template"].queryset = LetterTemplate.objects.filter(
-            agency=agency, kind__in=LetterTemplate.BERITA_ACARA, active=True
-        ).order_by("kind")
+        templates = LetterTemplate.objects.filter(agency=agency, kind__in=LetterTemplate.BERITA_ACARA, active=True)
+        if kinds is not None:
+            templates = templates.filter(kind__in=kinds)
+        self.fields["template"].queryset = templates.order_by("kind")
+
+    def issue_kwargs(self):
+        """The keyword arguments of letters.issue_berita_acara / berita_acara_preview."""
+        data = self.cleaned_data
+        return {
+            "template": data["template"],
+            "pihak_kedua": {key: data[key] for key in ("nama", "nip", "jabatan", "instansi", "alamat")},
+            "saksi": data["saksi"].splitlines(),
+            "tempat": data["tempat"],
+            "extra": {"asal": data["asal"], "tujuan_pulang": data["tujuan_pulang"]},
+        }
 
 
 class VerifyUploadForm(forms.Form):

@@ -3,6 +3,7 @@ import unicodedata
 import uuid
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -78,6 +79,7 @@ class Person(NeverDeleted):
     )
     description = models.TextField("ciri-ciri", blank=True)
     found_at = models.CharField("tempat ditemukan", max_length=300, blank=True)
+    found_when = models.DateTimeField("waktu ditemukan", null=True, blank=True)
     created_at = models.DateTimeField("didaftarkan", auto_now_add=True)
     updated_at = models.DateTimeField("diperbarui", auto_now=True)
 
@@ -258,6 +260,13 @@ class Case(ConcurrentTransitionMixin, NeverDeleted):
     destination = models.CharField("tujuan/instansi yang dituju", max_length=300, blank=True)
     sifat = models.CharField("sifat", max_length=20, choices=SIFAT_CHOICES, default=SIFAT_BIASA)
     notes = models.TextField("catatan", blank=True)
+    # A case opened from a surat masuk: the incoming letter's own data and its buku agenda number.
+    incoming_number = models.CharField("nomor surat masuk", max_length=120, blank=True)
+    incoming_date = models.DateField("tanggal surat masuk", null=True, blank=True)
+    incoming_sender = models.CharField("pengirim surat masuk", max_length=300, blank=True)
+    incoming_subject = models.CharField("perihal surat masuk", max_length=300, blank=True)
+    agenda_number = models.PositiveIntegerField("nomor agenda", null=True, blank=True, editable=False)
+    agenda_year = models.PositiveIntegerField("tahun agenda", null=True, blank=True, editable=False)
     state = FSMField("status", default=CaseState.DRAFT, choices=CaseState.choices, protected=True, db_index=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name="dibuat oleh", on_delete=models.PROTECT, related_name="+"
@@ -656,6 +665,9 @@ class AuditEntry(models.Model):
         "reject": "Ditolak",
         "cancel": "Dibatalkan",
         "padanan": "Dipadankan dengan data register",
+        "correct_letter": "Konsep surat dikoreksi",
+        "paraf_replacement": "Paraf konsep pengganti",
+        "reissue": "Surat dicabut dan diganti",
     }
 
     def __str__(self):
@@ -706,6 +718,7 @@ class Disposition(models.Model):
     )
     instructions = models.JSONField("instruksi", default=list)
     note = models.TextField("catatan", blank=True)
+    due_date = models.DateField("batas waktu penyelesaian", null=True, blank=True)
     pdf = models.FileField("lembar disposisi", upload_to="disposisi/%Y/", blank=True)
 
     class Meta:
@@ -794,20 +807,42 @@ class LetterTemplate(models.Model):
     BA_SERAH_TERIMA = "ba_serah_terima"
     BA_JENAZAH = "ba_jenazah"
     BA_PEMULANGAN = "ba_pemulangan"
+    PENOLAKAN = "penolakan"
     KIND_CHOICES = [
         (REKOMENDASI, "Surat rekomendasi"),
         (PERNYATAAN, "Surat pernyataan/keterangan"),
         (BA_SERAH_TERIMA, "Berita acara serah terima klien"),
         (BA_JENAZAH, "Berita acara penyerahan jenazah"),
         (BA_PEMULANGAN, "Berita acara pemulangan klien"),
+        (PENOLAKAN, "Surat penolakan permohonan"),
     ]
     BERITA_ACARA = (BA_SERAH_TERIMA, BA_JENAZAH, BA_PEMULANGAN)
+
+    # Bentuk naskah dinas (Permendagri 1/2023): each form has its own layout in letter.html.
+    SURAT_DINAS = "surat_dinas"
+    SURAT_KETERANGAN = "surat_keterangan"
+    BERITA_ACARA_FORM = "berita_acara"
+    NOTA_DINAS = "nota_dinas"
+    FORM_CHOICES = [
+        (SURAT_DINAS, "Surat dinas (Nomor, Sifat, Lampiran, Hal; Yth.; tembusan)"),
+        (SURAT_KETERANGAN, "Surat keterangan/pernyataan/rekomendasi (judul di tengah, NOMOR di bawahnya)"),
+        (BERITA_ACARA_FORM, "Berita acara"),
+        (NOTA_DINAS, "Nota dinas"),
+    ]
 
     agency = models.ForeignKey(Agency, verbose_name="instansi", on_delete=models.CASCADE, related_name="+")
     sop_slug = models.SlugField(
         "SOP (kode URL)", max_length=100, blank=True, help_text="Kosongkan untuk berita acara yang dipakai semua SOP."
     )
     kind = models.CharField("jenis", max_length=20, choices=KIND_CHOICES)
+    form = models.CharField(
+        "bentuk naskah dinas",
+        max_length=20,
+        choices=FORM_CHOICES,
+        default=SURAT_KETERANGAN,
+        help_text="Tata letak menurut tata naskah dinas (Permendagri 1/2023); "
+        "berita acara selalu berbentuk berita acara.",
+    )
     title = models.CharField("perihal", max_length=300)
     classification_code = models.CharField(
         "kode klasifikasi arsip",
@@ -815,6 +850,13 @@ class LetterTemplate(models.Model):
         help_text="Kode klasifikasi arsip untuk nomor surat (Permendagri 83/2022), misalnya 400.9.",
     )
     attachment = models.CharField("lampiran", max_length=100, default="-", blank=True)
+    addressee = models.TextField(
+        "kepada Yth.",
+        blank=True,
+        help_text="Surat dinas dan nota dinas: alamat tujuan, satu baris per baris (variabel seperti isi surat); "
+        "kosong: tujuan permohonan.",
+    )
+    copies = models.TextField("tembusan", blank=True, help_text="Satu tembusan per baris.")
     body = models.TextField(
         "isi surat", help_text="Templat Django; variabel yang boleh dipakai: lihat docs/documents.md."
     )
@@ -831,8 +873,25 @@ class LetterTemplate(models.Model):
 
     def clean(self):
         check_template_body(self.body)
+        check_template_body(self.addressee)
+        if (self.kind in self.BERITA_ACARA) != (self.form == self.BERITA_ACARA_FORM):
+            raise ValidationError({"form": "Berita acara berbentuk berita acara; jenis lain tidak."})
         if self.active and self.kind not in self.BERITA_ACARA:
             check_template_signing(agency_id=self.agency_id, sop_slug=self.sop_slug)
+
+
+class AgendaCounter(models.Model):
+    """The agency's buku agenda surat masuk: one running agenda number per year."""
+
+    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="+")
+    year = models.PositiveIntegerField()
+    last = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["agency", "year"], name="unique_agenda_counter")]
+
+    def __str__(self):
+        return f"{self.agency_id}/{self.year}: {self.last}"
 
 
 class DocumentCounter(models.Model):

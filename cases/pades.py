@@ -134,7 +134,9 @@ def sign_local(pdf: bytes, *, agency: Agency, signer: dict[str, str], box: Box |
         raise SigningError(str(exc)) from exc
 
 
-def seal_local(pdf: bytes, *, agency: Agency, anchor: tuple[float, ...] | None, reason: str) -> bytes:
+def seal_local(
+    pdf: bytes, *, agency: Agency, anchor: tuple[float, ...] | None, reason: str, box: Box | None = None
+) -> bytes:
     """The agency's e-seal on a document the system issues itself (surat penolakan), when the agency
     signs with its own keys and has an e-seal; otherwise the PDF as rendered."""
     kind = settings.DOCUMENT_SIGNERS.get(agency.slug, settings.DOCUMENT_SIGNER)
@@ -147,7 +149,7 @@ def seal_local(pdf: bytes, *, agency: Agency, anchor: tuple[float, ...] | None, 
         p12=p12_path.read_bytes(),
         ca_pem=ca_path.read_bytes(),
         signer={"heading": "Disegel secara elektronik oleh", "name": row.name},
-        box=box_from_anchor(*anchor) if anchor else None,
+        box=box or (box_from_anchor(*anchor) if anchor else None),
         reason=reason,
         location=agency.region or agency.name,
     )

@@ -14,10 +14,10 @@ from collections.abc import Callable
 
 from django.core.exceptions import PermissionDenied
 
-from agencies.desks import BERITA_ACARA_DESKS, SIGNING_DESKS, STAFF_DESKS
+from agencies.desks import SIGNING_DESKS, STAFF_DESKS
 from agencies.models import User
-from cases.models import Case, IssuedDocument, holder
-from cases.states import FRONT_DESK_STATES, CaseState, LetterStatus
+from cases.models import Case, CaseStep, IssuedDocument, holder
+from cases.states import FRONT_DESK_STATES, CaseState, LetterStatus, StepStatus
 
 
 class TransitionRefused(Exception):
@@ -110,11 +110,53 @@ def require_choose_flow(case: Case, user: User) -> None:
         raise TransitionRefused("Permohonan ini sudah didaftarkan; alurnya tidak dapat diganti lagi.")
 
 
-def require_issue_berita_acara(case: Case, user: User) -> None:
-    if not (_same_agency(case, user) and any(user.has_desk(desk) for desk in BERITA_ACARA_DESKS)):
-        raise PermissionDenied("Berita acara ditandatangani Kepala Dinas, Sekretaris atau Kepala Bidang.")
-    if not case.number or case.state in (CaseState.DRAFT, CaseState.CANCELLED):
-        raise TransitionRefused("Berita acara hanya untuk permohonan yang sudah didaftarkan dan tidak dibatalkan.")
+def berita_acara_steps(case: Case) -> dict[str, CaseStep]:
+    """The berita acara the case has reached: kind -> the first step of the case's flow that produces it
+    (sop_catalog Step.document) and that is the current step or behind it."""
+    current = case.current_step
+    reached: dict[str, CaseStep] = {}
+    steps = case.steps.select_related("sop_step").exclude(sop_step__document="").order_by("position", "part")
+    for step in steps:
+        behind = current is not None and step.position < current.position
+        if step.status in (StepStatus.CURRENT, StepStatus.DONE) or behind:
+            reached.setdefault(step.sop_step.document, step)
+    return reached
+
+
+def require_issue_berita_acara(case: Case, user: User, kind: str = "") -> None:
+    """A berita acara is made at the SOP step that produces it, by that step's desk, while the case is at
+    that step or after it; never on a case that is a draft, cancelled or rejected."""
+    if not (_same_agency(case, user) and user.is_active):
+        raise PermissionDenied("Berita acara hanya dibuat oleh instansi permohonan ini.")
+    if not case.number or case.state in (CaseState.DRAFT, CaseState.CANCELLED, CaseState.REJECTED):
+        raise TransitionRefused("Berita acara hanya untuk permohonan terdaftar yang tidak dibatalkan atau ditolak.")
+    steps = berita_acara_steps(case)
+    if kind:
+        steps = {kind: steps[kind]} if kind in steps else {}
+    if not steps:
+        raise TransitionRefused(
+            "Berita acara ini dibuat di langkah SOP yang menghasilkannya; langkah itu belum dicapai."
+        )
+    if not any(user.has_desk(step.desk) for step in steps.values()):
+        desks = ", ".join(sorted({step.desk_label for step in steps.values()}))
+        raise PermissionDenied(f"Berita acara ini dibuat oleh meja langkahnya ({desks}).")
+
+
+def berita_acara_kinds(case: Case, user: User) -> list[str]:
+    """The kinds of berita acara this user may issue on the case now."""
+    return [
+        kind
+        for kind, step in berita_acara_steps(case).items()
+        if user.has_desk(step.desk) and may_issue_berita_acara(case, user, kind)
+    ]
+
+
+def may_issue_berita_acara(case: Case, user: User, kind: str) -> bool:
+    try:
+        require_issue_berita_acara(case, user, kind)
+    except (PermissionDenied, TransitionRefused):
+        return False
+    return True
 
 
 def require_revoke(case: Case, user: User, document: IssuedDocument) -> None:

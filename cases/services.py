@@ -20,7 +20,7 @@ from sop_catalog.models import SOP, Flow
 
 PERSON_FIELDS = [
     "nik", "kk_number", "name", "birth_place", "birth_date", "sex", "address", "rt", "rw",
-    "village", "district", "regency", "phone", "without_papers", "description", "found_at",
+    "village", "district", "regency", "phone", "without_papers", "description", "found_at", "found_when",
 ]  # fmt: skip
 
 
@@ -92,6 +92,7 @@ def open_case(
     purpose: str,
     destination: str = "",
     sifat: str = Case.SIFAT_BIASA,
+    incoming: dict[str, Any] | None = None,
 ) -> Case:
     """A draft case on the SOP's current version, with the SOP's document checklist."""
     if sop.agency_id != user.agency_id or applicant.agency_id != user.agency_id:
@@ -113,6 +114,7 @@ def open_case(
         destination=destination,
         sifat=sifat,
         created_by=user,
+        **_incoming_fields(channel, incoming),
     )
     CaseDocument.objects.bulk_create(
         [CaseDocument(case=case, order=doc.order, name=doc.name, required=doc.required) for doc in sop.documents.all()]
@@ -134,6 +136,17 @@ def _next_number(agency: Agency, year: int) -> str:
     last = take_next(RegistrationCounter, agency=agency, year=year)
     prefix = agency.code or agency.slug.upper()  # codes and slugs are unique: so are numbers
     return f"{prefix}/{year}/{last:06d}"
+
+
+INCOMING_FIELDS = ("incoming_number", "incoming_date", "incoming_sender", "incoming_subject")
+
+
+def _incoming_fields(channel: str, incoming: dict[str, Any] | None) -> dict[str, Any]:
+    """A case opened from a surat masuk keeps the letter's number, date, sender and perihal."""
+    if channel != "surat":
+        return {}
+    incoming = incoming or {}
+    return {field: incoming.get(field) or (None if field == "incoming_date" else "") for field in INCOMING_FIELDS}
 
 
 def register_case(*, case: Case, user: User, ip: str | None = None) -> Case:

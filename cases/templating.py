@@ -14,34 +14,41 @@ from django.template.base import FilterExpression, Node, NodeList, VariableNode
 
 from sop_catalog.selectors import flows_without_signing_step
 
+PERSON_FIELDS = [
+    "nama", "nik", "tempat_lahir", "tanggal_lahir", "ttl", "alamat", "jenis_kelamin", "kk", "ciri", "ditemukan",
+    "waktu_ditemukan", "tanpa_dokumen", "identitas",
+]  # fmt: skip
 # Variables a template body may use (docs/documents.md); nothing else reaches the template.
 VARIABLES = {
-    "pemohon": ["nama", "nik", "tempat_lahir", "tanggal_lahir", "alamat", "jenis_kelamin", "kk"],
-    "penerima": ["nama", "nik", "tempat_lahir", "tanggal_lahir", "alamat", "jenis_kelamin", "kk", "ciri", "ditemukan"],
-    "permohonan": ["nomor", "maksud", "tujuan", "tanggal", "sifat", "saluran"],
+    "pemohon": PERSON_FIELDS,
+    "penerima": PERSON_FIELDS,
+    "permohonan": ["nomor", "maksud", "tujuan", "keperluan", "tanggal", "sifat", "saluran", "alasan"],
     "sop": ["nama", "nomor"],
     "instansi": ["nama", "wilayah", "alamat"],
-    "surat": ["nomor", "tanggal", "perihal", "lampiran", "tanggal_terbilang", "tempat"],
+    "surat": ["nomor", "tanggal", "perihal", "lampiran", "tanggal_terbilang", "tempat", "asal", "tujuan_pulang"],
     "pihak_pertama": ["nama", "jabatan", "nip"],
-    "pihak_kedua": ["nama", "jabatan", "instansi", "alamat"],
+    "pihak_kedua": ["nama", "nip", "jabatan", "instansi", "alamat"],
     "saksi": [],
     "padanan": ["kalimat", "hasil", "tanggal", "alasan"],
 }
 SAMPLE_PERSON = {
     "nama": "Contoh", "nik": "3508015507850003", "tempat_lahir": "Lumajang", "tanggal_lahir": "15 Juli 1985",
-    "alamat": "Jl. Contoh 1", "jenis_kelamin": "Perempuan", "kk": "3508010101090012", "ciri": "", "ditemukan": "",
+    "ttl": "Lumajang, 15 Juli 1985", "alamat": "Jl. Contoh 1", "jenis_kelamin": "Perempuan",
+    "kk": "3508010101090012", "ciri": "", "ditemukan": "", "waktu_ditemukan": "", "tanpa_dokumen": "",
+    "identitas": "Nama : Contoh\nNIK : 3508015507850003",
 }  # fmt: skip
 SAMPLE_CONTEXT = {
     "pemohon": SAMPLE_PERSON,
     "penerima": SAMPLE_PERSON,
     "permohonan": {"nomor": "X/2026/000001", "maksud": "contoh", "tujuan": "contoh", "tanggal": "1 Januari 2026",
-                   "sifat": "Biasa", "saluran": "Datang langsung"},
+                   "keperluan": "contoh", "sifat": "Biasa", "saluran": "Datang langsung", "alasan": ""},
     "sop": {"nama": "Contoh", "nomor": "1"},
     "instansi": {"nama": "Dinas Sosial", "wilayah": "Kabupaten", "alamat": ""},
     "surat": {"nomor": "1", "tanggal": "1 Januari 2026", "perihal": "x", "lampiran": "-",
-              "tanggal_terbilang": "Kamis tanggal satu bulan Januari tahun dua ribu dua puluh enam", "tempat": "x"},
+              "tanggal_terbilang": "Kamis tanggal satu bulan Januari tahun dua ribu dua puluh enam", "tempat": "x",
+              "asal": "x", "tujuan_pulang": "x"},
     "pihak_pertama": {"nama": "x", "jabatan": "x", "nip": "x"},
-    "pihak_kedua": {"nama": "x", "jabatan": "x", "instansi": "x", "alamat": ""},
+    "pihak_kedua": {"nama": "x", "nip": "", "jabatan": "x", "instansi": "x", "alamat": ""},
     "saksi": ["x"],
     "padanan": {"kalimat": "telah dipadankan dengan data DTKS/DTSEN periode Triwulan I 2026 (terdaftar, desil 1)",
                 "hasil": "memenuhi", "tanggal": "1 Januari 2026", "alasan": ""},

@@ -1,11 +1,15 @@
 """Checks of uploaded files: the content decides the type, never the file name.
 
 Every upload path calls these: case scans (check_scan), the public verification page
-(check_pdf_upload) and the agency logo in the admin (check_image).
+(check_pdf_upload) and the agency logo in the admin (check_logo: PNG or SVG).
 """
 
+import re
 import warnings
+from xml.etree.ElementTree import ParseError
 
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring as defused_fromstring
 from django.conf import settings
 from PIL import Image, UnidentifiedImageError
 from pypdf import PdfReader
@@ -154,3 +158,50 @@ def check_pdf_upload(uploaded):
     check_size(uploaded)
     if sniff(uploaded) != "application/pdf":
         raise UploadRefused(f"Berkas “{uploaded.name}” bukan PDF (diperiksa dari isinya, bukan dari namanya).")
+
+
+SVG_NS = "{http://www.w3.org/2000/svg}"
+XLINK_HREF = "{http://www.w3.org/1999/xlink}href"
+
+
+def check_logo(uploaded):
+    """A letterhead logo: a PNG that Pillow verifies, or an SVG with no script, no event handler and
+    no reference outside itself (parsed with defusedxml: no entities, no external DTD). Returns the
+    content type."""
+    check_size(uploaded)
+    if sniff(uploaded) == "image/png":
+        check_image(uploaded)
+        return "image/png"
+    uploaded.seek(0)
+    data = uploaded.read()
+    uploaded.seek(0)
+    try:
+        root = defused_fromstring(data)
+    except (ParseError, DefusedXmlException, ValueError) as exc:
+        raise UploadRefused(f"Logo “{uploaded.name}” harus PNG atau SVG (diperiksa dari isinya).") from exc
+    if root.tag not in (f"{SVG_NS}svg", "svg"):
+        raise UploadRefused(f"Logo “{uploaded.name}” harus PNG atau SVG (diperiksa dari isinya).")
+    for element in root.iter():
+        problem = _svg_problem(element)
+        if problem:
+            raise UploadRefused(f"Logo SVG “{uploaded.name}” {problem}: tidak diterima.")
+    return "image/svg+xml"
+
+
+def _svg_problem(element):
+    """What makes one SVG element unfit for a letterhead (script, handler, outside reference), or ""."""
+    tag = str(element.tag).rsplit("}", 1)[-1].lower()
+    if tag in ("script", "foreignobject", "iframe", "embed", "object"):
+        return f"memuat <{tag}>"
+    outside = "merujuk berkas/alamat luar"
+    for name, value in element.attrib.items():
+        local = name.rsplit("}", 1)[-1].lower()
+        if local.startswith("on"):
+            return f"memuat atribut {local}"
+        if (local == "href" or name == XLINK_HREF) and not value.strip().startswith("#"):
+            return outside
+        if "url(" in value and "url(#" not in value.replace(" ", ""):
+            return outside
+    if tag == "style" and re.search(r"@import|url\(\s*['\"]?(?!#)", element.text or ""):
+        return outside
+    return ""

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from cases import views
+from cases import views, views_registers
 
 app_name = "cases"
 urlpatterns = [
@@ -33,11 +33,17 @@ urlpatterns = [
     path("permohonan/<int:pk>/surat/<int:doc_pk>/konsep.pdf", views.letter_draft, name="letter_draft"),
     path("permohonan/<int:pk>/surat/<int:doc_pk>.pdf", views.letter_pdf, name="letter_pdf"),
     path("permohonan/<int:pk>/surat/<int:doc_pk>/cabut/", views.letter_revoke, name="letter_revoke"),
+    path("permohonan/<int:pk>/surat/<int:doc_pk>/koreksi/", views.letter_correct, name="letter_correct"),
+    path("permohonan/<int:pk>/surat/<int:doc_pk>/paraf/", views.letter_paraf, name="letter_paraf"),
+    path("permohonan/<int:pk>/surat/<int:doc_pk>/tandatangani/", views.letter_sign, name="letter_sign"),
     path("permohonan/<int:pk>/berita-acara/", views.berita_acara, name="berita_acara"),
     path("verifikasi/", views.verify_any, name="verify_any"),
     path("verifikasi/ca/<slug:agency_slug>.pem", views.verify_ca, name="verify_ca"),
     path("verifikasi/crl/<slug:agency_slug>.crl", views.verify_crl, name="verify_crl"),
+    path("permohonan/<int:pk>/berita-acara/konsep.pdf", views.berita_acara_preview, name="berita_acara_preview"),
     path("verifikasi/<str:token>/", views.verify, name="verify"),
+    path("surat-keluar/", views_registers.outgoing_register, name="outgoing_register"),
+    path("surat-masuk/", views_registers.agenda_book, name="agenda_book"),
     path("kotak-masuk/", views.inbox, name="inbox"),
     path("dasbor/", views.dashboard, name="dashboard"),
     path("laporan/mutu-baku/", views.compliance_report, name="report"),

@@ -19,7 +19,6 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from agencies.desks import (
-    BERITA_ACARA_DESKS,
     DESKS,
     PETUGAS,
     REPORT_DESKS,
@@ -41,7 +40,7 @@ from cases.forms import (
     VerifyUploadForm,
     WaitForm,
 )
-from cases.models import Case, CaseDocument, Disposition, IssuedDocument, Person, SurveyResponse
+from cases.models import Case, CaseDocument, Disposition, IssuedDocument, LetterTemplate, Person, SurveyResponse
 from cases.nik import nik_facts, nik_problems, normalize_number
 from cases.notifications import desk_users
 from cases.regions import region_of_nik
@@ -201,6 +200,7 @@ def case_new(request):
             purpose=data["purpose"],
             destination=data["destination"],
             sifat=data["sifat"],
+            incoming=form.incoming(),
         )
         messages.success(request, "Konsep permohonan dibuat. Periksa kelengkapan berkas, lalu daftarkan.")
         return redirect(case)
@@ -311,7 +311,12 @@ def _case_page(request, case, *, doc_errors=None, status=200):
             "flows": case.sop.flows.order_by("order") if "choose_flow" in actions else [],
             "letters": case_letters,
             "revocable": {doc.pk for doc in case_letters if rules.may_revoke(case, request.user, doc)},
-            "ba_form": BeritaAcaraForm(agency=case.agency) if "issue_berita_acara" in actions else None,
+            "letter_actions": letters.letter_actions(case, request.user, case_letters),
+            "ba_form": (
+                BeritaAcaraForm(agency=case.agency, kinds=rules.berita_acara_kinds(case, request.user))
+                if "issue_berita_acara" in actions
+                else None
+            ),
             "bsre_signing": settings.DOCUMENT_SIGNERS.get(case.agency.slug, settings.DOCUMENT_SIGNER) == letters.BSRE,
             "signs_now": any(move.kind == "sign" for move in moves.values()),
             "now": timezone.now(),
@@ -752,6 +757,16 @@ def case_rejection_letter(request, pk):
     if case.state != Case.REJECTED:
         raise Http404("Surat penolakan ada setelah permohonan ditolak.")
     _log_case_persons(request, case, "surat penolakan")
+    issued = (
+        case.letters.filter(template__kind=LetterTemplate.PENOLAKAN)
+        .exclude(status=IssuedDocument.DRAFT)
+        .filter(replaced_by__isnull=True)
+        .order_by("-id")
+        .first()
+    )
+    if issued is not None and issued.pdf:  # the numbered, signed surat penolakan, never re-rendered
+        with issued.pdf.open("rb") as handle:
+            return _pdf(handle.read(), f"penolakan-{case.number.replace('/', '-')}.pdf")
     return _pdf(documents.rejection_letter_pdf(case), f"penolakan-{case.number.replace('/', '-')}.pdf")
 
 
@@ -834,35 +849,86 @@ def letter_revoke(request, pk, doc_pk):
             user=request.user,
             reason=request.POST.get("text", ""),
             credentials=_credentials(request.POST),
+            corrections=_corrections(request),
         )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
     except TransitionRefused as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, f"Surat {document.number} dicabut dan diganti dengan nomor {new.number}.")
+        if new.status == IssuedDocument.DRAFT:
+            messages.success(
+                request,
+                f"Konsep pengganti {document.number} dibuat; setelah diparaf ulang, "
+                "tandatangani untuk mencabut yang lama.",
+            )
+        else:
+            messages.success(request, f"Surat {document.number} dicabut dan diganti dengan nomor {new.number}.")
+    return redirect(reverse("cases:case", args=[case.pk]) + "#surat")
+
+
+def _corrections(request):
+    """The corrected maksud, tujuan and perihal of a letter form (absent fields stay as they are)."""
+    fields = {"maksud": "maksud", "tujuan": "tujuan", "perihal": "perihal"}
+    return {key: request.POST[name][:2000] for key, name in fields.items() if name in request.POST}
+
+
+@require_POST
+@desk_required(*INTERNAL_DESKS)
+def letter_correct(request, pk, doc_pk):
+    """Before signing: the desk handling the draft corrects maksud, tujuan and perihal (audited)."""
+    case, document = _letter_or_404(request, pk, doc_pk)
+    try:
+        changes = letters.correct_draft(document=document, user=request.user, corrections=_corrections(request))
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    except TransitionRefused as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Konsep dikoreksi: {', '.join(changes)}." if changes else "Tidak ada perubahan.")
     return redirect(reverse("cases:case", args=[case.pk]) + "#surat")
 
 
 @require_POST
-@desk_required(*BERITA_ACARA_DESKS)
+@desk_required(*INTERNAL_DESKS)
+def letter_paraf(request, pk, doc_pk):
+    """The next desk of the paraf chain initials a corrected replacement."""
+    case, document = _letter_or_404(request, pk, doc_pk)
+    try:
+        letters.paraf_replacement(document=document, user=request.user)
+    except TransitionRefused as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Konsep pengganti diparaf.")
+    return redirect(reverse("cases:case", args=[case.pk]) + "#surat")
+
+
+@require_POST
+@desk_required(*INTERNAL_DESKS)
+def letter_sign(request, pk, doc_pk):
+    """The signer signs a corrected replacement; the old letter is revoked."""
+    case, document = _letter_or_404(request, pk, doc_pk)
+    try:
+        new = letters.sign_replacement(document=document, user=request.user, credentials=_credentials(request.POST))
+    except TransitionRefused as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Surat pengganti diterbitkan dengan nomor {new.number}.")
+    return redirect(reverse("cases:case", args=[case.pk]) + "#surat")
+
+
+@require_POST
+@desk_required(*INTERNAL_DESKS)
 def berita_acara(request, pk):
+    """Issue a numbered berita acara at the SOP step that produces it, by that step's desk."""
     case = _case_or_404(request, pk)
-    form = BeritaAcaraForm(request.POST, agency=case.agency)
+    form = BeritaAcaraForm(request.POST, agency=case.agency, kinds=rules.berita_acara_kinds(case, request.user))
     if not form.is_valid():
         messages.error(request, "Berita acara: " + " ".join(e for errors in form.errors.values() for e in errors))
         return redirect(reverse("cases:case", args=[case.pk]) + "#surat")
-    data = form.cleaned_data
     try:
-        rules.require(case, request.user, "issue_berita_acara")
         document = letters.issue_berita_acara(
-            case=case,
-            user=request.user,
-            template=data["template"],
-            pihak_kedua={"nama": data["nama"], "jabatan": data["jabatan"], "instansi": data["instansi"]},
-            saksi=data["saksi"].splitlines(),
-            tempat=data["tempat"],
-            credentials=_credentials(data),
+            case=case, user=request.user, credentials=_credentials(form.cleaned_data), **form.issue_kwargs()
         )
     except ValidationError as exc:
         messages.error(request, " ".join(exc.messages))
@@ -871,6 +937,24 @@ def berita_acara(request, pk):
     else:
         messages.success(request, f"{document.title} diterbitkan dengan nomor {document.number}.")
     return redirect(reverse("cases:case", args=[case.pk]) + "#surat")
+
+
+@require_POST
+@desk_required(*INTERNAL_DESKS)
+def berita_acara_preview(request, pk):
+    """The berita acara as filled in, marked KONSEP, before its number is taken."""
+    case = _case_or_404(request, pk)
+    form = BeritaAcaraForm(request.POST, agency=case.agency, kinds=rules.berita_acara_kinds(case, request.user))
+    if not form.is_valid():
+        messages.error(request, "Berita acara: " + " ".join(e for errors in form.errors.values() for e in errors))
+        return redirect(reverse("cases:case", args=[case.pk]) + "#surat")
+    try:
+        pdf = letters.berita_acara_preview(case=case, user=request.user, **form.issue_kwargs())
+    except (ValidationError, TransitionRefused) as exc:
+        messages.error(request, " ".join(getattr(exc, "messages", [str(exc)])))
+        return redirect(reverse("cases:case", args=[case.pk]) + "#surat")
+    _log_case_persons(request, case, "konsep berita acara")
+    return _pdf(pdf, f"konsep-berita-acara-{case.number.replace('/', '-')}.pdf")
 
 
 @public_rate_limit("verify")

@@ -18,7 +18,8 @@ from agencies.desks import DESK_LABELS, DESK_RANK, SIGNING_DESKS, acting_desks
 from agencies.models import User
 from cases import letters, rules, selectors
 from cases.calendar import due_on, extra_days_off_soon
-from cases.models import AuditEntry, Case, CaseDocument, CaseStep, Disposition, Notification
+from cases.counters import take_next
+from cases.models import AgendaCounter, AuditEntry, Case, CaseDocument, CaseStep, Disposition, Notification
 from cases.notifications import notify_desk
 from cases.rules import AlreadyProcessed, TransitionRefused
 from cases.states import STATE_RANK, LetterStatus
@@ -301,6 +302,7 @@ def _reject(case: Case, user: User, reason: str, ip: str | None, outcome: str = 
     case.current_step = None
     case.save()
     _audit(case, user, "reject", before, step, reason, ip)
+    letters.issue_rejection(case, user)
     return case
 
 
@@ -337,6 +339,9 @@ def register(*, case: Case, user: User, number: Callable[[Case], str], ip: str |
     now = timezone.now()
     case.number = number(case)
     case.registered_at = now
+    if case.channel == "surat":  # a surat masuk: its line in the agency's buku agenda
+        case.agenda_year = timezone.localtime(now).year
+        case.agenda_number = take_next(AgendaCounter, agency_id=case.agency_id, year=case.agenda_year)
     _arrive(case, steps[0], now, previous_desk=None, actor=user)
     case.save()
     _audit(case, user, "register", Case.DRAFT, steps[0], ip=ip)
@@ -427,14 +432,15 @@ def _move_on(
     _reset_between(case, step, next_step)
     if move.kind == "forward":
         fire(case, "forward", user, next_step.desk)
-    elif move.kind == "dispose":
+    record = None
+    if move.kind == "dispose":
         fire(case, "dispose", user, next_step.desk)
         record = _disposition(case, user, step, next_step, disposition or {}, note)
-        if render_disposition is not None:
-            record.pdf.save(f"disposisi-{case.pk}-{record.pk}.pdf", ContentFile(render_disposition(record)))
     kind = ARRIVAL_KINDS.get(move.kind, Notification.ARRIVED)
     reason = _disposition_text(disposition or {}, note) if move.kind == "dispose" else note
     _arrive(case, next_step, now, previous_desk=step.desk, actor=user, kind=kind, note=reason)
+    if record is not None:
+        _file_disposition(case, record, next_step, disposition or {}, render_disposition)
     case.save(update_fields=MOVE_FIELDS)
     if move.kind in ("forward", "dispose"):
         entries.append(_entry(case, user, move.kind, before, next_step, note, ip))
@@ -442,6 +448,22 @@ def _move_on(
 
 
 ARRIVAL_KINDS = {"dispose": Notification.DISPOSISI, "sign": Notification.SIGNED}
+
+
+def _file_disposition(
+    case: Case,
+    record: Disposition,
+    next_step: CaseStep,
+    data: dict[str, Any],
+    render_disposition: Callable[[Disposition], bytes] | None,
+) -> None:
+    # batas waktu penyelesaian: the one given, else the due time of the step it sends the case to
+    due = data.get("due_date") or (timezone.localtime(next_step.due_at).date() if next_step.due_at else None)
+    if due:
+        record.due_date = due
+        record.save(update_fields=["due_date"])
+    if render_disposition is not None:
+        record.pdf.save(f"disposisi-{case.pk}-{record.pk}.pdf", ContentFile(render_disposition(record)))
 
 
 def _disposition_text(data: dict[str, Any], note: str) -> str:

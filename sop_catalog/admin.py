@@ -334,7 +334,18 @@ def _reading(text):
 class StepForm(forms.ModelForm):
     class Meta:
         model = Step
-        fields = ["no", "activity", "actors", "desk", "signs", "requirements", "time_text", "output", "notes"]
+        fields = [
+            "no",
+            "activity",
+            "actors",
+            "desk",
+            "signs",
+            "document",
+            "requirements",
+            "time_text",
+            "output",
+            "notes",
+        ]
         widgets = {
             "activity": forms.Textarea(attrs={"rows": 3, "cols": 40}),
             "requirements": forms.Textarea(attrs={"rows": 2, "cols": 20}),
@@ -374,6 +385,7 @@ class StepInline(admin.TabularInline):
         "actors",
         "desk",
         "signs",
+        "document",
         "requirements",
         "time_text",
         "time_standard",
@@ -524,7 +536,9 @@ class StepAdmin(AgencyScopedAdmin, LockedMixin, ImportExportModelAdmin):
     search_fields = ["activity", "flow__sop__number", "flow__sop__name"]
     inlines = [BranchInline]
     list_select_related = ["flow__sop"]
-    fields = ["flow", "no", "activity", "actors", "desk", "signs", "requirements", "time_text", "output", "notes"]
+    fields = [
+        "flow", "no", "activity", "actors", "desk", "signs", "document", "requirements", "time_text", "output", "notes"
+    ]  # fmt: skip
     autocomplete_fields = ["flow"]
 
     def get_form(self, request, obj=None, **kwargs):

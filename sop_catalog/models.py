@@ -275,6 +275,14 @@ class Flow(models.Model):
         return self.title or f"Alur {self.order}"
 
 
+# Documents a step produces (the kinds of cases.LetterTemplate that are berita acara).
+STEP_DOCUMENTS = [
+    ("ba_serah_terima", "Berita acara serah terima klien"),
+    ("ba_jenazah", "Berita acara penyerahan jenazah"),
+    ("ba_pemulangan", "Berita acara pemulangan klien"),
+]
+
+
 class Step(models.Model):
     flow = models.ForeignKey(Flow, verbose_name="alur", on_delete=models.CASCADE, related_name="steps")
     no = models.PositiveIntegerField("no")
@@ -294,6 +302,13 @@ class Step(models.Model):
     time_unit = models.CharField("satuan waktu", max_length=10, choices=UNIT_CHOICES, blank=True)
     output = models.TextField("output", blank=True)
     notes = models.TextField("keterangan", blank=True)
+    document = models.CharField(
+        "dokumen yang diterbitkan",
+        max_length=20,
+        choices=STEP_DOCUMENTS,
+        blank=True,
+        help_text="Berita acara yang dibuat di langkah ini, oleh meja langkah ini (docs/documents.md).",
+    )
     signs = models.BooleanField(
         "menandatangani/menyetujui",
         default=False,

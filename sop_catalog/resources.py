@@ -76,6 +76,7 @@ class StepResource(resources.ModelResource):
             "actors",
             "desk",
             "signs",
+            "document",
             "requirements",
             "time_text",
             "output",

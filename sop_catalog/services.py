@@ -15,6 +15,7 @@ from sop_catalog.models import (
     ONE_SIGNING_STEP,
     PARTIAL_DATE_RE,
     SOP,
+    STEP_DOCUMENTS,
     Branch,
     BranchAction,
     Equipment,
@@ -76,6 +77,8 @@ def export_sop(sop: SOP) -> SOPData:
                 entry["desk"] = step.desk
             if step.signs:
                 entry["signs"] = True
+            if step.document:
+                entry["document"] = step.document
             entry.update(
                 {
                     "requirements": step.requirements,
@@ -314,6 +317,9 @@ def _validate_step(c: _Checker, at: str, si: int, step: object, role_desks: dict
     signs = step.get("signs", False)
     if not isinstance(signs, bool):
         c.fail(f"{at}.signs", "harus true atau false.")
+    document = step.get("document", "") or ""
+    if document and document not in dict(STEP_DOCUMENTS):
+        c.fail(f"{at}.document", f"dokumen '{document}' tidak dikenal; pilih {', '.join(dict(STEP_DOCUMENTS))}.")
     errors = step_rule_errors(
         desk=desk,
         actor_desks=[role_desks[actor] for actor in actors],
@@ -328,6 +334,7 @@ def _validate_step(c: _Checker, at: str, si: int, step: object, role_desks: dict
         "actors": actors,
         "desk": desk,
         "signs": signs,
+        "document": document,
         "requirements": c.text(step, "requirements", f"{at}.requirements"),
         "time": _validate_time(c, at, step.get("time") or {}),
         "output": c.text(step, "output", f"{at}.output"),
@@ -406,6 +413,7 @@ def _write_children(sop: SOP, data: SOPData) -> None:
                 activity=step_data["activity"],
                 desk=step_data["desk"],
                 signs=step_data["signs"],
+                document=step_data.get("document", ""),
                 requirements=step_data["requirements"],
                 time_text=time["text"],
                 time_min=time["min"],

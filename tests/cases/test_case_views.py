@@ -22,12 +22,26 @@ def test_a_petugas_opens_a_case_for_a_different_beneficiary(petugas_client, spm,
 
     response = petugas_client.post(
         f"/permohonan/baru/?pemohon={applicant.pk}&penerima={beneficiary.pk}",
-        {"sop": spm.pk, "channel": "surat", "purpose": "Rekomendasi lansia terlantar", "sifat": "segera"},
-    )
+        {"sop": spm.pk, "channel": "surat", "purpose": "Rekomendasi lansia terlantar", "sifat": "segera",
+         "incoming_number": "140/12/2026", "incoming_date": "2026-11-30", "incoming_sender": "Kepala Desa Tompokersan"},
+    )  # fmt: skip
 
     case = Case.objects.get()
     assert response["Location"] == f"/permohonan/{case.pk}/"
     assert (case.applicant, case.beneficiary, case.sifat) == (applicant, beneficiary, "segera")
+    assert (case.incoming_number, str(case.incoming_date)) == ("140/12/2026", "2026-11-30")
+
+
+def test_a_case_from_a_surat_masuk_needs_the_letter_number_date_and_sender(petugas_client, spm, lumajang):
+    applicant = PersonFactory(agency=lumajang)
+
+    response = petugas_client.post(
+        f"/permohonan/baru/?pemohon={applicant.pk}",
+        {"sop": spm.pk, "channel": "surat", "purpose": "x", "sifat": "biasa"},
+    )
+
+    assert set(response.context["form"].errors) == {"incoming_number", "incoming_date", "incoming_sender"}
+    assert not Case.objects.exists()
 
 
 def test_opening_a_case_needs_an_applicant(petugas_client, spm):

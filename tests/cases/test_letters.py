@@ -117,22 +117,24 @@ def test_the_template_of_an_sop_renders_for_its_case(catalog, demo_users, sop_sl
     text = text_of(letters.draft_pdf(document))
     preview = text_of(letters.preview_pdf(template, demo_users["lumajang-kadis"]))
 
-    shows_identity = "penerima.nik" in template.body
+    shows_identity = "penerima.identitas" in template.body
     assert person.name in text and "Keperluan uji" in text
     assert (person.nik in text) is shows_identity
     assert ("Lumajang, 15 Juli 1985" in text) is shows_identity
     assert "Dra. DEWI SUSIYANTI" in text
-    assert "Perihal : " + " ".join(template.title.split()) in text  # a letter, not a berita acara: no title line
+    assert " ".join(template.title.split()).upper() + " NOMOR" in text  # a surat keterangan: centred title, NOMOR
     assert "KONSEP" in preview and "SITI AMINAH (CONTOH)" in preview
 
 
-def test_berita_acara_spells_the_date_and_names_both_parties(catalog, demo_users):
-    case = spm_case(demo_users)
-    template = LetterTemplate.objects.get(agency__slug="lumajang", kind=LetterTemplate.BA_SERAH_TERIMA)
+def test_berita_acara_spells_the_date_and_names_both_parties(catalog, demo_users, walk):
+    from tests.cases.test_naskah import open_case, walk_to_step, with_papers  # noqa: PLC0415
+
+    case = walk_to_step(open_case(demo_users, "lumajang-odgj", with_papers()), walk, 11)
+    template = LetterTemplate.objects.get(agency__slug="lumajang", kind=LetterTemplate.BA_PEMULANGAN)
 
     document = letters.issue_berita_acara(
         case=case,
-        user=demo_users["lumajang-kadis"],
+        user=demo_users["lumajang-petugas"],
         template=template,
         pihak_kedua={"nama": "Drs. Bambang", "jabatan": "Kepala UPT", "instansi": "UPT PSTW Jember"},
         saksi=["Saksi Pertama", "Saksi Kedua", ""],
@@ -141,7 +143,7 @@ def test_berita_acara_spells_the_date_and_names_both_parties(catalog, demo_users
     text = text_of(document.pdf.read())
     assert f"Pada hari ini {date_in_words(document.issued_at.date())}" in " ".join(text.split())
     for expected in ["PIHAK PERTAMA", "PIHAK KEDUA", "Drs. Bambang", "UPT PSTW Jember", "Saksi Kedua",
-                     "BERITA ACARA SERAH TERIMA KLIEN", "Dra. DEWI SUSIYANTI", document.number]:  # fmt: skip
+                     "BERITA ACARA PEMULANGAN KLIEN", "Demo Petugas Pelayanan", document.number]:  # fmt: skip
         assert expected in text, expected
 
 

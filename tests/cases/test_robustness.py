@@ -129,25 +129,33 @@ def test_a_rahasia_case_shows_no_step_on_the_public_page(client, registered):
     assert registered.current_step.sop_step.activity[:30] not in page
 
 
-def test_only_officials_issue_a_berita_acara_for_a_registered_case(
-    client, demo_users, registered, spm, person, petugas
-):
+def test_a_berita_acara_is_issued_at_its_step_by_its_desk(client, demo_users, registered, spm, person, petugas, walk):
+    from tests.cases.test_naskah import open_case, walk_to_step, with_papers  # noqa: PLC0415
+
     draft = services.open_case(
         user=petugas, sop=spm, applicant=person, beneficiary=person, channel="datang", purpose="konsep"
     )
-    template = LetterTemplate.objects.get(agency__slug="lumajang", kind="ba_serah_terima")
-    data = {"template": template.pk, "nama": "Kepala UPT", "jabatan": "", "instansi": "", "saksi": "", "tempat": ""}
-    client.force_login(demo_users["lumajang-petugas"])
-    by_petugas = client.post(f"/permohonan/{registered.pk}/berita-acara/", data)
+    odgj = walk_to_step(open_case(demo_users, "lumajang-odgj", with_papers()), walk, 11)
+    template = LetterTemplate.objects.get(agency__slug="lumajang", kind="ba_pemulangan")
+    data = {"template": template.pk, "nama": "Kepala Desa", "jabatan": "", "instansi": "", "saksi": "", "tempat": ""}
     client.force_login(demo_users["lumajang-kabid"])
+    by_kabid = client.post(f"/permohonan/{odgj.pk}/berita-acara/", data, follow=True)
+    client.force_login(petugas)
     on_draft = client.post(f"/permohonan/{draft.pk}/berita-acara/", data, follow=True)
-    by_kabid = client.post(f"/permohonan/{registered.pk}/berita-acara/", data, follow=True)
+    on_spm = client.post(f"/permohonan/{registered.pk}/berita-acara/", data, follow=True)
+    preview = client.post(f"/permohonan/{odgj.pk}/berita-acara/konsep.pdf", data)
+    by_petugas = client.post(f"/permohonan/{odgj.pk}/berita-acara/", data, follow=True)
 
-    assert by_petugas.status_code == 403
-    assert "sudah didaftarkan" in on_draft.content.decode()
-    document = IssuedDocument.objects.get(case=registered)
-    assert document.signer["title"] == "Kepala Bidang Linjamsos" and document.signer["prefix"] == ""
-    assert "diterbitkan dengan nomor" in by_kabid.content.decode()
+    assert "pilihan yang valid" in by_kabid.content.decode()  # not offered: not the step's desk
+    assert "pilihan yang valid" in on_draft.content.decode() and "pilihan yang valid" in on_spm.content.decode()
+    assert preview["Content-Type"] == "application/pdf"
+    document = IssuedDocument.objects.get(case=odgj, template=template)
+    assert (
+        document.signer["title"] == "Petugas Pelayanan"
+        and document.signer["agency"] == "Dinas Sosial Kabupaten Lumajang"
+    )
+    assert "diterbitkan dengan nomor" in by_petugas.content.decode()
+    assert not IssuedDocument.objects.filter(case__in=[draft, registered], template=template).exists()
 
 
 def test_the_client_address_behind_a_trusted_proxy(rf, settings):

@@ -182,18 +182,21 @@ def test_the_flow_of_a_registered_case_is_not_chosen_again(registered, petugas):
         services.choose_flow(case=registered, user=petugas, flow=registered.flow)
 
 
-def test_a_kabid_may_issue_a_berita_acara_on_a_registered_case(registered, demo_users):
-    assert "issue_berita_acara" in rules.actions(registered, demo_users["lumajang-kabid"])
+def test_no_berita_acara_where_the_sop_has_no_step_for_it(registered, demo_users, petugas):
+    # the SPM has no step that makes a berita acara: nobody issues one on it
+    for user in (demo_users["lumajang-kabid"], demo_users["lumajang-kadis"], petugas):
+        assert "issue_berita_acara" not in rules.actions(registered, user)
+    assert refused_with(registered, demo_users["lumajang-kabid"], "issue_berita_acara") is TransitionRefused
 
 
 def test_no_berita_acara_for_a_draft(draft, demo_users):
     assert refused_with(draft, demo_users["lumajang-kabid"], "issue_berita_acara") is TransitionRefused
 
 
-def test_the_petugas_does_not_sign_a_berita_acara(registered, petugas):
+def test_a_berita_acara_of_an_unreached_step_is_refused(registered, petugas):
     template = LetterTemplate.objects.get(agency=registered.agency, sop_slug="", kind=LetterTemplate.BA_SERAH_TERIMA)
 
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(TransitionRefused, match="belum dicapai"):
         letters.issue_berita_acara(
             case=registered, user=petugas, template=template, pihak_kedua={"nama": "Budi"}, saksi=[]
         )

@@ -185,3 +185,42 @@ def test_an_agency_logo_over_the_pixel_limit_is_refused_in_the_admin(agencies):
 
     assert not form.is_valid()
     assert "juta piksel" in " ".join(form.errors["logo"])
+
+
+def small_png():
+    from PIL import Image  # noqa: PLC0415
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 40), (200, 0, 0)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+CLEAN_SVG = (
+    b'<svg xmlns="http://www.w3.org/2000/svg" width="40" height="40"><circle cx="20" cy="20" r="18" fill="#c00"/></svg>'
+)
+
+
+@pytest.mark.parametrize(
+    "name, content, refused",
+    [
+        ("logo.png", None, ""),
+        ("logo.svg", CLEAN_SVG, ""),
+        ("logo.svg", b'<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>', "<script>"),
+        ("logo.svg", b'<svg xmlns="http://www.w3.org/2000/svg" onload="alert(1)"/>', "onload"),
+        ("logo.svg", b'<svg xmlns="http://www.w3.org/2000/svg" xmlns:xlink="http://www.w3.org/1999/xlink">'
+                     b'<image xlink:href="http://evil.example/x.png"/></svg>', "luar"),
+        ("logo.svg", b'<svg xmlns="http://www.w3.org/2000/svg"><image href="file:///etc/passwd"/></svg>', "luar"),
+        ("logo.svg", b'<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY x SYSTEM "file:///etc/passwd">]>'
+                     b'<svg xmlns="http://www.w3.org/2000/svg">&x;</svg>', "PNG atau SVG"),
+        ("logo.jpg", b"\xff\xd8\xff\xe0not really", "PNG atau SVG"),
+        ("logo.svg", b"<html><body>not an svg</body></html>", "PNG atau SVG"),
+    ],
+)  # fmt: skip
+def test_an_agency_logo_is_a_checked_png_or_svg(agencies, name, content, refused):
+    agency = Agency.objects.get(slug="lumajang")
+    upload = SimpleUploadedFile(name, content if content is not None else small_png())
+    form = AgencyForm(data={"logo": ""}, files={"logo": upload}, instance=agency)
+
+    assert form.is_valid() is (not refused), form.errors
+    if refused:
+        assert refused in " ".join(form.errors["logo"])

@@ -7,7 +7,11 @@ from django.db.migrations.executor import MigrationExecutor
 
 from tests.conftest import load_session_data
 
-BEFORE = [("sop_catalog", "0003_branch_action_step_signs"), ("cases", "0009_person_name_trigram")]
+BEFORE = [
+    ("sop_catalog", "0003_branch_action_step_signs"),
+    ("cases", "0009_person_name_trigram"),
+    ("agencies", "0004_unique_agency_code"),  # its later columns would be missing from the old rows
+]
 AFTER = [("sop_catalog", "0005_drop_branch_target")]
 
 
