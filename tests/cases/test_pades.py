@@ -23,7 +23,7 @@ from pypdf import PdfReader
 
 from agencies.models import Agency, User
 from cases import letters, pades, pki, workflow
-from cases.models import Case, DocumentCounter, IssuedDocument
+from cases.models import Case, DocumentCounter, IssuedDocument, LetterTemplate
 from tests.cases.test_letters import spm_case, walk_to_kadis
 from tests.conftest import load_session_data
 from tests.files import BLANK_PDF
@@ -428,3 +428,17 @@ def test_the_demo_sekretaris_and_kabid_have_certificates_to_sign(desk, agency_ke
     signed = pades.sign_local(BLANK_PDF, agency=agency_keys, signer=signer, box=None, reason="uji")
     assert signer["name"].startswith("DEMO ") and signer["nip"]
     assert len(PdfReader(io.BytesIO(signed)).get_fields() or {}) == 1
+
+
+def test_a_berita_acara_by_a_desk_without_a_certificate_carries_the_e_seal(catalog, demo_users, walk, local_signer):
+    """The ODGJ pemulangan BA is signed at the front desk, whose petugas holds no certificate."""
+    from tests.cases.test_naskah import PIHAK_KEDUA, open_case, walk_to_step, without_papers  # noqa: PLC0415
+
+    case = walk_to_step(open_case(demo_users, "lumajang-odgj", without_papers()), walk, 11)
+    template = LetterTemplate.objects.get(agency__slug="lumajang", kind=LetterTemplate.BA_PEMULANGAN)
+    document = letters.issue_berita_acara(
+        case=case, user=demo_users["lumajang-petugas"], template=template, pihak_kedua=PIHAK_KEDUA, saksi=[]
+    )
+    report = pades.validate(document.pdf.read(), local_signer)
+    assert report.valid, report.problems
+    assert report.signer_name == "Segel Elektronik Dinas Sosial Kabupaten Lumajang"
