@@ -1,15 +1,13 @@
 from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.contrib.auth.models import Group
 
-from agencies.admin_scope import AgencyScopedAdmin
-from agencies.desks import ADMIN
+from agencies.admin_scope import AgencyScopedAdmin, AgencyScopedInline, restrict_system_admins
 from agencies.models import Agency, Holiday, Official, Position, User
 from cases.uploads import UploadRefused, check_image, check_size, sniff
 
 
-class PositionInline(admin.TabularInline):
+class PositionInline(AgencyScopedInline, admin.TabularInline):
     model = Position
     extra = 0
     fields = ["order", "title", "desk", "unit"]
@@ -36,7 +34,6 @@ class AgencyForm(forms.ModelForm):
 
 @admin.register(Agency)
 class AgencyAdmin(AgencyScopedAdmin, admin.ModelAdmin):
-    agency_path = "pk"
     form = AgencyForm
 
     list_display = ["name", "slug", "code", "region"]
@@ -51,8 +48,14 @@ class AgencyAdmin(AgencyScopedAdmin, admin.ModelAdmin):
         ("Waktu kerja", {"fields": ["time_zone", "office_opens", "office_closes", "workdays"]}),
     ]
 
+    def has_add_permission(self, request):
+        return request.user.is_superuser  # an agency admin manages its own agency, never makes one
 
-class OfficialInline(admin.TabularInline):
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+
+class OfficialInline(AgencyScopedInline, admin.TabularInline):
     model = Official
     extra = 0
     fields = ["name", "nip", "rank", "acting", "start", "end", "user"]
@@ -93,11 +96,6 @@ class UserAdmin(AgencyScopedAdmin, BaseUserAdmin):
             for name, options in fieldsets
         ]
 
-    def formfield_for_manytomany(self, db_field, request, **kwargs):
-        if db_field.name == "groups" and not request.user.is_superuser:
-            kwargs["queryset"] = Group.objects.exclude(name=ADMIN)
-        return super().formfield_for_manytomany(db_field, request, **kwargs)
-
     def save_model(self, request, obj, form, change):
         if not request.user.is_superuser:
             obj.agency_id = request.user.agency_id
@@ -112,3 +110,6 @@ class HolidayAdmin(AgencyScopedAdmin, admin.ModelAdmin):
     list_filter = ["agency"]
     date_hierarchy = "date"
     search_fields = ["name"]
+
+
+restrict_system_admins()

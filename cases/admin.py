@@ -6,7 +6,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from agencies.admin_scope import AgencyScopedAdmin
+from agencies.admin_scope import AgencyScopedAdmin, AgencyScopedInline
 from cases import letters, privacy, services
 from cases.crypto import blind_index
 from cases.models import (
@@ -25,7 +25,7 @@ from cases.models import (
 from cases.nik import normalize_number
 
 
-class PersonChangeInline(admin.TabularInline):
+class PersonChangeInline(AgencyScopedInline, admin.TabularInline):
     model = PersonChange
     extra = 0
     fields = ["at", "user", "created", "changes"]
@@ -87,14 +87,21 @@ class PersonAdmin(AgencyScopedAdmin, admin.ModelAdmin):
         return False  # persons are never hard-deleted
 
 
-class CaseDocumentInline(admin.TabularInline):
+class CaseDocumentInline(AgencyScopedInline, admin.TabularInline):
     model = CaseDocument
     extra = 0
     fields = ["order", "name", "required", "received", "file", "uploaded_by", "uploaded_at"]
     readonly_fields = ["file", "uploaded_by", "uploaded_at"]
 
+    def has_delete_permission(self, request, obj=None):
+        # The checklist of a registered case is its record: lines are ticked, never removed.
+        return not (obj and obj.registered_at) and super().has_delete_permission(request, obj)
 
-class CaseStepInline(admin.TabularInline):
+    def has_add_permission(self, request, obj=None):
+        return not (obj and obj.registered_at) and super().has_add_permission(request, obj)
+
+
+class CaseStepInline(AgencyScopedInline, admin.TabularInline):
     model = CaseStep
     extra = 0
     fields = ["position", "no", "desk", "status", "started_at", "due_at", "completed_at", "completed_by", "outcome"]
@@ -105,31 +112,45 @@ class CaseStepInline(admin.TabularInline):
         return False
 
 
+# Fields that move only through the workflow's transitions (cases.workflow), each with its audit entry.
+CASE_WORKFLOW_FIELDS = [
+    "agency",
+    "number",
+    "sop",
+    "flow",
+    "state",
+    "current_step",
+    "waiting_for",
+    "closing_reason",
+    "closed_at",
+    "created_by",
+    "created_at",
+    "registered_at",
+    "returned_at",
+    "returned_by",
+    "return_note",
+]
+
+
 @admin.register(Case)
 class CaseAdmin(AgencyScopedAdmin, admin.ModelAdmin):
     list_display = ["__str__", "agency", "sop", "applicant", "state", "created_at"]
     list_filter = ["agency", "state", "sifat", "channel"]
+    list_select_related = ["agency", "sop", "applicant"]
     search_fields = ["number", "applicant__name", "beneficiary__name"]
-    readonly_fields = [
-        "number",
-        "state",
-        "sop",
-        "created_by",
-        "created_at",
-        "registered_at",
-        "returned_at",
-        "returned_by",
-    ]
+    show_full_result_count = False  # no second COUNT(*) over 100k cases
+    readonly_fields = CASE_WORKFLOW_FIELDS
     raw_id_fields = ["applicant", "beneficiary"]
     inlines = [CaseDocumentInline, CaseStepInline]
+
+    def has_add_permission(self, request):
+        return False  # cases are opened at the front desk (cases.services.open_case)
 
     def has_delete_permission(self, request, obj=None):
         return False  # cases are never hard-deleted
 
 
 class ReadOnlyAdmin(AgencyScopedAdmin, admin.ModelAdmin):
-    agency_path = "case__agency"
-
     def has_add_permission(self, request):
         return False
 
@@ -196,8 +217,6 @@ class IssuedDocumentAdmin(ReadOnlyAdmin):
 
 @admin.register(PersonAccess)
 class PersonAccessAdmin(ReadOnlyAdmin):
-    agency_path = "person__agency"
-
     list_display = ["at", "person", "user", "via", "ip_address"]
     list_filter = ["via"]
     search_fields = ["person__name", "user__username"]

@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from import_export import fields, resources
 from import_export.formats import base_formats
 
+from agencies.admin_scope import ScopedResource
 from registers import importing
 from registers.models import Entry
 
@@ -26,7 +27,7 @@ class SniffedCSV(base_formats.CSV):
 IMPORT_FORMATS = [SniffedCSV, base_formats.XLSX]
 
 
-class EntryResource(resources.ModelResource):
+class EntryResource(ScopedResource, resources.ModelResource):
     nik = fields.Field(attribute="nik", column_name="NIK")
     kk_number = fields.Field(attribute="kk_number", column_name="No KK")
     name = fields.Field(attribute="name", column_name="Nama")

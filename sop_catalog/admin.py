@@ -6,7 +6,7 @@ from django.utils.html import format_html
 from import_export.admin import ImportExportModelAdmin
 from import_export.formats import base_formats
 
-from agencies.admin_scope import AgencyScopedAdmin
+from agencies.admin_scope import AgencyScopedAdmin, AgencyScopedInline, scope
 from agencies.models import Agency
 from sop_catalog.models import (
     DESK_CHOICES,
@@ -59,7 +59,7 @@ class LockedInlineMixin:
         return not (obj and obj.locked) and super().has_delete_permission(request, obj)
 
 
-class OrderedTextInline(LockedInlineMixin, admin.TabularInline):
+class OrderedTextInline(AgencyScopedInline, LockedInlineMixin, admin.TabularInline):
     extra = 0
     fields = ["order", "text"]
 
@@ -86,19 +86,19 @@ class EquipmentInline(OrderedTextInline):
     model = Equipment
 
 
-class RequiredDocumentInline(LockedInlineMixin, admin.TabularInline):
+class RequiredDocumentInline(AgencyScopedInline, LockedInlineMixin, admin.TabularInline):
     model = RequiredDocument
     extra = 0
     fields = ["order", "name", "required"]
 
 
-class RoleInline(LockedInlineMixin, admin.TabularInline):
+class RoleInline(AgencyScopedInline, LockedInlineMixin, admin.TabularInline):
     model = Role
     extra = 0
     fields = ["order", "label", "desk"]
 
 
-class FlowInline(LockedInlineMixin, admin.TabularInline):
+class FlowInline(AgencyScopedInline, LockedInlineMixin, admin.TabularInline):
     model = Flow
     extra = 0
     fields = ["order", "title", "steps_link"]
@@ -172,6 +172,7 @@ class SOPAdmin(AgencyScopedAdmin, LockedMixin, ImportExportModelAdmin):
     @admin.action(description="Salin ke instansi lain")
     def copy_to_other_agency(self, request, queryset):
         form = CopyToAgencyForm(request.POST if "apply" in request.POST else None)
+        form.fields["agency"].queryset = scope(Agency.objects.all(), request.user)  # only allowed agencies
         if form.is_valid():
             for sop in queryset:
                 new = copy_to_agency(sop, agency=form.cleaned_data["agency"])
@@ -202,6 +203,10 @@ class StepForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        flow = cleaned.get("flow")
+        moved = not self.instance.pk or "flow" in self.changed_data
+        if flow is not None and flow.sop_id and flow.sop.locked and moved:
+            self.add_error("flow", f"SOP {flow.sop} sudah dipakai permohonan; salin sebagai versi baru dulu.")
         if "actors" in cleaned:
             self.instance.pending_actor_desks = [role.desk for role in cleaned["actors"]]
         parsed = parse_time(cleaned.get("time_text", ""))
@@ -221,7 +226,7 @@ class StepFormSet(forms.BaseInlineFormSet):
             raise forms.ValidationError(ONE_SIGNING_STEP)
 
 
-class StepInline(admin.TabularInline):
+class StepInline(AgencyScopedInline, admin.TabularInline):
     model = Step
     form = StepForm
     formset = StepFormSet
@@ -267,8 +272,6 @@ class StepInline(admin.TabularInline):
 
 @admin.register(Flow)
 class FlowAdmin(AgencyScopedAdmin, LockedMixin, admin.ModelAdmin):
-    agency_path = "sop__agency"
-
     list_display = ["__str__", "sop", "order"]
     list_filter = ["sop__agency"]
     search_fields = ["title", "sop__name", "sop__number"]
@@ -283,7 +286,7 @@ class FlowAdmin(AgencyScopedAdmin, LockedMixin, admin.ModelAdmin):
         return False
 
 
-class BranchInline(admin.TabularInline):
+class BranchInline(AgencyScopedInline, admin.TabularInline):
     model = Branch
     extra = 1
     fields = ["order", "label", "action", "step_no"]
@@ -291,8 +294,6 @@ class BranchInline(admin.TabularInline):
 
 @admin.register(Step)
 class StepAdmin(AgencyScopedAdmin, LockedMixin, ImportExportModelAdmin):
-    agency_path = "flow__sop__agency"
-
     resource_classes = [StepResource]
     export_formats = SAFE_EXPORT_FORMATS
     form = StepForm

@@ -3,12 +3,13 @@
 from django.core.exceptions import ValidationError
 from import_export import fields, resources, widgets
 
+from agencies.admin_scope import ScopedResource
 from agencies.models import Agency
 from sop_catalog.models import SOP, Flow, Role, Step
 from sop_catalog.timeparse import parse_time
 
 
-class SOPResource(resources.ModelResource):
+class SOPResource(ScopedResource, resources.ModelResource):
     agency = fields.Field(
         attribute="agency", column_name="agency", widget=widgets.ForeignKeyWidget(Agency, field="slug")
     )
@@ -61,7 +62,7 @@ class FlowWidget(widgets.ForeignKeyWidget):
             raise ValueError(f"Alur {value} dari SOP '{row.get('sop')}' tidak ditemukan.") from exc
 
 
-class StepResource(resources.ModelResource):
+class StepResource(ScopedResource, resources.ModelResource):
     sop = fields.Field(column_name="sop", readonly=True)
     flow = fields.Field(attribute="flow", column_name="flow", widget=FlowWidget())
     actors = fields.Field(column_name="actors", readonly=True)
@@ -88,7 +89,9 @@ class StepResource(resources.ModelResource):
 
     def get_queryset(self):
         return (
-            Step.objects.select_related("flow__sop")
+            super()
+            .get_queryset()
+            .select_related("flow__sop")
             .prefetch_related("actors")
             .order_by("flow__sop__slug", "flow__order", "no")
         )
