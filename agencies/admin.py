@@ -1,5 +1,7 @@
+import datetime
+
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 
 from agencies.admin_scope import AgencyScopedAdmin, AgencyScopedInline, restrict_system_admins
@@ -62,12 +64,41 @@ class OfficialInline(AgencyScopedInline, admin.TabularInline):
     autocomplete_fields = ["user"]
 
 
+def overlapping_officials(position):
+    """Pairs of officials of one position, of the same status (definitif, Plt., Plh.), whose periods
+    overlap; an open start or end runs without limit."""
+    officials = list(position.officials.order_by("start", "pk"))
+    low, high = datetime.date.min, datetime.date.max
+    return [
+        (a, b)
+        for i, a in enumerate(officials)
+        for b in officials[i + 1 :]
+        if a.acting == b.acting and (a.start or low) <= (b.end or high) and (b.start or low) <= (a.end or high)
+    ]
+
+
+def period_text(official):
+    start = official.start.strftime("%d-%m-%Y") if official.start else "…"
+    end = official.end.strftime("%d-%m-%Y") if official.end else "sekarang"
+    return f"{official.name} ({start} s.d. {end})"
+
+
 @admin.register(Position)
 class PositionAdmin(AgencyScopedAdmin, admin.ModelAdmin):
     list_display = ["title", "agency", "desk", "unit"]
     list_filter = ["agency", "desk"]
     search_fields = ["title", "unit", "officials__name", "officials__nip"]
     inlines = [OfficialInline]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        for a, b in overlapping_officials(form.instance):
+            self.message_user(
+                request,
+                f"Masa jabatan tumpang tindih pada {form.instance.title}: {period_text(a)} dan {period_text(b)}. "
+                "Periksa tanggal mulai dan selesai menjabat; surat memakai pejabat yang menjabat pada tanggalnya.",
+                messages.WARNING,
+            )
 
 
 @admin.register(User)
@@ -102,6 +133,17 @@ class UserAdmin(AgencyScopedAdmin, BaseUserAdmin):
             if not change:
                 obj.is_staff = False
         super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        """Groups the editor may not grant (the admin desk) are not among the choices: they stay as
+        they were, so an admin editing a user, itself included, never takes them away."""
+        field = form.fields.get("groups")
+        kept = []
+        if change and field is not None:
+            kept = list(form.instance.groups.exclude(pk__in=field.queryset.values("pk")))
+        super().save_related(request, form, formsets, change)
+        if kept:
+            form.instance.groups.add(*kept)
 
 
 @admin.register(Holiday)

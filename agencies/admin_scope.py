@@ -12,6 +12,7 @@ from django.contrib.admin.utils import get_fields_from_path
 from django.contrib.contenttypes import views as contenttype_views
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import NON_FIELD_ERRORS, ImproperlyConfigured, PermissionDenied, ValidationError
+from django.db.models import UniqueConstraint
 from django.forms import ModelChoiceField
 from django.http import Http404
 
@@ -104,6 +105,41 @@ def allowed(user, obj) -> bool:
     return user.is_superuser or (user.agency_id is not None and agency_id_of(obj) == user.agency_id)
 
 
+def clash_message(model, fields) -> str:
+    labels = " dan ".join(str(model._meta.get_field(name).verbose_name) for name in fields)
+    return f"Sudah ada {model._meta.verbose_name} lain dengan {labels} yang sama; ubah isiannya."
+
+
+def with_every_unique_check(form_class):
+    """The form also checks the unique rules Django skips because a field is not in the form
+    (read-only, hidden or set in save_model): a clash is a form error, never an IntegrityError.
+    Every clash is said in plain Indonesian (Django's own Indonesian text says "tidak ada")."""
+
+    class CheckedForm(form_class):
+        def _post_clean(self):
+            super()._post_clean()
+            instance, in_form = self.instance, set(self.fields)
+            checks, _ = instance._get_unique_checks(include_meta_constraints=True)
+            skipped = [(model, fields) for model, fields in checks if set(fields) - in_form]
+            for field, messages in instance._perform_unique_checks(skipped).items():
+                self.add_error(field if field in self.fields else None, messages)
+            for constraint in instance._meta.constraints:
+                conditional = isinstance(constraint, UniqueConstraint) and constraint.condition is not None
+                if conditional and set(constraint.fields) - in_form:
+                    try:
+                        constraint.validate(type(instance), instance)
+                    except ValidationError:
+                        self.add_error(None, clash_message(type(instance), constraint.fields))
+            for errors in self._errors.values():
+                for i, error in enumerate(errors.data):
+                    if isinstance(error, ValidationError) and error.code in ("unique", "unique_together"):
+                        fields = error.params.get("unique_check", ())
+                        errors.data[i] = ValidationError(clash_message(type(instance), fields), code=error.code)
+
+    CheckedForm.__name__ = form_class.__name__
+    return CheckedForm
+
+
 class ScopedChoices:
     """Foreign-key and many-to-many choices hold only the editor's agency (forms and inlines)."""
 
@@ -137,6 +173,7 @@ class AgencyScopedInline(ScopedChoices):
                 if isinstance(field, ModelChoiceField):
                     field.queryset = scope(field.queryset, user)
 
+        ScopedFormSet.form = with_every_unique_check(formset.form)
         ScopedFormSet.__name__ = formset.__name__
         return ScopedFormSet
 
@@ -146,6 +183,9 @@ class AgencyScopedAdmin(ScopedChoices):
 
     def get_queryset(self, request):
         return scope(super().get_queryset(request), request.user)
+
+    def get_form(self, request, obj=None, **kwargs):
+        return with_every_unique_check(super().get_form(request, obj, **kwargs))
 
     def get_inline_instances(self, request, obj=None):
         inlines = super().get_inline_instances(request, obj)
