@@ -1,13 +1,14 @@
-from django.contrib import admin, messages
+from django import forms
+from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
-from agencies.admin_scope import AgencyScopedAdmin, AgencyScopedInline
-from cases import letters, privacy, services
+from agencies.admin_scope import AgencyScopedAdmin, AgencyScopedInline, scope
+from cases import letters, privacy, services, templating
 from cases.crypto import blind_index
 from cases.models import (
     AuditEntry,
@@ -23,6 +24,7 @@ from cases.models import (
     fold,
 )
 from cases.nik import normalize_number
+from sop_catalog.models import SOP
 
 
 class PersonChangeInline(AgencyScopedInline, admin.TabularInline):
@@ -177,16 +179,71 @@ class DispositionAdmin(ReadOnlyAdmin):
     list_select_related = ["case", "by", "to_user"]
 
 
+class LetterTemplateForm(forms.ModelForm):
+    class Meta:
+        model = LetterTemplate
+        fields = ["agency", "sop_slug", "kind", "title", "classification_code", "attachment", "body", "active"]
+
+    def clean(self):
+        cleaned = super().clean()
+        slug, agency = cleaned.get("sop_slug"), cleaned.get("agency")
+        if slug and agency and not SOP.objects.filter(agency=agency, slug=slug).exists():
+            self.add_error("sop_slug", f"“{slug}” bukan SOP {agency.name}; pilih SOP dari daftar.")
+        return cleaned
+
+
+def variables_html():
+    """The variables a template body may use (cases.templating.VARIABLES), for the change page."""
+    items = format_html_join(
+        "",
+        "<li><code>{{{{ {} }}}}</code>{}</li>",
+        (
+            (group, format_html(": {}", ", ".join(f"{group}.{name}" for name in names)) if names else "")
+            for group, names in templating.VARIABLES.items()
+        ),
+    )
+    return format_html(
+        "<ul>{}</ul><p>Tulis sebagai <code>{{{{ pemohon.nama }}}}</code>; <code>saksi</code> adalah daftar "
+        "(<code>{{% for s in saksi %}}</code>). Selengkapnya di docs/documents.md.</p>",
+        items,
+    )
+
+
 @admin.register(LetterTemplate)
 class LetterTemplateAdmin(AgencyScopedAdmin, admin.ModelAdmin):
+    form = LetterTemplateForm
     list_display = ["title", "kind", "agency", "sop_slug", "classification_code", "active", "preview_link"]
     list_filter = ["agency", "kind", "active"]
     search_fields = ["title", "sop_slug", "body"]
+    readonly_fields = ["variables", "preview_link"]
+
+    @admin.display(description="variabel yang tersedia")
+    def variables(self, template):
+        return variables_html()
 
     @admin.display(description="pratinjau")
     def preview_link(self, template):
+        if not template.pk:
+            return "simpan dulu, lalu buka PDF contoh"
         url = reverse("admin:cases_lettertemplate_preview", args=[template.pk])
         return format_html('<a href="{}" target="_blank">PDF contoh</a>', url)
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "sop_slug":
+            # The SOP picked from the agency's own SOPs (one entry per slug), never typed.
+            sops = scope(SOP.objects.select_related("agency"), request.user).order_by(
+                "agency__name", "slug", "-version"
+            )
+            seen = {}
+            for sop in sops:
+                seen.setdefault(sop.slug, f"{sop.name} — {sop.agency.name} ({sop.slug})")
+            return forms.ChoiceField(
+                label="SOP",
+                choices=[("", "— semua SOP (berita acara) —"), *seen.items()],
+                required=False,
+                help_text=db_field.help_text,
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def get_urls(self):
         return [
@@ -200,9 +257,8 @@ class LetterTemplateAdmin(AgencyScopedAdmin, admin.ModelAdmin):
     def preview(self, request, pk):
         template = get_object_or_404(self.get_queryset(request), pk=pk)
         try:
-            pdf = letters.preview_pdf(template, request.user)
+            pdf = letters.preview_pdf(template)
         except ValidationError as exc:
-            self.message_user(request, " ".join(exc.messages), messages.ERROR)
             return HttpResponse(" ".join(exc.messages), status=400, content_type="text/plain; charset=utf-8")
         return HttpResponse(pdf, content_type="application/pdf")
 
