@@ -12,6 +12,7 @@ from cases.nik import normalize_number
 from registers import services
 from registers.models import Access, Check, Entry, Period, Register
 from registers.resources import IMPORT_FORMATS, EntryResource
+from sop_portal.imports import PlainErrorsAdmin
 
 
 class PeriodForm(forms.ModelForm):
@@ -86,7 +87,7 @@ class EntryConfirmForm(ConfirmImportForm):
 
 
 @admin.register(Entry)
-class EntryAdmin(AgencyScopedAdmin, ImportMixin, admin.ModelAdmin):
+class EntryAdmin(AgencyScopedAdmin, PlainErrorsAdmin, ImportMixin, admin.ModelAdmin):
     resource_classes = [EntryResource]
     import_form_class = EntryImportForm
     confirm_form_class = EntryConfirmForm

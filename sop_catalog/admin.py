@@ -26,6 +26,7 @@ from sop_catalog.resources import SOPResource, StepResource
 from sop_catalog.services import copy_to_agency, create_new_version
 from sop_catalog.timeparse import parse_time
 from sop_portal import spreadsheets
+from sop_portal.imports import PlainErrorsAdmin
 
 # Exports a spreadsheet program opens never hold a formula (sop_portal/spreadsheets.py).
 SAFE_EXPORT_FORMATS = [spreadsheets.CSV, spreadsheets.XLSX, base_formats.JSON]
@@ -130,7 +131,7 @@ class CopyToAgencyForm(forms.Form):
 
 
 @admin.register(SOP)
-class SOPAdmin(AgencyScopedAdmin, LockedMixin, ImportExportModelAdmin):
+class SOPAdmin(AgencyScopedAdmin, LockedMixin, PlainErrorsAdmin, ImportExportModelAdmin):
     resource_classes = [SOPResource]
     export_formats = SAFE_EXPORT_FORMATS
     list_display = ["number", "name", "agency", "version", "is_current", "status", "locked", "public_link"]
@@ -293,7 +294,7 @@ class BranchInline(AgencyScopedInline, admin.TabularInline):
 
 
 @admin.register(Step)
-class StepAdmin(AgencyScopedAdmin, LockedMixin, ImportExportModelAdmin):
+class StepAdmin(AgencyScopedAdmin, LockedMixin, PlainErrorsAdmin, ImportExportModelAdmin):
     resource_classes = [StepResource]
     export_formats = SAFE_EXPORT_FORMATS
     form = StepForm
