@@ -462,3 +462,25 @@ def test_a_step_is_not_added_to_a_locked_sop(admin_client):
 
     assert "flow" in response.context["adminform"].form.errors
     assert Step.objects.filter(flow=flow).count() == count
+
+
+@pytest.mark.parametrize("me,other", PAIRS)
+def test_autocomplete_offers_only_the_admins_agency(client, world, me, other):
+    admin_user = world[f"{me}-admin"]
+    client.force_login(admin_user)
+    sources = [
+        (source, name)
+        for label in SCOPED
+        for source in [REGISTRY[label], *REGISTRY[label].inlines]
+        for name in source.autocomplete_fields
+    ]
+    assert len(sources) >= 3
+    for source, name in sources:
+        meta = source.model._meta
+        query = {"term": "", "app_label": meta.app_label, "model_name": meta.model_name, "field_name": name}
+        response = client.get(reverse("admin:autocomplete"), query)
+        assert response.status_code == 200, (meta.label, name)
+        ids = [item["id"] for item in response.json()["results"]]
+        target = meta.get_field(name).related_model
+        assert ids, (meta.label, name, "offers nothing of its own agency")
+        assert not target.objects.filter(pk__in=ids).exclude(pk__in=scope(target.objects.all(), admin_user)).exists()
