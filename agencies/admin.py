@@ -3,6 +3,7 @@ import datetime
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db import models
 
 from agencies.admin_scope import AgencyScopedAdmin, AgencyScopedInline, restrict_system_admins
 from agencies.models import Agency, Holiday, Official, Position, User
@@ -37,6 +38,7 @@ class AgencyForm(forms.ModelForm):
 @admin.register(Agency)
 class AgencyAdmin(AgencyScopedAdmin, admin.ModelAdmin):
     form = AgencyForm
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     list_display = ["name", "slug", "code", "region"]
     search_fields = ["name", "region", "slug"]

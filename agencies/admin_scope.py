@@ -158,6 +158,18 @@ class ScopedChoices:
         return field
 
 
+class ScopedRelatedFilter(admin.RelatedFieldListFilter):
+    """A relation's list filter offering the related rows of the admin's agency (by the rule table,
+    one small query; not a DISTINCT over the listed table, which may hold a million register rows)."""
+
+    def field_choices(self, field, request, model_admin):
+        queryset = scope(field.related_model._default_manager.all(), request.user)
+        ordering = self.field_admin_ordering(field, request, model_admin)
+        if ordering:
+            queryset = queryset.order_by(*ordering)
+        return [(row.pk, str(row)) for row in queryset]
+
+
 class AgencyScopedInline(ScopedChoices):
     """Every inline of an AgencyScopedAdmin is one of these (checked when the page is built)."""
 
@@ -195,7 +207,7 @@ class AgencyScopedAdmin(ScopedChoices):
         return inlines
 
     def get_list_filter(self, request):
-        """Relation filters list only what the admin's own rows use; the agency filter goes away."""
+        """Relation filters list only the admin's agency's rows; the agency filter goes away."""
         filters = super().get_list_filter(request)
         if request.user.is_superuser:
             return filters
@@ -206,7 +218,7 @@ class AgencyScopedAdmin(ScopedChoices):
                 if target.is_relation:
                     if target.related_model._meta.label == "agencies.Agency":
                         continue
-                    item = (item, admin.RelatedOnlyFieldListFilter)
+                    item = (item, ScopedRelatedFilter)
             scoped.append(item)
         return scoped
 
