@@ -9,6 +9,7 @@ from django.urls import reverse
 from import_export.admin import ExportMixin, ImportMixin
 
 from agencies.admin_scope import scope
+from registers.models import Period, Register
 from sop_catalog.models import SOP, Step
 from sop_catalog.services import create_new_version
 
@@ -159,3 +160,19 @@ def test_a_row_of_another_agency_is_a_row_error(lumajang_admin):
     result = response.context["result"]
     assert [row.import_type for row in result.rows] == ["invalid"]
     assert "milik instansi lain" in " ".join(result.rows[0].validation_error.messages)
+
+
+def test_a_register_file_without_its_columns_shows_no_traceback(lumajang_admin, lumajang):
+    register = Register.objects.create(agency=lumajang, code="uji", name="Register uji")
+    period = Period.objects.create(register=register, label="Triwulan IV 2026", is_current=True)
+    upload = io.BytesIO(b"kolom,lain\n1,2\n")
+    upload.name = "register.csv"
+
+    response = lumajang_admin.post(
+        reverse("admin:registers_entry_import"),
+        {"period": period.pk, "resource": "0", "format": "0", "import_file": upload},
+    )
+
+    text = page_text(response)
+    assert "Kolom wajib tidak ditemukan" in text
+    assert "Traceback" not in text and "ValueError" not in text
