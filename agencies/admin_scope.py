@@ -110,10 +110,44 @@ def clash_message(model, fields) -> str:
     return f"Sudah ada {model._meta.verbose_name} lain dengan {labels} yang sama; ubah isiannya."
 
 
+def skipped_constraint_errors(instance, in_form) -> list:
+    """Errors of the constraints (other than plain unique ones) that Django's form validation skips
+    because they read a field outside the form."""
+    model = type(instance)
+    outside = {f.name for f in model._meta.concrete_fields} - in_form
+    errors = []
+    for constraint in model._meta.constraints:
+        if isinstance(constraint, UniqueConstraint) and constraint.condition is None:
+            continue  # a plain unique rule: _get_unique_checks
+        try:
+            constraint.validate(model, instance)
+        except ValidationError as exc:
+            try:  # failed on the form's own fields: Django has said so already
+                constraint.validate(model, instance, exclude=outside)
+            except ValidationError:
+                continue
+            if constraint.violation_error_message != constraint.default_violation_error_message:
+                errors.append(exc)
+            elif isinstance(constraint, UniqueConstraint):
+                errors.append(clash_message(model, constraint.fields))
+            else:
+                errors.append(f"Isian ini melanggar aturan data “{constraint.name}”.")
+    return errors
+
+
+def plain_clash_errors(model, errors) -> None:
+    """Django's unique-clash text (its Indonesian says "… ini tidak ada") rewritten in place."""
+    for error_list in errors.values():
+        for i, error in enumerate(error_list.data):
+            if isinstance(error, ValidationError) and error.code in ("unique", "unique_together"):
+                fields = error.params.get("unique_check", ())
+                error_list.data[i] = ValidationError(clash_message(model, fields), code=error.code)
+
+
 def with_every_unique_check(form_class):
-    """The form also checks the unique rules Django skips because a field is not in the form
-    (read-only, hidden or set in save_model): a clash is a form error, never an IntegrityError.
-    Every clash is said in plain Indonesian (Django's own Indonesian text says "tidak ada")."""
+    """The form also checks the unique rules and constraints Django skips because a field is not in
+    the form (read-only, hidden or set in save_model): a clash is a form error, never an IntegrityError.
+    Every clash is said in plain Indonesian."""
 
     class CheckedForm(form_class):
         def _post_clean(self):
@@ -123,18 +157,9 @@ def with_every_unique_check(form_class):
             skipped = [(model, fields) for model, fields in checks if set(fields) - in_form]
             for field, messages in instance._perform_unique_checks(skipped).items():
                 self.add_error(field if field in self.fields else None, messages)
-            for constraint in instance._meta.constraints:
-                conditional = isinstance(constraint, UniqueConstraint) and constraint.condition is not None
-                if conditional and set(constraint.fields) - in_form:
-                    try:
-                        constraint.validate(type(instance), instance)
-                    except ValidationError:
-                        self.add_error(None, clash_message(type(instance), constraint.fields))
-            for errors in self._errors.values():
-                for i, error in enumerate(errors.data):
-                    if isinstance(error, ValidationError) and error.code in ("unique", "unique_together"):
-                        fields = error.params.get("unique_check", ())
-                        errors.data[i] = ValidationError(clash_message(type(instance), fields), code=error.code)
+            for error in skipped_constraint_errors(instance, in_form):
+                self.add_error(None, error)
+            plain_clash_errors(type(instance), self._errors)
 
     CheckedForm.__name__ = form_class.__name__
     return CheckedForm

@@ -36,6 +36,7 @@ from cases.models import Disposition, IssuedDocument, LetterTemplate, PersonAcce
 from registers.models import Access, Check, Entry, Period, Register
 from registers.services import load_register_data
 from sop_catalog.models import SOP, Step
+from tests.admin_forms import form_data
 from tests.factories import BranchFactory, CaseFactory, LetterTemplateFactory, PersonFactory
 
 pytestmark = pytest.mark.django_db
@@ -484,3 +485,30 @@ def test_autocomplete_offers_only_the_admins_agency(client, world, me, other):
         target = meta.get_field(name).related_model
         assert ids, (meta.label, name, "offers nothing of its own agency")
         assert not target.objects.filter(pk__in=ids).exclude(pk__in=scope(target.objects.all(), admin_user)).exists()
+
+
+def add_without_inlines(page, data):
+    for inline in page.context.get("inline_admin_formsets") or []:
+        prefix = inline.formset.prefix
+        data = {k: v for k, v in data.items() if not k.startswith(f"{prefix}-")}
+        data.update({f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"})
+    return data
+
+
+@pytest.mark.parametrize("label", SCOPED)
+def test_adding_a_copy_of_an_existing_row_is_never_a_500(client, world, label):
+    """A clash (the same slug, title, code … as a row that exists) is a form error, not an IntegrityError."""
+    admin_user = world["lumajang-admin"]
+    client.force_login(admin_user)
+    mine = rows_of(label, "lumajang", world).first()
+    add = client.get(url(label, "add"))
+    if add.status_code == 403:
+        pytest.skip(f"{label}: no add page for an agency admin")
+    change = client.get(url(label, "change", mine.pk))
+    if "adminform" not in (change.context or {}):
+        pytest.skip(f"{label}: no change form")
+    data = add_without_inlines(add, form_data(change))
+
+    response = client.post(url(label, "add"), data)  # the test client raises on a 500
+
+    assert response.status_code in (200, 302), label
