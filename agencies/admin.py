@@ -1,15 +1,16 @@
-from django import forms
-from django.contrib import admin
-from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
-from django.contrib.auth.models import Group
+import datetime
 
-from agencies.admin_scope import AgencyScopedAdmin
-from agencies.desks import ADMIN
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.db import models
+
+from agencies.admin_scope import AgencyScopedAdmin, AgencyScopedInline, restrict_system_admins
 from agencies.models import Agency, Holiday, Official, Position, User
 from cases.uploads import UploadRefused, check_logo
 
 
-class PositionInline(admin.TabularInline):
+class PositionInline(AgencyScopedInline, admin.TabularInline):
     model = Position
     extra = 0
     fields = ["order", "title", "desk", "unit"]
@@ -33,8 +34,8 @@ class AgencyForm(forms.ModelForm):
 
 @admin.register(Agency)
 class AgencyAdmin(AgencyScopedAdmin, admin.ModelAdmin):
-    agency_path = "pk"
     form = AgencyForm
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     list_display = ["name", "slug", "code", "region"]
     search_fields = ["name", "region", "slug"]
@@ -48,12 +49,37 @@ class AgencyAdmin(AgencyScopedAdmin, admin.ModelAdmin):
         ("Waktu kerja", {"fields": ["time_zone", "office_opens", "office_closes", "workdays"]}),
     ]
 
+    def has_add_permission(self, request):
+        return request.user.is_superuser  # an agency admin manages its own agency, never makes one
 
-class OfficialInline(admin.TabularInline):
+    def has_delete_permission(self, request, obj=None):
+        return request.user.is_superuser
+
+
+class OfficialInline(AgencyScopedInline, admin.TabularInline):
     model = Official
     extra = 0
     fields = ["name", "nip", "rank", "acting", "start", "end", "user"]
     autocomplete_fields = ["user"]
+
+
+def overlapping_officials(position):
+    """Pairs of officials of one position, of the same status (definitif, Plt., Plh.), whose periods
+    overlap; an open start or end runs without limit."""
+    officials = list(position.officials.order_by("start", "pk"))
+    low, high = datetime.date.min, datetime.date.max
+    return [
+        (a, b)
+        for i, a in enumerate(officials)
+        for b in officials[i + 1 :]
+        if a.acting == b.acting and (a.start or low) <= (b.end or high) and (b.start or low) <= (a.end or high)
+    ]
+
+
+def period_text(official):
+    start = official.start.strftime("%d-%m-%Y") if official.start else "…"
+    end = official.end.strftime("%d-%m-%Y") if official.end else "sekarang"
+    return f"{official.name} ({start} s.d. {end})"
 
 
 @admin.register(Position)
@@ -62,6 +88,16 @@ class PositionAdmin(AgencyScopedAdmin, admin.ModelAdmin):
     list_filter = ["agency", "desk"]
     search_fields = ["title", "unit", "officials__name", "officials__nip"]
     inlines = [OfficialInline]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        for a, b in overlapping_officials(form.instance):
+            self.message_user(
+                request,
+                f"Masa jabatan tumpang tindih pada {form.instance.title}: {period_text(a)} dan {period_text(b)}. "
+                "Periksa tanggal mulai dan selesai menjabat; surat memakai pejabat yang menjabat pada tanggalnya.",
+                messages.WARNING,
+            )
 
 
 @admin.register(User)
@@ -90,17 +126,23 @@ class UserAdmin(AgencyScopedAdmin, BaseUserAdmin):
             for name, options in fieldsets
         ]
 
-    def formfield_for_manytomany(self, db_field, request, **kwargs):
-        if db_field.name == "groups" and not request.user.is_superuser:
-            kwargs["queryset"] = Group.objects.exclude(name=ADMIN)
-        return super().formfield_for_manytomany(db_field, request, **kwargs)
-
     def save_model(self, request, obj, form, change):
         if not request.user.is_superuser:
             obj.agency_id = request.user.agency_id
             if not change:
                 obj.is_staff = False
         super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        """Groups the editor may not grant (the admin desk) are not among the choices: they stay as
+        they were, so an admin editing a user, itself included, never takes them away."""
+        field = form.fields.get("groups")
+        kept = []
+        if change and field is not None:
+            kept = list(form.instance.groups.exclude(pk__in=field.queryset.values("pk")))
+        super().save_related(request, form, formsets, change)
+        if kept:
+            form.instance.groups.add(*kept)
 
 
 @admin.register(Holiday)
@@ -109,3 +151,6 @@ class HolidayAdmin(AgencyScopedAdmin, admin.ModelAdmin):
     list_filter = ["agency"]
     date_hierarchy = "date"
     search_fields = ["name"]
+
+
+restrict_system_admins()

@@ -1,13 +1,14 @@
-from django.contrib import admin, messages
+from django import forms
+from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
-from agencies.admin_scope import AgencyScopedAdmin
-from cases import letters, privacy, services
+from agencies.admin_scope import AgencyScopedAdmin, AgencyScopedInline, scope
+from cases import letters, privacy, services, templating
 from cases.crypto import blind_index
 from cases.models import (
     AuditEntry,
@@ -23,9 +24,10 @@ from cases.models import (
     fold,
 )
 from cases.nik import normalize_number
+from sop_catalog.models import SOP
 
 
-class PersonChangeInline(admin.TabularInline):
+class PersonChangeInline(AgencyScopedInline, admin.TabularInline):
     model = PersonChange
     extra = 0
     fields = ["at", "user", "created", "changes"]
@@ -87,14 +89,21 @@ class PersonAdmin(AgencyScopedAdmin, admin.ModelAdmin):
         return False  # persons are never hard-deleted
 
 
-class CaseDocumentInline(admin.TabularInline):
+class CaseDocumentInline(AgencyScopedInline, admin.TabularInline):
     model = CaseDocument
     extra = 0
     fields = ["order", "name", "required", "received", "file", "uploaded_by", "uploaded_at"]
     readonly_fields = ["file", "uploaded_by", "uploaded_at"]
 
+    def has_delete_permission(self, request, obj=None):
+        # The checklist of a registered case is its record: lines are ticked, never removed.
+        return not (obj and obj.registered_at) and super().has_delete_permission(request, obj)
 
-class CaseStepInline(admin.TabularInline):
+    def has_add_permission(self, request, obj=None):
+        return not (obj and obj.registered_at) and super().has_add_permission(request, obj)
+
+
+class CaseStepInline(AgencyScopedInline, admin.TabularInline):
     model = CaseStep
     extra = 0
     fields = ["position", "no", "desk", "status", "started_at", "due_at", "completed_at", "completed_by", "outcome"]
@@ -105,31 +114,45 @@ class CaseStepInline(admin.TabularInline):
         return False
 
 
+# Fields that move only through the workflow's transitions (cases.workflow), each with its audit entry.
+CASE_WORKFLOW_FIELDS = [
+    "agency",
+    "number",
+    "sop",
+    "flow",
+    "state",
+    "current_step",
+    "waiting_for",
+    "closing_reason",
+    "closed_at",
+    "created_by",
+    "created_at",
+    "registered_at",
+    "returned_at",
+    "returned_by",
+    "return_note",
+]
+
+
 @admin.register(Case)
 class CaseAdmin(AgencyScopedAdmin, admin.ModelAdmin):
     list_display = ["__str__", "agency", "sop", "applicant", "state", "created_at"]
     list_filter = ["agency", "state", "sifat", "channel"]
+    list_select_related = ["agency", "sop", "applicant"]
     search_fields = ["number", "applicant__name", "beneficiary__name"]
-    readonly_fields = [
-        "number",
-        "state",
-        "sop",
-        "created_by",
-        "created_at",
-        "registered_at",
-        "returned_at",
-        "returned_by",
-    ]
+    show_full_result_count = False  # no second COUNT(*) over 100k cases
+    readonly_fields = CASE_WORKFLOW_FIELDS
     raw_id_fields = ["applicant", "beneficiary"]
     inlines = [CaseDocumentInline, CaseStepInline]
+
+    def has_add_permission(self, request):
+        return False  # cases are opened at the front desk (cases.services.open_case)
 
     def has_delete_permission(self, request, obj=None):
         return False  # cases are never hard-deleted
 
 
 class ReadOnlyAdmin(AgencyScopedAdmin, admin.ModelAdmin):
-    agency_path = "case__agency"
-
     def has_add_permission(self, request):
         return False
 
@@ -156,16 +179,71 @@ class DispositionAdmin(ReadOnlyAdmin):
     list_select_related = ["case", "by", "to_user"]
 
 
+class LetterTemplateForm(forms.ModelForm):
+    class Meta:
+        model = LetterTemplate
+        fields = ["agency", "sop_slug", "kind", "title", "classification_code", "attachment", "body", "active"]
+
+    def clean(self):
+        cleaned = super().clean()
+        slug, agency = cleaned.get("sop_slug"), cleaned.get("agency")
+        if slug and agency and not SOP.objects.filter(agency=agency, slug=slug).exists():
+            self.add_error("sop_slug", f"“{slug}” bukan SOP {agency.name}; pilih SOP dari daftar.")
+        return cleaned
+
+
+def variables_html():
+    """The variables a template body may use (cases.templating.VARIABLES), for the change page."""
+    items = format_html_join(
+        "",
+        "<li><code>{{{{ {} }}}}</code>{}</li>",
+        (
+            (group, format_html(": {}", ", ".join(f"{group}.{name}" for name in names)) if names else "")
+            for group, names in templating.VARIABLES.items()
+        ),
+    )
+    return format_html(
+        "<ul>{}</ul><p>Tulis sebagai <code>{{{{ pemohon.nama }}}}</code>; <code>saksi</code> adalah daftar "
+        "(<code>{{% for s in saksi %}}</code>). Selengkapnya di docs/documents.md.</p>",
+        items,
+    )
+
+
 @admin.register(LetterTemplate)
 class LetterTemplateAdmin(AgencyScopedAdmin, admin.ModelAdmin):
+    form = LetterTemplateForm
     list_display = ["title", "kind", "form", "agency", "sop_slug", "classification_code", "active", "preview_link"]
     list_filter = ["agency", "kind", "active"]
     search_fields = ["title", "sop_slug", "body"]
+    readonly_fields = ["variables", "preview_link"]
+
+    @admin.display(description="variabel yang tersedia")
+    def variables(self, template):
+        return variables_html()
 
     @admin.display(description="pratinjau")
     def preview_link(self, template):
+        if not template.pk:
+            return "simpan dulu, lalu buka PDF contoh"
         url = reverse("admin:cases_lettertemplate_preview", args=[template.pk])
         return format_html('<a href="{}" target="_blank">PDF contoh</a>', url)
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        if db_field.name == "sop_slug":
+            # The SOP picked from the agency's own SOPs (one entry per slug), never typed.
+            sops = scope(SOP.objects.select_related("agency"), request.user).order_by(
+                "agency__name", "slug", "-version"
+            )
+            seen = {}
+            for sop in sops:
+                seen.setdefault(sop.slug, f"{sop.name} — {sop.agency.name} ({sop.slug})")
+            return forms.ChoiceField(
+                label="SOP",
+                choices=[("", "— semua SOP (berita acara) —"), *seen.items()],
+                required=False,
+                help_text=db_field.help_text,
+            )
+        return super().formfield_for_dbfield(db_field, request, **kwargs)
 
     def get_urls(self):
         return [
@@ -179,9 +257,8 @@ class LetterTemplateAdmin(AgencyScopedAdmin, admin.ModelAdmin):
     def preview(self, request, pk):
         template = get_object_or_404(self.get_queryset(request), pk=pk)
         try:
-            pdf = letters.preview_pdf(template, request.user)
+            pdf = letters.preview_pdf(template)
         except ValidationError as exc:
-            self.message_user(request, " ".join(exc.messages), messages.ERROR)
             return HttpResponse(" ".join(exc.messages), status=400, content_type="text/plain; charset=utf-8")
         return HttpResponse(pdf, content_type="application/pdf")
 
@@ -196,8 +273,6 @@ class IssuedDocumentAdmin(ReadOnlyAdmin):
 
 @admin.register(PersonAccess)
 class PersonAccessAdmin(ReadOnlyAdmin):
-    agency_path = "person__agency"
-
     list_display = ["at", "person", "user", "via", "ip_address"]
     list_filter = ["via"]
     search_fields = ["person__name", "user__username"]

@@ -650,17 +650,19 @@ def check_any_upload(uploaded: UploadedFile) -> tuple[IssuedDocument | None, pad
 def sample_case_document(template: LetterTemplate) -> IssuedDocument:
     """An unsaved document on an unsaved sample case, to preview a template in the admin."""
     agency = template.agency
-    sop = SOP.objects.filter(slug=template.sop_slug, is_current=True).first() or SOP(name="Contoh layanan", number="-")
+    sop = SOP.objects.filter(agency=agency, slug=template.sop_slug).order_by("-is_current", "-version").first() or SOP(
+        name="Contoh layanan", number="-"
+    )
     person = Person(
         agency=agency,
         name="SITI AMINAH (CONTOH)",
         nik="3508015507850003",
-        birth_place="Lumajang",
+        birth_place=agency.region or "Contoh",
         birth_date=datetime.date(1985, 7, 15),
         sex=Person.FEMALE,
         address="Jl. Contoh No. 1",
-        village="Tompokersan",
-        district="Lumajang",
+        village="Desa Contoh",
+        district="Kecamatan Contoh",
     )
     case = Case(
         agency=agency,
@@ -681,10 +683,13 @@ def sample_case_document(template: LetterTemplate) -> IssuedDocument:
     return document
 
 
-def preview_pdf(template: LetterTemplate, user: User) -> bytes:
-    """The template filled with a sample case, marked KONSEP: checked by admins before use."""
+def preview_pdf(template: LetterTemplate) -> bytes:
+    """The template filled with a sample case, marked KONSEP: checked by admins before use.
+
+    Signed by a sample signer: the official who signs for the agency today (its Kepala Dinas, or the
+    placeholder when none is on record), whoever previews it; an admin holds no signing desk."""
     document = sample_case_document(template)
-    signer = signer_block(template.agency, user, timezone.localdate())
+    signer = signer_block(template.agency, None, timezone.localdate())
     context = letter_context(document, number="CONTOH/001/2026", signer=signer)
     return _render(document, context, draft=True, signer=signer, verify_url="", parafs=[])
 

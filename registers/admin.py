@@ -5,13 +5,14 @@ from django.db.models import Q
 from import_export.admin import ImportMixin
 from import_export.forms import ConfirmImportForm, ImportForm
 
-from agencies.admin_scope import AgencyScopedAdmin
+from agencies.admin_scope import AgencyScopedAdmin, AgencyScopedInline, scope
 from cases.admin import ReadOnlyAdmin
 from cases.crypto import blind_index
 from cases.nik import normalize_number
 from registers import services
 from registers.models import Access, Check, Entry, Period, Register
 from registers.resources import IMPORT_FORMATS, EntryResource
+from sop_portal.imports import PlainErrorsAdmin
 
 
 class PeriodForm(forms.ModelForm):
@@ -29,7 +30,7 @@ class PeriodForm(forms.ModelForm):
         self.instance.is_current = bool(current)
 
 
-class PeriodInline(admin.TabularInline):
+class PeriodInline(AgencyScopedInline, admin.TabularInline):
     model = Period
     form = PeriodForm
     extra = 0
@@ -86,7 +87,7 @@ class EntryConfirmForm(ConfirmImportForm):
 
 
 @admin.register(Entry)
-class EntryAdmin(AgencyScopedAdmin, ImportMixin, admin.ModelAdmin):
+class EntryAdmin(AgencyScopedAdmin, PlainErrorsAdmin, ImportMixin, admin.ModelAdmin):
     resource_classes = [EntryResource]
     import_form_class = EntryImportForm
     confirm_form_class = EntryConfirmForm
@@ -107,8 +108,7 @@ class EntryAdmin(AgencyScopedAdmin, ImportMixin, admin.ModelAdmin):
         return super().get_search_results(request, queryset, search_term)
 
     def _periods(self, request):
-        periods = Period.objects.select_related("register")
-        return periods if request.user.is_superuser else periods.filter(agency_id=request.user.agency_id)
+        return scope(Period.objects.select_related("register"), request.user)
 
     def create_import_form(self, request):
         form = super().create_import_form(request)
@@ -151,7 +151,6 @@ class EntryAdmin(AgencyScopedAdmin, ImportMixin, admin.ModelAdmin):
 
 @admin.register(Check)
 class CheckAdmin(AgencyScopedAdmin, admin.ModelAdmin):
-    agency_path = "step__flow__sop__agency"
     list_display = ["step", "register_code", "expectation"]
     list_filter = ["register_code", "expectation", "step__flow__sop__agency"]
     raw_id_fields = ["step"]
@@ -168,7 +167,6 @@ class CheckAdmin(AgencyScopedAdmin, admin.ModelAdmin):
 
 @admin.register(Access)
 class AccessAdmin(ReadOnlyAdmin):
-    agency_path = "agency"
     list_display = ["at", "entry", "user", "via", "ip_address"]
     list_filter = ["via"]
     search_fields = ["user__username"]

@@ -6,8 +6,10 @@ from django.core.exceptions import ValidationError
 from import_export import fields, resources
 from import_export.formats import base_formats
 
+from agencies.admin_scope import ScopedResource
 from registers import importing
 from registers.models import Entry
+from sop_portal.imports import RoundTripResource, RowRefused
 
 
 class SniffedCSV(base_formats.CSV):
@@ -26,7 +28,7 @@ class SniffedCSV(base_formats.CSV):
 IMPORT_FORMATS = [SniffedCSV, base_formats.XLSX]
 
 
-class EntryResource(resources.ModelResource):
+class EntryResource(ScopedResource, RoundTripResource, resources.ModelResource):
     nik = fields.Field(attribute="nik", column_name="NIK")
     kk_number = fields.Field(attribute="kk_number", column_name="No KK")
     name = fields.Field(attribute="name", column_name="Nama")
@@ -51,10 +53,10 @@ class EntryResource(resources.ModelResource):
 
     def before_import(self, dataset, **kwargs):
         if self.period is None:
-            raise ValueError("Pilih periode register tujuan impor.")
+            raise RowRefused("Pilih periode register tujuan impor.")
         mapping = importing.map_headers(dataset.headers, self.period.register.column_aliases())
         if missing := importing.missing_headers(mapping.values()):
-            raise ValueError(
+            raise RowRefused(
                 f"Kolom wajib tidak ditemukan: {', '.join(missing)}. Judul kolom yang dikenali: "
                 + "; ".join(f"{importing.LABELS[f]} ({', '.join(a)})" for f, a in importing.HEADERS.items())
             )

@@ -13,7 +13,7 @@ from django.utils.html import format_html, format_html_join
 from import_export.admin import ImportExportModelAdmin
 from import_export.formats import base_formats
 
-from agencies.admin_scope import AgencyScopedAdmin
+from agencies.admin_scope import AgencyScopedAdmin, AgencyScopedInline, scope
 from agencies.models import Agency
 from sop_catalog import authoring
 from sop_catalog.flowchart import format_standard, layout_flow, total_time
@@ -44,6 +44,7 @@ from sop_catalog.services import (
 )
 from sop_catalog.timeparse import parse_time
 from sop_portal import spreadsheets
+from sop_portal.imports import PlainErrorsAdmin
 
 # Exports a spreadsheet program opens never hold a formula (sop_portal/spreadsheets.py).
 SAFE_EXPORT_FORMATS = [spreadsheets.CSV, spreadsheets.XLSX, base_formats.JSON]
@@ -77,7 +78,7 @@ class LockedInlineMixin:
         return not (obj and obj.locked) and super().has_delete_permission(request, obj)
 
 
-class OrderedTextInline(LockedInlineMixin, admin.TabularInline):
+class OrderedTextInline(AgencyScopedInline, LockedInlineMixin, admin.TabularInline):
     extra = 0
     fields = ["order", "text"]
 
@@ -104,19 +105,19 @@ class EquipmentInline(OrderedTextInline):
     model = Equipment
 
 
-class RequiredDocumentInline(LockedInlineMixin, admin.TabularInline):
+class RequiredDocumentInline(AgencyScopedInline, LockedInlineMixin, admin.TabularInline):
     model = RequiredDocument
     extra = 0
     fields = ["order", "name", "required"]
 
 
-class RoleInline(LockedInlineMixin, admin.TabularInline):
+class RoleInline(AgencyScopedInline, LockedInlineMixin, admin.TabularInline):
     model = Role
     extra = 0
     fields = ["order", "label", "desk"]
 
 
-class FlowInline(LockedInlineMixin, admin.TabularInline):
+class FlowInline(AgencyScopedInline, LockedInlineMixin, admin.TabularInline):
     model = Flow
     extra = 0
     fields = ["order", "title", "steps_link"]
@@ -157,7 +158,7 @@ class CopyToAgencyForm(forms.Form):
 
 
 @admin.register(SOP)
-class SOPAdmin(AgencyScopedAdmin, LockedMixin, ImportExportModelAdmin):
+class SOPAdmin(AgencyScopedAdmin, LockedMixin, PlainErrorsAdmin, ImportExportModelAdmin):
     resource_classes = [SOPResource]
     export_formats = SAFE_EXPORT_FORMATS
     list_display = ["number", "name", "agency", "version", "is_current", "status", "locked", "lifecycle_link"]
@@ -306,6 +307,7 @@ class SOPAdmin(AgencyScopedAdmin, LockedMixin, ImportExportModelAdmin):
     @admin.action(description="Salin ke instansi lain")
     def copy_to_other_agency(self, request, queryset):
         form = CopyToAgencyForm(request.POST if "apply" in request.POST else None)
+        form.fields["agency"].queryset = scope(Agency.objects.all(), request.user)  # only allowed agencies
         if form.is_valid():
             for sop in queryset:
                 new = copy_to_agency(sop, agency=form.cleaned_data["agency"])
@@ -355,6 +357,10 @@ class StepForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        flow = cleaned.get("flow")
+        moved = not self.instance.pk or "flow" in self.changed_data
+        if flow is not None and flow.sop_id and flow.sop.locked and moved:
+            self.add_error("flow", f"SOP {flow.sop} sudah dipakai permohonan; salin sebagai versi baru dulu.")
         if "actors" in cleaned:
             self.instance.pending_actor_desks = [role.desk for role in cleaned["actors"]]
         parsed = parse_time(cleaned.get("time_text", ""))
@@ -374,7 +380,7 @@ class StepFormSet(forms.BaseInlineFormSet):
             raise forms.ValidationError(ONE_SIGNING_STEP)
 
 
-class StepInline(admin.TabularInline):
+class StepInline(AgencyScopedInline, admin.TabularInline):
     model = Step
     form = StepForm
     formset = StepFormSet
@@ -417,8 +423,6 @@ class StepInline(admin.TabularInline):
 
 @admin.register(Flow)
 class FlowAdmin(AgencyScopedAdmin, LockedMixin, admin.ModelAdmin):
-    agency_path = "sop__agency"
-
     list_display = ["__str__", "sop", "order"]
     list_filter = ["sop__agency"]
     search_fields = ["title", "sop__name", "sop__number"]
@@ -518,16 +522,14 @@ class FlowAdmin(AgencyScopedAdmin, LockedMixin, admin.ModelAdmin):
         )
 
 
-class BranchInline(admin.TabularInline):
+class BranchInline(AgencyScopedInline, admin.TabularInline):
     model = Branch
     extra = 1
     fields = ["order", "label", "action", "step_no"]
 
 
 @admin.register(Step)
-class StepAdmin(AgencyScopedAdmin, LockedMixin, ImportExportModelAdmin):
-    agency_path = "flow__sop__agency"
-
+class StepAdmin(AgencyScopedAdmin, LockedMixin, PlainErrorsAdmin, ImportExportModelAdmin):
     resource_classes = [StepResource]
     export_formats = SAFE_EXPORT_FORMATS
     form = StepForm

@@ -3,15 +3,26 @@
 from django.core.exceptions import ValidationError
 from import_export import fields, resources, widgets
 
+from agencies.admin_scope import ScopedResource
 from agencies.models import Agency
 from sop_catalog.models import SOP, Flow, Role, Step
 from sop_catalog.timeparse import parse_time
+from sop_portal.imports import RoundTripResource, RowRefused
 
 
-class SOPResource(resources.ModelResource):
-    agency = fields.Field(
-        attribute="agency", column_name="agency", widget=widgets.ForeignKeyWidget(Agency, field="slug")
-    )
+class AgencyWidget(widgets.ForeignKeyWidget):
+    def __init__(self):
+        super().__init__(Agency, field="slug")
+
+    def clean(self, value, row=None, **kwargs):
+        try:
+            return super().clean(value, row, **kwargs)
+        except Agency.DoesNotExist as exc:
+            raise RowRefused(f"Instansi “{value}” tidak dikenal; tulis kode URL instansi, mis. lumajang.") from exc
+
+
+class SOPResource(ScopedResource, RoundTripResource, resources.ModelResource):
+    agency = fields.Field(attribute="agency", column_name="agency", widget=AgencyWidget())
 
     class Meta:
         model = SOP
@@ -45,24 +56,41 @@ class SOPResource(resources.ModelResource):
             )
 
 
+def version_of(row):
+    """The row's `version` cell as a number (XLSX may give 2 or 2.0, CSV "2"); None when empty."""
+    value = row.get("version")
+    if value in (None, ""):
+        return None
+    try:
+        return int(float(str(value).strip()))
+    except ValueError as exc:
+        raise RowRefused(f"Versi “{value}” bukan angka.") from exc
+
+
 class FlowWidget(widgets.ForeignKeyWidget):
-    """A flow named by the row's `sop` slug (current version) and its order number."""
+    """A flow named by the row's `sop` slug and `version` (the current version when the version cell
+    is empty) and its order number."""
 
     def __init__(self):
         super().__init__(Flow, field="order")
 
     def get_lookup_kwargs(self, value, row, **kwargs):
-        return {"sop__slug": row.get("sop"), "sop__is_current": True, "order": value}
+        version = version_of(row)
+        by_version = {"sop__version": version} if version is not None else {"sop__is_current": True}
+        return {"sop__slug": row.get("sop"), **by_version, "order": value}
 
     def clean(self, value, row=None, **kwargs):
         try:
             return super().clean(value, row, **kwargs)
-        except Flow.DoesNotExist as exc:
-            raise ValueError(f"Alur {value} dari SOP '{row.get('sop')}' tidak ditemukan.") from exc
+        except (Flow.DoesNotExist, ValueError, TypeError) as exc:
+            version = version_of(row)
+            named = f"SOP “{row.get('sop')}”" + (f" versi {version}" if version is not None else " (versi terkini)")
+            raise RowRefused(f"Alur {value} dari {named} tidak ditemukan.") from exc
 
 
-class StepResource(resources.ModelResource):
+class StepResource(ScopedResource, RoundTripResource, resources.ModelResource):
     sop = fields.Field(column_name="sop", readonly=True)
+    version = fields.Field(column_name="version", readonly=True)
     flow = fields.Field(attribute="flow", column_name="flow", widget=FlowWidget())
     actors = fields.Field(column_name="actors", readonly=True)
 
@@ -70,6 +98,7 @@ class StepResource(resources.ModelResource):
         model = Step
         fields = [
             "sop",
+            "version",
             "flow",
             "no",
             "activity",
@@ -89,13 +118,18 @@ class StepResource(resources.ModelResource):
 
     def get_queryset(self):
         return (
-            Step.objects.select_related("flow__sop")
+            super()
+            .get_queryset()
+            .select_related("flow__sop")
             .prefetch_related("actors")
             .order_by("flow__sop__slug", "flow__order", "no")
         )
 
     def dehydrate_sop(self, step):
         return step.flow.sop.slug
+
+    def dehydrate_version(self, step):
+        return step.flow.sop.version
 
     def dehydrate_flow(self, step):
         return step.flow.order

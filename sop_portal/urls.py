@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from agencies.admin_scope import view_on_site
 from agencies.twofactor import two_factor
 from cases import views as case_views
 
@@ -18,5 +19,7 @@ urlpatterns = [
     path("", include("cases.urls")),
     path("", include("registers.urls")),
     path("", include("cases.urls_intake")),
+    # Before the admin's own "view on site" redirect: only to rows of the admin's agency.
+    path("admin/r/<int:content_type_id>/<path:object_id>/", admin.site.admin_view(view_on_site)),
     path("admin/", admin.site.urls),
 ]
