@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
 from django.http import FileResponse, Http404, HttpResponse
@@ -26,7 +27,7 @@ from agencies.desks import (
     WIDE_DESKS,
 )
 from agencies.models import Agency
-from cases import charts, documents, letters, privacy, reports, rules, selectors, services, workflow
+from cases import charts, documents, letters, privacy, report_pdf, reports, rules, selectors, services, workflow
 from cases.forms import (
     BeritaAcaraForm,
     CaseForm,
@@ -724,24 +725,11 @@ def dashboard(request):
     if wide:
         figures = reports.compliance(agency=user.agency, start=start, end=today)
         context["compliance"] = figures
-        context["compliance_chart"] = _share_chart(figures["sops"], "Langkah sesuai standar waktu, 30 hari terakhir")
+        context["compliance_chart"] = report_pdf.share_chart(
+            figures["sops"], "Langkah sesuai standar waktu, 30 hari terakhir"
+        )
         context["ikm"] = reports.ikm_per_service(agency=user.agency, start=start, end=today)
     return render(request, "cases/dashboard.html", context)
-
-
-def _share_chart(groups, title):
-    return charts.bar_chart(
-        [
-            (
-                group.label,
-                group.share_within,
-                f"{group.share_within:.0%} dari {group.with_standard}" if group.share_within is not None else "—",
-            )
-            for group in groups
-        ],
-        maximum=1,
-        title=title,
-    )
 
 
 def _period(request):
@@ -765,19 +753,9 @@ def _period(request):
 def _report_context(request):
     start, end = _period(request)
     sop = request.GET.get("sop", "")
-    figures = reports.compliance(agency=request.user.agency, start=start, end=end, sop_slug=sop)
     return {
-        "start": start,
-        "end": end,
-        "sop": sop,
+        **report_pdf.report_context(agency=request.user.agency, start=start, end=end, sop_slug=sop),
         "sops": selectors.inbox_sops(request.user),
-        "figures": figures,
-        "sop_chart": _share_chart(figures["sops"], "Langkah sesuai standar waktu per layanan"),
-        "desk_chart": _share_chart(figures["desks"], "Langkah sesuai standar waktu per meja"),
-        "ikm": reports.ikm_per_service(agency=request.user.agency, start=start, end=end),
-        "agency": request.user.agency,
-        "elements": SurveyResponse.ELEMENTS,
-        "now": timezone.localtime(),
     }
 
 
@@ -788,10 +766,14 @@ def compliance_report(request):
 
 @desk_required(*REPORT_DESKS)
 def compliance_report_pdf(request):
-    context = _report_context(request)
-    return _pdf(
-        documents.render_pdf("documents/report.html", context), f"mutu-baku-{context['start']}-{context['end']}.pdf"
-    )
+    """Rendered by the task worker: the file once it is there, else a page that reloads itself (202)."""
+    start, end = _period(request)
+    sop = request.GET.get("sop", "")
+    path = report_pdf.ready_or_queue(agency=request.user.agency, start=start, end=end, sop_slug=sop)
+    if path is None:
+        return render(request, "cases/report_pending.html", {"start": start, "end": end}, status=202)
+    with default_storage.open(path) as handle:
+        return _pdf(handle.read(), f"mutu-baku-{start}-{end}.pdf")
 
 
 @desk_required(*REPORT_DESKS)

@@ -77,6 +77,8 @@ INSTALLED_APPS = [
     "csp",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "django_tasks",
+    "django_tasks_db",
     "agencies",
     "sop_catalog",
     "cases",
@@ -240,6 +242,22 @@ CASE_UPLOAD_MAX_MB = env_int("CASE_UPLOAD_MAX_MB", 10)
 # Any request body larger than this is refused (413) before it is read: a scan plus its form.
 REQUEST_MAX_MB = env_int("REQUEST_MAX_MB", CASE_UPLOAD_MAX_MB + 1)
 FILE_UPLOAD_PERMISSIONS = 0o640
+
+# Side effects that may wait or fail (e-mail, the overdue sweep, heavy PDFs) run as tasks
+# (cases/tasks.py) in `manage.py db_worker`, queued in the database (django-tasks-db). A task
+# that fails is tried again after MAIL_RETRY_SECONDS * 2^(attempt-1), at most MAIL_RETRY_MAX_SECONDS.
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get("DJANGO_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default"],
+    }
+}
+MAIL_RETRY_SECONDS = env_int("MAIL_RETRY_SECONDS", 60)
+MAIL_RETRY_MAX_SECONDS = env_int("MAIL_RETRY_MAX_SECONDS", 3600)
+MAIL_MAX_ATTEMPTS = env_int("MAIL_MAX_ATTEMPTS", 20)
+# A task still "running" after this long lost its worker (killed, machine down): requeue_stale_tasks
+# puts it back in the queue. Longer than the slowest task (a compliance report PDF, ~1 min).
+TASK_STALE_MINUTES = env_int("TASK_STALE_MINUTES", 15)
 
 # Signs a final letter PDF: the default keeps it as rendered (tanda tangan elektronik tidak
 # tersertifikasi); a certified service (BSrE) plugs in here. See docs/documents.md.
