@@ -1,4 +1,5 @@
 from agencies.desks import REPORT_DESKS
+from agencies.usercache import unread_count
 from cases.privacy import sees_full_numbers
 
 
@@ -10,7 +11,7 @@ def office(request):
     return {
         "current_agency": user.agency,
         "current_desks": user.desk_labels,
-        "unread_count": user.notifications.filter(read_at__isnull=True).count(),
+        "unread_count": unread_count(user),
         "see_nik": sees_full_numbers(user),
         "can_report": user.agency_id is not None and any(user.has_desk(desk) for desk in REPORT_DESKS),
     }

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from agencies.desks import SUPERIOR, desk_permission
+from agencies.usercache import forget_unread
 from cases.models import Case, CaseStep, Notification, OutgoingMail
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,8 @@ def notify_desk(case, desk, message):
     """A notice for every user of the desk; an e-mail with a direct link once the transaction commits."""
     users = list(desk_users(case.agency_id, desk))
     Notification.objects.bulk_create([Notification(user=user, case=case, message=message[:300]) for user in users])
+    user_ids = [user.pk for user in users]
+    transaction.on_commit(lambda: forget_unread(user_ids))
     recipients = [user.email for user in users if user.email]
     if recipients:
         link = settings.SITE_URL + reverse("cases:case", args=[case.pk])

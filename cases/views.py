@@ -17,6 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from agencies import usercache
 from agencies.desks import (
     BERITA_ACARA_DESKS,
     DESKS,
@@ -604,6 +605,7 @@ def notifications(request):
     unread = [n.pk for n in page.object_list if n.read_at is None]
     response = render(request, "cases/notifications.html", {"page": page, "unread": unread})
     request.user.notifications.filter(pk__in=unread).update(read_at=timezone.now())
+    usercache.forget_unread([request.user.pk])
     return response
 
 

@@ -96,6 +96,7 @@ MIDDLEWARE = [
     "sop_portal.middleware.RefuseNullCharactersMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "agencies.usercache.UserCacheMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -265,20 +266,46 @@ DOCUMENT_SIGNER = os.environ.get("DOCUMENT_SIGNER", "cases.letters.no_certificat
 
 # Anonymous requests per minute per address to status, verification, survey and public PDFs (then 429).
 PUBLIC_RATE_LIMIT = env_int("PUBLIC_RATE_LIMIT", 30)
-# The rate-limit counters live in the cache: in production one shared by every gunicorn worker.
-CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
-    if DEBUG
-    else {
-        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-        "LOCATION": os.environ.get("DJANGO_CACHE_DIR", str(BASE_DIR / "var" / "cache")),
-        # One rate-limit counter per address and minute: the default cull at 300 entries would
-        # forget counters under a spread-out attack.
-        "OPTIONS": {"MAX_ENTRIES": 100_000},
+# The rate-limit counters, sessions, public SOP pages and the desks of signed-in users live in the
+# cache: in production one shared by every gunicorn worker (and every machine, see DJANGO_CACHE).
+# DJANGO_CACHE: "memory" (one process; development), "file" (DJANGO_CACHE_DIR, shared by the
+# workers of one machine), "db" (the table of `manage.py createcachetable`, shared by all
+# machines) or a redis:// URL (needs the redis package).
+CACHE_KIND = os.environ.get("DJANGO_CACHE") or ("memory" if DEBUG else "file")
+# One rate-limit counter per address and minute: the default cull at 300 entries would forget
+# counters under a spread-out attack.
+CACHE_OPTIONS = {"MAX_ENTRIES": 100_000}
+if CACHE_KIND == "memory":
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "OPTIONS": CACHE_OPTIONS}}
+elif CACHE_KIND == "file":
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": os.environ.get("DJANGO_CACHE_DIR", str(BASE_DIR / "var" / "cache")),
+            "OPTIONS": CACHE_OPTIONS,
+        }
     }
-}
+elif CACHE_KIND == "db":
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "sop_portal_cache",
+            "OPTIONS": CACHE_OPTIONS,
+        }
+    }
+elif CACHE_KIND.startswith(("redis://", "rediss://", "unix://")):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_KIND}}
+else:
+    raise ImproperlyConfigured(f"DJANGO_CACHE={CACHE_KIND!r}: use memory, file, db or a redis:// URL.")
+# Sessions are read from the cache (and written through to the database) when the cache is shared;
+# a per-process memory cache would keep a signed-out session alive in the other processes.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.db" if CACHE_KIND == "memory" else "django.contrib.sessions.backends.cached_db"
+)
 # Public SOP PDFs are rendered once per version and kept here (sop_catalog/printing.py).
 SOP_PDF_CACHE_DIR = Path(os.environ.get("DJANGO_SOP_PDF_DIR", BASE_DIR / "var" / "sop-pdf"))
+# Render that PDF in the task worker as soon as an SOP (or a part) is saved, not at the first request.
+SOP_PDF_PRERENDER = env_bool("DJANGO_SOP_PDF_PRERENDER", default=True)
 
 # Public base URL used in QR codes on printed documents.
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")

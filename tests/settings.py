@@ -12,6 +12,8 @@ from sop_portal.settings import *  # noqa: E402,F403
 PUBLIC_RATE_LIMIT = 100_000
 # Cached public SOP PDFs: a fresh folder per test run, never the project's var/.
 SOP_PDF_CACHE_DIR = Path(tempfile.mkdtemp(prefix="sop-pdf-"))
+# Tasks run at once here: rendering every SOP the fixtures save would take minutes.
+SOP_PDF_PRERENDER = False
 # Tasks run at once, in the test's own process (the worker tests switch to the database backend).
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 MAIL_RETRY_SECONDS = 0
