@@ -129,6 +129,28 @@ class Node:
         return cookies["csrftoken"].value if "csrftoken" in cookies else None
 
 
+class Worker:
+    """`manage.py db_worker` beside the nodes."""
+
+    def __init__(self, env):
+        self.log = open(Path(env["DJANGO_CACHE_DIR"]).parent / "worker.log", "w")  # noqa: SIM115
+        self.process = subprocess.Popen(
+            [PYTHON, "manage.py", "db_worker", "--no-reload", "--interval", "0.2", "--no-startup-delay"],
+            cwd=ROOT,
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+
+    def stop(self):
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self.log.close()
+
+
 class NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args, **kwargs):
         return None
@@ -178,7 +200,73 @@ def _deactivate(username):
     user.save()
 
 
-STEPS = {"setup": _setup, "session": _session, "revoke": _revoke, "deactivate": _deactivate}
+def _catalog():
+    from django.core.management import call_command
+
+    from agencies.models import User
+
+    call_command("load_sops", verbosity=0)
+    call_command("load_letters", verbosity=0)
+    User.objects.filter(agency__slug="lumajang").update(email="meja@dinsos.example.go.id")
+
+
+def _branch(step):
+    return "Ya" if step.sop_step.branches.exists() else ""
+
+
+def _registered():
+    """A new registered SPM case of Lumajang: prints its pk, current step pk, desk and branch."""
+    from tests.factories import CaseFactory, PersonFactory
+
+    PersonFactory.reset_sequence(9000)  # NIK serials apart from _at_kadis's (each step is a new process)
+    case = CaseFactory(registered=True, purpose="Uji dua node")
+    step = case.current_step
+    print(case.pk, step.pk, step.desk, _branch(step) or "-")
+
+
+def _at_kadis(count):
+    """`count` new SPM cases walked to the Kepala Dinas: prints "pk step_pk" a line."""
+    from agencies.models import User
+    from cases import workflow
+    from cases.models import Case
+    from tests.factories import CaseFactory, PersonFactory
+
+    PersonFactory.reset_sequence(100)
+    users = {user.username: user for user in User.objects.filter(agency__slug="lumajang")}
+    for n in range(int(count)):
+        case = CaseFactory(registered=True, purpose=f"Uji paralel {n}")
+        while (case := Case.objects.get(pk=case.pk)).state != Case.AT_KADIS:
+            step = case.current_step
+            workflow.complete_step(
+                case=case, user=users[f"lumajang-{step.desk}"], step_id=step.pk, branch=_branch(step)
+            )
+        print(case.pk, case.current_step_id)
+
+
+def _numbers():
+    from cases.models import IssuedDocument
+
+    for number in IssuedDocument.objects.exclude(number="").values_list("number", flat=True):
+        print(number)
+
+
+def _unsent():
+    from cases.models import OutgoingMail
+
+    print(OutgoingMail.objects.count(), OutgoingMail.objects.filter(sent_at__isnull=True).count())
+
+
+STEPS = {
+    "setup": _setup,
+    "catalog": _catalog,
+    "session": _session,
+    "revoke": _revoke,
+    "deactivate": _deactivate,
+    "registered": _registered,
+    "at_kadis": _at_kadis,
+    "numbers": _numbers,
+    "unsent": _unsent,
+}
 
 if __name__ == "__main__":
     import django
