@@ -13,7 +13,7 @@ notice is written or read (a stale count is harmless).
 from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.db.models import F
-from django.db.models.signals import m2m_changed, post_save
+from django.db.models.signals import m2m_changed, post_save, pre_delete
 from django.dispatch import receiver
 
 from agencies.models import Agency, User
@@ -23,7 +23,8 @@ UNREAD_TIMEOUT = 60
 
 
 def bundle_key(user):
-    return f"user:{user.pk}:v{user.cache_version}:{int(user.is_active)}:{user.agency_id}"
+    # A superuser's group permissions are every permission: a demoted one must miss the cache.
+    return f"user:{user.pk}:v{user.cache_version}:{int(user.is_active)}{int(user.is_superuser)}:{user.agency_id}"
 
 
 def unread_key(user_id):
@@ -101,6 +102,12 @@ def group_permissions_changed(sender, instance, action, reverse, pk_set, **kwarg
     else:  # permission.group_set.add/remove/clear
         groups = pk_set if action != "pre_clear" else instance.group_set.values("pk")
         bump(User.objects.filter(groups__in=groups))
+
+
+@receiver(pre_delete, sender=Group)
+def group_deleted(sender, instance, **kwargs):
+    # The membership rows go by cascade, without an m2m_changed signal: bump the members first.
+    bump(User.objects.filter(groups=instance))
 
 
 @receiver(post_save, sender=Agency)

@@ -29,11 +29,18 @@ def can_defer(task_object):
 
 
 def enqueue_mail(mail_id, *, run_after=None):
-    """Queue the sending of a kept e-mail; without a backend that can wait, only now (the sweep retries)."""
-    if run_after is not None and can_defer(deliver_mail):
-        return deliver_mail.using(run_after=run_after).enqueue(mail_id)
-    if run_after is None:
-        return deliver_mail.enqueue(mail_id)
+    """Queue the sending of a kept e-mail; without a backend that can wait, only now (the sweep retries).
+
+    Never raises: it runs after the transition committed, which a failed enqueue must not turn
+    into an error page; the mail stays in the outbox for `send_mail_outbox`.
+    """
+    try:
+        if run_after is not None and can_defer(deliver_mail):
+            return deliver_mail.using(run_after=run_after).enqueue(mail_id)
+        if run_after is None:
+            return deliver_mail.enqueue(mail_id)
+    except Exception:  # the queue's database or backend is down: the outbox sweep sends it later
+        log.exception("E-mail %s tidak dapat dimasukkan ke antrean tugas", mail_id)
     return None
 
 

@@ -1,5 +1,7 @@
 """A change to an SOP or any of its parts drops its cached public PDF; a copy announces itself."""
 
+import logging
+
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
@@ -9,6 +11,8 @@ from django.utils import timezone
 
 from sop_catalog import models
 from sop_catalog.printing import forget_sop_pdf
+
+log = logging.getLogger(__name__)
 
 # Sent when an SOP is written as a copy of another (a new version, or a copy to another agency):
 # sender=SOP, sop=the copy, source=the SOP it was copied from. Data kept outside the SOP's own
@@ -58,8 +62,11 @@ def prerender(sop_id):
     """Queue the rendering of a public SOP's PDF, once per SOP however many of its parts changed."""
     from sop_catalog.tasks import render_sop_pdf  # noqa: PLC0415  (the tasks module imports the printing)
 
-    if cache.add(f"sop-pdf-queued:{sop_id}", 1, timeout=60):
-        render_sop_pdf.enqueue(sop_id)
+    try:
+        if cache.add(f"sop-pdf-queued:{sop_id}", 1, timeout=60):
+            render_sop_pdf.enqueue(sop_id)
+    except Exception:  # a saved SOP is not an error page: the first request renders the PDF instead
+        log.exception("PDF SOP %s tidak dapat dimasukkan ke antrean tugas", sop_id)
 
 
 @receiver(m2m_changed, sender=models.Step.actors.through)

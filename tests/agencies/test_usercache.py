@@ -104,3 +104,26 @@ def test_across_processes_a_revoked_desk_or_a_deactivated_user_is_never_served_f
     nodes.run_step(env, "deactivate", "lumajang-petugas")
     status, _body, headers = b.request("/orang/", session=other)
     assert status == 302 and "/masuk/" in headers["Location"]
+
+
+def test_a_demoted_superuser_loses_every_desk_at_once(client, demo_users, db):
+    boss = User.objects.get(username="lumajang-petugas")
+    boss.groups.clear()
+    boss.is_superuser = True
+    boss.save()
+    client.force_login(boss)
+    assert client.get("/kotak-masuk/").status_code == 200  # a superuser's permissions hold every desk
+
+    boss.is_superuser = False
+    boss.save()
+
+    assert client.get("/kotak-masuk/").status_code == 403
+
+
+def test_a_deleted_desk_group_is_refused_at_the_next_request(client, demo_users, db):
+    login(client, demo_users, "lumajang-kasi")
+    assert client.get("/kotak-masuk/").status_code == 200
+
+    Group.objects.get(name="kasi").delete()
+
+    assert client.get("/kotak-masuk/").status_code == 403

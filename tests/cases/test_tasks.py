@@ -3,6 +3,7 @@
 import datetime
 import email
 import socket
+from types import SimpleNamespace
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -203,3 +204,21 @@ def test_the_report_pdf_is_rendered_by_the_worker_once(transactional_db, client,
     assert ready.status_code == 200 and ready["Content-Type"] == "application/pdf"
     assert ready.content.startswith(b"%PDF")
     assert DBTaskResult.objects.get().status == "SUCCESSFUL"
+
+
+def test_a_queue_that_is_down_never_fails_the_committed_transition(
+    transactional_db, client, registered, walk, demo_users, mailboxes, monkeypatch
+):
+    def down(*args, **kwargs):
+        raise ConnectionError("antrean mati")
+
+    monkeypatch.setattr(tasks, "deliver_mail", SimpleNamespace(enqueue=down, backend="default"))
+    client.force_login(demo_users["lumajang-petugas"])
+    give_all_documents(registered, demo_users["lumajang-petugas"])
+    case = walk(registered)  # at the petugas step whose completion tells the Kasi desk
+
+    response = client.post(f"/permohonan/{case.pk}/tindakan/selesai/", {"step": case.current_step_id, "branch": "Ya"})
+
+    assert response.status_code == 302
+    assert CaseStep.objects.get(case=case, position=2).status == CaseStep.DONE
+    assert OutgoingMail.objects.filter(sent_at__isnull=True).exists()  # kept for send_mail_outbox
