@@ -74,16 +74,19 @@ class Office:
         )
         self.times = {}
         self.errors = {}
+        self.statuses = {}  # status of each error, by kind (0: no answer within the client's 30 s)
 
     def take(self, pool):
         with self.lock:
             return pool.pop() if pool else None
 
-    def record(self, kind, elapsed_ms, ok):
+    def record(self, kind, elapsed_ms, status, ok):
         with self.lock:
             self.times.setdefault(kind, []).append(elapsed_ms)
             if not ok:
                 self.errors[kind] = self.errors.get(kind, 0) + 1
+                by_status = self.statuses.setdefault(kind, {})
+                by_status[status] = by_status.get(status, 0) + 1
 
 
 def actions(office, agency, desk):
@@ -133,7 +136,7 @@ def user_loop(office, session, agency, desk, stop_at):
             status, _body = session.request(method, path, fields)
         except OSError:
             status = 0
-        office.record(kind, (time.perf_counter() - started) * 1000, status in expected)
+        office.record(kind, (time.perf_counter() - started) * 1000, status, status in expected)
         time.sleep(random.uniform(0.5, 3.0))
 
 
@@ -178,7 +181,7 @@ def main(seconds):
         agencies = ["lumajang", "lumajang", "solok", "palangka-raya"]
         people = []
         for n in range(users):
-            agency, desk = agencies[n % len(agencies)], desks[n % len(desks)]
+            agency, desk = agencies[(n // len(desks)) % len(agencies)], desks[n % len(desks)]
             session = Session()
             session.login(f"{agency}-{desk}", PASSWORD)
             people.append((session, agency, desk))
@@ -209,12 +212,13 @@ def report(office, memory, seconds, users):
     total = sum(len(v) for v in office.times.values())
     errors = sum(office.errors.values())
     print(f"Soak: {seconds:.0f} s, {users} signed-in users, {total} requests, {errors} errors\n")
-    print("| request | count | errors | median ms | p95 ms |")
+    print("| request | count | errors (by status; 0: no answer in 30 s) | median ms | p95 ms |")
     print("|---|---|---|---|---|")
     for kind, times in sorted(office.times.items()):
+        statuses = ", ".join(f"{status}: {n}" for status, n in sorted(office.statuses.get(kind, {}).items()))
         print(
-            f"| {kind} | {len(times)} | {office.errors.get(kind, 0)} | {statistics.median(times):.0f} "
-            f"| {p95(times):.0f} |"
+            f"| {kind} | {len(times)} | {office.errors.get(kind, 0)}{f' ({statuses})' if statuses else ''} "
+            f"| {statistics.median(times):.0f} | {p95(times):.0f} |"
         )
     # The first fifth is the warm-up (each worker imports WeasyPrint, fills its caches): the
     # second fifth is the baseline.
