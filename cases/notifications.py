@@ -77,8 +77,6 @@ def mail_domain():
 
 
 SENT, FAILED, SKIPPED = "sent", "failed", "skipped"
-# How long a worker may take to hand one e-mail to the mail server before another may try.
-CLAIM_SECONDS = 120
 
 
 def claim(mail_id):
@@ -87,7 +85,7 @@ def claim(mail_id):
     return bool(
         OutgoingMail.objects.filter(pk=mail_id, sent_at__isnull=True)
         .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
-        .update(claimed_until=now + datetime.timedelta(seconds=max(CLAIM_SECONDS, settings.EMAIL_TIMEOUT * 3)))
+        .update(claimed_until=now + datetime.timedelta(seconds=settings.MAIL_CLAIM_SECONDS))
     )
 
 

@@ -256,7 +256,27 @@ def _unsent():
     print(OutgoingMail.objects.count(), OutgoingMail.objects.filter(sent_at__isnull=True).count())
 
 
+def _mail():
+    """Keep one e-mail as a transition does (its task is queued on commit); prints its pk."""
+    from django.db import transaction
+
+    from cases.notifications import queue_mail
+
+    with transaction.atomic():
+        kept = queue_mail(subject="Uji worker mati", body="isi", recipients=["kasi@dinsos.example.go.id"])
+    print(kept.pk)
+
+
+def _mail_state(pk):
+    from cases.models import OutgoingMail
+
+    kept = OutgoingMail.objects.get(pk=pk)
+    print(kept.message_id, "sent" if kept.sent_at else "unsent", kept.attempts)
+
+
 STEPS = {
+    "mail": _mail,
+    "mail_state": _mail_state,
     "setup": _setup,
     "catalog": _catalog,
     "session": _session,
