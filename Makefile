@@ -43,8 +43,11 @@ load: migrate
 
 setup: load
 
+# The task worker (e-mail, overdue sweep, report PDFs) runs beside the server and stops with it.
 run: setup
 	@echo "SOP Portal: http://127.0.0.1:$(PORT)/  (pengguna demo: lihat README.md)"
+	$(BIN)/python manage.py db_worker --no-reload --interval 2 & WORKER=$$!; \
+	trap 'kill $$WORKER 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)
 
 lint: install-dev

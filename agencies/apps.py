@@ -8,6 +8,7 @@ class AgenciesConfig(AppConfig):
 
     def ready(self):
         # Services import the models, which exist only once the app registry is ready.
+        from agencies import usercache  # noqa: F401,PLC0415 — connects the receivers
         from agencies.services import ensure_desk_groups  # noqa: PLC0415
 
         # After every app: the admin desk needs the permissions of apps migrated after this one.

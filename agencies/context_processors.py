@@ -1,4 +1,5 @@
 from agencies.desks import REPORT_DESKS
+from agencies.usercache import unread_count
 from cases.privacy import sees_full_numbers
 
 
@@ -10,8 +11,8 @@ def office(request):
     return {
         "current_agency": user.agency,
         "current_desks": user.desk_labels,
-        # Cases with unread notices, as the notices page groups them per case.
-        "unread_count": user.notifications.filter(read_at__isnull=True).values("case_id").distinct().count(),
+        # Cases with unread notices, as the notices page groups them per case (cached, agencies/usercache.py).
+        "unread_count": unread_count(user),
         "see_nik": sees_full_numbers(user),
         "can_report": user.agency_id is not None and any(user.has_desk(desk) for desk in REPORT_DESKS),
     }

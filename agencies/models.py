@@ -151,10 +151,21 @@ class User(AbstractUser):
         default=False,
         help_text="Pemberitahuan dikirim lewat e-mail sekali sehari (ringkasan), bukan satu e-mail per kejadian.",
     )
+    # Raised whenever the user's desks, permissions or agency change (agencies/usercache.py): the
+    # cached desks of a signed-in user are keyed by it, so no worker can serve revoked ones.
+    cache_version = models.PositiveIntegerField(default=0, editable=False)
 
     class Meta(AbstractUser.Meta):
         verbose_name = "pengguna"
         verbose_name_plural = "pengguna"
+
+    def save(self, *args, **kwargs):
+        # A full save of a row read before a desk was revoked must not write its old cache_version
+        # back: only agencies/usercache.py raises it, in the database.
+        if not self._state.adding and self.pk is not None and kwargs.get("update_fields") is None:
+            fields = self._meta.concrete_fields
+            kwargs["update_fields"] = [f.name for f in fields if not f.primary_key and f.name != "cache_version"]
+        super().save(*args, **kwargs)
 
     @property
     def desks(self):

@@ -26,7 +26,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "sop_portal.settings")
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "bench.settings")
 
 import django  # noqa: E402
 
@@ -114,7 +114,7 @@ def wrk_transitions(session, movable, seconds, threads=2, connections=8):
     os.unlink(handle.name)
     requests, elapsed, bad, socket, latency = parse_wrk(result.stdout)
     done = AuditEntry.objects.filter(action="step", at__gte=since, note="bench").count()
-    return (
+    return done / elapsed, (
         f"transitions (wrk, {threads} threads, {connections} connections): {done} completed of {requests} requests "
         f"in {elapsed:.1f} s = {done / elapsed:.0f}/s; refused: {max(0, requests - done)}; "
         f"non-2xx/3xx: {bad}; socket errors: {socket}; "
@@ -132,7 +132,7 @@ def parse_wrk(out):
     return requests, elapsed, int(bad.group(1)) if bad else 0, socket.group(1) if socket else "none", latency
 
 
-def wrk_get(session, label, path, seconds, connections=4):
+def wrk_get(session, label, path, seconds, connections=4, rates=None):
     """One page under wrk: requests per second and latency percentiles, errors counted."""
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as handle:
         cookie = "; ".join(f"{k}={v}" for k, v in session.cookies.items())
@@ -145,6 +145,8 @@ def wrk_get(session, label, path, seconds, connections=4):
     )  # fmt: skip
     os.unlink(handle.name)
     requests, elapsed, bad, socket, latency = parse_wrk(result.stdout)
+    if rates is not None:
+        rates[label] = requests / elapsed
     return (
         f"| {label} | {requests / elapsed:.0f} | {latency.get('50')} | {latency.get('90')} | {latency.get('99')} "
         f"| {bad} non-2xx/3xx, socket errors: {socket} |"
@@ -202,6 +204,8 @@ def main(seconds):
         "DJANGO_SECURE_SSL_REDIRECT": "0",
         "DJANGO_LOG_LEVEL": "ERROR",
         "DB_CONN_MAX_AGE": "60",
+        "DJANGO_SETTINGS_MODULE": "bench.settings",
+        "PUBLIC_RATE_LIMIT": "100000",
         # The numbers were encrypted by bench/seed.py under this process's key: keep it.
         "DJANGO_FIELD_KEY": settings.FIELD_ENCRYPTION_KEY,
         "DJANGO_INDEX_KEY": settings.FIELD_INDEX_KEY,
@@ -234,6 +238,7 @@ def main(seconds):
         front.login("lumajang-petugas", "demo-sop-2026")
         quoted = urllib.parse.quote
         pages = [
+            ("floor (bench/floor.py)", front, "/bench/floor/"),
             ("inbox (Kasi)", kasi, "/kotak-masuk/"),
             ("case page", kasi, f"/permohonan/{case.pk}/"),
             ("person search by NIK", front, f"/orang/?q={person.nik}"),
@@ -245,8 +250,9 @@ def main(seconds):
         print(f"Pages under wrk (2 threads, 4 connections, {page_seconds:.0f} s each):\n")
         print("| request | requests/s | p50 | p90 | p99 | errors |")
         print("|---|---|---|---|---|---|")
+        rates = {}
         for label, client, path in pages:
-            print(wrk_get(client, label, path, page_seconds), flush=True)
+            print(wrk_get(client, label, path, page_seconds, rates=rates), flush=True)
         print()
         session = Session()
         session.login("lumajang-petugas", "demo-sop-2026")
@@ -258,9 +264,20 @@ def main(seconds):
                  "-d", str(int(seconds)), "-o", os.environ["BENCH_PROFILE"], "-p", str(server.pid)],
                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
             )  # fmt: skip
-        print(wrk_transitions(session, movable, seconds))
+        # The floor again, with the same 8 connections as the completions: the ratio's base.
+        floor_rate = {}
+        wrk_get(session, "floor", "/bench/floor/", page_seconds, connections=8, rates=floor_rate)
+        done_rate, line = wrk_transitions(session, movable, seconds)
+        print(line)
         if profiler is not None:
             profiler.wait(timeout=60)
+        share = done_rate / floor_rate["floor"]
+        print(
+            "\n| ratio to the floor | rate/s | floor rate/s (8 connections) | ratio | goal | met? |\n"
+            "|---|---|---|---|---|---|\n"
+            f"| step completions under load | {done_rate:.0f} | {floor_rate['floor']:.0f} | {share:.2f}× | ≥ 0.8× "
+            f"| {'yes' if share >= 0.8 else '**no**'} |\n"
+        )
 
         print(race(race_case, race_step))
     finally:

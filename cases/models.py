@@ -775,15 +775,24 @@ class Notification(models.Model):
 
 
 class OutgoingMail(models.Model):
-    """An e-mail notice kept until it is sent: saved with the transition, retried by `send_mail_outbox`."""
+    """An e-mail notice kept until it is sent: the ledger of the `cases.tasks.deliver_mail` task.
+
+    Saved with the transition that caused it; once that commits a task sends it, retried with
+    backoff (`next_attempt_at`). A worker claims the row for a while (`claimed_until`) before it
+    talks to the mail server, so two runs of the same task send it once; the fixed `message_id`
+    lets a mail server drop the copy of a send whose worker died before it could write `sent_at`.
+    """
 
     subject = models.CharField("subjek", max_length=200)
     body = models.TextField("isi")
     recipients = models.JSONField("penerima", default=list)
+    message_id = models.CharField("Message-ID", max_length=200, unique=True, null=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField("terkirim", null=True, blank=True)
     attempts = models.PositiveSmallIntegerField("percobaan", default=0)
     last_error = models.CharField("galat terakhir", max_length=300, blank=True)
+    next_attempt_at = models.DateTimeField("coba lagi setelah", null=True, blank=True)
+    claimed_until = models.DateTimeField("sedang dikirim sampai", null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = "e-mail keluar"

@@ -1,18 +1,22 @@
 """In-app notices and e-mail to the users of a desk."""
 
+import datetime
 import logging
 import re
+from email.utils import make_msgid
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
 from django.db import transaction
+from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 
-from agencies.desks import desk_permission
-from cases.models import Notification, OutgoingMail
+from agencies.desks import SUPERIOR, desk_permission
+from agencies.usercache import forget_unread
+from cases.models import Case, CaseStep, Notification, OutgoingMail
 
 log = logging.getLogger(__name__)
 
@@ -82,6 +86,8 @@ def notify_desk(case, desk, message=None, *, kind=Notification.ARRIVED, actor=No
             for user in users
         ]
     )
+    user_ids = [user.pk for user in users]
+    transaction.on_commit(lambda: forget_unread(user_ids))
     recipients = [user.email for user in users if user.email and not user.notice_digest]
     if recipients:
         link = settings.SITE_URL + reverse("cases:case", args=[case.pk])
@@ -99,44 +105,87 @@ def mail_subject(text):
 
 
 def queue_mail(*, subject, body, recipients):
-    """Keep the e-mail with the current transaction and try to send it once that commits.
+    """Keep the e-mail with the current transaction; a task sends it once that commits.
 
     A notice that cannot be sent (bad header, SMTP down) never undoes or hides the transition that
-    caused it: the failure is logged and `manage.py send_mail_outbox` (cron) tries again.
+    caused it: the task tries again with backoff, and `manage.py send_mail_outbox` (cron) queues
+    every mail whose next try is due, should a worker have been down.
     """
-    mail = OutgoingMail.objects.create(subject=mail_subject(subject), body=body, recipients=recipients)
-    transaction.on_commit(lambda: send_queued(mail))
+    mail = OutgoingMail.objects.create(
+        subject=mail_subject(subject), body=body, recipients=recipients, message_id=make_msgid(domain=mail_domain())
+    )
+    from cases.tasks import enqueue_mail  # noqa: PLC0415  (cases.tasks imports this module)
+
+    transaction.on_commit(lambda: enqueue_mail(mail.pk))
     return mail
 
 
-def send_queued(mail):
-    """Send one kept e-mail; True when sent. Never raises: the failure is written on the row."""
+def mail_domain():
+    return settings.DEFAULT_FROM_EMAIL.rpartition("@")[2] or "sop-portal.localhost"
+
+
+SENT, FAILED, SKIPPED = "sent", "failed", "skipped"
+
+
+def claim(mail_id):
+    """Take the e-mail for this worker: False when it is sent, or another worker holds it."""
+    now = timezone.now()
+    return bool(
+        OutgoingMail.objects.filter(pk=mail_id, sent_at__isnull=True)
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .update(claimed_until=now + datetime.timedelta(seconds=settings.MAIL_CLAIM_SECONDS))
+    )
+
+
+def send_kept(mail_id):
+    """Send one kept e-mail once: SENT, FAILED (written on the row, next try set) or SKIPPED."""
+    if not claim(mail_id):
+        return SKIPPED
+    mail = OutgoingMail.objects.get(pk=mail_id)
     mail.attempts += 1
+    message = EmailMessage(
+        subject=mail_subject(mail.subject),
+        body=mail.body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=mail.recipients,
+        headers={"Message-ID": mail.message_id} if mail.message_id else None,
+    )
     try:
-        send_mail(
-            subject=mail_subject(mail.subject),
-            message=mail.body,
-            from_email=settings.DEFAULT_FROM_EMAIL,
-            recipient_list=mail.recipients,
-        )
+        message.send()
     except Exception as exc:  # any failure of the mail backend (BadHeaderError, SMTP down) waits for a retry
-        log.exception("E-mail pemberitahuan gagal dikirim ke %s (percobaan %s)", mail.recipients, mail.attempts)
+        from cases.tasks import retry_delay  # noqa: PLC0415  (cases.tasks imports this module)
+
+        log.warning("E-mail pemberitahuan gagal dikirim ke %s (percobaan %s): %s", mail.recipients, mail.attempts, exc)
         mail.last_error = f"{type(exc).__name__}: {exc}"[:300]
-        mail.save(update_fields=["attempts", "last_error"])
-        return False
+        mail.next_attempt_at = timezone.now() + datetime.timedelta(seconds=retry_delay(mail.attempts))
+        mail.claimed_until = None
+        mail.save(update_fields=["attempts", "last_error", "next_attempt_at", "claimed_until"])
+        return FAILED
     mail.sent_at = timezone.now()
-    mail.save(update_fields=["attempts", "sent_at"])
-    return True
+    mail.claimed_until = None
+    mail.next_attempt_at = None
+    mail.save(update_fields=["attempts", "sent_at", "claimed_until", "next_attempt_at"])
+    return SENT
+
+
+def due_mail_ids(*, max_attempts=20):
+    """Kept e-mails not sent, not being sent, whose next try is due."""
+    now = timezone.now()
+    return list(
+        OutgoingMail.objects.filter(sent_at__isnull=True, attempts__lt=max_attempts)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .values_list("pk", flat=True)
+    )
 
 
 def send_outbox(*, max_attempts=20):
-    """Retry every kept e-mail not yet sent; returns (sent, still waiting)."""
+    """Try every due kept e-mail now, in this process; returns (sent, still waiting)."""
     sent = waiting = 0
-    for mail in OutgoingMail.objects.filter(sent_at__isnull=True, attempts__lt=max_attempts):
-        if send_queued(mail):
-            sent += 1
-        else:
-            waiting += 1
+    for mail_id in due_mail_ids(max_attempts=max_attempts):
+        outcome = send_kept(mail_id)
+        sent += outcome == SENT
+        waiting += outcome == FAILED
     return sent, waiting
 
 
@@ -165,5 +214,53 @@ def send_digests(*, since):
             body="Pemberitahuan yang belum dibaca sejak kemarin:\n\n" + "\n".join(lines) + "\n\n— SOP Portal",
             recipients=[user.email],
         )
+        count += 1
+    return count
+
+
+def notify_overdue_steps():
+    """Tell each desk, and its superior, of its steps overdue today; each step once a day. Returns the count."""
+    now = timezone.now()
+    today = timezone.localdate()
+    overdue = (
+        CaseStep.objects.filter(status=CaseStep.CURRENT, due_at__lt=now, case__state__in=Case.OPEN_STATES)
+        .exclude(case__state=Case.WAITING_EXTERNAL)
+        .exclude(overdue_notified_on=today)
+        .select_related("case__sop", "sop_step")
+    )
+    count = 0
+    for step in overdue:
+        # One step at a time: its notices, e-mails and mark commit together, so a sweep run
+        # twice (or cut off halfway) tells no desk twice.
+        with transaction.atomic():
+            if (
+                not CaseStep.objects.filter(pk=step.pk)
+                .exclude(overdue_notified_on=today)
+                .update(overdue_notified_on=today)
+            ):
+                continue
+            notify_desk(step.case, step.desk, kind=Notification.OVERDUE, step=step)
+            if SUPERIOR[step.desk] != step.desk:
+                notify_desk(step.case, SUPERIOR[step.desk], kind=Notification.OVERDUE, step=step)
+        count += 1
+    return count
+
+
+def remind_waiting(today=None):
+    """Once, on the expected date of an outside party's answer (or the first sweep after it), the desk
+    holding the parked case is reminded; a parked case is never "terlambat". Returns the count."""
+    today = today or timezone.localdate()
+    due = Case.objects.filter(
+        state=Case.WAITING_EXTERNAL, waiting_until__lte=today, waiting_reminded_on__isnull=True
+    ).select_related("sop", "current_step__sop_step")
+    count = 0
+    for case in due:
+        step = case.current_step
+        if step is None:
+            continue
+        with transaction.atomic():
+            if not Case.objects.filter(pk=case.pk, waiting_reminded_on__isnull=True).update(waiting_reminded_on=today):
+                continue
+            notify_desk(case, step.desk, kind=Notification.REMINDER, step=step, reason=case.waiting_for)
         count += 1
     return count

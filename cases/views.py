@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.db import IntegrityError, transaction
 from django.http import FileResponse, Http404, HttpResponse, JsonResponse
@@ -18,6 +19,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from agencies import usercache
 from agencies.desks import (
     DESKS,
     PETUGAS,
@@ -27,7 +29,7 @@ from agencies.desks import (
     WIDE_DESKS,
 )
 from agencies.models import Agency
-from cases import charts, documents, letters, pki, privacy, reports, rules, selectors, services, workflow
+from cases import charts, documents, letters, pki, privacy, report_pdf, reports, rules, selectors, services, workflow
 from cases.forms import (
     BeritaAcaraForm,
     CaseForm,
@@ -283,7 +285,8 @@ def case_detail(request, pk):
 def _case_page(request, case, *, doc_errors=None, status=200):
     """The case page; `doc_errors` {document pk: [messages]} are shown on their checklist lines."""
     if request.GET.get("dari") == "pemberitahuan":  # opened from a notice: this case's notices are read
-        request.user.notifications.filter(case=case, read_at__isnull=True).update(read_at=timezone.now())
+        if request.user.notifications.filter(case=case, read_at__isnull=True).update(read_at=timezone.now()):
+            usercache.forget_unread([request.user.pk])
     services.log_access(
         user=request.user, persons=[case.applicant, case.beneficiary], via=f"permohonan {case}", ip=_ip(request)
     )
@@ -804,6 +807,7 @@ def notifications_digest(request):
 @login_required
 def notifications_read(request):
     count = request.user.notifications.filter(read_at__isnull=True).update(read_at=timezone.now())
+    usercache.forget_unread([request.user.pk])
     messages.success(request, f"{count} pemberitahuan ditandai dibaca." if count else "Tidak ada yang belum dibaca.")
     return redirect("cases:notifications")
 
@@ -1049,24 +1053,11 @@ def dashboard(request):
     if wide:
         figures = reports.compliance(agency=user.agency, start=start, end=today)
         context["compliance"] = figures
-        context["compliance_chart"] = _share_chart(figures["sops"], "Langkah sesuai standar waktu, 30 hari terakhir")
+        context["compliance_chart"] = report_pdf.share_chart(
+            figures["sops"], "Langkah sesuai standar waktu, 30 hari terakhir"
+        )
         context["ikm"] = reports.ikm_per_service(agency=user.agency, start=start, end=today)
     return render(request, "cases/dashboard.html", context)
-
-
-def _share_chart(groups, title):
-    return charts.bar_chart(
-        [
-            (
-                group.label,
-                group.share_within,
-                f"{group.share_within:.0%} dari {group.with_standard}" if group.share_within is not None else "—",
-            )
-            for group in groups
-        ],
-        maximum=1,
-        title=title,
-    )
 
 
 def _period(request):
@@ -1090,19 +1081,9 @@ def _period(request):
 def _report_context(request):
     start, end = _period(request)
     sop = request.GET.get("sop", "")
-    figures = reports.compliance(agency=request.user.agency, start=start, end=end, sop_slug=sop)
     return {
-        "start": start,
-        "end": end,
-        "sop": sop,
+        **report_pdf.report_context(agency=request.user.agency, start=start, end=end, sop_slug=sop),
         "sops": selectors.inbox_sops(request.user),
-        "figures": figures,
-        "sop_chart": _share_chart(figures["sops"], "Langkah sesuai standar waktu per layanan"),
-        "desk_chart": _share_chart(figures["desks"], "Langkah sesuai standar waktu per meja"),
-        "ikm": reports.ikm_per_service(agency=request.user.agency, start=start, end=end),
-        "agency": request.user.agency,
-        "elements": SurveyResponse.ELEMENTS,
-        "now": timezone.localtime(),
     }
 
 
@@ -1113,10 +1094,14 @@ def compliance_report(request):
 
 @desk_required(*REPORT_DESKS)
 def compliance_report_pdf(request):
-    context = _report_context(request)
-    return _pdf(
-        documents.render_pdf("documents/report.html", context), f"mutu-baku-{context['start']}-{context['end']}.pdf"
-    )
+    """Rendered by the task worker: the file once it is there, else a page that reloads itself (202)."""
+    start, end = _period(request)
+    sop = request.GET.get("sop", "")
+    path = report_pdf.ready_or_queue(agency=request.user.agency, start=start, end=end, sop_slug=sop)
+    if path is None:
+        return render(request, "cases/report_pending.html", {"start": start, "end": end}, status=202)
+    with default_storage.open(path) as handle:
+        return _pdf(handle.read(), f"mutu-baku-{start}-{end}.pdf")
 
 
 @desk_required(*REPORT_DESKS)

@@ -3,7 +3,9 @@
 import os
 
 from django.conf import settings
+from django.core.cache import cache
 from django.template.loader import render_to_string
+from django.utils.safestring import mark_safe
 
 from sop_catalog.flowchart import format_standard, layout_flow, total_time
 from sop_catalog.selectors import related_links
@@ -83,27 +85,55 @@ def render_sop_pdf(sop, *, base_url=None):
     return document.write_pdf()
 
 
+def _stamp(sop):
+    return int(sop.updated_at.timestamp() * 1_000_000) if sop.updated_at else 0
+
+
 def _cache_path(sop):
-    stamp = int(sop.updated_at.timestamp() * 1_000_000) if sop.updated_at else 0
-    return settings.SOP_PDF_CACHE_DIR / f"{sop.pk}-{sop.slug}-v{sop.version}-{stamp}.pdf"
+    return settings.SOP_PDF_CACHE_DIR / f"{sop.pk}-{sop.slug}-v{sop.version}-{_stamp(sop)}.pdf"
+
+
+def _full(sop):
+    """The SOP with everything its form shows (`sop` may be a row read with `.only()`)."""
+    from sop_catalog.selectors import sop_with_everything  # noqa: PLC0415  (the selectors import this module)
+
+    return sop_with_everything().get(pk=sop.pk)
 
 
 def cached_sop_pdf(sop):
     """The public PDF of this SOP version, rendered once and kept on disk (every worker shares it).
 
-    Changing the SOP or any of its parts removes its file (sop_catalog/signals.py).
+    `sop` needs only its pk, slug, version and updated_at: the rest is read only to render. Changing
+    the SOP or any of its parts raises its updated_at and removes its file (sop_catalog/signals.py).
     """
     path = _cache_path(sop)
     try:
         return path.read_bytes()
     except FileNotFoundError:
         pass
-    content = render_sop_pdf(sop, base_url=settings.SITE_URL + "/")
+    content = render_sop_pdf(_full(sop), base_url=settings.SITE_URL + "/")
     path.parent.mkdir(parents=True, exist_ok=True)
     partial = path.with_suffix(f".{os.getpid()}.part")
     partial.write_bytes(content)
     os.replace(partial, path)
     return content
+
+
+PAGE_TIMEOUT = 7 * 24 * 60 * 60
+
+
+def cached_sop_form(sop):
+    """The HTML of the SOP's paper form on its public page, rendered once per version and change.
+
+    Keyed by the SOP's pk and updated_at, which every change to the SOP or a part raises
+    (sop_catalog/signals.py): no cached page outlives a change, on any worker.
+    """
+    key = f"sop-form:{sop.pk}:{_stamp(sop)}"
+    html = cache.get(key)
+    if html is None:
+        html = render_to_string("sop_catalog/_sop_form.html", sop_context(_full(sop)))
+        cache.set(key, html, PAGE_TIMEOUT)
+    return mark_safe(html)  # rendered by our own template, which escapes
 
 
 def forget_sop_pdf(sop_id):

@@ -58,14 +58,19 @@ def sop_with_everything() -> QuerySet[SOP]:
     )
 
 
-def sop_for_display(*, slug: str, version: int | None = None) -> SOP:
+def sop_for_display(*, slug: str, version: int | None = None, light: bool = False) -> SOP:
     """One public SOP with everything its paper form shows: the one in force unless `version`.
 
     A draft is never shown; an older version that was in force (or is retired) is, by its number.
+    `light`: only the row's few fields that name it and key its cached form and PDF (one query).
     """
+    sops = SOP.objects.only(*LIGHT_FIELDS) if light else sop_with_everything()
     if version is None:
-        return sop_with_everything().filter(pk__in=public_sops().values("pk")).get(slug=slug)
-    return sop_with_everything().exclude(status=SOP.DRAFT).get(slug=slug, version=version)
+        return sops.filter(pk__in=public_sops().values("pk")).get(slug=slug)
+    return sops.exclude(status=SOP.DRAFT).get(slug=slug, version=version)
+
+
+LIGHT_FIELDS = ("pk", "slug", "version", "name", "is_current", "status", "updated_at", "agency_id")
 
 
 def public_versions(slug: str) -> QuerySet[SOP]:

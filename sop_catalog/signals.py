@@ -1,10 +1,18 @@
 """A change to an SOP or any of its parts drops its cached public PDF; a copy announces itself."""
 
+import logging
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import Signal, receiver
+from django.utils import timezone
 
 from sop_catalog import models
 from sop_catalog.printing import forget_sop_pdf
+
+log = logging.getLogger(__name__)
 
 # Sent when an SOP is written as a copy of another (a new version, or a copy to another agency):
 # sender=SOP, sop=the copy, source=the SOP it was copied from. Data kept outside the SOP's own
@@ -42,7 +50,23 @@ def drop_cached_pdf(sender, instance, **kwargs):
     if sender in PARTS:
         sop_id = _sop_id(instance)
         if sop_id is not None:
+            if sender is not models.SOP:
+                # The SOP's own save raises it (auto_now); the cached page and PDF are keyed by it.
+                models.SOP.objects.filter(pk=sop_id).update(updated_at=timezone.now())
             forget_sop_pdf(sop_id)
+            if settings.SOP_PDF_PRERENDER:
+                transaction.on_commit(lambda: prerender(sop_id))
+
+
+def prerender(sop_id):
+    """Queue the rendering of a public SOP's PDF, once per SOP however many of its parts changed."""
+    from sop_catalog.tasks import render_sop_pdf  # noqa: PLC0415  (the tasks module imports the printing)
+
+    try:
+        if cache.add(f"sop-pdf-queued:{sop_id}", 1, timeout=60):
+            render_sop_pdf.enqueue(sop_id)
+    except Exception:  # a saved SOP is not an error page: the first request renders the PDF instead
+        log.exception("PDF SOP %s tidak dapat dimasukkan ke antrean tugas", sop_id)
 
 
 @receiver(m2m_changed, sender=models.Step.actors.through)

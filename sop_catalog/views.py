@@ -5,7 +5,7 @@ from django.shortcuts import render
 from sop_catalog import selectors
 from sop_catalog.compare import compare
 from sop_catalog.models import SOP
-from sop_catalog.printing import cached_sop_pdf, sop_context
+from sop_catalog.printing import cached_sop_form, cached_sop_pdf
 from sop_portal.ratelimit import public_rate_limit
 
 
@@ -23,7 +23,7 @@ def catalog(request):
 
 def _get_sop(slug, version=None):
     try:
-        return selectors.sop_for_display(slug=slug, version=version)
+        return selectors.sop_for_display(slug=slug, version=version, light=True)
     except SOP.DoesNotExist as exc:
         raise Http404("SOP tidak ditemukan.") from exc
 
@@ -31,7 +31,9 @@ def _get_sop(slug, version=None):
 def sop_detail(request, slug, version=None):
     sop = _get_sop(slug, version)
     versions = list(selectors.public_versions(slug).only("slug", "version", "status", "is_current"))
-    return render(request, "sop_catalog/detail.html", {**sop_context(sop), "versions": versions})
+    return render(
+        request, "sop_catalog/detail.html", {"sop": sop, "sop_form": cached_sop_form(sop), "versions": versions}
+    )
 
 
 @public_rate_limit("sop-pdf")

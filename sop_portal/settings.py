@@ -77,6 +77,8 @@ INSTALLED_APPS = [
     "csp",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "django_tasks",
+    "django_tasks_db",
     "agencies",
     "sop_catalog",
     "cases",
@@ -94,6 +96,7 @@ MIDDLEWARE = [
     "sop_portal.middleware.RefuseNullCharactersMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "agencies.usercache.UserCacheMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -199,6 +202,14 @@ EMAIL_BACKEND = os.environ.get("DJANGO_EMAIL_BACKEND", "django.core.mail.backend
 DEFAULT_FROM_EMAIL = os.environ.get("DJANGO_DEFAULT_FROM_EMAIL", "sop-portal@localhost")
 # A mail server that hangs must not hold a request: the notice stays in the outbox for a retry.
 EMAIL_TIMEOUT = env_int("DJANGO_EMAIL_TIMEOUT", 10)
+EMAIL_HOST = os.environ.get("DJANGO_EMAIL_HOST", "localhost")
+EMAIL_PORT = env_int("DJANGO_EMAIL_PORT", 25)
+EMAIL_HOST_USER = os.environ.get("DJANGO_EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("DJANGO_EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = env_bool("DJANGO_EMAIL_USE_TLS", default=False)
+# How long a task worker holds an e-mail it is sending before another may try it (cases/notifications.py):
+# longer than a send can take (several socket waits of EMAIL_TIMEOUT each).
+MAIL_CLAIM_SECONDS = env_int("MAIL_CLAIM_SECONDS", max(120, 3 * EMAIL_TIMEOUT))
 
 SESSION_COOKIE_AGE = env_int("DJANGO_SESSION_AGE", 8 * 60 * 60)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
@@ -264,22 +275,65 @@ BSRE_PASSWORD = os.environ.get("BSRE_PASSWORD", "")
 BSRE_SEAL_SUBSCRIBER = os.environ.get("BSRE_SEAL_SUBSCRIBER", "")
 BSRE_ROOT_CERTS = os.environ.get("BSRE_ROOT_CERTS", "")
 
-# Anonymous requests per minute per address to status, verification, survey and public PDFs (then 429).
-PUBLIC_RATE_LIMIT = env_int("PUBLIC_RATE_LIMIT", 30)
-# The rate-limit counters live in the cache: in production one shared by every gunicorn worker.
-CACHES = {
-    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
-    if DEBUG
-    else {
-        "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
-        "LOCATION": os.environ.get("DJANGO_CACHE_DIR", str(BASE_DIR / "var" / "cache")),
-        # One rate-limit counter per address and minute: the default cull at 300 entries would
-        # forget counters under a spread-out attack.
-        "OPTIONS": {"MAX_ENTRIES": 100_000},
+# Side effects that may wait or fail (e-mail, the overdue sweep, heavy PDFs) run as tasks
+# (cases/tasks.py) in `manage.py db_worker`, queued in the database (django-tasks-db). A task
+# that fails is tried again after MAIL_RETRY_SECONDS * 2^(attempt-1), at most MAIL_RETRY_MAX_SECONDS.
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get("DJANGO_TASKS_BACKEND", "django_tasks_db.DatabaseBackend"),
+        "QUEUES": ["default"],
     }
 }
+MAIL_RETRY_SECONDS = env_int("MAIL_RETRY_SECONDS", 60)
+MAIL_RETRY_MAX_SECONDS = env_int("MAIL_RETRY_MAX_SECONDS", 3600)
+MAIL_MAX_ATTEMPTS = env_int("MAIL_MAX_ATTEMPTS", 20)
+# A task still "running" after this long lost its worker (killed, machine down): requeue_stale_tasks
+# puts it back in the queue. Longer than the slowest task (a compliance report PDF, ~1 min).
+TASK_STALE_MINUTES = env_int("TASK_STALE_MINUTES", 15)
+
+
+# Anonymous requests per minute per address to status, verification, survey and public PDFs (then 429).
+PUBLIC_RATE_LIMIT = env_int("PUBLIC_RATE_LIMIT", 30)
+# The rate-limit counters, sessions, public SOP pages and the desks of signed-in users live in the
+# cache: in production one shared by every gunicorn worker (and every machine, see DJANGO_CACHE).
+# DJANGO_CACHE: "memory" (one process; development), "file" (DJANGO_CACHE_DIR, shared by the
+# workers of one machine), "db" (the table of `manage.py createcachetable`, shared by all
+# machines) or a redis:// URL (needs the redis package).
+CACHE_KIND = os.environ.get("DJANGO_CACHE") or ("memory" if DEBUG else "file")
+# One rate-limit counter per address and minute: the default cull at 300 entries would forget
+# counters under a spread-out attack.
+CACHE_OPTIONS = {"MAX_ENTRIES": 100_000}
+if CACHE_KIND == "memory":
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "OPTIONS": CACHE_OPTIONS}}
+elif CACHE_KIND == "file":
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "LOCATION": os.environ.get("DJANGO_CACHE_DIR", str(BASE_DIR / "var" / "cache")),
+            "OPTIONS": CACHE_OPTIONS,
+        }
+    }
+elif CACHE_KIND == "db":
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "sop_portal_cache",
+            "OPTIONS": CACHE_OPTIONS,
+        }
+    }
+elif CACHE_KIND.startswith(("redis://", "rediss://", "unix://")):
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_KIND}}
+else:
+    raise ImproperlyConfigured(f"DJANGO_CACHE={CACHE_KIND!r}: use memory, file, db or a redis:// URL.")
+# Sessions are read from the cache (and written through to the database) when the cache is shared;
+# a per-process memory cache would keep a signed-out session alive in the other processes.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.db" if CACHE_KIND == "memory" else "django.contrib.sessions.backends.cached_db"
+)
 # Public SOP PDFs are rendered once per version and kept here (sop_catalog/printing.py).
 SOP_PDF_CACHE_DIR = Path(os.environ.get("DJANGO_SOP_PDF_DIR", BASE_DIR / "var" / "sop-pdf"))
+# Render that PDF in the task worker as soon as an SOP (or a part) is saved, not at the first request.
+SOP_PDF_PRERENDER = env_bool("DJANGO_SOP_PDF_PRERENDER", default=True)
 
 # Public base URL used in QR codes on printed documents.
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")

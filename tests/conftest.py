@@ -4,6 +4,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection
 
@@ -60,6 +61,12 @@ def _session_data(request):
     request.getfixturevalue("_django_db_helper")
     if not Agency.objects.filter(slug="lumajang").exists():
         load_session_data()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Each test starts with an empty cache: no rate-limit counter, queued mark or cached page of another."""
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -20,3 +20,8 @@ SIGNING_KEY_PASSPHRASE = "kata-sandi-kunci-uji"
 SIGNING_KEYS_DIR = Path(tempfile.mkdtemp(prefix="sop-keys-"))
 SIGNING_TSA_URL = ""
 BSRE_URL = ""
+# Tasks run at once here: rendering every SOP the fixtures save would take minutes.
+SOP_PDF_PRERENDER = False
+# Tasks run at once, in the test's own process (the worker tests switch to the database backend).
+TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+MAIL_RETRY_SECONDS = 0

@@ -1,0 +1,116 @@
+"""The fixed cost of a signed-in page, cached per user and version.
+
+Every request loads the user's row (Django's authentication does, to check the session); the
+desks (group permissions) and the agency of that user are then read from the cache under a key
+holding the row's `cache_version`. Any change to the user's groups, to a group's permissions or to
+the agency raises that version in the database, in the same transaction as the change, so the
+next request on every worker and every machine builds the entry anew: a revoked desk or a
+deactivated user is never served from the cache, whatever the cache backend (a per-process
+memory cache included). The count of unread notices is cached for a minute and dropped when a
+notice is written or read (a stale count is harmless).
+"""
+
+from django.contrib.auth.models import Group
+from django.core.cache import cache
+from django.db.models import F
+from django.db.models.signals import m2m_changed, post_save, pre_delete
+from django.dispatch import receiver
+
+from agencies.models import Agency, User
+
+TIMEOUT = 8 * 60 * 60
+UNREAD_TIMEOUT = 60
+
+
+def bundle_key(user):
+    # A superuser's group permissions are every permission: a demoted one must miss the cache.
+    return f"user:{user.pk}:v{user.cache_version}:{int(user.is_active)}{int(user.is_superuser)}:{user.agency_id}"
+
+
+def unread_key(user_id):
+    return f"unread:{user_id}"
+
+
+def prime(user):
+    """Fill the user's desk permissions and agency from the cache (or build and keep them).
+
+    Only the group permissions (the desks, read on every page): a permission given to the user
+    directly is read by Django's backend as before, on the few pages (admin) that ask for one.
+    """
+    if not getattr(user, "is_authenticated", False) or hasattr(user, "_group_perm_cache"):
+        return user
+    key = bundle_key(user)
+    bundle = cache.get(key)
+    if bundle is None:
+        bundle = {"group": set(user.get_group_permissions()), "agency": user.agency if user.agency_id else None}
+        cache.set(key, bundle, TIMEOUT)
+    user._group_perm_cache = bundle["group"]
+    if bundle["agency"] is not None:
+        User.agency.field.set_cached_value(user, bundle["agency"])
+    return user
+
+
+def unread_count(user):
+    count = cache.get(unread_key(user.pk))
+    if count is None:
+        count = user.notifications.filter(read_at__isnull=True).values("case_id").distinct().count()
+        cache.set(unread_key(user.pk), count, UNREAD_TIMEOUT)
+    return count
+
+
+def forget_unread(user_ids):
+    cache.delete_many([unread_key(pk) for pk in user_ids])
+
+
+def bump(users):
+    """Raise the cache version of the users (a queryset of User)."""
+    users.update(cache_version=F("cache_version") + 1)
+
+
+class UserCacheMiddleware:
+    """After AuthenticationMiddleware: the signed-in user's desks and agency come from the cache."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            prime(user)
+        return self.get_response(request)
+
+
+@receiver(m2m_changed, sender=User.groups.through)
+def user_groups_changed(sender, instance, action, reverse, pk_set, **kwargs):
+    if action not in ("post_add", "post_remove", "pre_clear", "post_clear"):
+        return
+    if isinstance(instance, User):  # user.groups.add/remove/clear/set
+        if action != "pre_clear":
+            bump(User.objects.filter(pk=instance.pk))
+    elif action == "pre_clear":  # group.user_set.clear(): the members before they go
+        bump(User.objects.filter(groups=instance))
+    elif pk_set:
+        bump(User.objects.filter(pk__in=pk_set))
+
+
+@receiver(m2m_changed, sender=Group.permissions.through)
+def group_permissions_changed(sender, instance, action, reverse, pk_set, **kwargs):
+    if action not in ("post_add", "post_remove", "pre_clear"):
+        return
+    if isinstance(instance, Group):
+        bump(User.objects.filter(groups=instance))
+    else:  # permission.group_set.add/remove/clear
+        groups = pk_set if action != "pre_clear" else instance.group_set.values("pk")
+        bump(User.objects.filter(groups__in=groups))
+
+
+@receiver(pre_delete, sender=Group)
+def group_deleted(sender, instance, **kwargs):
+    # The membership rows go by cascade, without an m2m_changed signal: bump the members first.
+    bump(User.objects.filter(groups=instance))
+
+
+@receiver(post_save, sender=Agency)
+def agency_changed(sender, instance, created, **kwargs):
+    if not created:
+        bump(User.objects.filter(agency=instance))

@@ -1,0 +1,106 @@
+"""Side effects run by the task worker (`manage.py db_worker`): e-mail, the overdue sweep, heavy PDFs.
+
+Each task is enqueued once the transaction that asked for it commits, may run twice (a worker
+killed after its work but before it wrote its result is run again, see `requeue_stale_tasks`)
+and so does its work at most once: the e-mail ledger (`OutgoingMail`) and the files it writes
+tell it what is already done.
+"""
+
+import datetime
+import logging
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django_tasks import TaskResultStatus, task, task_backends
+
+from cases import notifications
+
+log = logging.getLogger(__name__)
+
+
+def retry_delay(attempts):
+    """Seconds to wait after the `attempts`-th failure: doubling from MAIL_RETRY_SECONDS, capped."""
+    return min(settings.MAIL_RETRY_SECONDS * 2 ** max(attempts - 1, 0), settings.MAIL_RETRY_MAX_SECONDS)
+
+
+def can_defer(task_object):
+    return task_backends[task_object.backend].supports_defer
+
+
+def enqueue_mail(mail_id, *, run_after=None):
+    """Queue the sending of a kept e-mail; without a backend that can wait, only now (the sweep retries).
+
+    Never raises: it runs after the transition committed, which a failed enqueue must not turn
+    into an error page; the mail stays in the outbox for `send_mail_outbox`.
+    """
+    try:
+        if run_after is not None and can_defer(deliver_mail):
+            return deliver_mail.using(run_after=run_after).enqueue(mail_id)
+        if run_after is None:
+            return deliver_mail.enqueue(mail_id)
+    except Exception:  # the queue's database or backend is down: the outbox sweep sends it later
+        log.exception("E-mail %s tidak dapat dimasukkan ke antrean tugas", mail_id)
+    return None
+
+
+@task()
+def deliver_mail(mail_id):
+    """Send one kept e-mail unless it is sent or being sent; after a failure queue the next try."""
+    outcome = notifications.send_kept(mail_id)
+    if outcome == notifications.FAILED:
+        mail = notifications.OutgoingMail.objects.get(pk=mail_id)
+        if mail.attempts < settings.MAIL_MAX_ATTEMPTS and mail.next_attempt_at is not None:
+            enqueue_mail(mail_id, run_after=mail.next_attempt_at)
+    return outcome
+
+
+@task()
+def sweep_outbox():
+    """Queue again every kept e-mail whose next try is due (after a worker or the server was down)."""
+    due = notifications.due_mail_ids(max_attempts=settings.MAIL_MAX_ATTEMPTS)
+    for mail_id in due:
+        deliver_mail.enqueue(mail_id)
+    return len(due)
+
+
+@task()
+def notify_overdue():
+    """Tell each desk, and its superior, of the steps overdue today (once a day per step), and remind
+    the desks of parked cases whose outside party's answer is expected today."""
+    return notifications.notify_overdue_steps() + notifications.remind_waiting()
+
+
+@task()
+def render_report_pdf(agency_id, start, end, sop_slug, path):
+    """Write the compliance report PDF to `path` in the default storage (skipped when it is there)."""
+    from cases.report_pdf import write_report_pdf  # noqa: PLC0415  (cases.report_pdf imports this module)
+
+    return write_report_pdf(
+        agency_id=agency_id,
+        start=datetime.date.fromisoformat(start),
+        end=datetime.date.fromisoformat(end),
+        sop_slug=sop_slug,
+        path=path,
+    )
+
+
+def on_commit_enqueue(task_object, *args):
+    """Enqueue once the current transaction commits (at once outside one)."""
+    transaction.on_commit(lambda: task_object.enqueue(*args))
+
+
+def requeue_stale(*, minutes=None):
+    """Put back in the queue the tasks "running" for longer than TASK_STALE_MINUTES: their worker died.
+
+    Safe because every task here may run twice (see the module's docstring).
+    """
+    from django_tasks_db.models import DBTaskResult  # noqa: PLC0415  (only with the database backend)
+
+    minutes = settings.TASK_STALE_MINUTES if minutes is None else minutes
+    before = timezone.now() - datetime.timedelta(minutes=minutes)
+    stale = DBTaskResult.objects.running().filter(started_at__lt=before)
+    count = stale.update(status=TaskResultStatus.READY, started_at=None)
+    if count:
+        log.warning("%s tugas yang workernya mati dikembalikan ke antrean", count)
+    return count

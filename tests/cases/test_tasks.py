@@ -1,0 +1,224 @@
+"""Side effects in the task worker: no notice lost while the mail server is down, none sent twice."""
+
+import datetime
+import email
+import socket
+from types import SimpleNamespace
+
+import pytest
+from aiosmtpd.controller import Controller
+from django.core import mail
+from django.core.management import call_command
+from django.utils import timezone
+from django_tasks_db.management.commands.db_worker import Worker
+from django_tasks_db.models import DBTaskResult
+
+from agencies.models import User
+from cases import notifications, tasks
+from cases.models import Case, CaseStep, Notification, OutgoingMail
+from tests.conftest import give_all_documents
+
+DB_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+
+
+class FlakySMTPHandler:
+    """A mail server that answers "try again later" to the first `failures` messages."""
+
+    def __init__(self, failures):
+        self.failures = failures
+        self.refused = 0
+        self.received = []
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.failures > 0:
+            self.failures -= 1
+            self.refused += 1
+            return "451 4.3.0 Coba lagi nanti"
+        self.received.append(email.message_from_bytes(envelope.content))
+        return "250 OK"
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server(settings):
+    handler = FlakySMTPHandler(failures=3)
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    yield handler
+    controller.stop()
+
+
+@pytest.fixture
+def db_tasks(settings):
+    """Tasks kept in the database and run by `db_worker`, as in production."""
+    settings.TASKS = DB_TASKS
+
+
+def run_worker():
+    """`manage.py db_worker --batch`: every ready task, until none is left."""
+    Worker(
+        queue_names=["default"],
+        interval=0,
+        batch=True,
+        backend_name="default",
+        startup_delay=False,
+        max_tasks=None,
+        worker_id="test-worker",
+        excluded_queue_names=[],
+    ).run()
+
+
+@pytest.fixture
+def mailboxes(demo_users):
+    User.objects.filter(agency__slug="lumajang").update(email="meja@dinsos.example.go.id")
+
+
+def test_a_mail_server_down_three_times_loses_no_notice_and_sends_none_twice(
+    transactional_db, registered, walk, demo_users, mailboxes, smtp_server, db_tasks
+):
+    give_all_documents(registered, demo_users["lumajang-petugas"])
+    walk(walk(registered), branch="Ya")  # two transitions: the Kasi desk is told
+    for number in range(3):
+        notifications.queue_mail(subject=f"Uji {number}", body="isi", recipients=["kasi@dinsos.example.go.id"])
+    kept = set(OutgoingMail.objects.values_list("message_id", flat=True))
+    assert len(kept) >= 4 and DBTaskResult.objects.ready().count() == len(kept)
+
+    run_worker()
+
+    assert smtp_server.refused == 3
+    delivered = [message["Message-ID"] for message in smtp_server.received]
+    assert sorted(delivered) == sorted(kept)
+    assert not OutgoingMail.objects.filter(sent_at__isnull=True).exists()
+    assert sum(OutgoingMail.objects.values_list("attempts", flat=True)) == len(kept) + 3
+    # Run again (a requeued task, a second worker): nothing more is sent.
+    for mail_id in OutgoingMail.objects.values_list("pk", flat=True):
+        tasks.deliver_mail.enqueue(mail_id)
+    run_worker()
+    assert len(smtp_server.received) == len(kept)
+
+
+def test_a_failed_send_is_queued_again_with_backoff(transactional_db, settings, smtp_server, db_tasks):
+    settings.MAIL_RETRY_SECONDS = 30
+    kept = notifications.queue_mail(subject="Uji", body="isi", recipients=["kasi@dinsos.example.go.id"])
+
+    run_worker()  # the first try fails; the next waits 30 s, so the batch ends
+
+    kept.refresh_from_db()
+    assert kept.sent_at is None and kept.attempts == 1 and "451" in kept.last_error
+    retry = DBTaskResult.objects.get(status="READY")
+    assert retry.run_after >= kept.next_attempt_at - datetime.timedelta(seconds=1)
+    assert kept.next_attempt_at - timezone.now() > datetime.timedelta(seconds=25)
+    assert tasks.retry_delay(1) == 30 and tasks.retry_delay(2) == 60 and tasks.retry_delay(30) == 3600
+
+
+def test_a_task_run_twice_sends_one_email(db, settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    kept = OutgoingMail.objects.create(subject="Uji", body="isi", recipients=["a@example.go.id"], message_id="<x@y>")
+
+    first, second = tasks.deliver_mail.call(kept.pk), tasks.deliver_mail.call(kept.pk)
+
+    assert (first, second) == (notifications.SENT, notifications.SKIPPED)
+    assert len(mail.outbox) == 1 and mail.outbox[0].extra_headers["Message-ID"] == "<x@y>"
+
+
+def test_a_mail_claimed_by_a_live_worker_is_not_sent_by_another(db):
+    kept = OutgoingMail.objects.create(subject="Uji", body="isi", recipients=["a@example.go.id"])
+
+    assert notifications.claim(kept.pk) is True
+    assert notifications.claim(kept.pk) is False
+    assert notifications.send_kept(kept.pk) == notifications.SKIPPED
+    assert kept.pk not in notifications.due_mail_ids()
+
+
+def test_a_worker_killed_mid_task_loses_nothing(transactional_db, settings, db_tasks):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    kept = notifications.queue_mail(subject="Uji", body="isi", recipients=["a@example.go.id"])
+    # A worker took the task, claimed the mail and was killed (kill -9) before it could send it.
+    task = DBTaskResult.objects.get()
+    task.claim("killed-worker")
+    DBTaskResult.objects.filter(pk=task.pk).update(started_at=timezone.now() - datetime.timedelta(minutes=20))
+    OutgoingMail.objects.filter(pk=kept.pk).update(claimed_until=timezone.now() - datetime.timedelta(seconds=1))
+
+    run_worker()
+    assert mail.outbox == []  # still "running": no live worker takes it
+
+    call_command("requeue_stale_tasks")
+    run_worker()
+
+    kept.refresh_from_db()
+    assert kept.sent_at is not None and len(mail.outbox) == 1
+    assert DBTaskResult.objects.get().status == "SUCCESSFUL"
+    assert DBTaskResult.objects.get().worker_ids == ["killed-worker", "test-worker"]
+
+
+def test_a_task_running_for_less_than_the_limit_is_left_alone(transactional_db, db_tasks):
+    notifications.queue_mail(subject="Uji", body="isi", recipients=["a@example.go.id"])
+    DBTaskResult.objects.get().claim("live-worker")
+
+    call_command("requeue_stale_tasks")
+
+    assert DBTaskResult.objects.get().status == "RUNNING"
+
+
+def test_the_overdue_sweep_runs_in_the_worker_once_a_day(
+    transactional_db, registered, demo_users, mailboxes, settings, db_tasks
+):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    CaseStep.objects.filter(case=registered, status=CaseStep.CURRENT).update(
+        due_at=timezone.now() - datetime.timedelta(days=2)
+    )
+    assert Case.objects.get(pk=registered.pk).state in Case.OPEN_STATES
+
+    call_command("notify_overdue", "--queue")
+    call_command("notify_overdue", "--queue")
+    run_worker()
+
+    notices = Notification.objects.filter(message__startswith="Terlambat")
+    assert notices.filter(user=demo_users["lumajang-petugas"]).count() == 1
+    assert notices.filter(user=demo_users["lumajang-kasi"]).count() == 1
+    assert len(mail.outbox) == OutgoingMail.objects.count() >= 2
+    assert all(message.subject.startswith("[SOP Portal] Terlambat") for message in mail.outbox)
+
+
+def test_the_report_pdf_is_rendered_by_the_worker_once(transactional_db, client, demo_users, db_tasks):
+    client.force_login(demo_users["lumajang-kadis"])
+
+    waiting = client.get("/laporan/mutu-baku.pdf")
+    again = client.get("/laporan/mutu-baku.pdf")
+    assert waiting.status_code == again.status_code == 202
+    assert 'http-equiv="refresh"' in waiting.content.decode()
+    assert DBTaskResult.objects.count() == 1  # one rendering queued, however often the page reloads
+
+    run_worker()
+    ready = client.get("/laporan/mutu-baku.pdf")
+
+    assert ready.status_code == 200 and ready["Content-Type"] == "application/pdf"
+    assert ready.content.startswith(b"%PDF")
+    assert DBTaskResult.objects.get().status == "SUCCESSFUL"
+
+
+def test_a_queue_that_is_down_never_fails_the_committed_transition(
+    transactional_db, client, registered, walk, demo_users, mailboxes, monkeypatch
+):
+    def down(*args, **kwargs):
+        raise ConnectionError("antrean mati")
+
+    monkeypatch.setattr(tasks, "deliver_mail", SimpleNamespace(enqueue=down, backend="default"))
+    client.force_login(demo_users["lumajang-petugas"])
+    give_all_documents(registered, demo_users["lumajang-petugas"])
+    case = walk(registered)  # at the petugas step whose completion tells the Kasi desk
+
+    response = client.post(f"/permohonan/{case.pk}/tindakan/selesai/", {"step": case.current_step_id, "branch": "Ya"})
+
+    assert response.status_code == 302
+    assert CaseStep.objects.get(case=case, position=2).status == CaseStep.DONE
+    assert OutgoingMail.objects.filter(sent_at__isnull=True).exists()  # kept for send_mail_outbox

@@ -1,0 +1,74 @@
+"""The public SOP page and PDF are built once per version and rebuilt only after a change."""
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from sop_catalog import printing
+from sop_catalog.models import SOP, Step
+from sop_catalog.printing import cached_sop_pdf
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def renders(monkeypatch):
+    """Count the renderings of the SOP PDF (each takes seconds of CPU)."""
+    calls = []
+    real = printing.render_sop_pdf
+
+    def counting(sop, **kwargs):
+        calls.append(sop.pk)
+        return real(sop, **kwargs)
+
+    monkeypatch.setattr(printing, "render_sop_pdf", counting)
+    return calls
+
+
+def test_the_page_is_built_once_and_then_costs_one_query(client, sample_sop):
+    with CaptureQueriesContext(connection) as first:
+        built = client.get(f"/katalog/{sample_sop.slug}/").content.decode()
+    with CaptureQueriesContext(connection) as second:
+        cached = client.get(f"/katalog/{sample_sop.slug}/").content.decode()
+
+    assert cached == built and "400.9/IV/1.03/2026" in cached
+    assert len(second) == 1 < len(first)
+
+
+def test_a_changed_step_shows_at_once(client, sample_sop):
+    client.get(f"/katalog/{sample_sop.slug}/")
+    step = Step.objects.filter(flow__sop=sample_sop).order_by("no").first()
+    step.activity = "Aktivitas yang baru saja diubah"
+    step.save()
+
+    page = client.get(f"/katalog/{sample_sop.slug}/").content.decode()
+
+    assert "Aktivitas yang baru saja diubah" in page
+
+
+def test_the_pdf_is_rendered_once_per_version_and_again_after_a_change(client, sample_sop, renders):
+    first = client.get(f"/katalog/{sample_sop.slug}.pdf").content
+    with CaptureQueriesContext(connection) as queries:
+        second = client.get(f"/katalog/{sample_sop.slug}.pdf").content
+    assert first == second and renders == [sample_sop.pk]
+    assert len(queries) == 1  # the SOP's row: nothing else is read for a kept PDF
+
+    Step.objects.filter(flow__sop=sample_sop).order_by("no").first().save()
+    client.get(f"/katalog/{sample_sop.slug}.pdf")
+
+    assert renders == [sample_sop.pk, sample_sop.pk]
+
+
+def test_a_saved_sop_has_its_pdf_rendered_by_the_worker(
+    sample_sop, settings, renders, django_capture_on_commit_callbacks
+):
+    settings.SOP_PDF_PRERENDER = True
+    with django_capture_on_commit_callbacks(execute=True):
+        for step in Step.objects.filter(flow__sop=sample_sop):
+            step.save()
+
+    assert renders == [sample_sop.pk]  # one rendering for the many parts saved
+    light = SOP.objects.get(pk=sample_sop.pk)
+    assert printing._cache_path(light).exists()
+    cached_sop_pdf(light)
+    assert renders == [sample_sop.pk]
