@@ -59,6 +59,7 @@ SUPERUSER_ONLY = {
     "axes.AccessLog",
     "axes.AccessFailureLog",
     "otp_totp.TOTPDevice",
+    "django_tasks_database.DBTaskResult",
 }
 
 OTHER_AGENCY = "Baris ini milik instansi lain; Anda hanya dapat mengubah data instansi Anda sendiri."

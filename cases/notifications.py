@@ -92,7 +92,8 @@ def notify_desk(case, desk, message=None, *, kind=Notification.ARRIVED, actor=No
     if recipients:
         link = settings.SITE_URL + reverse("cases:case", args=[case.pk])
         queue_mail(
-            subject=f"[SOP Portal] {message}",
+            # The event first: a long service name would otherwise push it out of the 80 characters.
+            subject=f"[SOP Portal] {dict(Notification.KIND_CHOICES)[kind]}: {case.number} · {case.sop.name}",
             body=f"{message}\n\nBuka permohonan: {link}\n\n— SOP Portal",
             recipients=recipients,
         )

@@ -182,11 +182,11 @@ def test_the_overdue_sweep_runs_in_the_worker_once_a_day(
     call_command("notify_overdue", "--queue")
     run_worker()
 
-    notices = Notification.objects.filter(message__startswith="Terlambat")
+    notices = Notification.objects.filter(kind=Notification.OVERDUE)
     assert notices.filter(user=demo_users["lumajang-petugas"]).count() == 1
     assert notices.filter(user=demo_users["lumajang-kasi"]).count() == 1
     assert len(mail.outbox) == OutgoingMail.objects.count() >= 2
-    assert all(message.subject.startswith("[SOP Portal] Terlambat") for message in mail.outbox)
+    assert all(message.subject.startswith("[SOP Portal] Terlambat: LMJ/") for message in mail.outbox)
 
 
 def test_the_report_pdf_is_rendered_by_the_worker_once(transactional_db, client, demo_users, db_tasks):
