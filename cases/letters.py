@@ -716,7 +716,9 @@ def _changes(document: IssuedDocument, corrections: dict[str, str]) -> dict[str,
     return found
 
 
-def _apply(document: IssuedDocument, user: User, changes: dict[str, tuple[str, str]], action: str, note: str = ""):
+def _apply(
+    document: IssuedDocument, user: User, changes: dict[str, tuple[str, str]], action: str, note: str = ""
+) -> None:
     case = document.case
     for _key, (field, label) in CORRECTABLE.items():
         if label in changes:
@@ -778,7 +780,8 @@ def _replacement_draft(
 
 def paraf_chain(document: IssuedDocument) -> list[str]:
     """The desks whose paraf a replacement needs, in order: those that initialled the original."""
-    original = IssuedDocument.objects.filter(pk=(document.extra or {}).get("replaces")).first()
+    replaces = (document.extra or {}).get("replaces")
+    original = IssuedDocument.objects.filter(pk=replaces).first() if replaces is not None else None
     desks = set(original.parafs.values_list("desk", flat=True)) if original else set()
     return [desk for desk in PARAF_DESKS if desk in desks]
 
@@ -818,7 +821,11 @@ def sign_replacement(
     if document.case.agency_id != user.agency_id or not any(user.has_desk(desk) for desk in SIGNING_DESKS):
         raise PermissionDenied("Hanya Kepala Dinas atau Sekretaris yang menandatangani pengganti.")
     replaces = (document.extra or {}).get("replaces")
-    old = IssuedDocument.objects.select_for_update().filter(pk=replaces, status=IssuedDocument.ISSUED).first()
+    old = (
+        IssuedDocument.objects.select_for_update().filter(pk=replaces, status=IssuedDocument.ISSUED).first()
+        if replaces is not None
+        else None
+    )
     if document.status != IssuedDocument.DRAFT or old is None:
         raise rules.TransitionRefused("Hanya konsep pengganti dari surat yang berlaku yang ditandatangani di sini.")
     rules.require_revoke(document.case, user, old)
