@@ -50,9 +50,19 @@ class SOPResource(ScopedResource, RoundTripResource, resources.ModelResource):
         report_skipped = True
 
     def before_save_instance(self, instance, row, **kwargs):
-        if instance.pk and SOP.objects.filter(pk=instance.pk, locked=True).exists():
+        stored = SOP.objects.filter(pk=instance.pk).values("locked", "status").first() if instance.pk else None
+        if stored and stored["locked"]:
             raise ValidationError(
                 f"SOP {instance.slug} v{instance.version} sudah dipakai permohonan; salin sebagai versi baru."
+            )
+        # The status moves only through Terbitkan and "Nyatakan tidak berlaku" (sop_catalog.services):
+        # an imported SOP starts as konsep, and an import never publishes or retires one.
+        if stored is None:
+            instance.status, instance.is_current = SOP.DRAFT, False
+        elif instance.status != stored["status"]:
+            raise ValidationError(
+                f"SOP {instance.slug} v{instance.version}: status tidak diubah lewat impor; gunakan Terbitkan atau "
+                "Nyatakan tidak berlaku pada halaman SOP."
             )
 
 

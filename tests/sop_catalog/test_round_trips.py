@@ -176,3 +176,38 @@ def test_a_register_file_without_its_columns_shows_no_traceback(lumajang_admin, 
     text = page_text(response)
     assert "Kolom wajib tidak ditemukan" in text
     assert "Traceback" not in text and "ValueError" not in text
+
+
+def sop_rows(client, of, **changes):
+    exported = tablib.Dataset().load(
+        export(client, admin_of("sop_catalog.SOP"), "csv").decode("utf-8-sig"), format="csv"
+    )
+    mine = tablib.Dataset(headers=exported.headers)
+    for row in exported.dict:
+        if row["slug"] == of:
+            mine.append([changes.get(k, v) for k, v in row.items()])
+    return mine
+
+
+def test_an_imported_new_sop_starts_as_a_draft_whatever_its_status_cell_says(lumajang_admin):
+    sop = SOP.objects.filter(agency__slug="lumajang", is_current=True).first()
+    rows = sop_rows(lumajang_admin, sop.slug, slug="lumajang-impor-baru", status=SOP.ACTIVE)
+    model_admin = admin_of("sop_catalog.SOP")
+
+    preview = import_file(lumajang_admin, model_admin, rows.export("csv").encode("utf-8"), "csv")
+    lumajang_admin.post(url(model_admin, "process_import"), {**preview.context["confirm_form"].initial})
+
+    imported = SOP.objects.get(slug="lumajang-impor-baru")
+    assert (imported.status, imported.is_current) == (SOP.DRAFT, False)
+    assert lumajang_admin.get("/katalog/lumajang-impor-baru/").status_code == 404
+
+
+def test_an_import_never_changes_a_status(lumajang_admin):
+    sop = SOP.objects.filter(agency__slug="lumajang", is_current=True, locked=False).first()
+    rows = sop_rows(lumajang_admin, sop.slug, status=SOP.RETIRED)
+
+    response = import_file(lumajang_admin, admin_of("sop_catalog.SOP"), rows.export("csv").encode("utf-8"), "csv")
+
+    (row,) = response.context["result"].rows
+    assert "status tidak diubah lewat impor" in " ".join(row.validation_error.messages)
+    assert SOP.objects.get(pk=sop.pk).status == SOP.ACTIVE
