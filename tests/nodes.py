@@ -42,6 +42,9 @@ def node_env(folder, database_url):
         DJANGO_SOP_PDF_DIR=str(folder / "sop-pdf"),
         DJANGO_SOP_PDF_PRERENDER="0",
         DJANGO_LOG_LEVEL="ERROR",
+        # The nodes sign with the agencies' own keys (made by `setup`), kept in one shared folder.
+        SIGNING_KEYS_DIR=str(folder / "keys"),
+        DOCUMENT_SIGNER="local",
         PYTHONPATH=str(ROOT),
     )
     return env
@@ -165,6 +168,7 @@ def _setup():
     call_command("migrate", verbosity=0)
     call_command("load_agencies", verbosity=0)
     call_command("create_demo_users", verbosity=0)
+    call_command("signing_keys", "setup", verbosity=0)
 
 
 def _session(username):
