@@ -513,6 +513,7 @@ class FlowAdmin(AgencyScopedAdmin, LockedMixin, admin.ModelAdmin):
                 "sop": flow.sop,
                 "roles": roles,
                 "rows": rows,
+                "documents": Step._meta.get_field("document").choices,
                 "actions": authoring.ACTIONS,
                 "targets": targets,
                 "errors": errors,

@@ -29,6 +29,10 @@ class BranchRow:
     target: str = BranchAction.NEXT.value  # an action, or "row:<key>"
 
 
+# The berita acara a step may produce (Step.document), by value.
+DOCUMENTS = {value for value, _ in Step._meta.get_field("document").choices}
+
+
 @dataclass
 class StepRow:
     key: str
@@ -40,6 +44,7 @@ class StepRow:
     time_text: str = ""
     output: str = ""
     notes: str = ""
+    document: str = ""
     delete: bool = False
     branches: list[BranchRow] = field(default_factory=list)
 
@@ -77,6 +82,7 @@ def rows_of(flow: Flow) -> list[StepRow]:
                 time_text=step.time_text,
                 output=step.output,
                 notes=step.notes,
+                document=step.document,
                 branches=branches,
             )
         )
@@ -112,6 +118,7 @@ def rows_from_post(data) -> list[StepRow]:
                 time_text=data.get(p + "time_text", "").strip()[:120],
                 output=data.get(p + "output", "").strip(),
                 notes=data.get(p + "notes", "").strip(),
+                document=data.get(p + "document", "") if data.get(p + "document", "") in DOCUMENTS else "",
                 delete=bool(data.get(p + "delete")),
                 branches=branches,
             )
@@ -169,7 +176,7 @@ def save_rows(flow: Flow, rows: list[StepRow]) -> int:
         if step is None:
             step = Step(flow=flow)
         parsed = parse_time(row.time_text)
-        step.no, step.activity, step.signs = no, row.activity, row.signs
+        step.no, step.activity, step.signs, step.document = no, row.activity, row.signs, row.document
         step.requirements, step.output, step.notes, step.time_text = (
             row.requirements,
             row.output,

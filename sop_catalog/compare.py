@@ -34,6 +34,7 @@ STEP_FIELDS = [
     ("output", "Output"),
     ("notes", "Keterangan"),
     ("signs", "Menandatangani"),
+    ("document", "Berita acara"),
     ("branches", "Cabang"),
 ]
 
@@ -89,6 +90,7 @@ def _step_values(step: Step) -> dict[str, str]:
         "output": step.output,
         "notes": step.notes,
         "signs": "ya" if step.signs else "",
+        "document": step.get_document_display() if step.document else "",
         "branches": "; ".join(_branch_text(branch) for branch in step.branches.all()),
     }
 

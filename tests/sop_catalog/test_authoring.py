@@ -169,3 +169,17 @@ def test_a_new_sop_goes_on_to_its_steps(admin, lumajang):
 
     flow = Flow.objects.get(sop__slug="lumajang-uji-admin")
     assert response["Location"] == reverse("admin:sop_catalog_flow_author", args=[flow.pk])
+
+
+def test_the_editor_sets_the_berita_acara_a_step_produces(admin, blank_flow):
+    url = reverse("admin:sop_catalog_flow_author", args=[blank_flow.pk])
+    data = six_steps(blank_flow)
+    data["row-5-document"] = "ba_serah_terima"
+    data["row-4-document"] = "bukan-dokumen"  # not a berita acara: ignored
+
+    admin.post(url, data)
+
+    assert list(Step.objects.filter(flow=blank_flow).exclude(document="").values_list("no", "document")) == [
+        (6, "ba_serah_terima")
+    ]
+    assert 'value="ba_serah_terima" selected' in admin.get(url).content.decode()

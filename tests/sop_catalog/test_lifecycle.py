@@ -98,6 +98,7 @@ def test_every_version_has_its_own_page_and_pdf(client, spm, v2):
 
 def test_the_comparison_page_shows_what_changed(client, spm, v2):
     Step.objects.filter(flow__sop=v2, no=2).update(time_text="10 menit", time_min=10, time_max=10, time_unit="minute")
+    Step.objects.filter(flow__sop=v2, no=1).update(document="ba_serah_terima")
     v2.legal_bases.create(order=99, text="Peraturan Bupati Uji Perbandingan")
     publish_version(v2, revised="2026-12", effective="2026-12-15")
 
@@ -109,6 +110,7 @@ def test_the_comparison_page_shows_what_changed(client, spm, v2):
     assert "Petugas menerima pemohon dan melakukan wawancara" in page
     assert '<li class="diff-add"><span class="visually-hidden">ditambah: </span>Peraturan Bupati Uji' in page
     assert "10 menit (10 menit)" in page
+    assert "Berita acara serah terima klien" in page  # the berita acara a step produces
     assert "December" not in page and "Desember 2026" in page  # tanggal revisi, as written in Indonesian
     assert client.get(f"/katalog/{spm.slug}/banding/").content.decode().count("diff-add") >= 1  # v1 → v2 by default
     assert client.get(f"/katalog/{spm.slug}/banding/", {"dari": "x"}).status_code == 404

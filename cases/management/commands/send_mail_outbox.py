@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.core.management.base import BaseCommand
 
 from cases import tasks
@@ -11,7 +12,12 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--max-attempts", type=int, default=20, help="lewati e-mail yang sudah dicoba sekian kali")
+        parser.add_argument(
+            "--max-attempts",
+            type=int,
+            default=settings.MAIL_MAX_ATTEMPTS,
+            help="lewati e-mail yang sudah dicoba sekian kali",
+        )
         parser.add_argument("--queue", action="store_true", help="masukkan ke antrean tugas, jangan kirim di sini")
 
     def handle(self, *args, **options):
