@@ -921,14 +921,22 @@ def letter_sign(request, pk, doc_pk):
     return redirect(reverse("cases:case", args=[case.pk]) + "#surat")
 
 
+def _berita_acara_form(request, case):
+    """The berita acara form as posted, or None (its errors told) when it is not valid."""
+    form = BeritaAcaraForm(request.POST, agency=case.agency, kinds=rules.berita_acara_kinds(case, request.user))
+    if form.is_valid():
+        return form
+    messages.error(request, "Berita acara: " + " ".join(e for errors in form.errors.values() for e in errors))
+    return None
+
+
 @require_POST
 @desk_required(*INTERNAL_DESKS)
 def berita_acara(request, pk):
     """Issue a numbered berita acara at the SOP step that produces it, by that step's desk."""
     case = _case_or_404(request, pk)
-    form = BeritaAcaraForm(request.POST, agency=case.agency, kinds=rules.berita_acara_kinds(case, request.user))
-    if not form.is_valid():
-        messages.error(request, "Berita acara: " + " ".join(e for errors in form.errors.values() for e in errors))
+    form = _berita_acara_form(request, case)
+    if form is None:
         return redirect(reverse("cases:case", args=[case.pk]) + "#surat")
     try:
         document = letters.issue_berita_acara(
@@ -948,9 +956,8 @@ def berita_acara(request, pk):
 def berita_acara_preview(request, pk):
     """The berita acara as filled in, marked KONSEP, before its number is taken."""
     case = _case_or_404(request, pk)
-    form = BeritaAcaraForm(request.POST, agency=case.agency, kinds=rules.berita_acara_kinds(case, request.user))
-    if not form.is_valid():
-        messages.error(request, "Berita acara: " + " ".join(e for errors in form.errors.values() for e in errors))
+    form = _berita_acara_form(request, case)
+    if form is None:
         return redirect(reverse("cases:case", args=[case.pk]) + "#surat")
     try:
         pdf = letters.berita_acara_preview(case=case, user=request.user, **form.issue_kwargs())
