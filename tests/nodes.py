@@ -7,6 +7,7 @@ environment: `setup`, `session USERNAME` (prints a session cookie value), `revok
 `deactivate USERNAME`.
 """
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -20,6 +21,28 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
+
+
+@contextlib.contextmanager
+def fresh_postgres(suffix):
+    """A new, empty PostgreSQL database beside the test database (`<test db>_<suffix>`, so each
+    xdist worker has its own), dropped afterwards; yields its URL for node_env. The nodes share it
+    as app servers on several machines share one."""
+    import psycopg
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    name = f"{database['NAME']}_{suffix}"[:60]
+    host, port = database["HOST"] or "127.0.0.1", database["PORT"] or 5432
+    admin = f"host={host} port={port} user={database['USER']} dbname=postgres"
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"postgres://{database['USER']}@{host}:{port}/{name}"
+    finally:
+        with psycopg.connect(admin, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def free_port():

@@ -13,9 +13,7 @@ import threading
 import time
 from pathlib import Path
 
-import psycopg
 import pytest
-from django.conf import settings
 
 from tests import nodes
 
@@ -25,17 +23,15 @@ PARALLEL_LETTERS = 6
 
 
 @pytest.fixture
-def cluster():
-    database = settings.DATABASES["default"]
-    name = f"{database['NAME']}_nodes"[:60]
-    host, port = database["HOST"] or "127.0.0.1", database["PORT"] or 5432
-    admin = f"host={host} port={port} user={database['USER']} dbname=postgres"
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        connection.execute(f'CREATE DATABASE "{name}"')
+def database_url():
+    with nodes.fresh_postgres("nodes") as url:
+        yield url
+
+
+@pytest.fixture
+def cluster(database_url):
     folder = Path(tempfile.mkdtemp(prefix="sop-two-nodes-"))
-    url = f"postgres://{database['USER']}@{host}:{port}/{name}"
-    env = nodes.node_env(folder, url)
+    env = nodes.node_env(folder, database_url)
     env["DB_CONN_MAX_AGE"] = "60"
     nodes.run_step(env, "setup")
     nodes.run_step(env, "catalog")
@@ -48,8 +44,6 @@ def cluster():
         for node in started:
             node.stop()
         shutil.rmtree(folder, ignore_errors=True)
-        with psycopg.connect(admin, autocommit=True) as connection:
-            connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def complete(node, session, csrf, case_id, step_id, branch=""):

@@ -75,10 +75,16 @@ def test_a_full_save_of_a_stale_row_does_not_write_back_its_version(demo_users, 
 
 
 @pytest.fixture
-def two_nodes():
-    """Two gunicorn processes on one SQLite database and one cache folder (DJANGO_CACHE=file)."""
+def database_url():
+    with nodes.fresh_postgres("usercache") as url:
+        yield url
+
+
+@pytest.fixture
+def two_nodes(database_url):
+    """Two gunicorn processes on one PostgreSQL database and one cache folder (DJANGO_CACHE=file)."""
     folder = Path(tempfile.mkdtemp(prefix="sop-nodes-"))
-    env = nodes.node_env(folder, f"sqlite:///{folder / 'db.sqlite3'}")
+    env = nodes.node_env(folder, database_url)
     nodes.run_step(env, "setup")
     started = [nodes.Node(env, "a"), nodes.Node(env, "b")]
     try:
@@ -89,6 +95,7 @@ def two_nodes():
         shutil.rmtree(folder, ignore_errors=True)
 
 
+@pytest.mark.postgres
 def test_across_processes_a_revoked_desk_or_a_deactivated_user_is_never_served_from_the_cache(two_nodes):
     env, (a, b) = two_nodes
     session = nodes.run_step(env, "session", "lumajang-kasi")

@@ -34,9 +34,15 @@ class HangingThenAcceptingHandler:
 
 
 @pytest.fixture
-def node_env():
+def database_url():
+    with nodes.fresh_postgres("worker") as url:
+        yield url
+
+
+@pytest.fixture
+def node_env(database_url):
     folder = Path(tempfile.mkdtemp(prefix="sop-worker-killed-"))
-    env = nodes.node_env(folder, f"sqlite:///{folder / 'db.sqlite3'}")
+    env = nodes.node_env(folder, database_url)
     (folder / "cache").mkdir()
     nodes.run_step(env, "setup")
     yield env
@@ -49,6 +55,7 @@ def manage(env, *args, timeout=120):
     )
 
 
+@pytest.mark.postgres
 def test_a_worker_killed_mid_send_loses_no_notice_and_sends_it_once(node_env):
     handler = HangingThenAcceptingHandler()
     controller = Controller(handler, hostname="127.0.0.1", port=nodes.free_port())
@@ -59,7 +66,7 @@ def test_a_worker_killed_mid_send_loses_no_notice_and_sends_it_once(node_env):
         "DJANGO_EMAIL_HOST": "127.0.0.1",
         "DJANGO_EMAIL_PORT": str(controller.port),
         "DJANGO_EMAIL_TIMEOUT": "30",
-        "MAIL_CLAIM_SECONDS": "3",
+        "MAIL_CLAIM_SECONDS": "2",
     }
     try:
         mail_id = nodes.run_step(env, "mail")
@@ -76,7 +83,7 @@ def test_a_worker_killed_mid_send_loses_no_notice_and_sends_it_once(node_env):
         message_id, state, _attempts = nodes.run_step(env, "mail_state", mail_id).split()
         assert state == "unsent"
 
-        time.sleep(3.5)  # the killed worker's hold on the e-mail (MAIL_CLAIM_SECONDS) runs out
+        time.sleep(2.2)  # the killed worker's hold on the e-mail (MAIL_CLAIM_SECONDS) runs out
         requeued = manage(env, "requeue_stale_tasks", "--minutes", "0")
         assert "dikembalikan ke antrean: 1" in requeued.stdout, requeued.stdout + requeued.stderr
         done = manage(env, "db_worker", "--batch", "--no-reload", "--no-startup-delay", "--interval", "0")
