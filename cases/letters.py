@@ -23,6 +23,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
+from pypdf import PdfReader
 
 from agencies.desks import BERITA_ACARA_DESKS, DESK_LABELS, KADIS, PARAF_DESKS, SIGNING_DESKS
 from agencies.loading import Loader
@@ -425,8 +426,6 @@ def _sealed(document: IssuedDocument, kind: str, credentials: dict[str, str] | N
 
 
 def _page_count(pdf: bytes) -> int:
-    from pypdf import PdfReader  # noqa: PLC0415
-
     return len(PdfReader(io.BytesIO(pdf)).pages)
 
 

@@ -157,18 +157,25 @@ class PersonChange(models.Model):
         return [(Person._meta.get_field(field).verbose_name, old, new) for field, (old, new) in self.changes.items()]
 
 
-class RegistrationCounter(models.Model):
-    """The last registration number given per agency and year (locked while incremented)."""
+class YearCounter(models.Model):
+    """A gapless running number per agency and year, taken with cases.counters.take_next (row locked)."""
 
     agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="+")
     year = models.PositiveIntegerField()
     last = models.PositiveIntegerField(default=0)
 
     class Meta:
-        constraints = [models.UniqueConstraint(fields=["agency", "year"], name="unique_registration_counter")]
+        abstract = True
 
     def __str__(self):
         return f"{self.agency_id}/{self.year}: {self.last}"
+
+
+class RegistrationCounter(YearCounter):
+    """The last registration number given per agency and year."""
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["agency", "year"], name="unique_registration_counter")]
 
 
 def holder(case, user):
@@ -889,32 +896,20 @@ class LetterTemplate(models.Model):
             check_template_signing(agency_id=self.agency_id, sop_slug=self.sop_slug)
 
 
-class AgendaCounter(models.Model):
+class AgendaCounter(YearCounter):
     """The agency's buku agenda surat masuk: one running agenda number per year."""
-
-    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="+")
-    year = models.PositiveIntegerField()
-    last = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["agency", "year"], name="unique_agenda_counter")]
 
-    def __str__(self):
-        return f"{self.agency_id}/{self.year}: {self.last}"
 
-
-class DocumentCounter(models.Model):
+class DocumentCounter(YearCounter):
     """The agency's register of letter numbers, per year (or one running number)."""
 
-    agency = models.ForeignKey(Agency, on_delete=models.CASCADE, related_name="+")
     year = models.PositiveIntegerField(help_text="0 when the agency does not reset its numbers each year")
-    last = models.PositiveIntegerField(default=0)
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["agency", "year"], name="unique_document_counter")]
-
-    def __str__(self):
-        return f"{self.agency_id}/{self.year}: {self.last}"
 
 
 def issued_path(instance, filename):

@@ -1,18 +1,14 @@
 """The agency's books of letters: buku agenda surat masuk and buku register surat keluar (docs/documents.md)."""
 
-import csv
-import io
-
+import tablib
+from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 from django.utils.formats import date_format
 
-from agencies.desks import DESKS
 from cases.models import Case, IssuedDocument
-from cases.views import desk_required
-
-INTERNAL_DESKS = tuple(desk for desk, _ in DESKS)
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+from cases.views import INTERNAL_DESKS, desk_required
+from sop_portal import spreadsheets
 
 
 def _year(request):
@@ -20,20 +16,10 @@ def _year(request):
     return int(value) if value.isdecimal() and 2000 <= int(value) <= 2100 else timezone.localdate().year
 
 
-def _cell(value):
-    """A CSV cell a spreadsheet will not run as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_START) else text
-
-
 def _csv(rows, header, filename):
-    from django.http import HttpResponse  # noqa: PLC0415
-
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(header)
-    writer.writerows([[_cell(value) for value in row] for row in rows])
-    response = HttpResponse("\ufeff" + buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    """The rows as CSV for Excel (BOM, no cell a formula: sop_portal/spreadsheets.py)."""
+    content = spreadsheets.CSV().export_data(tablib.Dataset(*rows, headers=header))
+    response = HttpResponse(content, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
 
@@ -43,7 +29,7 @@ def outgoing_rows(agency, year):
     documents = (
         IssuedDocument.objects.filter(case__agency=agency, issued_at__year=year)
         .exclude(status=IssuedDocument.DRAFT)
-        .select_related("case", "template", "replaced_by")
+        .select_related("case__applicant", "template", "replaced_by")
         .order_by("issued_at", "id")
     )
     for doc in documents:
