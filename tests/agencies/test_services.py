@@ -27,8 +27,8 @@ def test_loading_agencies_twice_changes_nothing():
     load_agencies(path=AGENCIES_JSON)
 
     assert Agency.objects.count() == 3
-    assert Position.objects.count() == 12
-    assert Official.objects.count() == 9
+    assert Position.objects.count() == 24
+    assert Official.objects.count() == 24
 
 
 @pytest.mark.django_db
@@ -49,7 +49,15 @@ def test_desks_are_groups_carrying_their_permission():
 
 
 def test_there_is_a_demo_user_for_every_desk_of_every_agency(demo_users):
-    assert len(demo_users) == 3 * len(DESKS)
+    for slug in ("palangka-raya", "solok", "lumajang"):
+        assert {f"{slug}-{desk}" for desk, _ in DESKS} <= set(demo_users), slug
+    # The second bidang of each agency has its own Kasi and Kabid (organisation, #14).
+    assert {
+        "lumajang-kasi-rehsos",
+        "lumajang-kabid-rehsos",
+        "solok-kasi-linjamsos",
+        "palangka-raya-kabid-linjamsos",
+    } <= set(demo_users)
     kasi = demo_users["lumajang-kasi"]
     assert kasi.agency.slug == "lumajang"
     assert kasi.desks == ["kasi"]
