@@ -1,12 +1,15 @@
-import datetime
-
 from django import forms
-from django.contrib import admin, messages
+from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from django.core.exceptions import PermissionDenied
 from django.db import models
+from django.template.response import TemplateResponse
+from django.urls import path
+from django.utils import timezone
 
+from agencies import org_chart
 from agencies.admin_scope import AgencyScopedAdmin, AgencyScopedInline, restrict_system_admins
-from agencies.models import Agency, Holiday, Official, Position, User
+from agencies.models import Agency, Holiday, Official, Position, Unit, User, overlap_message
 from cases.uploads import UploadRefused, check_logo
 
 
@@ -14,6 +17,13 @@ class PositionInline(AgencyScopedInline, admin.TabularInline):
     model = Position
     extra = 0
     fields = ["order", "title", "desk", "unit"]
+
+
+class UnitInline(AgencyScopedInline, admin.TabularInline):
+    model = Unit
+    fk_name = "agency"
+    extra = 0
+    fields = ["order", "name", "kind", "parent", "demo"]
 
 
 class AgencyForm(forms.ModelForm):
@@ -40,7 +50,7 @@ class AgencyAdmin(AgencyScopedAdmin, admin.ModelAdmin):
     list_display = ["name", "slug", "code", "region"]
     search_fields = ["name", "region", "slug"]
     prepopulated_fields = {"slug": ["name"]}
-    inlines = [PositionInline]
+    inlines = [UnitInline, PositionInline]
     fieldsets = [
         (None, {"fields": ["name", "slug", "code", "region"]}),
         ("Kontak (kop surat)", {"fields": ["address", "postal_code", "phone", "email", "website"]}),
@@ -56,48 +66,92 @@ class AgencyAdmin(AgencyScopedAdmin, admin.ModelAdmin):
         return request.user.is_superuser
 
 
+class OfficialForm(forms.ModelForm):
+    def _post_clean(self):
+        self.instance._overlap_checked_by_formset = True
+        super()._post_clean()
+
+
+class OfficialFormSet(forms.BaseInlineFormSet):
+    """Holders of one position: two definitive holders, or two Plt./Plh., at the same time are refused
+    (at any moment exactly one holder acts); a Plt. or Plh. over the definitive holder is the rule."""
+
+    def clean(self):
+        super().clean()
+        rows = [
+            form.instance
+            for form in self.forms
+            if form.cleaned_data and not form.cleaned_data.get("DELETE") and form.instance.name
+        ]
+        on_page = {form.instance.pk for form in self.forms if form.instance.pk}
+        if self.instance.pk:  # holders not on the page (none, normally) as they are stored
+            rows += list(self.instance.officials.exclude(pk__in=on_page))
+        for i, a in enumerate(rows):
+            for b in rows[i + 1 :]:
+                message = overlap_message(a, b)
+                if message:
+                    raise forms.ValidationError(message)
+
+
 class OfficialInline(AgencyScopedInline, admin.TabularInline):
     model = Official
+    form = OfficialForm
+    formset = OfficialFormSet
     extra = 0
     fields = ["name", "nip", "rank", "acting", "start", "end", "user"]
     autocomplete_fields = ["user"]
 
 
-def overlapping_officials(position):
-    """Pairs of officials of one position, of the same status (definitif, Plt., Plh.), whose periods
-    overlap; an open start or end runs without limit."""
-    officials = list(position.officials.order_by("start", "pk"))
-    low, high = datetime.date.min, datetime.date.max
-    return [
-        (a, b)
-        for i, a in enumerate(officials)
-        for b in officials[i + 1 :]
-        if a.acting == b.acting and (a.start or low) <= (b.end or high) and (b.start or low) <= (a.end or high)
-    ]
-
-
-def period_text(official):
-    start = official.start.strftime("%d-%m-%Y") if official.start else "…"
-    end = official.end.strftime("%d-%m-%Y") if official.end else "sekarang"
-    return f"{official.name} ({start} s.d. {end})"
+@admin.register(Unit)
+class UnitAdmin(AgencyScopedAdmin, admin.ModelAdmin):
+    list_display = ["name", "kind", "parent", "agency", "demo"]
+    list_filter = ["agency", "kind", "demo"]
+    search_fields = ["name"]
+    fields = ["agency", "name", "kind", "parent", "order", "demo"]
 
 
 @admin.register(Position)
 class PositionAdmin(AgencyScopedAdmin, admin.ModelAdmin):
-    list_display = ["title", "agency", "desk", "unit"]
-    list_filter = ["agency", "desk"]
-    search_fields = ["title", "unit", "officials__name", "officials__nip"]
+    list_display = ["title", "agency", "desk", "unit", "holder_today"]
+    list_filter = ["agency", "desk", "unit__kind"]
+    search_fields = ["title", "unit__name", "officials__name", "officials__nip"]
+    list_select_related = ["agency", "unit"]
     inlines = [OfficialInline]
+    change_list_template = "admin/agencies/position/change_list.html"
 
-    def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        for a, b in overlapping_officials(form.instance):
-            self.message_user(
-                request,
-                f"Masa jabatan tumpang tindih pada {form.instance.title}: {period_text(a)} dan {period_text(b)}. "
-                "Periksa tanggal mulai dan selesai menjabat; surat memakai pejabat yang menjabat pada tanggalnya.",
-                messages.WARNING,
+    @admin.display(description="menjabat hari ini")
+    def holder_today(self, obj):
+        holder = obj.holder_on(timezone.localdate())
+        return str(holder) if holder else "— kosong —"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("officials")
+
+    def get_urls(self):
+        extra = [
+            path(
+                "hari-ini/",
+                self.admin_site.admin_view(self.today_view),
+                name="agencies_position_today",
             )
+        ]
+        return extra + super().get_urls()
+
+    def today_view(self, request):
+        """Who holds what today, who acts for whom, and the positions SOP steps need that nobody holds."""
+        if not self.has_view_permission(request):
+            raise PermissionDenied
+        agencies = Agency.objects.order_by("name")
+        if not request.user.is_superuser:
+            agencies = agencies.filter(pk=request.user.agency_id)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Susunan jabatan hari ini",
+            "opts": self.model._meta,
+            "day": timezone.localdate(),
+            "agencies": [org_chart.today(agency) for agency in agencies],
+        }
+        return TemplateResponse(request, "admin/agencies/position/today.html", context)
 
 
 @admin.register(User)

@@ -20,6 +20,7 @@ from agencies.desks import ADMIN
 
 AGENCY_PATHS = {
     "agencies.Agency": "pk",
+    "agencies.Unit": "agency",
     "agencies.Position": "agency",
     "agencies.Official": "position__agency",
     "agencies.User": "agency",

@@ -64,3 +64,9 @@ def acting_desks(desk: str, actor_desks: list[str]) -> list[str]:
     if len(superiors) > 1:
         return superiors
     return [next((d for d in actor_desks if d in DESK_RANK), FRONT_DESK)]
+
+
+# Desks that always serve the whole agency, whatever unit their position sits in.
+AGENCY_DESKS = (SEKDIN, KADIS, ADMIN)
+# Desks that are jabatan: given by holding a position (agencies.org), not by a desk group.
+POSITION_DESKS = (KASI, KABID, SEKDIN, KADIS)

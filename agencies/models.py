@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
 
-from agencies.desks import DESK_LABELS, DESKS, desk_permission
+from agencies.desks import DESK_LABELS, DESKS
 
 WORKDAYS_DEFAULT = "1,2,3,4,5"
 
@@ -168,22 +168,103 @@ class User(AbstractUser):
         super().save(*args, **kwargs)
 
     @property
+    def desk_scopes(self):
+        """{desk: None (the whole agency) or the ids of the units served} of every desk this user works
+        at today: from the positions held and the desk groups (agencies/org.py; cached per request by
+        agencies/usercache.py)."""
+        if not hasattr(self, "_desk_scopes"):
+            from agencies import org  # noqa: PLC0415 (agencies.org imports the models)
+
+            held = org.held_positions(self) if self.is_active else []
+            self._desk_scopes = org.scopes(self, held, self.get_group_permissions()) if self.is_active else {}
+        return self._desk_scopes
+
+    @property
     def desks(self):
-        """Desk codes this user holds, in the canonical order (from the cached group permissions)."""
-        permissions = self.get_group_permissions() if self.is_active else set()
-        return [desk for desk, _ in DESKS if desk_permission(desk) in permissions]
+        """Desk codes this user works at today, in the canonical order."""
+        scopes = self.desk_scopes
+        return [desk for desk, _ in DESKS if desk in scopes]
 
     @property
     def desk_labels(self):
         return [DESK_LABELS[desk] for desk in self.desks]
 
     def has_desk(self, desk):
-        # Through the desk groups only: a superuser is not every desk at once.
-        return self.is_active and desk_permission(desk) in self.get_group_permissions()
+        # Through positions and desk groups only: a superuser is not every desk at once.
+        return self.is_active and desk in self.desk_scopes
 
     @property
     def display_name(self):
         return self.get_full_name() or self.username
+
+
+class Unit(models.Model):
+    """A unit of the agency's organisation: the Sekretariat and its subbagian, a bidang and its seksi, an UPT."""
+
+    SEKRETARIAT = "sekretariat"
+    SUBBAGIAN = "subbagian"
+    BIDANG = "bidang"
+    SEKSI = "seksi"
+    UPT = "upt"
+    KIND_CHOICES = [
+        (SEKRETARIAT, "Sekretariat"),
+        (SUBBAGIAN, "Subbagian"),
+        (BIDANG, "Bidang"),
+        (SEKSI, "Seksi"),
+        (UPT, "UPT"),
+    ]
+    # The parent kind each kind sits under (None: directly under the Kepala Dinas).
+    PARENT_KINDS = {SEKRETARIAT: None, SUBBAGIAN: SEKRETARIAT, BIDANG: None, SEKSI: BIDANG, UPT: None}
+    # Units whose staff and officials serve the whole agency (the Sekretariat's front desk), not one bidang.
+    AGENCY_WIDE_KINDS = (SEKRETARIAT, SUBBAGIAN)
+
+    agency = models.ForeignKey(Agency, verbose_name="instansi", on_delete=models.CASCADE, related_name="units")
+    name = models.CharField("nama unit", max_length=200)
+    kind = models.CharField("jenis", max_length=20, choices=KIND_CHOICES)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name="di bawah",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="children",
+        help_text="Seksi di bawah bidangnya; subbagian di bawah Sekretariat.",
+    )
+    order = models.PositiveIntegerField("urutan", default=0)
+    demo = models.BooleanField(
+        "unit contoh", default=False, help_text="Unit contoh untuk demo, tidak dari dokumen SOP instansi."
+    )
+
+    class Meta:
+        verbose_name = "unit kerja"
+        verbose_name_plural = "unit kerja"
+        ordering = ["agency", "order", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agency", "name"],
+                name="unique_unit_name",
+                violation_error_message="Unit dengan nama ini sudah ada di instansi ini.",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.name} (contoh)" if self.demo else self.name
+
+    def clean(self):
+        wanted = self.PARENT_KINDS.get(self.kind)
+        parent = self.parent
+        if parent is not None and self.agency_id and parent.agency_id != self.agency_id:
+            raise ValidationError({"parent": "Unit induk harus dari instansi yang sama."})
+        if wanted is None and parent is not None:
+            raise ValidationError({"parent": f"{self.get_kind_display()} langsung di bawah Kepala Dinas: kosongkan."})
+        if wanted is not None and (parent is None or parent.kind != wanted):
+            label = dict(self.KIND_CHOICES)[wanted]
+            raise ValidationError({"parent": f"{self.get_kind_display()} harus di bawah sebuah {label}."})
+
+    @property
+    def bidang(self):
+        """The unit a case of this unit's SOPs belongs to at the Kabid's desk: itself, or its parent."""
+        return self.parent if self.parent_id and self.kind in (self.SEKSI, self.SUBBAGIAN) else self
 
 
 class Position(models.Model):
@@ -192,7 +273,15 @@ class Position(models.Model):
     agency = models.ForeignKey(Agency, verbose_name="instansi", on_delete=models.CASCADE, related_name="positions")
     title = models.CharField("jabatan", max_length=200)
     desk = models.CharField("meja", max_length=20, choices=DESKS)
-    unit = models.CharField("bidang/seksi", max_length=200, blank=True)
+    unit = models.ForeignKey(
+        Unit,
+        verbose_name="unit kerja",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="positions",
+        help_text="Kosongkan untuk Kepala Dinas (memimpin seluruh instansi).",
+    )
     order = models.PositiveIntegerField("urutan", default=0)
 
     class Meta:
@@ -204,14 +293,28 @@ class Position(models.Model):
     def __str__(self):
         return f"{self.title} — {self.agency.name}"
 
+    def clean(self):
+        if self.unit_id and self.agency_id and self.unit.agency_id != self.agency_id:
+            raise ValidationError({"unit": "Unit kerja harus dari instansi yang sama."})
+
     def holder_on(self, day):
-        """The official who holds this position on `day` (definitive holders before acting ones)."""
-        return (
-            self.officials.filter(Q(start__isnull=True) | Q(start__lte=day))
-            .filter(Q(end__isnull=True) | Q(end__gte=day))
-            .order_by("acting", "-start")
-            .first()
-        )
+        """The official who acts in this position on `day`: a Plt. or Plh. during their period takes
+        precedence over the definitive holder (who is still in office, but not acting)."""
+        return acting_holder([o for o in self.officials.all() if o.holds_on(day)])
+
+
+def acting_holder(officials):
+    """Of the officials who hold one position on a day, the one who acts: a Plh. before a Plt. before
+    the definitive holder; among equals the latest start."""
+    rank = {Official.PLH: 0, Official.PLT: 1, Official.DEFINITIVE: 2}
+    ordered = sorted(officials, key=lambda o: (rank.get(o.acting, 2), -(o.start or datetime.date.min).toordinal()))
+    return ordered[0] if ordered else None
+
+
+def periods_overlap(a_start, a_end, b_start, b_end):
+    """Two periods overlap; an open start or end runs without limit."""
+    low, high = datetime.date.min, datetime.date.max
+    return (a_start or low) <= (b_end or high) and (b_start or low) <= (a_end or high)
 
 
 class Official(models.Model):
@@ -223,11 +326,19 @@ class Official(models.Model):
     ACTING_CHOICES = [(DEFINITIVE, "Definitif"), (PLT, "Pelaksana Tugas (Plt.)"), (PLH, "Pelaksana Harian (Plh.)")]
 
     position = models.ForeignKey(Position, verbose_name="jabatan", on_delete=models.CASCADE, related_name="officials")
-    name = models.CharField("nama", max_length=200)
+    name = models.CharField("nama", max_length=200, help_text="Nama lengkap dengan gelar, seperti pada tanda tangan.")
     nip = models.CharField("NIP", max_length=30, blank=True)
     rank = models.CharField("pangkat/golongan", max_length=120, blank=True)
     acting = models.CharField("status", max_length=5, choices=ACTING_CHOICES, blank=True, default=DEFINITIVE)
-    user = models.ForeignKey(User, verbose_name="akun pengguna", on_delete=models.SET_NULL, null=True, blank=True)
+    user = models.ForeignKey(
+        User,
+        verbose_name="akun pengguna",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="holdings",
+        help_text="Akun yang bekerja di meja jabatan ini selama masa jabatan (kotak masuk, tanda tangan).",
+    )
     start = models.DateField("mulai menjabat", null=True, blank=True)
     end = models.DateField("selesai menjabat", null=True, blank=True)
 
@@ -239,11 +350,43 @@ class Official(models.Model):
             models.CheckConstraint(
                 condition=Q(end__isnull=True) | Q(start__isnull=True) | Q(end__gte=models.F("start")),
                 name="official_end_after_start",
+                violation_error_message="Tanggal selesai menjabat tidak boleh sebelum tanggal mulai.",
             )
         ]
 
     def __str__(self):
         return f"{self.acting} {self.name}".strip()
+
+    def holds_on(self, day):
+        return (self.start is None or self.start <= day) and (self.end is None or self.end >= day)
+
+    def clean(self):
+        if self.acting and self.start is None:
+            raise ValidationError(
+                {"start": f"Isi tanggal mulai {self.acting}: Plt. dan Plh. menjabat untuk suatu masa."}
+            )
+        # In the admin's inline every holder of the position is on the page: its formset compares them
+        # as typed (an end date given to the old holder in the same save counts).
+        if self.position_id is None or getattr(self, "_overlap_checked_by_formset", False):
+            return
+        for other in self.position.officials.exclude(pk=self.pk):
+            clash = overlap_message(self, other)
+            if clash:
+                raise ValidationError(clash)
+
+
+def overlap_message(a, b):
+    """Why two holders of one position may not both be entered, or "" when they may: two definitive
+    holders, or two acting ones, at the same time. A Plt./Plh. over a definitive holder is the rule."""
+    if bool(a.acting) != bool(b.acting) or not periods_overlap(a.start, a.end, b.start, b.end):
+        return ""
+    kind = "definitif" if not a.acting else "Plt./Plh."
+    start = b.start.strftime("%d-%m-%Y") if b.start else "…"
+    end = b.end.strftime("%d-%m-%Y") if b.end else "sekarang"
+    return (
+        f"Masa jabatan {a.name or 'ini'} tumpang tindih dengan pejabat {kind} lain, {b.name} ({start} s.d. {end}). "
+        "Isi tanggal selesai menjabat pejabat lama, atau pilih status Plt./Plh. untuk pejabat yang mewakili."
+    )
 
 
 class Holiday(models.Model):

@@ -1,13 +1,15 @@
+import datetime
 import json
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
-from agencies.desks import ADMIN, ADMIN_APPS, DESK_LABELS, DESKS
+from agencies.desks import ADMIN, ADMIN_APPS, DESKS, POSITION_DESKS
 from agencies.loading import Loader
-from agencies.models import Agency, Official, Position, User
+from agencies.models import Agency, Official, Position, Unit, User
 
 DEMO_PASSWORD = "demo-sop-2026"
 
@@ -36,8 +38,10 @@ def load_agencies(*, path: str | Path, report: list[Loader] | None = None) -> di
     """
     with open(path, encoding="utf-8") as handle:
         rows = json.load(handle)
-    counts = {"agencies": 0, "positions": 0, "officials": 0}
-    agencies, positions, officials = Loader("instansi"), Loader("jabatan"), Loader("pejabat")
+    counts = {"agencies": 0, "units": 0, "positions": 0, "officials": 0}
+    agencies, units = Loader("instansi"), Loader("unit kerja")
+    # Kinds named anew with the unit kerja (agencies 0009): the rows recorded before held the unit as text.
+    positions, officials = Loader("jabatan (unit kerja)"), Loader("pejabat (masa jabatan)")
     for row in rows:
         agency_values = {
             "name": row["name"],
@@ -54,20 +58,41 @@ def load_agencies(*, path: str | Path, report: list[Loader] | None = None) -> di
         agencies.load_row(row["slug"], Agency, {"slug": row["slug"]}, agency_values)
         counts["agencies"] += 1
         agency = Agency.objects.get(slug=row["slug"])
+        counts["units"] += _load_units(agency, row.get("units", []), units)
+        by_name = dict(Unit.objects.filter(agency=agency).values_list("name", "pk"))
         for order, pos in enumerate(row.get("positions", []), start=1):
-            pos_values = {"desk": pos["desk"], "unit": pos.get("unit", ""), "order": order}
+            pos_values = {"desk": pos["desk"], "unit_id": by_name.get(pos.get("unit") or ""), "order": order}
             key = f"{agency.slug}/{pos['title']}"
             positions.load_row(key, Position, {"agency": agency, "title": pos["title"]}, pos_values)
             counts["positions"] += 1
             position = Position.objects.get(agency=agency, title=pos["title"])
             for off in pos.get("officials", []):
-                off_values = {"nip": off.get("nip", ""), "rank": off.get("rank", "")}
+                off_values = {
+                    "nip": off.get("nip", ""),
+                    "rank": off.get("rank", ""),
+                    "acting": off.get("acting", ""),
+                    "start": _date(off.get("start")),
+                    "end": _date(off.get("end")),
+                }
                 lookup = {"position": position, "name": off["name"]}
                 officials.load_row(f"{key}/{off['name']}", Official, lookup, off_values)
                 counts["officials"] += 1
     if report is not None:
-        report.extend([agencies, positions, officials])
+        report.extend([agencies, units, positions, officials])
     return counts
+
+
+def _date(text: str | None) -> datetime.date | None:
+    return datetime.date.fromisoformat(text) if text else None
+
+
+def _load_units(agency: Agency, rows: list[dict[str, Any]], loader: Loader) -> int:
+    """The agency's units, parents first (the file lists them so)."""
+    for order, unit in enumerate(rows, start=1):
+        parent = Unit.objects.filter(agency=agency, name=unit["parent"]).values_list("pk", flat=True).first()
+        values = {"kind": unit["kind"], "parent_id": parent, "order": order, "demo": bool(unit.get("demo"))}
+        loader.load_row(f"{agency.slug}/{unit['name']}", Unit, {"agency": agency, "name": unit["name"]}, values)
+    return len(rows)
 
 
 def demo_username(agency: Agency, desk: str) -> str:
@@ -91,48 +116,89 @@ def _user_state(username: str, password: str) -> dict[str, object] | None:
     }
 
 
-def _write_demo_user(username: str, agency: Agency, desk: str, password: str) -> None:
-    user, _ = User.objects.update_or_create(
-        username=username,
-        defaults={
-            "agency": agency,
-            "first_name": f"Demo {DESK_LABELS[desk]}",
-            "last_name": agency.region,
-            "is_staff": desk == ADMIN,
-            "is_active": True,
-        },
-    )
+def _write_demo_user(username: str, agency: Agency, values: dict[str, Any], password: str) -> None:
+    fields = {key: values[key] for key in ("first_name", "last_name", "is_staff", "is_active")}
+    user, _ = User.objects.update_or_create(username=username, defaults={"agency": agency, **fields})
     if not user.check_password(password):
         user.set_password(password)
         user.save(update_fields=["password"])
-    user.groups.set([Group.objects.get(name=desk)])
+    user.groups.set(Group.objects.filter(name__in=values["groups"]))
+
+
+DEMO_FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "agencies.json"
+
+
+def demo_holders(path: str | Path = DEMO_FIXTURE) -> dict[str, list[tuple[str, str, str]]]:
+    """{agency slug: [(demo username, position title, official name)]} from the officials of the
+    agencies fixture that name a demo_user: the demo accounts that hold those positions."""
+    try:
+        rows = json.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+    return {
+        row["slug"]: [
+            (off["demo_user"], pos["title"], off["name"])
+            for pos in row.get("positions", [])
+            for off in pos.get("officials", [])
+            if off.get("demo_user")
+        ]
+        for row in rows
+    }
+
+
+def _demo_accounts(agency: Agency, holders: list[tuple[str, str, str]]) -> list[tuple[str, str, str, str]]:
+    """(username, desk, first name, official name or "") of the agency's demo accounts: one holder per
+    position the fixture links, and one desk-group account for every other desk."""
+    accounts = []
+    positions = dict(Position.objects.filter(agency=agency).values_list("title", "desk"))
+    for username, title, official in holders:
+        if title in positions:
+            accounts.append((username, positions[title], f"Demo {title}", official))
+    taken = {account[0] for account in accounts}
+    held = {account[1] for account in accounts}
+    for desk, label in DESKS:
+        username = demo_username(agency, desk)
+        if username not in taken and not (desk in POSITION_DESKS and desk in held):
+            accounts.append((username, desk, f"Demo {label}", ""))
+    return accounts
 
 
 @transaction.atomic
-def create_demo_users(*, password: str = DEMO_PASSWORD, report: list[Loader] | None = None) -> list[User]:
-    """One user per desk per agency, e.g. lumajang-kasi, with `password`; a user an admin changed
-    since it was created (name, groups, password, …) is left alone. Returns the users."""
+def create_demo_users(
+    *, password: str = DEMO_PASSWORD, report: list[Loader] | None = None, path: str | Path = DEMO_FIXTURE
+) -> list[User]:
+    """The demo accounts, with `password`: for each position the agencies fixture links to a demo
+    account (demo_user), that account, holding the position (a Kasi, Kabid, Sekretaris or Kepala Dinas
+    works at the desk of the jabatan, for its units); and e.g. lumajang-petugas for every other desk,
+    through its desk group. A user an admin changed since it was created (name, groups, password, …)
+    is left alone, and so is an official an admin linked to another account. Returns the users."""
     loader = Loader("pengguna")
     usernames = []
+    holders = demo_holders(path)
     for agency in Agency.objects.order_by("name"):
-        for desk, label in DESKS:
-            username = demo_username(agency, desk)
+        for username, desk, first_name, official in _demo_accounts(agency, holders.get(agency.slug, [])):
             values = {
                 "agency": agency.pk,
-                "first_name": f"Demo {label}",
+                "first_name": first_name,
                 "last_name": agency.region,
                 "is_staff": desk == ADMIN,
                 "is_active": True,
-                "groups": [desk],
+                # A holder works at a jabatan desk through the position; any other account through a group.
+                "groups": [] if official and desk in POSITION_DESKS else [desk],
                 "password_ok": True,
             }
-
-            loader.load(
+            outcome = loader.load(
                 username,
                 incoming=values,
                 read=partial(_user_state, username, password),
-                write=partial(_write_demo_user, username, agency, desk, password),
+                write=partial(_write_demo_user, username, agency, values, password),
             )
+            if official and outcome != "skipped":
+                user = User.objects.get(username=username)
+                linked = Official.objects.filter(position__agency=agency, name=official, user=None)
+                for row in linked:  # through save(): the holders' cached desks are renewed
+                    row.user = user
+                    row.save(update_fields=["user"])
             usernames.append(username)
     if report is not None:
         report.append(loader)

@@ -13,18 +13,22 @@ notice is written or read (a stale count is harmless).
 from django.contrib.auth.models import Group
 from django.core.cache import cache
 from django.db.models import F
-from django.db.models.signals import m2m_changed, post_save, pre_delete
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 from django.dispatch import receiver
+from django.utils import timezone
 
-from agencies.models import Agency, User
+from agencies import org
+from agencies.models import Agency, Official, Position, Unit, User
 
 TIMEOUT = 8 * 60 * 60
 UNREAD_TIMEOUT = 60
 
 
 def bundle_key(user):
-    # A superuser's group permissions are every permission: a demoted one must miss the cache.
-    return f"user:{user.pk}:v{user.cache_version}:{int(user.is_active)}{int(user.is_superuser)}:{user.agency_id}"
+    # A superuser's group permissions are every permission: a demoted one must miss the cache. The day
+    # is in the key: a Plt. whose period starts at midnight acts from the first request of that day.
+    day = timezone.localdate().isoformat()
+    return f"user:{user.pk}:v{user.cache_version}:{int(user.is_active)}{int(user.is_superuser)}:{user.agency_id}:{day}"
 
 
 def unread_key(user_id):
@@ -42,9 +46,13 @@ def prime(user):
     key = bundle_key(user)
     bundle = cache.get(key)
     if bundle is None:
-        bundle = {"group": set(user.get_group_permissions()), "agency": user.agency if user.agency_id else None}
+        group = set(user.get_group_permissions())
+        held = org.held_positions(user) if user.is_active else []
+        scopes = org.scopes(user, held, group) if user.is_active else {}
+        bundle = {"group": group, "agency": user.agency if user.agency_id else None, "scopes": scopes}
         cache.set(key, bundle, TIMEOUT)
     user._group_perm_cache = bundle["group"]
+    user._desk_scopes = bundle["scopes"]
     if bundle["agency"] is not None:
         User.agency.field.set_cached_value(user, bundle["agency"])
     return user
@@ -114,3 +122,35 @@ def group_deleted(sender, instance, **kwargs):
 def agency_changed(sender, instance, created, **kwargs):
     if not created:
         bump(User.objects.filter(agency=instance))
+
+
+# Positions: a holding given, changed or taken away, a position moved to another desk or unit, or the
+# unit tree rearranged changes what the holders' desks serve.
+
+
+@receiver(pre_save, sender=Official)
+def official_changing(sender, instance, **kwargs):
+    if instance.pk:
+        instance._previous_user_id = Official.objects.filter(pk=instance.pk).values_list("user_id", flat=True).first()
+
+
+@receiver(post_save, sender=Official)
+@receiver(post_delete, sender=Official)
+def official_changed(sender, instance, **kwargs):
+    # Every holder of the position: a Plt. entered takes the desk from the definitive holder.
+    users = set(Official.objects.filter(position_id=instance.position_id).values_list("user_id", flat=True))
+    users |= {instance.user_id, getattr(instance, "_previous_user_id", None)}
+    bump(User.objects.filter(pk__in=[pk for pk in users if pk]))
+
+
+@receiver(post_save, sender=Position)
+@receiver(post_delete, sender=Position)
+def position_changed(sender, instance, created=False, **kwargs):
+    if not created:
+        bump(User.objects.filter(holdings__position_id=instance.pk))
+
+
+@receiver(post_save, sender=Unit)
+@receiver(post_delete, sender=Unit)
+def unit_changed(sender, instance, **kwargs):
+    bump(User.objects.filter(agency_id=instance.agency_id))

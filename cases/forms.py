@@ -1,7 +1,8 @@
 from django import forms
 from django.conf import settings
-from django.contrib.auth import get_user_model
 
+from agencies import org
+from agencies.models import Position
 from cases import selectors
 from cases.formats import megabytes
 from cases.models import Case, Disposition, LetterTemplate, Person, SurveyResponse
@@ -203,8 +204,12 @@ class CompleteStepForm(forms.Form):
         choices=[(text, text) for text in Disposition.INSTRUCTIONS],
         widget=forms.CheckboxSelectMultiple,
     )
-    to_user = forms.ModelChoiceField(
-        label="Diteruskan kepada (orang)", required=False, queryset=None, empty_label="— semua di meja tujuan —"
+    to_position = forms.ModelChoiceField(
+        label="Diteruskan kepada (jabatan)",
+        required=False,
+        queryset=None,
+        empty_label="— semua di meja tujuan —",
+        help_text="Disposisi mengikuti jabatan: bila pejabatnya berganti, penggantinya yang menerima.",
     )
     disposition_note = forms.CharField(
         label="Catatan disposisi", required=False, widget=forms.Textarea(attrs={"rows": 2}), max_length=1000
@@ -218,12 +223,16 @@ class CompleteStepForm(forms.Form):
         help_text="Diketik saat menandatangani; tidak disimpan.",
     )
 
-    def __init__(self, *args, branches=(), recipients=None, **kwargs):
+    def __init__(self, *args, branches=(), positions=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["branch"].choices = [(label, label) for label in branches]
         self.fields["branch"].required = bool(branches)
-        self.fields["to_user"].queryset = recipients if recipients is not None else get_user_model().objects.none()
-        self.fields["to_user"].label_from_instance = lambda user: user.display_name
+        # The positions offered (a list: agencies.org.disposition_positions), or for a post every
+        # position of the agency: complete_step checks the chosen one under the row lock.
+        chosen = positions if positions is not None else []
+        queryset = Position.objects.filter(pk__in=[p.pk for p in chosen]) if isinstance(chosen, list) else chosen
+        self.fields["to_position"].queryset = queryset
+        self.fields["to_position"].label_from_instance = org.position_label
 
 
 class ReasonForm(forms.Form):

@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from pypdf import PdfReader
 
+from agencies import org
 from agencies.desks import BERITA_ACARA_DESKS, DESK_LABELS, KADIS, PARAF_DESKS, SIGNING_DESKS
 from agencies.loading import Loader
 from agencies.models import Agency, Official, Position, User
@@ -180,11 +181,8 @@ def signer_block(agency: Agency, user: User | None, day: datetime.date, *, on_be
     desk = next((d for d in BERITA_ACARA_DESKS if user is None or user.has_desk(d)), None)
     if desk is None:
         raise ValidationError("Hanya Kepala Dinas, Sekretaris atau Kepala Bidang yang dapat menandatangani.")
-    if desk == KADIS:
-        position, prefix = head, ""
-    else:
-        position = Position.objects.filter(agency=agency, desk=desk).order_by("order").first()
-        prefix = f"a.n. {head_title}" if on_behalf else ""
+    position = _signing_position(agency, user, desk, day)
+    prefix = f"a.n. {head_title}" if desk != KADIS and on_behalf else ""
     official = position.holder_on(day) if position else None
     title = position.title if position else head_title
     if official and official.acting:
@@ -199,6 +197,16 @@ def signer_block(agency: Agency, user: User | None, day: datetime.date, *, on_be
     }
 
 
+def _signing_position(agency: Agency, user: User | None, desk: str, day: datetime.date) -> Position | None:
+    """The position in whose name `user` signs at `desk` on `day`: the one they act in that day (a Plt.
+    of the Kepala Dinas, the Kabid of their own bidang), else the agency's first at that desk."""
+    if user is not None:
+        held = [pk for held_desk, _unit, pk in org.held_positions(user, day) if held_desk == desk]
+        if held:
+            return Position.objects.filter(pk=held[0]).first()
+    return Position.objects.filter(agency=agency, desk=desk).order_by("order", "pk").first()
+
+
 def berita_acara_signer(agency: Agency, user: User, day: datetime.date) -> dict[str, str]:
     """PIHAK PERTAMA of a berita acara: a Kadis, Sekretaris or Kabid in their own position, or the
     officer of the step's desk (petugas, peksos) under the position their account holds, with NIP."""
@@ -209,6 +217,7 @@ def berita_acara_signer(agency: Agency, user: User, day: datetime.date) -> dict[
         .filter(Q(start__isnull=True) | Q(start__lte=day))
         .filter(Q(end__isnull=True) | Q(end__gte=day))
         .select_related("position")
+        .order_by("-acting", "-start")
         .first()
     )
     desk = next((d for d in user.desks if d in DESK_LABELS), "")

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_fsm import GET_STATE, ConcurrentTransitionMixin, FSMField, transition
 
+from agencies import org
 from agencies.desks import DESK_LABELS, FRONT_DESK, STAFF_DESKS
 from agencies.models import Agency
 from cases.crypto import EncryptedCharField, blind_index
@@ -381,7 +382,10 @@ class Case(ConcurrentTransitionMixin, NeverDeleted):
         """The user works at the desk of the current step, in this case's agency."""
         step = self.current_step
         return (
-            step is not None and user.is_authenticated and user.agency_id == self.agency_id and user.has_desk(step.desk)
+            step is not None
+            and user.is_authenticated
+            and user.agency_id == self.agency_id
+            and org.serves(user, step.desk, self.sop.org_unit_id)
         )
 
     @property
@@ -390,7 +394,11 @@ class Case(ConcurrentTransitionMixin, NeverDeleted):
         return self.sifat == self.SIFAT_RAHASIA
 
     def is_front_desk(self, user):
-        return user.is_authenticated and user.agency_id == self.agency_id and user.has_desk(FRONT_DESK)
+        return (
+            user.is_authenticated
+            and user.agency_id == self.agency_id
+            and org.serves(user, FRONT_DESK, self.sop.org_unit_id)
+        )
 
     def no_superior_has_acted(self):
         if "steps" in getattr(self, "_prefetched_objects_cache", {}):  # the case page's prefetch
@@ -722,6 +730,15 @@ class Disposition(models.Model):
     to_desk = models.CharField("kepada meja", max_length=20)
     to_user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # The jabatan it is addressed to: whoever holds it when the case is worked on (a successor too).
+    to_position = models.ForeignKey(
+        "agencies.Position",
+        verbose_name="kepada jabatan",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     instructions = models.JSONField("instruksi", default=list)
     note = models.TextField("catatan", blank=True)

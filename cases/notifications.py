@@ -14,25 +14,17 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
 
-from agencies.desks import SUPERIOR, desk_permission
+from agencies import org
+from agencies.desks import SUPERIOR
 from agencies.usercache import forget_unread
 from cases.models import Case, CaseStep, Notification, OutgoingMail
 
 log = logging.getLogger(__name__)
 
 
-def desk_users(agency_id, desk):
-    app_label, codename = desk_permission(desk).split(".")
-    return (
-        get_user_model()
-        .objects.filter(
-            agency_id=agency_id,
-            is_active=True,
-            groups__permissions__content_type__app_label=app_label,
-            groups__permissions__codename=codename,
-        )
-        .distinct()
-    )
+def desk_users(agency_id, desk, unit_id=None):
+    """The users who work at `desk` for a case of unit `unit_id` today (agencies/org.py)."""
+    return org.desk_users(agency_id, desk, unit_id)
 
 
 def shorten(text, limit):
@@ -72,12 +64,19 @@ def notice_text(kind, case, *, step=None, actor=None, reason=""):
     return shorten(text, 300)
 
 
-def notify_desk(case, desk, message=None, *, kind=Notification.ARRIVED, actor=None, reason="", step=None):
-    """A notice for every user of the desk but the one who acted; an e-mail with a direct link once the
-    transaction commits. Without `message` the wording is the event's (`notice_text`)."""
+def notify_desk(
+    case, desk, message=None, *, kind=Notification.ARRIVED, actor=None, reason="", step=None, position=None
+):
+    """A notice for every user of the desk (for the case's unit) but the one who acted, or for the
+    holder of `position` today when it has one; an e-mail with a direct link once the transaction
+    commits. Without `message` the wording is the event's (`notice_text`)."""
     if message is None:
         message = notice_text(kind, case, step=step, actor=actor, reason=reason)
-    users = list(desk_users(case.agency_id, desk))
+    holder = org.holder_today(position) if position is not None else None
+    if holder is not None and holder.user_id and holder.user.is_active:
+        users = [holder.user]
+    else:
+        users = list(desk_users(case.agency_id, desk, case.sop.org_unit_id))
     if actor is not None:
         users = [user for user in users if user.pk != actor.pk]
     Notification.objects.bulk_create(

@@ -12,7 +12,7 @@ from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.utils import timezone
 
-from agencies.models import Agency
+from agencies.models import Agency, Unit
 from cases import charts, documents, reports
 from cases.models import SurveyResponse
 
@@ -36,8 +36,8 @@ def share_chart(groups, title):
     )
 
 
-def report_context(*, agency, start, end, sop_slug=""):
-    figures = reports.compliance(agency=agency, start=start, end=end, sop_slug=sop_slug)
+def report_context(*, agency, start, end, sop_slug="", units=None):
+    figures = reports.compliance(agency=agency, start=start, end=end, sop_slug=sop_slug, units=units)
     return {
         "start": start,
         "end": end,
@@ -45,28 +45,39 @@ def report_context(*, agency, start, end, sop_slug=""):
         "figures": figures,
         "sop_chart": share_chart(figures["sops"], "Langkah sesuai standar waktu per layanan"),
         "desk_chart": share_chart(figures["desks"], "Langkah sesuai standar waktu per meja"),
-        "ikm": reports.ikm_per_service(agency=agency, start=start, end=end),
+        "ikm": reports.ikm_per_service(agency=agency, start=start, end=end, units=units),
         "agency": agency,
+        "unit_names": unit_names(units),
         "elements": SurveyResponse.ELEMENTS,
         "now": timezone.localtime(),
     }
 
 
-def report_pdf_name(*, agency, start, end, sop_slug="", now=None):
+def unit_names(units):
+    """The bidang a report is limited to, for its heading ([] for the whole agency)."""
+    if units is None:
+        return []
+    return list(Unit.objects.filter(pk__in=units, kind__in=(Unit.BIDANG, Unit.UPT)).values_list("name", flat=True))
+
+
+def report_pdf_name(*, agency, start, end, sop_slug="", now=None, units=None):
     now = timezone.localtime(now)
     stamp = now.replace(minute=now.minute - now.minute % STAMP_MINUTES, second=0, microsecond=0)
     sop_part = "".join(ch for ch in sop_slug if ch.isalnum() or ch == "-")[:60] or "semua"
-    return f"{FOLDER}/{agency.pk}/mutu-baku-{start}-{end}-{sop_part}-{stamp:%Y%m%d%H%M}.pdf"
+    # A report limited to some units is another file than the whole agency's.
+    unit_part = "" if units is None else "-unit-" + "-".join(str(pk) for pk in sorted(units))[:80]
+    return f"{FOLDER}/{agency.pk}/mutu-baku-{start}-{end}-{sop_part}{unit_part}-{stamp:%Y%m%d%H%M}.pdf"
 
 
-def write_report_pdf(*, agency_id, start, end, sop_slug, path):
+def write_report_pdf(*, agency_id, start, end, sop_slug, path, units=None):
     """Render the report to `path` unless it is there (a task run twice renders once); drop old ones."""
     try:
         if default_storage.exists(path):
             return path
         agency = Agency.objects.get(pk=agency_id)
         content = documents.render_pdf(
-            "documents/report.html", report_context(agency=agency, start=start, end=end, sop_slug=sop_slug)
+            "documents/report.html",
+            report_context(agency=agency, start=start, end=end, sop_slug=sop_slug, units=units),
         )
         if not default_storage.exists(path):
             default_storage.save(path, ContentFile(content))
@@ -93,13 +104,14 @@ def queued_key(path):
     return f"report-pdf-queued:{path}"
 
 
-def ready_or_queue(*, agency, start, end, sop_slug=""):
+def ready_or_queue(*, agency, start, end, sop_slug="", units=None):
     """The stored path of the report PDF, or None after queuing its rendering (once per file)."""
     from cases.tasks import render_report_pdf  # noqa: PLC0415  (cases.tasks imports the notices)
 
-    path = report_pdf_name(agency=agency, start=start, end=end, sop_slug=sop_slug)
+    path = report_pdf_name(agency=agency, start=start, end=end, sop_slug=sop_slug, units=units)
     if default_storage.exists(path):
         return path
     if cache.add(queued_key(path), 1, timeout=300):
-        render_report_pdf.enqueue(agency.pk, start.isoformat(), end.isoformat(), sop_slug, path)
+        scope = None if units is None else sorted(units)
+        render_report_pdf.enqueue(agency.pk, start.isoformat(), end.isoformat(), sop_slug, path, scope)
     return path if default_storage.exists(path) else None

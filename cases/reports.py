@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from agencies import org
 from agencies.desks import DESK_LABELS
 from cases.models import Case, CaseStep, SurveyResponse
 
@@ -74,7 +75,7 @@ def period_bounds(start, end):
     )
 
 
-def completed_steps(*, agency, start, end, sop_slug=""):
+def completed_steps(*, agency, start, end, sop_slug="", units=None):
     since, until = period_bounds(start, end)
     steps = CaseStep.objects.filter(
         case__agency=agency,
@@ -85,13 +86,14 @@ def completed_steps(*, agency, start, end, sop_slug=""):
     ).select_related("case__sop", "sop_step")
     if sop_slug:
         steps = steps.filter(case__sop__slug=sop_slug)
-    return steps
+    return steps.filter(org.scope_q(units, "case__sop__org_unit_id"))
 
 
-def compliance(*, agency, start, end, sop_slug=""):
-    """Per SOP, per step and per desk figures, and the slowest steps, for the period."""
+def compliance(*, agency, start, end, sop_slug="", units=None):
+    """Per SOP, per step and per desk figures, and the slowest steps, for the period; `units` (a scope
+    of agencies.org: None for the whole agency) limits them to the cases of those units."""
     per_sop, per_step, per_desk = {}, {}, {}
-    for step in completed_steps(agency=agency, start=start, end=end, sop_slug=sop_slug):
+    for step in completed_steps(agency=agency, start=start, end=end, sop_slug=sop_slug, units=units):
         sop = step.case.sop
         per_sop.setdefault(sop.slug, Figures(sop.name)).add(step)
         key = (sop.slug, step.no, step.part)
@@ -101,7 +103,7 @@ def compliance(*, agency, start, end, sop_slug=""):
         ).add(step)
         per_desk.setdefault(step.desk, Figures(DESK_LABELS.get(step.desk, step.desk))).add(step)
     since, until = period_bounds(start, end)
-    cases = Case.objects.filter(agency=agency)
+    cases = Case.objects.filter(org.scope_q(units), agency=agency)
     if sop_slug:
         cases = cases.filter(sop__slug=sop_slug)
     counts = {
@@ -149,10 +151,10 @@ def ikm(responses):
     return {"responses": len(responses), "elements": means, "index": index, "grade": grade, "label": label}
 
 
-def ikm_per_service(*, agency, start, end):
+def ikm_per_service(*, agency, start, end, units=None):
     since, until = period_bounds(start, end)
     responses = SurveyResponse.objects.filter(
-        case__agency=agency, created_at__gte=since, created_at__lt=until
+        org.scope_q(units, "case__sop__org_unit_id"), case__agency=agency, created_at__gte=since, created_at__lt=until
     ).select_related("case__sop")
     by_sop = {}
     for response in responses:

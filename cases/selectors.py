@@ -7,6 +7,7 @@ from typing import Any
 from django.db.models import Count, Exists, Model, OuterRef, Prefetch, Q, QuerySet, prefetch_related_objects
 from django.utils import timezone
 
+from agencies import org
 from agencies.models import Agency, User
 from cases.calendar import extra_days_off_soon
 from cases.crypto import blind_index
@@ -65,8 +66,12 @@ def person_history(person: Person) -> QuerySet[PersonChange]:
     return person.changes.select_related("user")
 
 
-def cases_of_agency(*, agency: Agency, query: str | None = "", state: str = "") -> QuerySet[Case]:
-    cases = Case.objects.filter(agency=agency).select_related("sop", "applicant", "beneficiary", "current_step")
+def cases_of_agency(
+    *, agency: Agency, query: str | None = "", state: str = "", units: org.Scope = None
+) -> QuerySet[Case]:
+    cases = Case.objects.filter(org.scope_q(units), agency=agency).select_related(
+        "sop", "applicant", "beneficiary", "current_step"
+    )
     if state:
         cases = cases.filter(state=state)
     query = (query or "").strip()
@@ -87,12 +92,13 @@ def cases_of_person(person: Person) -> QuerySet[Case]:
     )
 
 
-def case_for_page(*, pk: int, agency: Agency) -> Case:
+def case_for_page(*, pk: int, agency: Agency, units: org.Scope = None) -> Case:
     """The case with what its page shows prefetched: documents, steps (timeline), letters with paraf."""
     return (
         Case.objects.select_related(
             "sop",
             "sop__agency",
+            "sop__org_unit",
             "applicant",
             "beneficiary",
             "created_by",
@@ -116,6 +122,7 @@ def case_for_page(*, pk: int, agency: Agency) -> Case:
         )
         # Whether the current step consults a register (registers app), without a query of its own.
         .annotate(has_padanan=Exists(Check.objects.filter(step_id=OuterRef("current_step__sop_step_id"))))
+        .filter(org.scope_q(units))
         .get(pk=pk, agency=agency)
     )
 
@@ -202,7 +209,9 @@ def inbox(
     page and its count do not grow with the cases that wait elsewhere.
     """
     now = timezone.now()
-    cases = Case.objects.filter(agency_id=user.agency_id, queue_desk__in=user.desks).select_related(
+    # The desks the user works at, for the units served there (agencies/org.py): a Kasi of one bidang
+    # never sees another bidang's cases.
+    cases = Case.objects.filter(org.at_my_desks_q(user), agency_id=user.agency_id).select_related(
         "sop", "beneficiary", "current_step__sop_step", "current_step__arrived_by"
     )
     # parked=None: every case at the desks (the dashboard's count); False: the inbox's own tab; True: the
@@ -236,7 +245,7 @@ def case_audit(case: Case) -> QuerySet[AuditEntry]:
 
 
 def case_dispositions(case: Case) -> QuerySet[Disposition]:
-    return Disposition.objects.filter(case=case).select_related("by", "to_user").order_by("at", "id")
+    return Disposition.objects.filter(case=case).select_related("by", "to_user", "to_position").order_by("at", "id")
 
 
 def case_letters(case: Case) -> list[IssuedDocument]:
@@ -256,27 +265,29 @@ def desk_summary(*, user: User) -> dict[str, int]:
     }
 
 
-def cases_by_state(*, agency_id: int) -> list[tuple[str, str, int]]:
+def cases_by_state(*, agency_id: int, units: org.Scope = None) -> list[tuple[str, str, int]]:
     labels = dict(Case.STATE_CHOICES)
-    rows = Case.objects.filter(agency_id=agency_id).values("state").annotate(n=Count("id"))
+    rows = Case.objects.filter(org.scope_q(units), agency_id=agency_id).values("state").annotate(n=Count("id"))
     counts = {row["state"]: row["n"] for row in rows}
     return [(state, labels[state], counts[state]) for state, _ in Case.STATE_CHOICES if counts.get(state)]
 
 
-def open_cases_by_sop(*, agency_id: int) -> list[dict[str, str | int]]:
+def open_cases_by_sop(*, agency_id: int, units: org.Scope = None) -> list[dict[str, str | int]]:
     return list(
-        Case.objects.filter(agency_id=agency_id, state__in=Case.OPEN_STATES)
+        Case.objects.filter(org.scope_q(units), agency_id=agency_id, state__in=Case.OPEN_STATES)
         .values("sop__name", "sop__slug")
         .annotate(open=Count("id"))
         .order_by("-open", "sop__name")
     )
 
 
-def cases_for_export(*, agency: Agency, start: date, end: date, state: str = "", sop_slug: str = "") -> QuerySet[Case]:
+def cases_for_export(
+    *, agency: Agency, start: date, end: date, state: str = "", sop_slug: str = "", units: org.Scope = None
+) -> QuerySet[Case]:
     since, until = period_bounds(start, end)
-    cases = Case.objects.filter(agency=agency, created_at__gte=since, created_at__lt=until).select_related(
-        "sop", "applicant", "beneficiary"
-    )
+    cases = Case.objects.filter(
+        org.scope_q(units), agency=agency, created_at__gte=since, created_at__lt=until
+    ).select_related("sop", "applicant", "beneficiary")
     if state:
         cases = cases.filter(state=state)
     if sop_slug:
@@ -284,11 +295,13 @@ def cases_for_export(*, agency: Agency, start: date, end: date, state: str = "",
     return cases.order_by("created_at", "id")
 
 
-def steps_for_export(*, agency: Agency, start: date, end: date, sop_slug: str = "") -> QuerySet[CaseStep]:
+def steps_for_export(
+    *, agency: Agency, start: date, end: date, sop_slug: str = "", units: org.Scope = None
+) -> QuerySet[CaseStep]:
     since, until = period_bounds(start, end)
-    steps = CaseStep.objects.filter(case__agency=agency, started_at__gte=since, started_at__lt=until).select_related(
-        "case__sop", "sop_step"
-    )
+    steps = CaseStep.objects.filter(
+        org.scope_q(units, "case__sop__org_unit_id"), case__agency=agency, started_at__gte=since, started_at__lt=until
+    ).select_related("case__sop", "sop_step")
     if sop_slug:
         steps = steps.filter(case__sop__slug=sop_slug)
     return steps.order_by("case_id", "position")

@@ -72,7 +72,7 @@ def notify_overdue():
 
 
 @task()
-def render_report_pdf(agency_id, start, end, sop_slug, path):
+def render_report_pdf(agency_id, start, end, sop_slug, path, units=None):
     """Write the compliance report PDF to `path` in the default storage (skipped when it is there)."""
     from cases.report_pdf import write_report_pdf  # noqa: PLC0415  (cases.report_pdf imports this module)
 
@@ -82,6 +82,7 @@ def render_report_pdf(agency_id, start, end, sop_slug, path):
         end=datetime.date.fromisoformat(end),
         sop_slug=sop_slug,
         path=path,
+        units=None if units is None else frozenset(units),
     )
 
 

@@ -7,7 +7,6 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.storage import default_storage
@@ -19,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from agencies import usercache
+from agencies import org, usercache
 from agencies.desks import (
     DESKS,
     PETUGAS,
@@ -28,7 +27,7 @@ from agencies.desks import (
     STAFF_DESKS,
     WIDE_DESKS,
 )
-from agencies.models import Agency
+from agencies.models import Agency, Position
 from cases import charts, documents, letters, pki, privacy, report_pdf, reports, rules, selectors, services, workflow
 from cases.forms import (
     BeritaAcaraForm,
@@ -44,7 +43,6 @@ from cases.forms import (
 )
 from cases.models import Case, CaseDocument, Disposition, IssuedDocument, LetterTemplate, Person, SurveyResponse
 from cases.nik import nik_facts, nik_problems, normalize_number
-from cases.notifications import desk_users
 from cases.regions import region_of_nik
 from cases.resources import CaseExport, StepExport
 from cases.rules import TransitionRefused
@@ -219,7 +217,7 @@ def case_new(request):
 
 def _case_or_404(request, pk):
     try:
-        return selectors.case_for_page(pk=pk, agency=request.user.agency)
+        return selectors.case_for_page(pk=pk, agency=request.user.agency, units=org.visible_units(request.user))
     except Case.DoesNotExist as exc:
         raise Http404("Permohonan tidak ditemukan di instansi Anda.") from exc
 
@@ -228,7 +226,9 @@ def _case_or_404(request, pk):
 def case_list(request):
     query = request.GET.get("q", "").strip()[:100]
     state = request.GET.get("status", "")
-    cases = selectors.cases_of_agency(agency=request.user.agency, query=query, state=state)
+    cases = selectors.cases_of_agency(
+        agency=request.user.agency, query=query, state=state, units=org.visible_units(request.user)
+    )
     page = Paginator(cases, 20).get_page(request.GET.get("halaman"))
     return render(
         request,
@@ -237,7 +237,7 @@ def case_list(request):
     )
 
 
-def _complete_form(case):
+def _complete_form(case, user):
     """The completion form of the case page, with the moves each decision would make."""
     step = case.current_step
     branches = [b.label for b in step.sop_step.branches.all()] if step else []
@@ -247,11 +247,11 @@ def _complete_form(case):
             moves[branch] = workflow.plan(case, branch)
         except workflow.TransitionRefused:
             continue
-    recipients = None
+    positions = None
     down = [m for m in moves.values() if m.kind == "dispose"]
     if down:
-        recipients = desk_users(case.agency_id, down[0].next_step.desk).order_by("first_name", "username")
-    form = CompleteStepForm(branches=branches, recipients=recipients)
+        positions = org.disposition_positions(user, case.agency_id, down[0].next_step.desk, case.sop.org_unit_id)
+    form = CompleteStepForm(branches=branches, positions=positions)
     return form, moves, bool(down)
 
 
@@ -273,8 +273,7 @@ def _action_form(case, data):
     """The posted completion, checked without planning the move: complete_step plans it under
     the row lock and refuses a disposisi addressee who is not at the next desk."""
     branches = [b.label for b in case.current_step.sop_step.branches.all()]
-    recipients = get_user_model().objects.filter(agency_id=case.agency_id, is_active=True)
-    return CompleteStepForm(data, branches=branches, recipients=recipients)
+    return CompleteStepForm(data, branches=branches, positions=Position.objects.filter(agency_id=case.agency_id))
 
 
 @desk_required(*INTERNAL_DESKS)
@@ -291,7 +290,9 @@ def _case_page(request, case, *, doc_errors=None, status=200):
         user=request.user, persons=[case.applicant, case.beneficiary], via=f"permohonan {case}", ip=_ip(request)
     )
     actions = rules.actions(case, request.user)
-    complete_form, moves, disposing = _complete_form(case) if "complete_step" in actions else (None, {}, False)
+    complete_form, moves, disposing = (
+        _complete_form(case, request.user) if "complete_step" in actions else (None, {}, False)
+    )
     case_letters = selectors.case_letters(case)
     return render(
         request,
@@ -627,7 +628,7 @@ def case_complete(request, pk):
             branch=data["branch"],
             disposition={
                 "instructions": data["instructions"],
-                "to_user": data["to_user"],
+                "to_position": data["to_position"],
                 "note": data["disposition_note"],
             },
             ip=_ip(request),
@@ -1044,12 +1045,15 @@ def dashboard(request):
         return render(request, "home.html")
     today = timezone.localdate()
     start = today - datetime.timedelta(days=29)
+    # A Kabid sees the figures of their bidang; the Sekretaris, the Kepala Dinas and admins the agency's.
     wide = any(user.has_desk(desk) for desk in WIDE_DESKS)
+    units = org.visible_units(user)
     context = {
         "desk": selectors.desk_summary(user=user),
-        "by_state": selectors.cases_by_state(agency_id=user.agency_id),
-        "by_sop": selectors.open_cases_by_sop(agency_id=user.agency_id),
+        "by_state": selectors.cases_by_state(agency_id=user.agency_id, units=units),
+        "by_sop": selectors.open_cases_by_sop(agency_id=user.agency_id, units=units),
         "wide": wide,
+        "unit_names": report_pdf.unit_names(units),
         "start": start,
         "end": today,
     }
@@ -1058,12 +1062,12 @@ def dashboard(request):
         title="Permohonan berjalan per layanan",
     )
     if wide:
-        figures = reports.compliance(agency=user.agency, start=start, end=today)
+        figures = reports.compliance(agency=user.agency, start=start, end=today, units=units)
         context["compliance"] = figures
         context["compliance_chart"] = report_pdf.share_chart(
             figures["sops"], "Langkah sesuai standar waktu, 30 hari terakhir"
         )
-        context["ikm"] = reports.ikm_per_service(agency=user.agency, start=start, end=today)
+        context["ikm"] = reports.ikm_per_service(agency=user.agency, start=start, end=today, units=units)
     return render(request, "cases/dashboard.html", context)
 
 
@@ -1089,7 +1093,9 @@ def _report_context(request):
     start, end = _period(request)
     sop = request.GET.get("sop", "")
     return {
-        **report_pdf.report_context(agency=request.user.agency, start=start, end=end, sop_slug=sop),
+        **report_pdf.report_context(
+            agency=request.user.agency, start=start, end=end, sop_slug=sop, units=org.visible_units(request.user)
+        ),
         "sops": selectors.inbox_sops(request.user),
     }
 
@@ -1104,7 +1110,8 @@ def compliance_report_pdf(request):
     """Rendered by the task worker: the file once it is there, else a page that reloads itself (202)."""
     start, end = _period(request)
     sop = request.GET.get("sop", "")
-    path = report_pdf.ready_or_queue(agency=request.user.agency, start=start, end=end, sop_slug=sop)
+    units = org.visible_units(request.user)
+    path = report_pdf.ready_or_queue(agency=request.user.agency, start=start, end=end, sop_slug=sop, units=units)
     if path is None:
         return render(request, "cases/report_pending.html", {"start": start, "end": end}, status=202)
     with default_storage.open(path) as handle:
@@ -1117,10 +1124,12 @@ def export(request, what, fmt):
         raise Http404("Ekspor tidak dikenal.")
     start, end = _period(request)
     state, sop = request.GET.get("status", ""), request.GET.get("sop", "")
-    agency = request.user.agency
+    agency, units = request.user.agency, org.visible_units(request.user)
     if what == "permohonan":
         include_nik = privacy.sees_full_numbers(request.user)
-        rows = list(selectors.cases_for_export(agency=agency, start=start, end=end, state=state, sop_slug=sop))
+        rows = list(
+            selectors.cases_for_export(agency=agency, start=start, end=end, state=state, sop_slug=sop, units=units)
+        )
         dataset = CaseExport(include_nik=include_nik, time_zone=agency.time_zone).export(rows)
         dataset.title = CaseExport.SHEET
         services.log_access(
@@ -1130,7 +1139,7 @@ def export(request, what, fmt):
             ip=_ip(request),
         )
     else:
-        rows = selectors.steps_for_export(agency=agency, start=start, end=end, sop_slug=sop)
+        rows = selectors.steps_for_export(agency=agency, start=start, end=end, sop_slug=sop, units=units)
         dataset = StepExport(time_zone=agency.time_zone).export(rows)
         dataset.title = StepExport.SHEET
     content = {"csv": spreadsheets.CSV, "xlsx": spreadsheets.XLSX}[fmt]().export_data(dataset)

@@ -14,8 +14,9 @@ from django.db import transaction
 from django.db.models import Model, OuterRef
 from django.utils import timezone
 
+from agencies import org
 from agencies.desks import DESK_LABELS, DESK_RANK, SIGNING_DESKS, acting_desks
-from agencies.models import User
+from agencies.models import Position, User
 from cases import letters, rules, selectors
 from cases.calendar import due_on, extra_days_off_soon
 from cases.counters import take_next
@@ -269,13 +270,15 @@ def _arrive(
     actor: User | None = None,
     kind: str = Notification.ARRIVED,
     note: str = "",
+    position: Position | None = None,
 ) -> None:
     """The step starts; it keeps who sent the case, as what and why (shown on the inbox row), and the
-    desk's users but the sender get a notice worded for the event."""
+    desk's users but the sender get a notice worded for the event (a disposisi to a position: its
+    holder of the day)."""
     step.arrived_by, step.arrival_kind, step.arrival_note = actor, kind, note
     start_step(case, step, now)
     if step.desk != previous_desk or kind != Notification.ARRIVED:
-        notify_desk(case, step.desk, kind=kind, actor=actor, reason=note, step=step)
+        notify_desk(case, step.desk, kind=kind, actor=actor, reason=note, step=step, position=position)
 
 
 def _return_to_applicant(case: Case, user: User, note: str, ip: str | None, audit_note: str | None = None) -> Case:
@@ -438,7 +441,8 @@ def _move_on(
         record = _disposition(case, user, step, next_step, disposition or {}, note)
     kind = ARRIVAL_KINDS.get(move.kind, Notification.ARRIVED)
     reason = _disposition_text(disposition or {}, note) if move.kind == "dispose" else note
-    _arrive(case, next_step, now, previous_desk=step.desk, actor=user, kind=kind, note=reason)
+    position = record.to_position if record is not None else None
+    _arrive(case, next_step, now, previous_desk=step.desk, actor=user, kind=kind, note=reason, position=position)
     if record is not None:
         _file_disposition(case, record, next_step, disposition or {}, render_disposition)
     case.save(update_fields=MOVE_FIELDS)
@@ -516,15 +520,19 @@ def _disposition(
     instructions = [i for i in data.get("instructions", []) if i in Disposition.INSTRUCTIONS]
     if not instructions:
         raise TransitionRefused("Pilih sedikitnya satu instruksi disposisi.")
-    to_user = data.get("to_user")
-    if to_user is not None and (to_user.agency_id != case.agency_id or not to_user.has_desk(next_step.desk)):
-        raise TransitionRefused("Penerima disposisi harus pegawai instansi ini di meja tujuan.")
+    position = data.get("to_position")
+    if position is not None and position not in org.disposition_positions(
+        user, case.agency_id, next_step.desk, case.sop.org_unit_id
+    ):
+        raise TransitionRefused("Penerima disposisi harus jabatan di meja tujuan, di bawah unit Anda.")
+    holder = org.holder_today(position) if position is not None else None
     return Disposition.objects.create(
         case=case,
         by=user,
         from_desk=step.desk,
         to_desk=next_step.desk,
-        to_user=to_user,
+        to_position=position,
+        to_user=holder.user if holder is not None else None,
         instructions=instructions,
         note=data.get("note", note),
     )

@@ -114,7 +114,16 @@ class SOP(models.Model):
     )
     number = models.CharField("nomor SOP", max_length=80, blank=True)
     name = models.CharField("nama SOP", max_length=300)
-    unit = models.CharField("bidang/unit", max_length=200, blank=True)
+    unit = models.CharField("bidang/unit", max_length=200, blank=True, help_text="Seperti tertulis pada kepala SOP.")
+    org_unit = models.ForeignKey(
+        "agencies.Unit",
+        verbose_name="unit kerja pelaksana",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="sops",
+        help_text="Bidang (atau seksi) yang menjalankan SOP ini: langkah Kasi dan Kabid masuk ke jabatan unit ini.",
+    )
     created = models.CharField("tanggal pembuatan", max_length=10, blank=True, validators=[partial_date_validator])
     revised = models.CharField("tanggal revisi", max_length=10, blank=True, validators=[partial_date_validator])
     effective = models.CharField("tanggal efektif", max_length=10, blank=True, validators=[partial_date_validator])

@@ -15,7 +15,7 @@ def catalog_sops(*, query: str = "", agency_slug: str = "") -> QuerySet[SOP]:
     """The SOPs that the public sees (public_sops), with their step counts."""
     sops = (
         public_sops()
-        .select_related("agency")
+        .select_related("agency", "org_unit")
         .annotate(step_count=Count("flows__steps"))
         .order_by("agency__name", "number", "name")
     )
@@ -42,7 +42,7 @@ def catalog_agencies() -> QuerySet[Agency]:
 
 def sop_with_everything() -> QuerySet[SOP]:
     """SOPs with every list, role, flow, step, actor and branch prefetched (pages, PDF, export)."""
-    return SOP.objects.select_related("agency").prefetch_related(
+    return SOP.objects.select_related("agency", "org_unit").prefetch_related(
         "legal_bases",
         "qualifications",
         "related_sops",

@@ -9,7 +9,7 @@ from django.db.models import Exists, Max, OuterRef, Q
 from django.utils import timezone
 
 from agencies.loading import Loader, fingerprint
-from agencies.models import Agency, LoadedRow
+from agencies.models import Agency, LoadedRow, Unit
 from sop_catalog.models import (
     DESK_CHOICES,
     ONE_SIGNING_STEP,
@@ -101,6 +101,7 @@ def export_sop(sop: SOP) -> SOPData:
         "number": sop.number,
         "name": sop.name,
         "unit": sop.unit,
+        "org_unit": sop.org_unit.name if sop.org_unit_id else None,
         "created": sop.created or None,
         "revised": sop.revised or None,
         "effective": sop.effective or None,
@@ -225,6 +226,7 @@ def _validate_identity(c: _Checker, data: SOPData) -> SOPData:
         "number": c.text(data, "number"),
         "name": c.text(data, "name", required=True),
         "unit": c.text(data, "unit"),
+        "org_unit": c.text(data, "org_unit"),
         "created": c.date("created"),
         "revised": c.date("revised"),
         "effective": c.date("effective"),
@@ -431,11 +433,26 @@ def _write_children(sop: SOP, data: SOPData) -> None:
             )
 
 
-def _identity_fields(data: SOPData) -> dict[str, str]:
+def _org_unit(data: SOPData, agency: Agency, *, strict: bool = True) -> Unit | None:
+    """The unit named by the file's org_unit, in the SOP's agency (None when it names none; a name the
+    agency does not have is refused, or dropped when copying to another agency)."""
+    name = data.get("org_unit") or ""
+    if not name:
+        return None
+    unit = Unit.objects.filter(agency=agency, name=name).first()
+    if unit is None and strict:
+        raise SOPFormatError(
+            f"SOP {data['slug']}: unit kerja “{name}” tidak ada di {agency.name}; tambahkan dulu di admin Unit kerja."
+        )
+    return unit
+
+
+def _identity_fields(data: SOPData, agency: Agency, *, strict: bool = True) -> dict[str, Any]:
     return {
         "number": data["number"],
         "name": data["name"],
         "unit": data["unit"],
+        "org_unit": _org_unit(data, agency, strict=strict),
         "created": data["created"],
         "revised": data["revised"],
         "effective": data["effective"],
@@ -474,7 +491,7 @@ def _update_in_place(existing: SOP, item: SOPData) -> None:
     if item["status"] != SOP.DRAFT and not existing.is_current:
         SOP.objects.filter(slug=existing.slug, is_current=True).update(is_current=False)
     SOP.objects.filter(pk=existing.pk).update(
-        slug=item["slug"], is_current=item["status"] != SOP.DRAFT, **_identity_fields(item)
+        slug=item["slug"], is_current=item["status"] != SOP.DRAFT, **_identity_fields(item, existing.agency)
     )
     for model in (*LIST_MODELS.values(), RelatedSOP, RequiredDocument, Flow, Role):
         model.objects.filter(sop=existing).delete()
@@ -505,7 +522,7 @@ def _import_one(item: SOPData) -> str:
             slug=item["slug"],
             version=item["version"],
             is_current=item["status"] != SOP.DRAFT,
-            **_identity_fields(item),
+            **_identity_fields(item, agency),
         )
         _write_children(sop, item)
         return "created"
@@ -608,7 +625,7 @@ def create_new_version(sop: SOP, *, data: SOPData | None = None) -> SOP:
         data = validate_sop(0, export_sop(sop_with_everything().get(pk=sop.pk)))
         data["status"] = SOP.DRAFT
     version = _next_version(sop.slug)
-    fields = _identity_fields(data)
+    fields = _identity_fields(data, sop.agency)
     current = fields["status"] != SOP.DRAFT
     if current:
         SOP.objects.filter(slug=sop.slug, is_current=True).update(is_current=False)
@@ -735,7 +752,7 @@ def copy_to_agency(sop: SOP, *, agency: Agency) -> SOP:
     while SOP.objects.filter(slug=slug).exists():
         slug = f"{agency.slug}-{base}-{suffix}"
         suffix += 1
-    fields = _identity_fields(data)
+    fields = _identity_fields(data, agency, strict=False)
     fields.update(status=SOP.DRAFT, approved_by_name="", approved_by_title="", approved_by_nip="")
     new = SOP.objects.create(agency=agency, slug=slug, version=1, is_current=False, **fields)
     _write_children(new, data)

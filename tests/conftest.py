@@ -8,7 +8,7 @@ from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection
 
-from agencies.desks import DESKS
+from agencies import org
 from agencies.models import Agency, User
 from agencies.services import DEMO_PASSWORD, create_demo_users, load_agencies
 from cases import services as case_services
@@ -92,8 +92,9 @@ def agencies(db):
 
 @pytest.fixture
 def demo_users(agencies):
-    names = [f"{slug}-{desk}" for slug in Agency.objects.values_list("slug", flat=True) for desk, _ in DESKS]
-    return {user.username: user for user in User.objects.filter(username__in=names).select_related("agency")}
+    """Every demo account: <agency>-<desk> and the holders of the second bidang (lumajang-kasi-rehsos …)."""
+    users = User.objects.filter(agency__isnull=False).select_related("agency")
+    return {user.username: user for user in users if user.username.startswith(f"{user.agency.slug}-")}
 
 
 @pytest.fixture
@@ -176,13 +177,26 @@ def walk(demo_users):
 
     def step(case, branch="", note="", username=None, **extra):
         case = Case.objects.get(pk=case.pk)
-        desk = case.current_step.desk
-        user = demo_users[username or f"{case.agency.slug}-{desk}"]
+        user = demo_users[username] if username else desk_user(demo_users, case)
         return workflow.complete_step(
             case=case, user=user, step_id=case.current_step_id, branch=branch, note=note, **extra
         )
 
     return step
+
+
+def desk_user(demo_users, case):
+    """The demo user who works at the case's current desk for its SOP's unit: <agency>-<desk> when
+    that one serves it (lumajang-kasi: Linjamsos), else the demo holder of that desk's position in
+    the SOP's bidang (lumajang-kasi-rehsos, …)."""
+    desk, unit = case.current_step.desk, case.sop.org_unit_id
+    first = demo_users.get(f"{case.agency.slug}-{desk}")
+    if first is not None and org.serves(first, desk, unit):
+        return first
+    prefix = f"{case.agency.slug}-{desk}-"
+    found = [u for name, u in sorted(demo_users.items()) if name.startswith(prefix) and org.serves(u, desk, unit)]
+    assert found, f"no demo user at {desk} for {case.sop.slug}"
+    return found[0]
 
 
 def give_all_documents(case, user):

@@ -1,4 +1,5 @@
 import datetime
+import html
 
 import pytest
 from django.contrib.auth.models import Group
@@ -59,7 +60,7 @@ def test_a_second_sop_with_the_same_name_from_another_agency_is_a_form_error(cli
     assert SOP.objects.filter(slug=lumajang_sop.slug).count() == 1
 
 
-def test_overlapping_official_periods_are_warned(lumajang_admin, lumajang):
+def test_overlapping_definitive_periods_are_refused(lumajang_admin, lumajang):
     position = Position.objects.filter(agency=lumajang).first()
     Official.objects.filter(position=position).delete()
     Official.objects.create(position=position, name="Pejabat Lama", start=datetime.date(2024, 1, 1))
@@ -72,6 +73,36 @@ def test_overlapping_official_periods_are_warned(lumajang_admin, lumajang):
 
     response = lumajang_admin.post(page_url, data, follow=True)
 
-    text = response.content.decode()
-    assert Official.objects.filter(position=position).count() == 2, response.context["adminform"].form.errors
-    assert "Masa jabatan tumpang tindih" in text and "Pejabat Lama" in text
+    text = html.unescape(response.content.decode())
+    assert Official.objects.filter(position=position).count() == 1
+    assert "tumpang tindih dengan pejabat definitif lain" in text and "Pejabat Lama" in text
+
+
+def test_a_handover_in_one_save_ends_the_old_holder_and_starts_the_new(lumajang_admin, lumajang):
+    position = Position.objects.filter(agency=lumajang).first()
+    Official.objects.filter(position=position).delete()
+    Official.objects.create(position=position, name="Pejabat Lama", start=datetime.date(2024, 1, 1))
+    page_url = reverse("admin:agencies_position_change", args=[position.pk])
+    data = form_data(lumajang_admin.get(page_url))
+    data.update({"officials-0-end": "31/05/2026", "officials-TOTAL_FORMS": "2", "officials-1-name": "Pejabat Baru",
+                 "officials-1-acting": "", "officials-1-start": "01/06/2026"})  # fmt: skip
+
+    response = lumajang_admin.post(page_url, data, follow=True)
+
+    assert response.status_code == 200
+    assert list(position.officials.order_by("start").values_list("name", "end")) == [
+        ("Pejabat Lama", datetime.date(2026, 5, 31)),
+        ("Pejabat Baru", None),
+    ], response.context.get("inline_admin_formsets") and response.context["inline_admin_formsets"][0].formset.errors
+
+
+def test_the_today_screen_shows_holders_plt_and_empty_positions(lumajang_admin, lumajang):
+    kadis = Position.objects.get(agency=lumajang, desk="kadis")
+    Official.objects.create(position=kadis, name="Ir. PLT KADIS", acting=Official.PLT, start=datetime.date(2020, 1, 1))
+    empty = Position.objects.create(agency=lumajang, title="Kepala Seksi Uji Kosong", desk="kasi", order=99)
+
+    page = html.unescape(lumajang_admin.get(reverse("admin:agencies_position_today")).content.decode())
+
+    assert "Plt. Ir. PLT KADIS" in page and "Plt. untuk Dra. DEWI SUSIYANTI" in page
+    assert empty.title in page and "— kosong —" in page
+    assert "Dinas Sosial Kabupaten Solok" not in page  # an agency admin sees their own agency only

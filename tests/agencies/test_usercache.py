@@ -1,5 +1,6 @@
 """The desks of a signed-in user come from a cache that never keeps a revoked desk alive."""
 
+import datetime
 import shutil
 import tempfile
 from pathlib import Path
@@ -8,8 +9,9 @@ import pytest
 from django.contrib.auth.models import Group, Permission
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
-from agencies.models import Agency, User
+from agencies.models import Agency, Official, User
 from tests import nodes
 
 
@@ -19,7 +21,7 @@ def login(client, demo_users, username):
 
 
 def test_a_cached_page_reads_no_permission_or_agency(client, demo_users, db):
-    login(client, demo_users, "lumajang-kasi").get("/kotak-masuk/")
+    login(client, demo_users, "lumajang-peksos").get("/kotak-masuk/")
 
     with CaptureQueriesContext(connection) as queries:
         assert client.get("/kotak-masuk/").status_code == 200
@@ -29,33 +31,33 @@ def test_a_cached_page_reads_no_permission_or_agency(client, demo_users, db):
 
 
 def test_a_revoked_desk_is_refused_at_the_next_request(client, demo_users, db):
-    login(client, demo_users, "lumajang-kasi")
+    login(client, demo_users, "lumajang-peksos")
     assert client.get("/kotak-masuk/").status_code == 200
 
-    User.objects.get(username="lumajang-kasi").groups.remove(Group.objects.get(name="kasi"))
+    User.objects.get(username="lumajang-peksos").groups.remove(Group.objects.get(name="peksos"))
 
     assert client.get("/kotak-masuk/").status_code == 403
 
 
 def test_a_desk_taken_from_the_group_is_refused(client, demo_users, db):
-    login(client, demo_users, "lumajang-kasi")
-    assert client.get("/laporan/mutu-baku/").status_code == 200
+    login(client, demo_users, "lumajang-peksos")
+    assert client.get("/kotak-masuk/").status_code == 200
 
-    Group.objects.get(name="kasi").permissions.remove(Permission.objects.get(codename="desk_kasi"))
+    Group.objects.get(name="peksos").permissions.remove(Permission.objects.get(codename="desk_peksos"))
 
-    assert client.get("/laporan/mutu-baku/").status_code == 403
+    assert client.get("/kotak-masuk/").status_code == 403
 
 
 def test_a_group_emptied_from_its_side_bumps_its_members(demo_users, db):
-    before = User.objects.get(username="lumajang-kasi").cache_version
+    before = User.objects.get(username="lumajang-peksos").cache_version
 
-    Group.objects.get(name="kasi").user_set.clear()
+    Group.objects.get(name="peksos").user_set.clear()
 
-    assert User.objects.get(username="lumajang-kasi").cache_version > before
+    assert User.objects.get(username="lumajang-peksos").cache_version > before
 
 
 def test_a_renamed_agency_shows_at_once(client, demo_users, db):
-    login(client, demo_users, "lumajang-kasi").get("/kotak-masuk/")
+    login(client, demo_users, "lumajang-peksos").get("/kotak-masuk/")
     agency = Agency.objects.get(slug="lumajang")
     agency.name = "Dinas Sosial yang Baru Dinamai"
     agency.save()
@@ -64,8 +66,8 @@ def test_a_renamed_agency_shows_at_once(client, demo_users, db):
 
 
 def test_a_full_save_of_a_stale_row_does_not_write_back_its_version(demo_users, db):
-    stale = User.objects.get(username="lumajang-kasi")
-    stale.groups.remove(Group.objects.get(name="kasi"))
+    stale = User.objects.get(username="lumajang-peksos")
+    stale.groups.remove(Group.objects.get(name="peksos"))
     bumped = User.objects.get(pk=stale.pk).cache_version
 
     stale.first_name = "Nama Baru"
@@ -98,11 +100,11 @@ def two_nodes(database_url):
 @pytest.mark.postgres
 def test_across_processes_a_revoked_desk_or_a_deactivated_user_is_never_served_from_the_cache(two_nodes):
     env, (a, b) = two_nodes
-    session = nodes.run_step(env, "session", "lumajang-kasi")
+    session = nodes.run_step(env, "session", "lumajang-peksos")
     assert a.request("/kotak-masuk/", session=session)[0] == 200
     assert b.request("/kotak-masuk/", session=session)[0] == 200  # B has the desks cached now
 
-    nodes.run_step(env, "revoke", "lumajang-kasi", "kasi")  # in a third process: B's memory knows nothing
+    nodes.run_step(env, "revoke", "lumajang-peksos", "peksos")  # in a third process: B's memory knows nothing
     assert b.request("/kotak-masuk/", session=session)[0] == 403
     assert a.request("/kotak-masuk/", session=session)[0] == 403
 
@@ -114,7 +116,7 @@ def test_across_processes_a_revoked_desk_or_a_deactivated_user_is_never_served_f
 
 
 def test_a_demoted_superuser_loses_every_desk_at_once(client, demo_users, db):
-    boss = User.objects.get(username="lumajang-petugas")
+    boss = User.objects.get(username="lumajang-peksos")
     boss.groups.clear()
     boss.is_superuser = True
     boss.save()
@@ -128,9 +130,27 @@ def test_a_demoted_superuser_loses_every_desk_at_once(client, demo_users, db):
 
 
 def test_a_deleted_desk_group_is_refused_at_the_next_request(client, demo_users, db):
-    login(client, demo_users, "lumajang-kasi")
+    login(client, demo_users, "lumajang-peksos")
     assert client.get("/kotak-masuk/").status_code == 200
 
-    Group.objects.get(name="kasi").delete()
+    Group.objects.get(name="peksos").delete()
 
+    assert client.get("/kotak-masuk/").status_code == 403
+
+
+def test_a_holding_ended_or_handed_over_is_refused_at_the_next_request(client, demo_users, db):
+    """A Kasi works at the desk through the position: ending the holding takes the desk on the next
+    request, and a Plt. entered over the definitive holder takes it from them too."""
+    login(client, demo_users, "lumajang-kasi")
+    assert client.get("/kotak-masuk/").status_code == 200
+    holding = Official.objects.get(user__username="lumajang-kasi")
+
+    holding.end = timezone.localdate() - datetime.timedelta(days=1)
+    holding.save()
+    assert client.get("/kotak-masuk/").status_code == 403
+
+    holding.end = None
+    holding.save()
+    assert client.get("/kotak-masuk/").status_code == 200
+    Official.objects.create(position=holding.position, name="PLH KASI", acting=Official.PLH, start=timezone.localdate())
     assert client.get("/kotak-masuk/").status_code == 403

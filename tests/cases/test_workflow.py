@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from agencies.desks import DESKS
-from agencies.models import Agency
+from agencies.models import Agency, Position
 from cases import rules, services, workflow
 from cases.documents import disposition_pdf
 from cases.models import AuditEntry, Case, CaseStep, Disposition, Notification
@@ -109,16 +109,25 @@ def test_a_kadis_disposes_down_with_instructions_and_a_lembar_disposisi(
     settings.MEDIA_ROOT = tmp_path
     case = walk(dispose_case)
     kabid = demo_users["lumajang-kabid"]
+    position = Position.objects.get(officials__user=kabid)
 
     case = walk(
         case,
-        disposition={"instructions": ["Untuk ditindaklanjuti", "Koordinasikan"], "to_user": kabid, "note": "Segera"},
+        disposition={
+            "instructions": ["Untuk ditindaklanjuti", "Koordinasikan"],
+            "to_position": position,
+            "note": "Segera",
+        },
         render_disposition=disposition_pdf,
     )
 
     assert states_and_steps(case) == ("at_kabid", "3")
     disposition = Disposition.objects.get(case=case)
-    assert disposition.to_user == kabid and disposition.from_desk == "kadis"
+    assert disposition.to_position == position and disposition.from_desk == "kadis"
+    assert disposition.to_user == kabid  # the holder on the day, for the record
+    # The notice goes to the position's holder, not to every Kabid of the agency.
+    notified = set(Notification.objects.filter(case=case, kind=Notification.DISPOSISI).values_list("user", flat=True))
+    assert notified == {kabid.pk}
     assert disposition.pdf.read().startswith(b"%PDF")
     assert AuditEntry.objects.filter(case=case, action="dispose").exists()
 
@@ -340,7 +349,7 @@ def test_two_concurrent_approvals_exactly_one_wins(agencies, demo_users):
 @pytest.mark.parametrize(
     ("addressee", "message"),
     [
-        ("lumajang-petugas", "Penerima disposisi harus pegawai instansi ini di meja tujuan."),  # wrong desk
+        ("lumajang-petugas", "Penerima disposisi harus jabatan di meja tujuan, di bawah unit Anda."),  # wrong desk
         ("solok-kabid", "Masukkan pilihan yang valid"),  # another agency: not even offered
     ],
 )
@@ -352,7 +361,7 @@ def test_a_posted_disposition_to_someone_not_at_the_next_desk_is_refused(
     form = {
         "step": case.current_step_id,
         "instructions": ["Untuk ditindaklanjuti"],
-        "to_user": demo_users[addressee].pk,
+        "to_position": Position.objects.get(officials__user=demo_users[addressee]).pk,
     }
 
     page = client.post(f"/permohonan/{case.pk}/tindakan/selesai/", form, follow=True).content.decode()

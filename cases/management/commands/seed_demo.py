@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from agencies import org
 from agencies.models import User
 from cases import services, workflow
 from cases.calendar import OfficeCalendar
@@ -22,6 +23,17 @@ OUTCOMES = [
     ("completed", 45), ("open", 30), ("rejected", 6), ("cancelled", 5),
     ("returned", 5), ("waiting", 6), ("draft", 3),
 ]  # fmt: skip
+
+
+def desk_user(users, case):
+    """The demo account at the case's desk for its SOP's bidang (lumajang-kasi for the SPM,
+    lumajang-kasi-rehsos for a rehabilitation SOP …): cases spread over the bidang as routing says."""
+    desk, unit = case.current_step.desk, case.sop.org_unit_id
+    names = [f"{case.agency.slug}-{desk}"] + sorted(n for n in users if n.startswith(f"{case.agency.slug}-{desk}-"))
+    for name in names:
+        if name in users and org.serves(users[name], desk, unit):
+            return users[name]
+    raise CommandError(f"Tidak ada pengguna demo di meja {desk} untuk {case.sop.name}: jalankan create_demo_users.")
 
 
 class Command(BaseCommand):
@@ -128,7 +140,7 @@ class Command(BaseCommand):
             if self.stop_early(case, outcome, petugas):
                 return
             step = case.current_step
-            user = users[f"{case.agency.slug}-{step.desk}"]
+            user = desk_user(users, case)
             if case.steps.filter(status=CaseStep.DONE).count() >= stop_after:
                 self.park(case, step, user, outcome)
                 return

@@ -1,0 +1,231 @@
+"""The organisation as the office has it: who works at which desk, for which units, today.
+
+A desk (agencies.desks) is reached two ways. A position (jabatan) held on the day gives its desk for
+the units it serves: a Kepala Seksi serves their seksi and the bidang above it, a Kepala Bidang their
+bidang and its seksi, anyone in the Sekretariat (or a position without a unit, the Kepala Dinas) the
+whole agency; and the Sekretaris, the Kepala Dinas and the admins always the whole agency. Of the
+holders of one position on a day exactly one acts: a Plt. or Plh. during their period before the
+definitive holder (agencies.models.acting_holder). A desk group given to a user without a position at
+that desk (a stand-in petugas, an admin) serves the whole agency, as before there were positions.
+
+A case belongs to the unit of its SOP version (sop_catalog.SOP.org_unit); a case whose SOP has no unit
+is served by every holder of the desk in the agency. Every inbox, notice, count, list, report and
+export asks this module, so the rule has one home.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+
+from django.db.models import Q
+from django.utils import timezone
+
+from agencies.desks import AGENCY_DESKS, DESKS, desk_permission
+from agencies.models import Official, Position, Unit, User, acting_holder
+
+# A user's scope at one desk: None for the whole agency, else the ids of the units served.
+Scope = frozenset[int] | None
+
+
+def today() -> datetime.date:
+    return timezone.localdate()
+
+
+def unit_tree(agency_id: int | None) -> dict[int, tuple[int | None, str]]:
+    """{unit id: (parent id, kind)} of the agency."""
+    return {
+        pk: (parent, kind)
+        for pk, parent, kind in Unit.objects.filter(agency_id=agency_id).values_list("pk", "parent_id", "kind")
+    }
+
+
+def served_units(unit_id: int | None, tree: dict[int, tuple[int | None, str]]) -> Scope:
+    """The units a position in `unit_id` serves: the units above it and its subtree; None (the whole
+    agency) for a position without a unit or in the Sekretariat."""
+    if unit_id is None or unit_id not in tree or tree[unit_id][1] in Unit.AGENCY_WIDE_KINDS:
+        return None
+    served = {unit_id}
+    parent = tree[unit_id][0]
+    while parent is not None and parent in tree and parent not in served:
+        served.add(parent)
+        parent = tree[parent][0]
+    children: dict[int, list[int]] = {}
+    for pk, (up, _kind) in tree.items():
+        if up is not None:
+            children.setdefault(up, []).append(pk)
+    below = list(children.get(unit_id, []))
+    while below:
+        pk = below.pop()
+        if pk not in served:
+            served.add(pk)
+            below.extend(children.get(pk, []))
+    return frozenset(served)
+
+
+def acting_officials(officials: Iterable[Official], day: datetime.date) -> list[Official]:
+    """Of the officials given (with their positions' other officials prefetched or not), those who act on `day`."""
+    by_position: dict[int, list[Official]] = {}
+    for official in officials:
+        if official.holds_on(day):
+            by_position.setdefault(official.position_id, []).append(official)
+    return [holder for group in by_position.values() if (holder := acting_holder(group)) is not None]
+
+
+def held_positions(user: User, day: datetime.date | None = None) -> list[tuple[str, int | None, int]]:
+    """(desk, unit id, position id) of each position in which the user is the acting holder on `day`."""
+    if not (user.is_authenticated and user.is_active and user.agency_id):
+        return []
+    day = day or today()
+    mine = Official.objects.filter(user=user, position__agency_id=user.agency_id)
+    mine = mine.filter(Q(start__isnull=True) | Q(start__lte=day), Q(end__isnull=True) | Q(end__gte=day))
+    positions = list(mine.values_list("position_id", flat=True))
+    if not positions:
+        return []
+    everyone = Official.objects.filter(position_id__in=positions).select_related("position")
+    return [
+        (holder.position.desk, holder.position.unit_id, holder.position_id)
+        for holder in acting_officials(everyone, day)
+        if holder.user_id == user.pk
+    ]
+
+
+def scopes(user: User, held: list[tuple[str, int | None, int]], group_permissions: set[str]) -> dict[str, Scope]:
+    """{desk: scope} of every desk the user works at: from the positions held, or the desk groups."""
+    tree = unit_tree(user.agency_id) if held else {}
+    result: dict[str, Scope] = {}
+    for desk, _label in DESKS:
+        units = [unit for held_desk, unit, _pk in held if held_desk == desk]
+        if units and desk not in AGENCY_DESKS:
+            served = [served_units(unit, tree) for unit in units]
+            result[desk] = None if any(s is None for s in served) else frozenset().union(*served)  # type: ignore[arg-type]
+        elif units or desk_permission(desk) in group_permissions:
+            result[desk] = None
+    return result
+
+
+def scope_q(scope: Scope, unit_field: str = "sop__org_unit_id") -> Q:
+    """The cases of a scope: all, or those of the units served and those of SOPs without a unit."""
+    if scope is None:
+        return Q()
+    return Q(**{f"{unit_field}__in": sorted(scope)}) | Q(**{f"{unit_field.removesuffix('_id')}__isnull": True})
+
+
+def at_my_desks_q(user: User, desk_field: str = "queue_desk", unit_field: str = "sop__org_unit_id") -> Q:
+    """Cases waiting at one of the user's desks, for the units the user serves there."""
+    query = Q(pk__in=[])
+    for desk, scope in user.desk_scopes.items():
+        query |= Q(**{desk_field: desk}) & scope_q(scope, unit_field)
+    return query
+
+
+def visible_units(user: User) -> Scope:
+    """The units whose cases this user may list, count, report on and export: None (all) for anyone
+    who serves the whole agency at some desk; else the units served at any desk (none: no desk)."""
+    scopes_ = list(user.desk_scopes.values())
+    if any(scope is None for scope in scopes_):
+        return None
+    return frozenset().union(*scopes_)  # type: ignore[arg-type]
+
+
+def visible_q(user: User, unit_field: str = "sop__org_unit_id") -> Q:
+    """visible_units as a filter of cases (a user without desks sees none)."""
+    if not user.desk_scopes:
+        return Q(pk__in=[])
+    return scope_q(visible_units(user), unit_field)
+
+
+def serves(user: User, desk: str, unit_id: int | None) -> bool:
+    """The user works at `desk` for a case of unit `unit_id` (None: an SOP without a unit)."""
+    scopes_ = user.desk_scopes
+    if desk not in scopes_:
+        return False
+    scope = scopes_[desk]
+    return scope is None or unit_id is None or unit_id in scope
+
+
+def serves_case(user: User, desk: str, case: object) -> bool:
+    return serves(user, desk, case_unit_id(case))
+
+
+def case_unit_id(case: object) -> int | None:
+    sop = case.sop  # type: ignore[attr-defined]
+    return sop.org_unit_id
+
+
+def desk_user_ids(agency_id: int, desk: str, unit_id: int | None, day: datetime.date | None = None) -> set[int]:
+    """The active users of the agency who work at `desk` for a case of unit `unit_id` on `day`: the
+    acting holders of the positions at that desk serving the unit, and the users given the desk by a
+    group who hold no position at it that day (they serve the whole agency)."""
+    day = day or today()
+    officials = Official.objects.filter(position__agency_id=agency_id, position__desk=desk).select_related("position")
+    acting = [o for o in acting_officials(officials, day) if o.user_id is not None]
+    tree = unit_tree(agency_id) if acting else {}
+    ids = set()
+    for official in acting:
+        scope = None if desk in AGENCY_DESKS else served_units(official.position.unit_id, tree)
+        if scope is None or unit_id is None or unit_id in scope:
+            ids.add(official.user_id)
+    holding = {o.user_id for o in acting}
+    app_label, codename = desk_permission(desk).split(".")
+    grouped = User.objects.filter(
+        agency_id=agency_id,
+        is_active=True,
+        groups__permissions__content_type__app_label=app_label,
+        groups__permissions__codename=codename,
+    ).values_list("pk", flat=True)
+    ids |= set(grouped) - holding
+    active = User.objects.filter(pk__in=ids, agency_id=agency_id, is_active=True).values_list("pk", flat=True)
+    return set(active)
+
+
+def desk_users(agency_id: int, desk: str, unit_id: int | None = None):
+    """desk_user_ids as a queryset of users."""
+    return User.objects.filter(pk__in=desk_user_ids(agency_id, desk, unit_id))
+
+
+def holder_today(position: Position) -> Official | None:
+    return position.holder_on(today())
+
+
+def position_label(position: Position) -> str:
+    """'Kepala Seksi Rehabilitasi Sosial — Plt. NAMA' or '… — (kosong)': the holder of today."""
+    holder = holder_today(position)
+    return f"{position.title} — {holder if holder else '(kosong)'}"
+
+
+def disposition_positions(user: User, agency_id: int, desk: str, unit_id: int | None) -> list[Position]:
+    """The positions a disposisi of this user may go to: at `desk`, serving the case's unit, down the
+    tree of the units the disposing official holds a position in (the whole agency for a position
+    without a unit or in the Sekretariat: the Kepala Dinas, the Sekretaris)."""
+    tree = unit_tree(agency_id)
+    held = [unit for _desk, unit, _pk in held_positions(user)]
+    mine: set[int] | None = None
+    if held and all(unit is not None and tree.get(unit, (None, ""))[1] not in Unit.AGENCY_WIDE_KINDS for unit in held):
+        mine = set()
+        for unit in held:
+            mine |= {pk for pk in tree if _under(pk, unit, tree)}
+    positions = (
+        Position.objects.filter(agency_id=agency_id, desk=desk).select_related("unit").prefetch_related("officials")
+    )
+    chosen = []
+    for position in positions.order_by("order", "title"):
+        scope = served_units(position.unit_id, tree)
+        if unit_id is not None and scope is not None and unit_id not in scope:
+            continue
+        if mine is not None and position.unit_id not in mine:
+            continue
+        chosen.append(position)
+    return chosen
+
+
+def _under(pk: int, root: int, tree: dict[int, tuple[int | None, str]]) -> bool:
+    """`pk` is `root` or below it."""
+    seen: set[int] = set()
+    current: int | None = pk
+    while current is not None and current not in seen:
+        if current == root:
+            return True
+        seen.add(current)
+        current = tree[current][0] if current in tree else None
+    return False
