@@ -1,6 +1,7 @@
 """Every URL × every demo user (and anonymous) → the expected status code."""
 
 import json
+import re
 from collections import defaultdict
 from pathlib import Path
 from unittest.mock import MagicMock
@@ -20,7 +21,7 @@ from sop_catalog import printing
 from sop_catalog.models import SOP
 from sop_catalog.services import import_sops
 from tests.conftest import give_all_documents
-from tests.factories import PersonFactory
+from tests.factories import CaseFactory, PersonFactory
 from tests.files import BLANK_PDF
 
 DATA = Path(__file__).parent / "data"
@@ -307,7 +308,18 @@ def spec(w):
             expected(["admin"], refused=302, other="scoped", other_status=404),
         ),
         "two_factor": ("get", "/2fa/", expected(ALL)),
+        # Each agency admin sees its own agency's positions today (tests/agencies/test_admin_users.py).
+        "admin:agencies_position_today": (
+            "get",
+            "/admin/agencies/position/hari-ini/",
+            expected(["admin"], refused=302),
+        ),
     }
+
+
+# The URL names every ModelAdmin and the admin site have; any other admin URL is a page of ours.
+ADMIN_STANDARD = re.compile(r"_(changelist|add|change|delete|history)$|^(index|login|logout|password_change(_done)?|"
+                            r"autocomplete|jsi18n|view_on_site|app_list)$")  # fmt: skip
 
 
 def url_names():
@@ -318,8 +330,19 @@ def url_names():
             if hasattr(pattern, "url_patterns"):
                 if "admin" not in str(pattern.pattern):
                     walk(pattern.url_patterns)
+                else:
+                    walk_admin(pattern.url_patterns)
             elif pattern.name:
                 names.add(pattern.name)
+
+    def walk_admin(patterns):
+        for pattern in patterns:
+            if hasattr(pattern, "url_patterns"):
+                walk_admin(pattern.url_patterns)
+            elif pattern.name and pattern.name.startswith("agencies_") and not ADMIN_STANDARD.search(pattern.name):
+                # The organisation's admin pages (the other apps' are the admin_* rows above and
+                # tests/test_admin_walls.py, import-export's and django-otp's included).
+                names.add(f"admin:{pattern.name}")
 
     walk(get_resolver().url_patterns)
     return names
@@ -404,3 +427,20 @@ def test_the_access_matrix(world, demo_users, pdfs_rendered_once):
             if name == "logout" and who != "anon":
                 clients[who].force_login(user_of(who, demo_users))
     assert failures == []
+
+
+def test_a_desk_of_one_bidang_never_opens_another_bidangs_case(catalog, demo_users, walk, client):
+    """The matrix by position: the SPM (Bidang Perlindungan dan Jaminan Sosial) at its Kasi is open to
+    that Kasi, its Kabid and the agency-wide desks, and a 404 for the other bidang's Kasi and Kabid."""
+    case = CaseFactory(registered=True)
+    while Case.objects.get(pk=case.pk).current_step.desk != "kasi":
+        case = walk(case, branch="Ya" if Case.objects.get(pk=case.pk).current_step.sop_step.branches.exists() else "")
+    pages = [f"/permohonan/{case.pk}/", f"/permohonan/{case.pk}/tanda-terima.pdf"]
+    allowed = ["lumajang-kasi", "lumajang-kabid", "lumajang-petugas", "lumajang-sekdin", "lumajang-kadis"]
+    refused = ["lumajang-kasi-rehsos", "lumajang-kabid-rehsos", "lumajang-kasi-pfm", "lumajang-kabid-pfm"]
+    statuses = {}
+    for username in allowed + refused:
+        client.force_login(demo_users[username])
+        statuses[username] = [client.get(page).status_code for page in pages]
+    assert {name: statuses[name] for name in allowed} == {name: [200, 200] for name in allowed}
+    assert {name: statuses[name] for name in refused} == {name: [404, 404] for name in refused}
