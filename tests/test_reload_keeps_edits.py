@@ -118,7 +118,7 @@ def test_a_second_make_load_keeps_every_admin_edit(admin):
     for line in [
         "sop lumajang-spm: dilewati: diubah admin sejak dimuat",
         f"templat surat lumajang/{template.sop_slug or '-'}/{template.kind}: dilewati: diubah admin sejak dimuat",
-        "pejabat lumajang/Kepala Dinas Sosial/Dra. DEWI SUSIYANTI: dilewati: diubah admin sejak dimuat",
+        "pejabat (masa jabatan) lumajang/Kepala Dinas Sosial/Dra. DEWI SUSIYANTI: dilewati: diubah admin sejak dimuat",
         "pengguna lumajang-kasi: dilewati: diubah admin sejak dimuat",
     ]:
         assert line in output
@@ -147,4 +147,4 @@ def test_a_row_missing_from_the_database_is_created_again():
     call_command("load_agencies", stdout=out)
 
     assert Official.objects.filter(position__agency__slug="lumajang", name="Dra. DEWI SUSIYANTI").exists()
-    assert "pejabat: baru 1" in out.getvalue()
+    assert "pejabat (masa jabatan): baru 1" in out.getvalue()

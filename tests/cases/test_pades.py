@@ -21,7 +21,7 @@ from django.db import transaction
 from django.test import override_settings
 from pypdf import PdfReader
 
-from agencies.models import Agency, User
+from agencies.models import Agency, Official, User
 from cases import letters, pades, pki, workflow
 from cases.models import Case, DocumentCounter, IssuedDocument, LetterTemplate
 from tests.cases.test_letters import spm_case, walk_to_kadis
@@ -326,7 +326,10 @@ def test_the_command_makes_issues_rotates_revokes_and_lists(db, settings, tmp_pa
     assert [row.reason for row in rows] == ["superseded", "", "berhenti"]
     assert (tmp_path / "keys" / "solok" / "ca.p12").stat().st_mode & 0o077 == 0  # private keys: owner only
     assert b"PRIVATE KEY" not in (tmp_path / "keys" / "solok" / "ca.p12").read_bytes()
-    assert "4 sertifikat baru" in out.getvalue() and "1 sertifikat dicabut" in out.getvalue()
+    with_nip = Official.objects.filter(position__agency=agency).exclude(nip="").count()
+    assert with_nip >= 6  # Kadis, Sekretaris, and the Kasi and Kabid of two bidang
+    assert f"{with_nip + 1} sertifikat baru" in out.getvalue()  # one per official with a NIP, and the seal
+    assert "1 sertifikat dicabut" in out.getvalue()
     assert letters.signer_kind(agency) == "none"  # tests/settings.py: the suite signs nothing by default
 
 
