@@ -32,13 +32,17 @@
     tell(document.getElementById("tindakan"), "Tidak tersambung ke server. Periksa jaringan lalu ulangi.");
   });
 
-  // After the panel is swapped: its top in view, and the focus on what it now says (the message,
+  // After the panel is swapped: in view, and the focus on what it now says (the message,
   // or the next step's form) instead of on a button that no longer exists.
   document.addEventListener("htmx:afterSettle", function (event) {
     var panel = document.getElementById("tindakan");
     if (!panel || event.target !== panel) return;
     document.documentElement.setAttribute("data-step-swaps", String(Number(document.documentElement.getAttribute("data-step-swaps") || 0) + 1));
-    if (panel.getBoundingClientRect().top < 0) panel.scrollIntoView({ block: "start" });
+    // As the #tindakan anchor does without JavaScript: the panel at the top when it, or the next
+    // step's button, is out of view.
+    var button = panel.querySelector("[data-testid=complete]");
+    var below = button && button.getBoundingClientRect().bottom > window.innerHeight;
+    if (panel.getBoundingClientRect().top < 0 || below) panel.scrollIntoView({ block: "start" });
     var focus = panel.querySelector("[data-testid=panel-messages], [data-testid=complete-form] h3");
     if (focus) {
       focus.setAttribute("tabindex", "-1");
