@@ -16,6 +16,7 @@ from django.http import FileResponse, Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_POST
 
 from agencies import org, usercache
@@ -286,6 +287,32 @@ def _case_page(request, case, *, doc_errors=None, status=200):
     if request.GET.get("dari") == "pemberitahuan":  # opened from a notice: this case's notices are read
         if request.user.notifications.filter(case=case, read_at__isnull=True).update(read_at=timezone.now()):
             usercache.forget_unread([request.user.pk])
+    return render(request, "cases/case_detail.html", _case_context(request, case, doc_errors), status=status)
+
+
+def _in_place(request):
+    """Posted by htmx from the case page (the HX-Request header): answered with the page's partials."""
+    return request.headers.get("HX-Request") == "true"
+
+
+def _step_done(request, pk, *, acted):
+    """The answer to a step action: without JavaScript a redirect back to the action panel; posted
+    in place, the action panel with its messages and the parts of the page a step changes (the same
+    partials as the page). `acted` is whether the action went through: if this user now has nothing
+    left to do on the still open case, the panel says where it went and leads back to the inbox."""
+    if not _in_place(request):
+        return redirect(reverse("cases:case", args=[pk]) + "#tindakan")
+    context = _case_context(request, _case_or_404(request, pk))
+    actions, case = context["actions"], context["case"]
+    context["in_place"] = True
+    context["handed_off"] = acted and case.state not in CLOSED_STATES and not actions & set(rules.STEP_ACTIONS)
+    response = render(request, "cases/_step_done.html", context)
+    patch_vary_headers(response, ["HX-Request"])
+    return response
+
+
+def _case_context(request, case, doc_errors=None):
+    """What the case page and its partials show to this user."""
     services.log_access(
         user=request.user, persons=[case.applicant, case.beneficiary], via=f"permohonan {case}", ip=_ip(request)
     )
@@ -294,44 +321,39 @@ def _case_page(request, case, *, doc_errors=None, status=200):
         _complete_form(case, request.user) if "complete_step" in actions else (None, {}, False)
     )
     case_letters = selectors.case_letters(case)
-    return render(
-        request,
-        "cases/case_detail.html",
-        {
-            "case": case,
-            "documents": _with_errors(case.documents.all(), doc_errors or {}),
-            "missing": case.required_documents_missing(),
-            "return_form": ReturnForm(),
-            "actions": actions,
-            "complete_form": complete_form,
-            "moves": moves,
-            "disposing": disposing,
-            "confirm_branches": _confirm_branches(moves),
-            "reason_form": ReasonForm(),
-            "wait_form": WaitForm(),
-            "timeline": selectors.case_timeline(case),
-            "audit": selectors.case_audit(case),
-            "dispositions": selectors.case_dispositions(case),
-            "flows": case.sop.flows.order_by("order") if "choose_flow" in actions else [],
-            "letters": case_letters,
-            "revocable": {doc.pk for doc in case_letters if rules.may_revoke(case, request.user, doc)},
-            "letter_actions": letters.letter_actions(case, request.user, case_letters),
-            "ba_form": (
-                BeritaAcaraForm(agency=case.agency, kinds=rules.berita_acara_kinds(case, request.user))
-                if "issue_berita_acara" in actions
-                else None
-            ),
-            "bsre_signing": settings.DOCUMENT_SIGNERS.get(case.agency.slug, settings.DOCUMENT_SIGNER) == letters.BSRE,
-            "signs_now": any(move.kind == "sign" for move in moves.values()),
-            "now": timezone.now(),
-            "today": timezone.localdate(),
-            "padanan": padanan_at_step(case=case, user=request.user, ip=_ip(request)),
-            "doc_errors": doc_errors or {},
-            # At the front desk before registering (or after a return) the checklist is the errand.
-            "checklist_first": case.state in (Case.DRAFT, Case.RETURNED) and "edit_documents" in actions,
-        },
-        status=status,
-    )
+    return {
+        "case": case,
+        "documents": _with_errors(case.documents.all(), doc_errors or {}),
+        "missing": case.required_documents_missing(),
+        "return_form": ReturnForm(),
+        "actions": actions,
+        "complete_form": complete_form,
+        "moves": moves,
+        "disposing": disposing,
+        "confirm_branches": _confirm_branches(moves),
+        "reason_form": ReasonForm(),
+        "wait_form": WaitForm(),
+        "timeline": selectors.case_timeline(case),
+        "audit": selectors.case_audit(case),
+        "dispositions": selectors.case_dispositions(case),
+        "flows": case.sop.flows.order_by("order") if "choose_flow" in actions else [],
+        "letters": case_letters,
+        "revocable": {doc.pk for doc in case_letters if rules.may_revoke(case, request.user, doc)},
+        "letter_actions": letters.letter_actions(case, request.user, case_letters),
+        "ba_form": (
+            BeritaAcaraForm(agency=case.agency, kinds=rules.berita_acara_kinds(case, request.user))
+            if "issue_berita_acara" in actions
+            else None
+        ),
+        "bsre_signing": settings.DOCUMENT_SIGNERS.get(case.agency.slug, settings.DOCUMENT_SIGNER) == letters.BSRE,
+        "signs_now": any(move.kind == "sign" for move in moves.values()),
+        "now": timezone.now(),
+        "today": timezone.localdate(),
+        "padanan": padanan_at_step(case=case, user=request.user, ip=_ip(request)),
+        "doc_errors": doc_errors or {},
+        # At the front desk before registering (or after a return) the checklist is the errand.
+        "checklist_first": case.state in (Case.DRAFT, Case.RETURNED) and "edit_documents" in actions,
+    }
 
 
 def _with_errors(documents, doc_errors):
@@ -611,6 +633,7 @@ def _text(request):
 @require_POST
 @desk_required(*INTERNAL_DESKS)
 def case_complete(request, pk):
+    acted = False
     # One transaction from the first read: the case is loaded once, already under its row lock.
     with _refusals(request), transaction.atomic():
         case = _case_for_action(request, pk, lock=True)
@@ -635,8 +658,9 @@ def case_complete(request, pk):
             render_disposition=documents.disposition_pdf,
             credentials=_credentials(data),
         )
+        acted = True
         messages.success(request, "Permohonan ditutup." if case.state in CLOSED_STATES else "Langkah selesai.")
-    return redirect(reverse("cases:case", args=[case.pk]) + "#tindakan")
+    return _step_done(request, pk, acted=acted)
 
 
 @require_POST

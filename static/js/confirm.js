@@ -1,6 +1,7 @@
 // Asks before irreversible actions: <form data-confirm="…">, <button data-confirm-button="…">, or
 // <button data-confirm-branches='{"Tidak": "…"}'> for a decision form, where only the question of the
-// branch actually chosen is asked (a harmless branch asks nothing).
+// branch actually chosen is asked (a harmless branch asks nothing). Listened to in the capture
+// phase, before htmx's own listener on a form posted in place: a "no" stops the event there.
 document.addEventListener("submit", function (event) {
   var form = event.target;
   var button = event.submitter;
@@ -14,5 +15,8 @@ document.addEventListener("submit", function (event) {
   } else {
     question = form.getAttribute("data-confirm");
   }
-  if (question && !window.confirm(question)) event.preventDefault();
-});
+  if (question && !window.confirm(question)) {
+    event.preventDefault();
+    event.stopPropagation();
+  }
+}, true);

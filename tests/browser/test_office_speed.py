@@ -6,6 +6,7 @@ import pytest
 from cases import services, workflow
 from cases.models import Case, Notification
 from sop_catalog.models import SOP
+from tests.browser.inplace import click_in_place
 from tests.conftest import give_all_documents
 from tests.factories import PersonFactory
 from tests.files import BLANK_PDF
@@ -24,6 +25,11 @@ class Clicks:
         self.count += 1
         locator.click()
         self.page.wait_for_load_state()
+
+    def in_place(self, locator):
+        """A click whose form posts in place (htmx): counted, and waited for until the panel is swapped."""
+        self.count += 1
+        click_in_place(self.page, locator)
 
 
 def in_first_screen(page, locator):
@@ -98,7 +104,7 @@ def test_registering_an_spm_applicant_with_three_scans_up_to_the_kasi(
         radios = page.get_by_test_id("complete-form").locator("input[name=branch]")
         if radios.count():
             page.get_by_test_id("complete-form").get_by_label("Ya", exact=True).check()
-        click(button)
+        click.in_place(button)
         steps += 1
     assert Case.objects.get(pk=case.pk).state == Case.AT_KASI
     # one confirmation, for registering; choosing "Ya" never asks the question of a rejecting branch
@@ -185,7 +191,7 @@ def test_the_kadis_signs_on_a_phone(browser, live_server, spm_case, demo_users, 
         sign = page.get_by_test_id("complete")
         assert preview.bounding_box()["y"] < sign.bounding_box()["y"]
         page.screenshot(path=str(screenshot_dir / "phone-case-kadis-390.png"), full_page=False)
-        click(sign)
+        click.in_place(sign)
         assert click.count == 2 and len(asked) == 1 and asked[0].startswith("Tandatangani")
         assert Case.objects.get(pk=case.pk).state == Case.APPROVED
     finally:

@@ -1,4 +1,5 @@
 from cases.models import Case
+from tests.browser.inplace import click_in_place
 from tests.conftest import give_all_documents
 
 
@@ -11,8 +12,7 @@ def complete(page, branch=None):
     form = page.get_by_test_id("complete-form")
     if branch:
         form.get_by_label(branch, exact=True).check()
-    form.get_by_test_id("complete").click()
-    page.wait_for_load_state()
+    click_in_place(page, form.get_by_test_id("complete"))
 
 
 def test_a_case_walks_petugas_kasi_kabid_sekdin_kadis_in_the_browser(
