@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 
+from django.core.cache import cache
 from django.db.models import Q
 from django.utils import timezone
 
@@ -32,8 +33,20 @@ def today() -> datetime.date:
     return timezone.localdate()
 
 
+def unit_tree_key(agency_id: int | None) -> str:
+    return f"unit-tree:{agency_id}"
+
+
 def unit_tree(agency_id: int | None) -> dict[int, tuple[int | None, str]]:
-    """{unit id: (parent id, kind)} of the agency."""
+    """{unit id: (parent id, kind)} of the agency, cached until a unit of it changes (agencies/usercache.py)."""
+    tree = cache.get(unit_tree_key(agency_id))
+    if tree is None:
+        tree = _read_unit_tree(agency_id)
+        cache.set(unit_tree_key(agency_id), tree, 8 * 60 * 60)
+    return tree
+
+
+def _read_unit_tree(agency_id: int | None) -> dict[int, tuple[int | None, str]]:
     return {
         pk: (parent, kind)
         for pk, parent, kind in Unit.objects.filter(agency_id=agency_id).values_list("pk", "parent_id", "kind")
@@ -79,10 +92,8 @@ def held_positions(user: User, day: datetime.date | None = None) -> list[tuple[s
     day = day or today()
     mine = Official.objects.filter(user=user, position__agency_id=user.agency_id)
     mine = mine.filter(Q(start__isnull=True) | Q(start__lte=day), Q(end__isnull=True) | Q(end__gte=day))
-    positions = list(mine.values_list("position_id", flat=True))
-    if not positions:
-        return []
-    everyone = Official.objects.filter(position_id__in=positions).select_related("position")
+    # Everyone who holds those positions that day, in the same query: the acting one is picked below.
+    everyone = Official.objects.filter(position_id__in=mine.values("position_id")).select_related("position")
     return [
         (holder.position.desk, holder.position.unit_id, holder.position_id)
         for holder in acting_officials(everyone, day)

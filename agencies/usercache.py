@@ -153,4 +153,5 @@ def position_changed(sender, instance, created=False, **kwargs):
 @receiver(post_save, sender=Unit)
 @receiver(post_delete, sender=Unit)
 def unit_changed(sender, instance, **kwargs):
+    cache.delete(org.unit_tree_key(instance.agency_id))
     bump(User.objects.filter(agency_id=instance.agency_id))
