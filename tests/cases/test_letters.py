@@ -7,6 +7,7 @@ import pytest
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import timezone
 from pypdf import PdfReader
 
 from agencies.models import Agency, Official, Position
@@ -141,7 +142,7 @@ def test_berita_acara_spells_the_date_and_names_both_parties(catalog, demo_users
     )
 
     text = text_of(document.pdf.read())
-    assert f"Pada hari ini {date_in_words(document.issued_at.date())}" in " ".join(text.split())
+    assert f"Pada hari ini {date_in_words(timezone.localdate(document.issued_at))}" in " ".join(text.split())
     for expected in ["PIHAK PERTAMA", "PIHAK KEDUA", "Drs. Bambang", "UPT PSTW Jember", "Saksi Kedua",
                      "BERITA ACARA PEMULANGAN KLIEN", "Demo Petugas Pelayanan", document.number]:  # fmt: skip
         assert expected in text, expected
