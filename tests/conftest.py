@@ -49,6 +49,14 @@ def load_session_data():
 _SNAPSHOT: dict[str, sqlite3.Connection] = {}
 
 
+def sqlite_snapshot():
+    """A copy in memory of the SQLite test database as it is now (to copy back with .backup())."""
+    connection.ensure_connection()
+    snapshot = sqlite3.connect(":memory:", check_same_thread=False)
+    connection.connection.backup(snapshot)
+    return snapshot
+
+
 def restore_session_data(schema_too=False):
     """Bring back the database as the session began: on SQLite a page copy of the snapshot (schema and
     rows, a few milliseconds); elsewhere, or inside a transaction, the session data loaded again.
@@ -70,10 +78,7 @@ def django_db_setup(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
         load_session_data()
         if connection.vendor == "sqlite":
-            connection.ensure_connection()
-            snapshot = sqlite3.connect(":memory:", check_same_thread=False)
-            connection.connection.backup(snapshot)
-            _SNAPSHOT["default"] = snapshot
+            _SNAPSHOT["default"] = sqlite_snapshot()
 
 
 @pytest.fixture(autouse=True)
