@@ -35,6 +35,28 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres" in item.keywords and not on_postgres:
             item.add_marker(skip)
+    run_long_tests_first(items)
+
+
+def is_transactional(item):
+    marker = item.get_closest_marker("django_db")
+    fixtures = getattr(item, "fixturenames", ())
+    if marker and (marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences")):
+        return True
+    return "transactional_db" in fixtures or "live_server" in fixtures
+
+
+def run_long_tests_first(items):
+    """The tests marked `long`, longest first, ahead of the rest (pytest-django has already put the
+    rolled-back database tests before the transactional ones): xdist hands them out first, so the
+    workers end together instead of one finishing a long test alone. A transactional test stays in
+    its place: run first, it would empty the database under the rolled-back tests."""
+    long = [item for item in items if item.get_closest_marker("long")]
+    wrong = [item.nodeid for item in long if is_transactional(item)]
+    if wrong:
+        raise pytest.UsageError(f"a transactional test cannot be marked long: {wrong}")
+    weight = {id(item): -item.get_closest_marker("long").args[0] for item in long}
+    items[:] = sorted(long, key=lambda item: weight[id(item)]) + [item for item in items if id(item) not in weight]
 
 
 def load_session_data():
