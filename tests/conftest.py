@@ -1,5 +1,6 @@
 import json
 import os
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -34,6 +35,28 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres" in item.keywords and not on_postgres:
             item.add_marker(skip)
+    run_long_tests_first(items)
+
+
+def is_transactional(item):
+    marker = item.get_closest_marker("django_db")
+    fixtures = getattr(item, "fixturenames", ())
+    if marker and (marker.kwargs.get("transaction") or marker.kwargs.get("reset_sequences")):
+        return True
+    return "transactional_db" in fixtures or "live_server" in fixtures
+
+
+def run_long_tests_first(items):
+    """The tests marked `long`, longest first, ahead of the rest (pytest-django has already put the
+    rolled-back database tests before the transactional ones): xdist hands them out first, so the
+    workers end together instead of one finishing a long test alone. A transactional test stays in
+    its place: run first, it would empty the database under the rolled-back tests."""
+    long = [item for item in items if item.get_closest_marker("long")]
+    wrong = [item.nodeid for item in long if is_transactional(item)]
+    if wrong:
+        raise pytest.UsageError(f"a transactional test cannot be marked long: {wrong}")
+    weight = {id(item): -item.get_closest_marker("long").args[0] for item in long}
+    items[:] = sorted(long, key=lambda item: weight[id(item)]) + [item for item in items if id(item) not in weight]
 
 
 def load_session_data():
@@ -44,23 +67,52 @@ def load_session_data():
     call_command("load_letters", verbosity=0)
 
 
+# On SQLite, a copy of the migrated and loaded test database (in memory, per xdist worker).
+_SNAPSHOT: dict[str, sqlite3.Connection] = {}
+
+
+def sqlite_snapshot():
+    """A copy in memory of the SQLite test database as it is now (to copy back with .backup())."""
+    connection.ensure_connection()
+    snapshot = sqlite3.connect(":memory:", check_same_thread=False)
+    connection.connection.backup(snapshot)
+    return snapshot
+
+
+def restore_session_data(schema_too=False):
+    """Bring back the database as the session began: on SQLite a page copy of the snapshot (schema and
+    rows, a few milliseconds); elsewhere, or inside a transaction, the session data loaded again.
+    With schema_too, returns False where only the rows could be loaded (the caller migrates)."""
+    snapshot = _SNAPSHOT.get("default")
+    if snapshot is not None and not connection.in_atomic_block:
+        connection.ensure_connection()
+        snapshot.backup(connection.connection)
+        return True
+    if schema_too:
+        return False
+    load_session_data()
+    return True
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup, django_db_blocker):
     """The test database, migrated and loaded once per session (per xdist worker); tests roll back."""
     with django_db_blocker.unblock():
         load_session_data()
+        if connection.vendor == "sqlite":
+            _SNAPSHOT["default"] = sqlite_snapshot()
 
 
 @pytest.fixture(autouse=True)
 def _session_data(request):
     """A transactional test (transaction=True, live_server) empties the database when it ends; the next
-    one starts by loading the session data again, so every database test sees the same start."""
+    one starts from the session data again (restore_session_data), so every database test sees the same start."""
     uses_db = "_django_db_helper" in request.fixturenames or request.node.get_closest_marker("django_db")
     if not uses_db:
         return
     request.getfixturevalue("_django_db_helper")
     if not Agency.objects.filter(slug="lumajang").exists():
-        load_session_data()
+        restore_session_data()
 
 
 @pytest.fixture(autouse=True)

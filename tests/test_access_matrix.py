@@ -410,6 +410,7 @@ def user_of(who, demo_users):
     return demo_users[f"{'lumajang' if side == 'own' else 'solok'}-{desk}"]
 
 
+@pytest.mark.long(20)
 def test_the_access_matrix(world, demo_users, pdfs_rendered_once):
     table = spec(world)
     identities = list(table["home"][2])

@@ -1,5 +1,7 @@
 """Every active SOP of the catalog walks from registration to its end, each step by its own desk."""
 
+import pytest
+
 from cases import services, workflow
 from cases.models import AuditEntry, Case, CaseStep, LetterTemplate
 from sop_catalog.models import SOP, BranchAction
@@ -21,6 +23,7 @@ def pick_branch(step):
     return (ahead or branches)[0].label
 
 
+@pytest.mark.long(8)
 def test_every_active_sop_walks_to_its_end(catalog, demo_users):
     sops = list(SOP.objects.filter(is_current=True, status=SOP.ACTIVE).select_related("agency"))
     assert len(sops) == 23

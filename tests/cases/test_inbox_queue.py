@@ -24,6 +24,7 @@ def waiting_by_steps(user):
     return [s.case_id for s in rows]
 
 
+@pytest.mark.long(7)
 def test_the_queue_columns_agree_with_the_steps_after_every_kind_of_action(demo_users, without_letters):
     # Cases through the real workflow: open, forwarded, disposed, waiting, returned, rejected,
     # cancelled, completed, with their step times spread backwards.

@@ -15,6 +15,7 @@ def lumajang_admin(client, demo_users):
     return client
 
 
+@pytest.mark.long(3)
 @pytest.mark.parametrize("slug", ["lumajang", "solok"])
 def test_an_agency_admin_previews_its_templates_with_a_sample_signer(client, demo_users, slug):
     client.force_login(demo_users[f"{slug}-admin"])

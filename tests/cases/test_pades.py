@@ -25,7 +25,7 @@ from agencies.models import Agency, Official, User
 from cases import letters, pades, pki, workflow
 from cases.models import Case, DocumentCounter, IssuedDocument, LetterTemplate
 from tests.cases.test_letters import spm_case, walk_to_kadis
-from tests.conftest import load_session_data
+from tests.conftest import restore_session_data
 from tests.files import BLANK_PDF
 
 # The keys and the signed SPM are read through the database of the test (an in-memory SQLite lives
@@ -41,7 +41,7 @@ def agency_keys(django_db_setup, django_db_blocker):
     """Lumajang's CA, the Kepala Dinas's certificate and the e-seal, once per session (xdist worker)."""
     with django_db_blocker.unblock():
         if not Agency.objects.filter(slug="lumajang").exists():  # a transactional test emptied the database
-            load_session_data()
+            restore_session_data()
         agency = Agency.objects.get(slug="lumajang")
         pki.setup(agency)
     return agency
@@ -71,7 +71,7 @@ def signed_spm(agency_keys, django_db_blocker, tmp_path_factory):
     media = tmp_path_factory.mktemp("media")
     with django_db_blocker.unblock(), override_settings(DOCUMENT_SIGNER="local", MEDIA_ROOT=media):
         if not Agency.objects.filter(slug="lumajang").exists():  # as tests/conftest.py's _session_data
-            load_session_data()
+            restore_session_data()
         with transaction.atomic():
             users = {user.username: user for user in User.objects.filter(username__startswith="lumajang-")}
             case = spm_case(users)

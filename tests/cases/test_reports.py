@@ -211,6 +211,7 @@ def test_the_survey_is_answered_once_from_the_status_page_with_the_code(client, 
     assert 'data-testid="survey"' not in again and "sudah kami terima" in again
 
 
+@pytest.mark.long(4)
 def test_seed_demo_fills_every_state_with_progress(demo_users, without_letters, capsys):
     call_command("seed_demo", "--cases", "40", "--agency", "lumajang")
     call_command("seed_demo", "--cases", "5", "--if-empty")

@@ -149,6 +149,7 @@ def test_every_sop_page_renders_unless_a_draft(catalog, client, slug):
 LONGEST = ["lumajang-odgj", "lumajang-operasional-griya-lansia", "solok-bantuan-orang-terlantar"]
 
 
+@pytest.mark.long(3)
 @pytest.mark.parametrize("slug", LONGEST)
 def test_the_longest_sops_print_as_pdf(catalog, client, slug):
     response = client.get(f"/katalog/{slug}.pdf")

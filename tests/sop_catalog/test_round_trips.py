@@ -61,6 +61,7 @@ def test_there_are_round_trips_to_test():
     assert ROUND_TRIPS == ["sop_catalog.SOP", "sop_catalog.Step"]
 
 
+@pytest.mark.long(5)
 @pytest.mark.parametrize("fmt", FORMATS)
 @pytest.mark.parametrize("label", ROUND_TRIPS)
 def test_an_export_reimports_unchanged(client, demo_users, label, fmt):

@@ -93,6 +93,7 @@ def test_the_pdf_holds_the_number_and_every_activity(client, sample_sop):
     assert "Halaman 1 dari 1" in text
 
 
+@pytest.mark.long(4)
 def test_a_long_flow_breaks_across_pages_with_offpage_connectors(client, sample_sop):
     data = sample_data()
     steps = data[0]["flows"][0]["steps"]
