@@ -266,8 +266,11 @@ def open_drafts(case: Case) -> None:
         )
 
 
-def record_paraf(case: Case, user: User, desk: str) -> None:
-    """A Kasi, Kabid or Sekdin finishing a step initials the case's drafts."""
+def record_paraf(case: Case, user: User, desk: str, now: datetime.datetime | None = None) -> None:
+    """A Kasi, Kabid or Sekdin finishing a step initials the case's drafts (at `now`, else now).
+
+    On PostgreSQL a completion that moves the case on records it within its one write instead
+    (cases/moves.py, the same rows)."""
     if desk not in PARAF_DESKS:
         return
     # One query for the drafts and whether this desk initialled each already, then one INSERT
@@ -281,7 +284,7 @@ def record_paraf(case: Case, user: User, desk: str) -> None:
     first: list[int] = []
     for pk, initialled in drafts.values_list("pk", "initialled"):
         (again if initialled else first).append(pk)
-    now = timezone.now()
+    now = now or timezone.now()
     if again:
         Paraf.objects.filter(document_id__in=again, desk=desk).update(user=user, at=now)
     if first:

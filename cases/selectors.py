@@ -136,11 +136,23 @@ def case_for_action(*, pk: int, agency_id: int, lock: bool = False) -> Case:
     workflow.complete_step(locked=True) loads nothing again.
     """
     if lock:
-        # And whether days off are near: the next step's due time then needs no list of them.
-        days_off_soon = extra_days_off_soon(OuterRef("agency_id"))
+        # One query: the steps, each joined to the case (locked), its agency and SOP, and whether
+        # days off are near (the next step's due time then needs no list of them).
+        rows: list[Any] = list(
+            _steps(CaseStep.objects.filter(case_id=pk, case__agency_id=agency_id))
+            .select_related("case__sop", "case__agency")
+            .annotate(days_off_soon=extra_days_off_soon(OuterRef("case__agency_id")))
+            .select_for_update(of=("case",))
+        )
+        if rows:
+            case = rows[0].case
+            case.days_off_soon = rows[0].days_off_soon
+            _attach_steps(case, rows)
+            return case
+        # A case without steps yet (a draft): the case alone.
         locked = Case.objects.select_related("sop", "agency").select_for_update(of=("self",))
-        case = locked.annotate(days_off_soon=days_off_soon).get(pk=pk, agency_id=agency_id)
-        with_steps(case)
+        case = locked.annotate(days_off_soon=extra_days_off_soon(OuterRef("agency_id"))).get(pk=pk, agency_id=agency_id)
+        _attach_steps(case, [])
         return case
     return (
         Case.objects.select_related("sop", "agency", "current_step__sop_step")
@@ -157,12 +169,18 @@ def with_steps(case: Case, known: Step | None = None) -> Sequence[CaseStep]:
     any), or taken from `known`, a catalog step already loaded with its `branches` prefetched
     (a used SOP version is locked). Under the case's row lock these rows are fresh.
     """
-    steps = list(
-        CaseStep.objects.filter(case_id=case.pk)
-        .select_related("sop_step")
-        .annotate(decides=Exists(Branch.objects.filter(step_id=OuterRef("sop_step_id"))))
-        .order_by("position")
-    )
+    steps = list(_steps(CaseStep.objects.filter(case_id=case.pk)))
+    _attach_steps(case, steps, known)
+    return steps
+
+
+def _steps(steps: QuerySet[CaseStep]) -> QuerySet[CaseStep]:
+    """With their catalog steps, each saying whether it has decisions, in order."""
+    decides = Exists(Branch.objects.filter(step_id=OuterRef("sop_step_id")))
+    return steps.select_related("sop_step").annotate(decides=decides).order_by("position")
+
+
+def _attach_steps(case: Case, steps: list[Any], known: Step | None = None) -> None:
     for step in steps:
         CaseStep.case.field.set_cached_value(step, case)
     _keep(case, "steps", steps)
@@ -170,12 +188,11 @@ def with_steps(case: Case, known: Step | None = None) -> Sequence[CaseStep]:
     if current is not None:
         if known is not None and known.pk == current.sop_step_id:
             current.sop_step = known
-        elif current.decides:
+        elif getattr(current, "decides", True):
             prefetch_related_objects([current.sop_step], "branches")
         else:
             _keep(current.sop_step, "branches", [])
     case.current_step = current
-    return steps
 
 
 def _keep(instance: Model, name: str, rows: list[Any]) -> None:

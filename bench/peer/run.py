@@ -21,10 +21,12 @@ Systems:
 - the floor: SELECT … FOR UPDATE and UPDATE of one row in one transaction, through the ORM.
 
 Every completion starts with the user loaded afresh, as a request's would be (not timed, not
-counted): so permission caches start cold in both systems. Statements are all that Django sent
-for one completion (CaptureQueriesContext): BEGIN, COMMIT and SAVEPOINTs included. Python CPU
-is this process's CPU time per completion (time.process_time), the rest of the wall time being
-PostgreSQL and the round trips.
+counted), then its desk permissions taken from the per-user cache as this application's
+UserCacheMiddleware does for every request (timed and counted, for every system alike: viewflow's
+permission check then still reads the user's own permissions, as Django's backend does).
+Statements are all that Django sent for one completion (CaptureQueriesContext): BEGIN, COMMIT and
+SAVEPOINTs included. Python CPU is this process's CPU time per completion (time.process_time), the
+rest of the wall time being PostgreSQL and the round trips.
 """
 
 import os
@@ -190,6 +192,7 @@ def complete_floor(user, pk):
 
 def main(per_batch, batches):
     from agencies.models import User
+    from agencies.usercache import prime
     from bench.peer.flows import SPMCaseFlow, SPMFlow
 
     setup()
@@ -219,6 +222,7 @@ def main(per_batch, batches):
         username, complete = systems[name]
         user = User.objects.get(pk=users[username])
         started, used = time.perf_counter(), time.process_time()
+        prime(user)  # as UserCacheMiddleware does for every request, before either system's view
         complete(user, next(queues[name]))
         cpu[name] += time.process_time() - used
         return time.perf_counter() - started
@@ -227,6 +231,7 @@ def main(per_batch, batches):
         one(name)  # warm-up
         user = User.objects.get(pk=users[systems[name][0]])
         with CaptureQueriesContext(connection) as queries:
+            prime(user)
             systems[name][1](user, next(queues[name]))
         statements[name] = len(queries.captured_queries)
         if os.environ.get("BENCH_PEER_SQL"):  # the statements of one completion, to read
