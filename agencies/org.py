@@ -19,7 +19,7 @@ import datetime
 from collections.abc import Iterable
 
 from django.core.cache import cache
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from agencies.desks import AGENCY_DESKS, DESKS, desk_permission
@@ -47,10 +47,10 @@ def unit_tree(agency_id: int | None) -> dict[int, tuple[int | None, str]]:
 
 
 def _read_unit_tree(agency_id: int | None) -> dict[int, tuple[int | None, str]]:
-    return {
-        pk: (parent, kind)
-        for pk, parent, kind in Unit.objects.filter(agency_id=agency_id).values_list("pk", "parent_id", "kind")
-    }
+    if agency_id is None:
+        return {}
+    rows = Unit.objects.filter(agency_id=agency_id).values_list("pk", "parent_id", "kind")
+    return {pk: (parent, kind) for pk, parent, kind in rows}
 
 
 def served_units(unit_id: int | None, tree: dict[int, tuple[int | None, str]]) -> Scope:
@@ -136,7 +136,7 @@ def visible_units(user: User) -> Scope:
     scopes_ = list(user.desk_scopes.values())
     if any(scope is None for scope in scopes_):
         return None
-    return frozenset().union(*scopes_)  # type: ignore[arg-type]
+    return frozenset().union(*scopes_)
 
 
 def visible_q(user: User, unit_field: str = "sop__org_unit_id") -> Q:
@@ -190,7 +190,7 @@ def desk_user_ids(agency_id: int, desk: str, unit_id: int | None, day: datetime.
     return set(active)
 
 
-def desk_users(agency_id: int, desk: str, unit_id: int | None = None):
+def desk_users(agency_id: int, desk: str, unit_id: int | None = None) -> QuerySet[User]:
     """desk_user_ids as a queryset of users."""
     return User.objects.filter(pk__in=desk_user_ids(agency_id, desk, unit_id))
 
@@ -211,10 +211,11 @@ def disposition_positions(user: User, agency_id: int, desk: str, unit_id: int | 
     without a unit or in the Sekretariat: the Kepala Dinas, the Sekretaris)."""
     tree = unit_tree(agency_id)
     held = [unit for _desk, unit, _pk in held_positions(user)]
+    units = [unit for unit in held if unit is not None and tree.get(unit, (None, ""))[1] not in Unit.AGENCY_WIDE_KINDS]
     mine: set[int] | None = None
-    if held and all(unit is not None and tree.get(unit, (None, ""))[1] not in Unit.AGENCY_WIDE_KINDS for unit in held):
+    if held and len(units) == len(held):
         mine = set()
-        for unit in held:
+        for unit in units:
             mine |= {pk for pk in tree if _under(pk, unit, tree)}
     positions = (
         Position.objects.filter(agency_id=agency_id, desk=desk).select_related("unit").prefetch_related("officials")

@@ -101,7 +101,7 @@ def export_sop(sop: SOP) -> SOPData:
         "number": sop.number,
         "name": sop.name,
         "unit": sop.unit,
-        "org_unit": sop.org_unit.name if sop.org_unit_id else None,
+        "org_unit": sop.org_unit.name if sop.org_unit is not None else None,
         "created": sop.created or None,
         "revised": sop.revised or None,
         "effective": sop.effective or None,
