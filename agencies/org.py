@@ -164,19 +164,22 @@ def case_unit_id(case: object) -> int | None:
     return sop.org_unit_id
 
 
-def desk_user_ids(agency_id: int, desk: str, unit_id: int | None, day: datetime.date | None = None) -> set[int]:
+def desk_users_list(agency_id: int, desk: str, unit_id: int | None, day: datetime.date | None = None) -> list[User]:
     """The active users of the agency who work at `desk` for a case of unit `unit_id` on `day`: the
     acting holders of the positions at that desk serving the unit, and the users given the desk by a
-    group who hold no position at it that day (they serve the whole agency)."""
+    group who hold no position at it that day (they serve the whole agency). Two queries."""
     day = day or today()
-    officials = Official.objects.filter(position__agency_id=agency_id, position__desk=desk).select_related("position")
+    officials = Official.objects.filter(position__agency_id=agency_id, position__desk=desk).select_related(
+        "position", "user"
+    )
     acting = [o for o in acting_officials(officials, day) if o.user_id is not None]
     tree = unit_tree(agency_id) if acting else {}
-    ids = set()
+    found: dict[int, User] = {}
     for official in acting:
         scope = None if desk in AGENCY_DESKS else served_units(official.position.unit_id, tree)
-        if scope is None or unit_id is None or unit_id in scope:
-            ids.add(official.user_id)
+        user = official.user
+        if user is not None and (scope is None or unit_id is None or unit_id in scope):
+            found[user.pk] = user
     holding = {o.user_id for o in acting}
     app_label, codename = desk_permission(desk).split(".")
     grouped = User.objects.filter(
@@ -184,14 +187,19 @@ def desk_user_ids(agency_id: int, desk: str, unit_id: int | None, day: datetime.
         is_active=True,
         groups__permissions__content_type__app_label=app_label,
         groups__permissions__codename=codename,
-    ).values_list("pk", flat=True)
-    ids |= set(grouped) - holding
-    active = User.objects.filter(pk__in=ids, agency_id=agency_id, is_active=True).values_list("pk", flat=True)
-    return set(active)
+    ).distinct()
+    for user in grouped:
+        if user.pk not in holding:
+            found[user.pk] = user
+    return [user for user in found.values() if user.is_active and user.agency_id == agency_id]
+
+
+def desk_user_ids(agency_id: int, desk: str, unit_id: int | None, day: datetime.date | None = None) -> set[int]:
+    return {user.pk for user in desk_users_list(agency_id, desk, unit_id, day)}
 
 
 def desk_users(agency_id: int, desk: str, unit_id: int | None = None) -> QuerySet[User]:
-    """desk_user_ids as a queryset of users."""
+    """desk_users_list as a queryset of users (for a form's choices)."""
     return User.objects.filter(pk__in=desk_user_ids(agency_id, desk, unit_id))
 
 

@@ -26,7 +26,7 @@ from django.utils.formats import date_format
 from pypdf import PdfReader
 
 from agencies import org
-from agencies.desks import BERITA_ACARA_DESKS, DESK_LABELS, KADIS, PARAF_DESKS, SIGNING_DESKS
+from agencies.desks import BERITA_ACARA_DESKS, DESK_LABELS, KADIS, PARAF_DESKS, SIGNING_DESKS, STAFF_DESKS
 from agencies.loading import Loader
 from agencies.models import Agency, Official, Position, User
 from cases import bsre, pades, pki, rules
@@ -225,7 +225,8 @@ def berita_acara_signer(agency: Agency, user: User, day: datetime.date) -> dict[
     return {
         "prefix": "",
         "title": f"{official.acting} {title}".strip() if official else title,
-        "agency": agency.region if official else agency.name,
+        # "Kepala Seksi … / Kabupaten Lumajang" (the title names the Dinas); staff under the Dinas's name.
+        "agency": agency.region if official and official.position.desk not in STAFF_DESKS else agency.name,
         "name": official.name if official else user.display_name,
         "rank": official.rank if official else "",
         "nip": (official.nip if official else "") or user.nip,

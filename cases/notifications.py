@@ -76,7 +76,7 @@ def notify_desk(
     if holder is not None and holder.user_id and holder.user.is_active:
         users = [holder.user]
     else:
-        users = list(desk_users(case.agency_id, desk, case.sop.org_unit_id))
+        users = org.desk_users_list(case.agency_id, desk, case.sop.org_unit_id)
     if actor is not None:
         users = [user for user in users if user.pk != actor.pk]
     Notification.objects.bulk_create(

@@ -81,11 +81,12 @@ ONE_WRITE = connection.vendor == "postgresql"
         (1, "", 5, 2),
         # A decision step: + its decisions.
         (2, "Ya", 6, 3),
-        # Forward to the Kasi: + the Kasi desk's users and their notices.
-        (5, "", 7, 4),
+        # Forward to the Kasi: + the Kasi desk's users (the acting holders of its positions, with their
+        # accounts, and the users of the desk group: agencies/org.py) and their notices.
+        (5, "", 8, 5),
         # The Kasi forwards to the Kabid: + the drafts (with whether this desk initialled them)
         # and the initials (within the one write on PostgreSQL).
-        (6, "", 9, 4),
+        (6, "", 10, 5),
     ],
     ids=["stay", "decision", "forward", "paraf"],
 )

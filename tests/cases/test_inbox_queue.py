@@ -5,6 +5,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from agencies import org
 from cases import selectors, services, workflow
 from cases.models import SIFAT_URGENCY, Case, CaseStep
 from tests.conftest import give_all_documents
@@ -13,14 +14,16 @@ pytestmark = pytest.mark.django_db
 
 
 def waiting_by_steps(user):
-    """The inbox as defined on the steps: current steps at my desks of open cases of my agency."""
+    """The inbox as defined on the steps: current steps at my desks of open cases of my agency, for the
+    units I serve at that desk (agencies/org.py)."""
     steps = CaseStep.objects.filter(
         status=CaseStep.CURRENT,
         desk__in=user.desks,
         case__agency_id=user.agency_id,
         case__state__in=Case.OPEN_STATES,
-    ).select_related("case")
-    rows = sorted(steps, key=lambda s: (SIFAT_URGENCY[s.case.sifat], s.started_at, s.case_id))
+    ).select_related("case__sop")
+    mine = [s for s in steps if org.serves(user, s.desk, s.case.sop.org_unit_id)]
+    rows = sorted(mine, key=lambda s: (SIFAT_URGENCY[s.case.sifat], s.started_at, s.case_id))
     return [s.case_id for s in rows]
 
 
@@ -33,7 +36,7 @@ def test_the_queue_columns_agree_with_the_steps_after_every_kind_of_action(demo_
     assert {Case.AT_PETUGAS, Case.COMPLETED, Case.RETURNED, Case.WAITING_EXTERNAL} <= states
 
     checked = 0
-    for username in ("petugas", "peksos", "kasi", "kabid", "sekdin", "kadis"):
+    for username in ("petugas", "peksos", "kasi", "kasi-rehsos", "kabid", "kabid-rehsos", "sekdin", "kadis"):
         user = demo_users[f"lumajang-{username}"]
         inbox = [case.pk for case in selectors.inbox(user=user)]
         assert inbox == waiting_by_steps(user), username

@@ -138,7 +138,7 @@ def test_a_berita_acara_is_issued_at_its_step_by_its_desk(client, demo_users, re
     odgj = walk_to_step(open_case(demo_users, "lumajang-odgj", with_papers()), walk, 11)
     template = LetterTemplate.objects.get(agency__slug="lumajang", kind="ba_pemulangan")
     data = {"template": template.pk, "nama": "Kepala Desa", "jabatan": "", "instansi": "", "saksi": "", "tempat": ""}
-    client.force_login(demo_users["lumajang-kabid"])
+    client.force_login(demo_users["lumajang-kabid-rehsos"])  # the Kabid of the ODGJ's bidang
     by_kabid = client.post(f"/permohonan/{odgj.pk}/berita-acara/", data, follow=True)
     client.force_login(petugas)
     on_draft = client.post(f"/permohonan/{draft.pk}/berita-acara/", data, follow=True)
