@@ -305,9 +305,17 @@ class Position(models.Model):
 
 def acting_holder(officials):
     """Of the officials who hold one position on a day, the one who acts: a Plh. before a Plt. before
-    the definitive holder; among equals the latest start."""
+    the definitive holder; among equals the latest start. A Plt. or Plh. left without an end date
+    gives way to a definitive holder appointed after it began (the post is filled)."""
+    officials = list(officials)
+    starts = [o.start for o in officials if not o.acting and o.start]
+
+    def superseded(o):
+        return bool(o.acting) and o.start is not None and any(start > o.start for start in starts)
+
     rank = {Official.PLH: 0, Official.PLT: 1, Official.DEFINITIVE: 2}
-    ordered = sorted(officials, key=lambda o: (rank.get(o.acting, 2), -(o.start or datetime.date.min).toordinal()))
+    candidates = [o for o in officials if not superseded(o)]
+    ordered = sorted(candidates, key=lambda o: (rank.get(o.acting, 2), -(o.start or datetime.date.min).toordinal()))
     return ordered[0] if ordered else None
 
 
@@ -376,11 +384,12 @@ class Official(models.Model):
 
 
 def overlap_message(a, b):
-    """Why two holders of one position may not both be entered, or "" when they may: two definitive
-    holders, or two acting ones, at the same time. A Plt./Plh. over a definitive holder is the rule."""
-    if bool(a.acting) != bool(b.acting) or not periods_overlap(a.start, a.end, b.start, b.end):
+    """Why two holders of one position may not both be entered, or "" when they may: two holders of the
+    same status (two definitive, two Plt., two Plh.) at the same time. A Plt. or Plh. over the
+    definitive holder, or a Plh. standing in for a Plt., is the rule (agencies.models.acting_holder)."""
+    if a.acting != b.acting or not periods_overlap(a.start, a.end, b.start, b.end):
         return ""
-    kind = "definitif" if not a.acting else "Plt./Plh."
+    kind = "definitif" if not a.acting else a.acting
     start = b.start.strftime("%d-%m-%Y") if b.start else "…"
     end = b.end.strftime("%d-%m-%Y") if b.end else "sekarang"
     return (

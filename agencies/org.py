@@ -33,6 +33,10 @@ def today() -> datetime.date:
     return timezone.localdate()
 
 
+# How long another worker's per-process cache may keep an agency's unit tree after a change.
+TREE_TIMEOUT = 5 * 60
+
+
 def unit_tree_key(agency_id: int | None) -> str:
     return f"unit-tree:{agency_id}"
 
@@ -42,7 +46,7 @@ def unit_tree(agency_id: int | None) -> dict[int, tuple[int | None, str]]:
     tree = cache.get(unit_tree_key(agency_id))
     if tree is None:
         tree = _read_unit_tree(agency_id)
-        cache.set(unit_tree_key(agency_id), tree, 8 * 60 * 60)
+        cache.set(unit_tree_key(agency_id), tree, TREE_TIMEOUT)
     return tree
 
 
@@ -56,7 +60,11 @@ def _read_unit_tree(agency_id: int | None) -> dict[int, tuple[int | None, str]]:
 def served_units(unit_id: int | None, tree: dict[int, tuple[int | None, str]]) -> Scope:
     """The units a position in `unit_id` serves: the units above it and its subtree; None (the whole
     agency) for a position without a unit or in the Sekretariat."""
-    if unit_id is None or unit_id not in tree or tree[unit_id][1] in Unit.AGENCY_WIDE_KINDS:
+    if unit_id is None:
+        return None
+    if unit_id not in tree:  # a unit newer than the cached tree: itself only, never the whole agency
+        return frozenset({unit_id})
+    if tree[unit_id][1] in Unit.AGENCY_WIDE_KINDS:
         return None
     served = {unit_id}
     parent = tree[unit_id][0]

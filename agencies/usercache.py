@@ -12,6 +12,7 @@ notice is written or read (a stale count is harmless).
 
 from django.contrib.auth.models import Group
 from django.core.cache import cache
+from django.db import transaction
 from django.db.models import F
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 from django.dispatch import receiver
@@ -131,14 +132,16 @@ def agency_changed(sender, instance, created, **kwargs):
 @receiver(pre_save, sender=Official)
 def official_changing(sender, instance, **kwargs):
     if instance.pk:
-        instance._previous_user_id = Official.objects.filter(pk=instance.pk).values_list("user_id", flat=True).first()
+        previous = Official.objects.filter(pk=instance.pk).values_list("user_id", "position_id").first()
+        instance._previous_user_id, instance._previous_position_id = previous or (None, None)
 
 
 @receiver(post_save, sender=Official)
 @receiver(post_delete, sender=Official)
 def official_changed(sender, instance, **kwargs):
     # Every holder of the position: a Plt. entered takes the desk from the definitive holder.
-    users = set(Official.objects.filter(position_id=instance.position_id).values_list("user_id", flat=True))
+    positions = {instance.position_id, getattr(instance, "_previous_position_id", None)}
+    users = set(Official.objects.filter(position_id__in=positions).values_list("user_id", flat=True))
     users |= {instance.user_id, getattr(instance, "_previous_user_id", None)}
     bump(User.objects.filter(pk__in=[pk for pk in users if pk]))
 
@@ -153,5 +156,8 @@ def position_changed(sender, instance, created=False, **kwargs):
 @receiver(post_save, sender=Unit)
 @receiver(post_delete, sender=Unit)
 def unit_changed(sender, instance, **kwargs):
-    cache.delete(org.unit_tree_key(instance.agency_id))
+    # After the commit (a request in between would cache the old tree again); per-process caches of
+    # other workers keep theirs at most TREE_TIMEOUT (agencies/org.py), a unit unknown to it fails closed.
+    key = org.unit_tree_key(instance.agency_id)
+    transaction.on_commit(lambda: cache.delete(key))
     bump(User.objects.filter(agency_id=instance.agency_id))

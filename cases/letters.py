@@ -806,13 +806,13 @@ def _next_paraf(document: IssuedDocument) -> str | None:
 @transaction.atomic
 def paraf_replacement(*, document: IssuedDocument, user: User) -> Paraf:
     """The next desk of the chain initials the corrected replacement."""
-    document = IssuedDocument.objects.select_for_update().select_related("case").get(pk=document.pk)
+    document = IssuedDocument.objects.select_for_update().select_related("case__sop").get(pk=document.pk)
     if document.case.agency_id != user.agency_id or not any(user.has_desk(desk) for desk in PARAF_DESKS):
         raise PermissionDenied("Paraf diberikan Kepala Seksi, Kepala Bidang atau Sekretaris.")
     if document.status != IssuedDocument.DRAFT or "replaces" not in (document.extra or {}):
         raise rules.TransitionRefused("Hanya konsep pengganti yang diparaf di sini.")
     desk = _next_paraf(document)
-    if desk is None or not user.has_desk(desk):
+    if desk is None or not org.serves(user, desk, document.case.sop.org_unit_id):
         raise rules.TransitionRefused(
             f"Paraf berikutnya: {DESK_LABELS.get(desk, desk)}." if desk else "Paraf konsep pengganti sudah lengkap."
         )
@@ -863,7 +863,7 @@ def letter_actions(case: Case, user: User, documents: Iterable[IssuedDocument]) 
             found["correct"].add(document.pk)
         if "replaces" in (document.extra or {}):
             desk = _next_paraf(document)
-            if desk and user.has_desk(desk):
+            if desk and org.serves(user, desk, case.sop.org_unit_id):
                 found["paraf"].add(document.pk)
             old = IssuedDocument.objects.filter(pk=document.extra["replaces"]).first()
             if desk is None and old is not None and rules.may_revoke(case, user, old):

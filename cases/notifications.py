@@ -73,7 +73,7 @@ def notify_desk(
     if message is None:
         message = notice_text(kind, case, step=step, actor=actor, reason=reason)
     holder = org.holder_today(position) if position is not None else None
-    if holder is not None and holder.user_id and holder.user.is_active:
+    if holder is not None and holder.user_id and holder.user.is_active and holder.user.agency_id == case.agency_id:
         users = [holder.user]
     else:
         users = org.desk_users_list(case.agency_id, desk, case.sop.org_unit_id)

@@ -6,6 +6,7 @@ reloads itself until the file is there. The file name holds the agency, the peri
 """
 
 import datetime
+import hashlib
 
 from django.core.cache import cache
 from django.core.files.base import ContentFile
@@ -65,7 +66,8 @@ def report_pdf_name(*, agency, start, end, sop_slug="", now=None, units=None):
     stamp = now.replace(minute=now.minute - now.minute % STAMP_MINUTES, second=0, microsecond=0)
     sop_part = "".join(ch for ch in sop_slug if ch.isalnum() or ch == "-")[:60] or "semua"
     # A report limited to some units is another file than the whole agency's.
-    unit_part = "" if units is None else "-unit-" + "-".join(str(pk) for pk in sorted(units))[:80]
+    ids = ",".join(str(pk) for pk in sorted(units or ()))
+    unit_part = "" if units is None else "-unit-" + hashlib.sha256(ids.encode()).hexdigest()[:16]
     return f"{FOLDER}/{agency.pk}/mutu-baku-{start}-{end}-{sop_part}{unit_part}-{stamp:%Y%m%d%H%M}.pdf"
 
 

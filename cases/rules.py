@@ -14,6 +14,7 @@ from collections.abc import Callable
 
 from django.core.exceptions import PermissionDenied
 
+from agencies import org
 from agencies.desks import SIGNING_DESKS, STAFF_DESKS
 from agencies.models import User
 from cases.models import Case, CaseStep, IssuedDocument, holder
@@ -137,7 +138,7 @@ def require_issue_berita_acara(case: Case, user: User, kind: str = "") -> None:
         raise TransitionRefused(
             "Berita acara ini dibuat di langkah SOP yang menghasilkannya; langkah itu belum dicapai."
         )
-    if not any(user.has_desk(step.desk) for step in steps.values()):
+    if not any(org.serves(user, step.desk, case.sop.org_unit_id) for step in steps.values()):
         desks = ", ".join(sorted({step.desk_label for step in steps.values()}))
         raise PermissionDenied(f"Berita acara ini dibuat oleh meja langkahnya ({desks}).")
 
@@ -147,7 +148,7 @@ def berita_acara_kinds(case: Case, user: User) -> list[str]:
     return [
         kind
         for kind, step in berita_acara_steps(case).items()
-        if user.has_desk(step.desk) and may_issue_berita_acara(case, user, kind)
+        if org.serves(user, step.desk, case.sop.org_unit_id) and may_issue_berita_acara(case, user, kind)
     ]
 
 

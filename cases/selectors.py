@@ -84,9 +84,10 @@ def cases_of_agency(
     return cases.order_by("-created_at", "-id")
 
 
-def cases_of_person(person: Person) -> QuerySet[Case]:
+def cases_of_person(person: Person, units: org.Scope = None) -> QuerySet[Case]:
     return (
         Case.objects.filter(Q(applicant=person) | Q(beneficiary=person))
+        .filter(org.scope_q(units))
         .select_related("sop")
         .order_by("-created_at", "-id")
     )

@@ -148,7 +148,7 @@ def person_detail(request, pk):
         {
             "person": person,
             "history": selectors.person_history(person)[:50],
-            "cases": selectors.cases_of_person(person)[:50],
+            "cases": selectors.cases_of_person(person, org.visible_units(request.user))[:50],
             "can_edit": rules.may_edit_persons(request.user),
         },
     )

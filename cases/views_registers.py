@@ -6,6 +6,7 @@ from django.shortcuts import render
 from django.utils import timezone
 from django.utils.formats import date_format
 
+from agencies import org
 from cases.models import Case, IssuedDocument
 from cases.views import INTERNAL_DESKS, desk_required
 from sop_portal import spreadsheets
@@ -24,10 +25,13 @@ def _csv(rows, header, filename):
     return response
 
 
-def outgoing_rows(agency, year):
-    """Every numbered document of the agency in the year, in number order: the buku register surat keluar."""
+def outgoing_rows(agency, year, units=None):
+    """Every numbered document of the agency in the year, in number order: the buku register surat keluar
+    (of the units `units`, a scope of agencies.org; None: the whole agency)."""
     documents = (
-        IssuedDocument.objects.filter(case__agency=agency, issued_at__year=year)
+        IssuedDocument.objects.filter(
+            org.scope_q(units, "case__sop__org_unit_id"), case__agency=agency, issued_at__year=year
+        )
         .exclude(status=IssuedDocument.DRAFT)
         .select_related("case__applicant", "template", "replaced_by")
         .order_by("issued_at", "id")
@@ -49,7 +53,7 @@ def outgoing_rows(agency, year):
 @desk_required(*INTERNAL_DESKS)
 def outgoing_register(request):
     year, agency = _year(request), request.user.agency
-    rows = list(outgoing_rows(agency, year))
+    rows = list(outgoing_rows(agency, year, org.visible_units(request.user)))
     if request.GET.get("format") == "csv":
         header = ["Nomor", "Tanggal", "Jenis", "Perihal", "Tujuan", "Nomor registrasi", "Penanda tangan", "Status"]
         keys = ["number", "date", "kind", "title", "to", "case", "signer", "status"]
@@ -57,9 +61,9 @@ def outgoing_register(request):
     return render(request, "cases/register_outgoing.html", {"rows": rows, "year": year})
 
 
-def incoming_rows(agency, year):
+def incoming_rows(agency, year, units=None):
     cases = (
-        Case.objects.filter(agency=agency, agenda_year=year, agenda_number__isnull=False)
+        Case.objects.filter(org.scope_q(units), agency=agency, agenda_year=year, agenda_number__isnull=False)
         .select_related("sop")
         .order_by("agenda_number")
     )
@@ -79,7 +83,7 @@ def incoming_rows(agency, year):
 @desk_required(*INTERNAL_DESKS)
 def agenda_book(request):
     year, agency = _year(request), request.user.agency
-    rows = list(incoming_rows(agency, year))
+    rows = list(incoming_rows(agency, year, org.visible_units(request.user)))
     if request.GET.get("format") == "csv":
         header = ["Nomor agenda", "Diterima", "Nomor surat", "Tanggal surat", "Pengirim", "Perihal", "Nomor registrasi"]
         keys = ["agenda", "received", "number", "date", "sender", "subject", "registration"]

@@ -188,7 +188,22 @@ class SOPAdmin(AgencyScopedAdmin, LockedMixin, PlainErrorsAdmin, ImportExportMod
     ]
     actions = ["copy_as_new_version", "copy_to_other_agency", "retire_sops"]
     fieldsets = [
-        (None, {"fields": ["agency", "unit", "number", "name", "slug", "status", "lifecycle_link", "public_link"]}),
+        (
+            None,
+            {
+                "fields": [
+                    "agency",
+                    "unit",
+                    "org_unit",
+                    "number",
+                    "name",
+                    "slug",
+                    "status",
+                    "lifecycle_link",
+                    "public_link",
+                ]
+            },
+        ),
         ("Tanggal", {"fields": ["created", "revised", "effective"]}),
         ("Disahkan oleh", {"fields": ["approved_by_name", "approved_by_title", "approved_by_nip"]}),
         (None, {"fields": ["warning", "recording", "source"]}),

@@ -164,6 +164,11 @@ class SOP(models.Model):
     def get_absolute_url(self):
         return reverse("sop_catalog:detail", args=[self.slug])
 
+    def clean(self):
+        super().clean()
+        if self.org_unit_id and self.agency_id and self.org_unit.agency_id != self.agency_id:
+            raise ValidationError({"org_unit": "Unit kerja pelaksana harus unit instansi SOP ini."})
+
     def get_version_url(self):
         return reverse("sop_catalog:version", args=[self.slug, self.version])
 

@@ -216,11 +216,19 @@ def _session(username):
 
 
 def _revoke(username, desk):
+    import datetime
+
     from django.contrib.auth.models import Group
+    from django.utils import timezone
 
-    from agencies.models import User
+    from agencies.models import Official, User
 
-    User.objects.get(username=username).groups.remove(Group.objects.get(name=desk))
+    user = User.objects.get(username=username)
+    user.groups.remove(Group.objects.get(name=desk))
+    # A jabatan desk comes from the position: the holding ends yesterday (through save(), as the admin).
+    for holding in Official.objects.filter(user=user, position__desk=desk):
+        holding.end = timezone.localdate() - datetime.timedelta(days=1)
+        holding.save()
 
 
 def _deactivate(username):

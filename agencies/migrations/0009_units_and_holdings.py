@@ -12,6 +12,8 @@ already linked to the user). The group membership is then removed, so the desk f
 account keeps the group (the admin screen "Susunan jabatan hari ini" lists them). Nothing on the cases changes.
 """
 
+import datetime
+
 import django.db.models.deletion
 from django.db import migrations, models
 
@@ -65,8 +67,15 @@ def forward(apps, schema_editor):
                     Official.objects.create(position=position, user=user, name=name, nip=user.nip, acting="")
                 else:
                     continue  # the position is held by someone else: the user keeps the desk group
-            user.groups.remove(group)
-            User.objects.filter(pk=user.pk).update(cache_version=models.F("cache_version") + 1)
+            # The group goes only when the user holds the desk's position today: a holding that ended
+            # or starts later would leave them without the desk.
+            today = datetime.date.today()
+            holds_today = Official.objects.filter(
+                user=user, position__desk=desk, position__agency_id=user.agency_id
+            ).filter(models.Q(start=None) | models.Q(start__lte=today), models.Q(end=None) | models.Q(end__gte=today))
+            if holds_today.exists():
+                user.groups.remove(group)
+                User.objects.filter(pk=user.pk).update(cache_version=models.F("cache_version") + 1)
 
 
 def backward(apps, schema_editor):
@@ -196,5 +205,6 @@ class Migration(migrations.Migration):
             ),
         ),
         migrations.RunPython(forward, backward),
-        migrations.RemoveField(model_name="position", name="unit_name"),
+        # The text column goes in 0010: PostgreSQL refuses to alter a table with the data migration's
+        # deferred constraint checks still pending in the same transaction.
     ]

@@ -131,8 +131,24 @@ def test_two_definitive_holders_at_once_are_refused(catalog):
                       end=datetime.date(2026, 12, 5))  # fmt: skip
     acting.full_clean()  # a Plh. over the definitive holder is the rule
     acting.save()
-    with pytest.raises(ValidationError):
-        Official(position=kasi, name="PLT KASI", acting=Official.PLT, start=datetime.date(2026, 12, 3)).full_clean()
+    with pytest.raises(ValidationError):  # a second Plh. at the same time
+        Official(position=kasi, name="PLH KEDUA", acting=Official.PLH, start=datetime.date(2026, 12, 3)).full_clean()
+    # A Plt. whose period covers the Plh.'s: allowed, the Plh. acts during theirs.
+    Official(position=kasi, name="PLT KASI", acting=Official.PLT, start=datetime.date(2026, 11, 1)).full_clean()
+
+
+def test_an_open_ended_plt_gives_way_to_the_definitive_holder_appointed_after_it(catalog):
+    kadis = Position.objects.get(agency__slug="lumajang", desk="kadis")
+    old = kadis.officials.get()
+    old.end = datetime.date(2026, 10, 31)
+    old.save()
+    plt = Official.objects.create(
+        position=kadis, name="PLT KADIS", acting=Official.PLT, start=datetime.date(2026, 11, 1)
+    )
+    new = Official.objects.create(position=kadis, name="KADIS BARU", start=datetime.date(2026, 12, 15))
+
+    assert kadis.holder_on(datetime.date(2026, 12, 14)) == plt
+    assert kadis.holder_on(datetime.date(2026, 12, 15)) == new
 
 
 def test_a_handover_moves_the_inbox_and_keeps_the_history(linjamsos_case, demo_users, django_user_model):
@@ -151,7 +167,7 @@ def test_a_handover_moves_the_inbox_and_keeps_the_history(linjamsos_case, demo_u
     old, new = (django_user_model.objects.get(pk=u.pk) for u in (demo_users["lumajang-kasi"], successor))
     assert list(selectors.inbox(user=new)) == [linjamsos_case]
     assert list(selectors.inbox(user=old)) == []
-    assert list(position.officials.order_by("start").values_list("name", flat=True)) == [
+    assert list(position.officials.order_by("pk").values_list("name", flat=True)) == [
         leaving.name,
         "KEPALA SEKSI BARU, S.Sos.",
     ]

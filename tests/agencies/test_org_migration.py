@@ -13,7 +13,7 @@ BEFORE = [
     ("sop_catalog", "0007_naskah_dinas"),
     ("cases", "0015_outgoing_mail_task_ledger"),
 ]
-AFTER = [("agencies", "0009_units_and_holdings"), ("sop_catalog", "0008_org_units"), ("cases", "0016_org_units")]
+AFTER = [("agencies", "0010_remove_position_unit_name"), ("sop_catalog", "0008_org_units"), ("cases", "0016_org_units")]
 
 
 def make_rows(apps):
