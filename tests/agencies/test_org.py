@@ -3,16 +3,18 @@ acts in a position, a Plt. or Plh. before the definitive holder; a handover move
 the history; letters carry the block of who acts on the signing day."""
 
 import datetime
+import io
 
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
+from pypdf import PdfReader
 
 from agencies import org
 from agencies.models import Official, Position, Unit
 from cases import letters, selectors, workflow
-from cases.models import Case, Notification
+from cases.models import Case, IssuedDocument, Notification
 from sop_catalog.models import SOP
 from tests.factories import CaseFactory
 
@@ -195,3 +197,26 @@ def test_a_user_with_no_desk_sees_no_case(catalog, django_user_model, linjamsos_
 
     assert nobody.desk_scopes == {}
     assert list(Case.objects.filter(org.visible_q(nobody))) == []
+
+
+def test_a_letter_signed_during_a_plts_period_carries_the_plts_block(catalog, walk, django_user_model):
+    """The issue's case: a Plt. Kepala Dinas for a month while the definitive Kadis has no end date; the
+    SPM signed in that month names the Plt., in the Plt.'s block."""
+    kadis = Position.objects.get(agency__slug="lumajang", desk="kadis")
+    plt_user = django_user_model.objects.create_user("plt-kadis-surat", agency=kadis.agency)
+    Official.objects.create(position=kadis, name="Drs. PELAKSANA TUGAS, M.Si.", nip="19700202 199503 1 002",
+                            rank="Pembina Tingkat I (IV/b)", acting=Official.PLT, user=plt_user, start=START,
+                            end=END)  # fmt: skip
+    case = CaseFactory(registered=True)
+    while Case.objects.get(pk=case.pk).state != Case.AT_KADIS:
+        current = Case.objects.get(pk=case.pk).current_step
+        case = walk(case, branch="Ya" if current.sop_step.branches.exists() else "")
+    case = Case.objects.get(pk=case.pk)
+
+    case = workflow.complete_step(case=case, user=plt_user, step_id=case.current_step_id)
+
+    letter = IssuedDocument.objects.get(case=case, status=IssuedDocument.ISSUED)
+    text = " ".join(" ".join(page.extract_text() for page in PdfReader(io.BytesIO(letter.pdf.read())).pages).split())
+    assert "Plt. Kepala Dinas Sosial" in text and "Drs. PELAKSANA TUGAS, M.Si." in text, text[-400:]
+    assert "19700202 199503 1 002" in text and "DEWI SUSIYANTI" not in text
+    assert letter.signed_by == plt_user
