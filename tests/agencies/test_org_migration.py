@@ -2,11 +2,8 @@
 moves onto units and positions with nothing lost."""
 
 import pytest
-from django.core.management import call_command
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
-from tests.conftest import load_session_data
+from tests.migrating import migrated_rows
 
 BEFORE = [
     ("agencies", "0008_user_cache_version"),
@@ -66,22 +63,7 @@ def drop_rows(apps):
 @pytest.fixture(scope="module")
 def migrated(django_db_setup, django_db_blocker):
     with django_db_blocker.unblock():
-        call_command("flush", verbosity=0, interactive=False)
-        executor = MigrationExecutor(connection)
-        executor.migrate(BEFORE)
-        executor.loader.build_graph()
-        make_rows(executor.loader.project_state(BEFORE).apps)
-        executor = MigrationExecutor(connection)
-        executor.migrate(AFTER)
-        executor.loader.build_graph()
-        after = executor.loader.project_state(AFTER).apps
-        try:
-            yield read_rows(after)
-        finally:
-            drop_rows(after)
-            executor = MigrationExecutor(connection)
-            executor.migrate(executor.loader.graph.leaf_nodes())
-            load_session_data()
+        yield from migrated_rows(BEFORE, AFTER, make_rows, read_rows, drop_rows)
 
 
 def test_each_unit_name_becomes_a_unit_its_positions_point_to(migrated):

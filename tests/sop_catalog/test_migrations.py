@@ -1,11 +1,8 @@
 """The data migration that turns `Branch.target` strings and the old signing guess into data."""
 
 import pytest
-from django.core.management import call_command
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
-from tests.conftest import load_session_data, restore_session_data
+from tests.migrating import migrated_rows
 
 BEFORE = [
     ("sop_catalog", "0003_branch_action_step_signs"),
@@ -87,24 +84,7 @@ def drop_rows(apps):
 def migrated(django_db_setup, django_db_blocker):
     """Rows made under the old schema and migrated forward, read back (one migration run per module)."""
     with django_db_blocker.unblock():
-        # The session data cannot go back through the schema change (old columns are NOT NULL).
-        call_command("flush", verbosity=0, interactive=False)
-        executor = MigrationExecutor(connection)
-        executor.migrate(BEFORE)
-        executor.loader.build_graph()
-        make_rows(executor.loader.project_state(BEFORE).apps)
-        executor = MigrationExecutor(connection)
-        executor.migrate(AFTER)
-        executor.loader.build_graph()
-        after = executor.loader.project_state(AFTER).apps
-        try:
-            yield read_rows(after)
-        finally:
-            drop_rows(after)
-            if not restore_session_data(schema_too=True):  # SQLite copies back the schema with the rows
-                executor = MigrationExecutor(connection)
-                executor.migrate(executor.loader.graph.leaf_nodes())
-                load_session_data()
+        yield from migrated_rows(BEFORE, AFTER, make_rows, read_rows, drop_rows)
 
 
 def test_the_migration_drops_the_target_column(migrated):
