@@ -1,4 +1,4 @@
-"""agencies 0009: a database made by the previous schema (unit as text, Kasi and Kabid by desk group)
+"""agencies 0009–0011: a database made by the previous schema (unit as text, Kasi and Kabid by desk group)
 moves onto units and positions with nothing lost."""
 
 import pytest
@@ -10,7 +10,7 @@ BEFORE = [
     ("sop_catalog", "0007_naskah_dinas"),
     ("cases", "0015_outgoing_mail_task_ledger"),
 ]
-AFTER = [("agencies", "0010_remove_position_unit_name"), ("sop_catalog", "0008_org_units"), ("cases", "0016_org_units")]
+AFTER = [("agencies", "0011_remove_position_unit_name"), ("sop_catalog", "0008_org_units"), ("cases", "0016_org_units")]
 
 
 def make_rows(apps):
