@@ -19,7 +19,7 @@ import datetime
 from collections.abc import Iterable
 
 from django.core.cache import cache
-from django.db.models import Q, QuerySet
+from django.db.models import Q
 from django.utils import timezone
 
 from agencies.desks import AGENCY_DESKS, DESKS, desk_permission
@@ -204,11 +204,6 @@ def desk_users_list(agency_id: int, desk: str, unit_id: int | None, day: datetim
 
 def desk_user_ids(agency_id: int, desk: str, unit_id: int | None, day: datetime.date | None = None) -> set[int]:
     return {user.pk for user in desk_users_list(agency_id, desk, unit_id, day)}
-
-
-def desk_users(agency_id: int, desk: str, unit_id: int | None = None) -> QuerySet[User]:
-    """desk_users_list as a queryset of users (for a form's choices)."""
-    return User.objects.filter(pk__in=desk_user_ids(agency_id, desk, unit_id))
 
 
 def holder_today(position: Position) -> Official | None:

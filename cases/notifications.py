@@ -22,11 +22,6 @@ from cases.models import Case, CaseStep, Notification, OutgoingMail
 log = logging.getLogger(__name__)
 
 
-def desk_users(agency_id, desk, unit_id=None):
-    """The users who work at `desk` for a case of unit `unit_id` today (agencies/org.py)."""
-    return org.desk_users(agency_id, desk, unit_id)
-
-
 def shorten(text, limit):
     """At most `limit` characters, cut at a word boundary and ended with "…" when it was longer."""
     text = re.sub(r"\s+", " ", text or "").strip()
