@@ -78,7 +78,7 @@ def login(page, live_server, demo_password):
         page.goto(f"{live_server.url}/masuk/")
         page.fill("#id_username", username)
         page.fill("#id_password", password)
-        page.click("button[type=submit]")
-        page.wait_for_load_state()
+        with page.expect_navigation():  # the POST's answer, not the login page still on screen
+            page.click("button[type=submit]")
 
     return sign_in
