@@ -11,22 +11,30 @@ export DJANGO_DEBUG ?= 1
 
 # A venv's own pip is kept when it installs editable pyproject projects (pip 21.3 and later); the
 # upgrade would add seconds to every fresh clone. PIP_FLAGS skip pip's check for a newer version.
+# pip then installs uv (Astral's installer, from PyPI), which downloads and installs the project's
+# packages in parallel: about 10 s on a fresh clone where pip alone takes about 60 s. Where uv cannot
+# be had, pip installs the same packages itself.
 PIP_FLAGS := --quiet --disable-pip-version-check
+UV_VERSION := uv>=0.9,<1
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -c 'import pip, sys; sys.exit(tuple(map(int, pip.__version__.split(".")[:2])) < (21, 3))' \
 		|| $(BIN)/python -m pip install $(PIP_FLAGS) --upgrade pip
+	$(BIN)/pip install $(PIP_FLAGS) "$(UV_VERSION)" || echo "uv unavailable: pip installs the packages itself"
+
+INSTALL = if [ -x $(BIN)/uv ]; then $(BIN)/uv pip install --quiet --python $(BIN)/python $(1); \
+	else $(BIN)/pip install $(PIP_FLAGS) $(1); fi
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install $(PIP_FLAGS) -e .
+	$(call INSTALL,-e .)
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install $(PIP_FLAGS) -e ".[dev]"
+	$(call INSTALL,-e ".[dev]")
 	touch $@ $(VENV)/.installed
 
 $(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install $(PIP_FLAGS) -e ".[dev,bench]"
+	$(call INSTALL,-e ".[dev,bench]")
 	touch $@ $(VENV)/.installed-dev $(VENV)/.installed
 
 install: $(VENV)/.installed
