@@ -787,6 +787,8 @@ class Notification(models.Model):
     message = models.CharField("pesan", max_length=300)
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
+    # The event's token, the same on every notice of it: a notice task run twice writes them once.
+    event = models.CharField(max_length=32, blank=True, default="", db_index=True, editable=False)
 
     class Meta:
         verbose_name = "pemberitahuan"

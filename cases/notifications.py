@@ -16,6 +16,7 @@ from django.utils.formats import date_format
 
 from agencies import org
 from agencies.desks import SUPERIOR
+from agencies.models import Position
 from agencies.usercache import forget_unread
 from cases.models import Case, CaseStep, Notification, OutgoingMail
 
@@ -62,35 +63,61 @@ def notice_text(kind, case, *, step=None, actor=None, reason=""):
 def notify_desk(
     case, desk, message=None, *, kind=Notification.ARRIVED, actor=None, reason="", step=None, position=None
 ):
-    """A notice for every user of the desk (for the case's unit) but the one who acted, or for the
-    holder of `position` today when it has one; an e-mail with a direct link once the transaction
-    commits. Without `message` the wording is the event's (`notice_text`)."""
+    """Tell the desk of an event: every user of the desk (for the case's unit) but the one who acted,
+    or the holder of `position` when it has one. The wording is fixed now (`notice_text` without
+    `message`); finding the users and writing their notices and e-mail is a task
+    (`cases.tasks.deliver_notices`) enqueued in the current transaction, so it is kept with the
+    change or not at all, and runs off the request's path in the worker."""
     if message is None:
         message = notice_text(kind, case, step=step, actor=actor, reason=reason)
-    holder = org.holder_today(position) if position is not None else None
-    if holder is not None and holder.user_id and holder.user.is_active and holder.user.agency_id == case.agency_id:
-        users = [holder.user]
-    else:
-        users = org.desk_users_list(case.agency_id, desk, case.sop.org_unit_id)
-    if actor is not None:
-        users = [user for user in users if user.pk != actor.pk]
-    Notification.objects.bulk_create(
-        [
-            Notification(user=user, case=case, message=shorten(message, 300), kind=kind, actor=actor, reason=reason)
-            for user in users
-        ]
+    from cases.tasks import enqueue_notices  # noqa: PLC0415  (cases.tasks imports this module)
+
+    enqueue_notices(
+        case_id=case.pk,
+        desk=desk,
+        message=shorten(message, 300),
+        kind=kind,
+        actor_id=actor.pk if actor is not None else None,
+        reason=reason,
+        position_id=position.pk if position is not None else None,
     )
-    user_ids = [user.pk for user in users]
-    transaction.on_commit(lambda: forget_unread(user_ids))
-    recipients = [user.email for user in users if user.email and not user.notice_digest]
-    if recipients:
-        link = settings.SITE_URL + reverse("cases:case", args=[case.pk])
-        queue_mail(
-            # The event first: a long service name would otherwise push it out of the 80 characters.
-            subject=f"[SOP Portal] {dict(Notification.KIND_CHOICES)[kind]}: {case.number} · {case.sop.name}",
-            body=f"{message}\n\nBuka permohonan: {link}\n\n— SOP Portal",
-            recipients=recipients,
+
+
+def write_notices(*, event, case_id, desk, message, kind, actor_id=None, reason="", position_id=None):
+    """The notices of one event (notify_desk), written once: a second run finds the event's notices.
+
+    The recipients are the desk's users on the day the task runs; an e-mail with a direct link goes
+    to those who want one per event, once the transaction commits. Returns the users told."""
+    with transaction.atomic(savepoint=False):  # inside a transition (immediate tasks): no savepoint
+        if Notification.objects.filter(event=event).exists():
+            return []
+        case = Case.objects.select_related("sop").get(pk=case_id)
+        position = Position.objects.filter(pk=position_id).first() if position_id is not None else None
+        holder = org.holder_today(position) if position is not None else None
+        if holder is not None and holder.user_id and holder.user.is_active and holder.user.agency_id == case.agency_id:
+            users = [holder.user]
+        else:
+            users = org.desk_users_list(case.agency_id, desk, case.sop.org_unit_id)
+        users = [user for user in users if user.pk != actor_id]
+        Notification.objects.bulk_create(
+            [
+                Notification(
+                    user=user, case=case, message=message, kind=kind, actor_id=actor_id, reason=reason, event=event
+                )
+                for user in users
+            ]
         )
+        user_ids = [user.pk for user in users]
+        transaction.on_commit(lambda: forget_unread(user_ids))
+        recipients = [user.email for user in users if user.email and not user.notice_digest]
+        if recipients:
+            link = settings.SITE_URL + reverse("cases:case", args=[case.pk])
+            queue_mail(
+                # The event first: a long service name would otherwise push it out of the 80 characters.
+                subject=f"[SOP Portal] {dict(Notification.KIND_CHOICES)[kind]}: {case.number} · {case.sop.name}",
+                body=f"{message}\n\nBuka permohonan: {link}\n\n— SOP Portal",
+                recipients=recipients,
+            )
     return users
 
 

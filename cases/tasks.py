@@ -8,6 +8,7 @@ tell it what is already done.
 
 import datetime
 import logging
+import uuid
 
 from django.conf import settings
 from django.db import transaction
@@ -42,6 +43,19 @@ def enqueue_mail(mail_id, *, run_after=None):
     except Exception:  # the queue's database or backend is down: the outbox sweep sends it later
         log.exception("E-mail %s tidak dapat dimasukkan ke antrean tugas", mail_id)
     return None
+
+
+def enqueue_notices(**event):
+    """Queue the notices of one event (notifications.notify_desk) in the current transaction, with a
+    token that lets the task write them once however often it runs. Unlike an e-mail this is not
+    left to after the commit: the task row is committed with the change it tells of, or not at all."""
+    return deliver_notices.enqueue(event=uuid.uuid4().hex, **event)
+
+
+@task()
+def deliver_notices(**event):
+    """Write the notices (and queue the e-mail) of one event; nothing when they are written already."""
+    return len(notifications.write_notices(**event))
 
 
 @task()
