@@ -12,7 +12,7 @@ export DJANGO_DEBUG ?= 1
 # A venv's own pip is kept when it installs editable pyproject projects (pip 21.3 and later); the
 # upgrade would add seconds to every fresh clone. PIP_FLAGS skip pip's check for a newer version.
 # pip then installs uv (Astral's installer, from PyPI), which downloads and installs the project's
-# packages in parallel: about 10 s on a fresh clone where pip alone takes about 60 s. Where uv cannot
+# packages in parallel: about 20 s on a fresh clone where pip alone takes about 60 s. Where uv cannot
 # be had, pip installs the same packages itself.
 PIP_FLAGS := --quiet --disable-pip-version-check
 UV_VERSION := uv>=0.9,<1
@@ -22,19 +22,23 @@ $(BIN)/python:
 		|| $(BIN)/python -m pip install $(PIP_FLAGS) --upgrade pip
 	$(BIN)/pip install $(PIP_FLAGS) "$(UV_VERSION)" || echo "uv unavailable: pip installs the packages itself"
 
-INSTALL = if [ -x $(BIN)/uv ]; then $(BIN)/uv pip install --quiet --python $(BIN)/python $(1); \
-	else $(BIN)/pip install $(PIP_FLAGS) $(1); fi
+# $(1) is a variable's name (a comma in a $(call) argument would split it): uv installs, pip if it fails.
+INSTALL = ( [ -x $(BIN)/uv ] && $(BIN)/uv pip install --quiet --python $(BIN)/python $($(1)) ) \
+	|| $(BIN)/pip install $(PIP_FLAGS) $($(1))
+APP_PACKAGES := -e .
+DEV_PACKAGES := -e ".[dev]"
+BENCH_PACKAGES := -e ".[dev,bench]"
 
 $(VENV)/.installed: pyproject.toml | $(BIN)/python
-	$(call INSTALL,-e .)
+	$(call INSTALL,APP_PACKAGES)
 	touch $@
 
 $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
-	$(call INSTALL,-e ".[dev]")
+	$(call INSTALL,DEV_PACKAGES)
 	touch $@ $(VENV)/.installed
 
 $(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
-	$(call INSTALL,-e ".[dev,bench]")
+	$(call INSTALL,BENCH_PACKAGES)
 	touch $@ $(VENV)/.installed-dev $(VENV)/.installed
 
 install: $(VENV)/.installed

@@ -17,7 +17,7 @@ FRAMES = [
     ("  complete_step (under the row lock)", "complete_step"),
     ("    plan (steps, draft letters)", "plan"),
     ("    start_step (due time on the office calendar)", "start_step"),
-    ("    notify_desk (desk users, notices)", "notify_desk"),
+    ("    notify_desk (the notice's task row)", "notify_desk"),
     ("session, user and desks (first touch of request.user)", "needs_two_factor"),
     ("template rendering", "Template.render"),
 ]

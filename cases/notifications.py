@@ -88,10 +88,14 @@ def write_notices(*, event, case_id, desk, message, kind, actor_id=None, reason=
 
     The recipients are the desk's users on the day the task runs; an e-mail with a direct link goes
     to those who want one per event, once the transaction commits. Returns the users told."""
-    with transaction.atomic(savepoint=False):  # inside a transition (immediate tasks): no savepoint
-        if Notification.objects.filter(event=event).exists():
-            return []
-        case = Case.objects.select_related("sop").get(pk=case_id)
+    # A savepoint: run at once inside a transition (ImmediateBackend), a failure here leaves the
+    # transition usable. The case's row lock makes a second run wait and then find the notices.
+    with transaction.atomic():
+        case = Case.objects.select_related("sop").select_for_update(of=("self",)).filter(pk=case_id).first()
+        if case is None or Notification.objects.filter(event=event).exists():
+            return []  # the case was deleted since, or this event's notices are written
+        if actor_id is not None and not get_user_model().objects.filter(pk=actor_id).exists():
+            actor_id = None  # the account was deleted since: the notice names nobody
         position = Position.objects.filter(pk=position_id).first() if position_id is not None else None
         holder = org.holder_today(position) if position is not None else None
         if holder is not None and holder.user_id and holder.user.is_active and holder.user.agency_id == case.agency_id:

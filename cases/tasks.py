@@ -53,9 +53,18 @@ def enqueue_notices(**event):
 
 
 @task()
-def deliver_notices(**event):
-    """Write the notices (and queue the e-mail) of one event; nothing when they are written already."""
-    return len(notifications.write_notices(**event))
+def deliver_notices(attempt=1, **event):
+    """Write the notices (and queue the e-mail) of one event; nothing when they are written already.
+    A failure (the database busy, a deadlock) queues the task again with backoff, as an e-mail's."""
+    try:
+        return len(notifications.write_notices(**event))
+    except Exception:
+        if attempt >= settings.MAIL_MAX_ATTEMPTS or not can_defer(deliver_notices):
+            raise
+        log.exception("Pemberitahuan %s gagal ditulis (percobaan %s); dicoba lagi", event.get("event"), attempt)
+        run_after = timezone.now() + datetime.timedelta(seconds=retry_delay(attempt))
+        deliver_notices.using(run_after=run_after).enqueue(attempt=attempt + 1, **event)
+        return 0
 
 
 @task()

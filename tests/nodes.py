@@ -290,9 +290,13 @@ def _numbers():
 
 
 def _unsent():
+    """Kept e-mails, and those not sent yet or not even written (their notice task still queued or running)."""
+    from django_tasks_db.models import DBTaskResult
+
     from cases.models import OutgoingMail
 
-    print(OutgoingMail.objects.count(), OutgoingMail.objects.filter(sent_at__isnull=True).count())
+    pending = DBTaskResult.objects.filter(task_path="cases.tasks.deliver_notices", status__in=["READY", "RUNNING"])
+    print(OutgoingMail.objects.count(), OutgoingMail.objects.filter(sent_at__isnull=True).count() + pending.count())
 
 
 def _mail():

@@ -9,6 +9,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from django.core import mail
 from django.core.management import call_command
+from django.db import OperationalError
 from django.utils import timezone
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
@@ -109,6 +110,28 @@ def test_a_mail_server_down_three_times_loses_no_notice_and_sends_none_twice(
         tasks.deliver_mail.enqueue(mail_id)
     run_worker()
     assert len(smtp_server.received) == len(kept)
+
+
+def test_a_notice_that_fails_to_be_written_is_tried_again_and_written_once(
+    transactional_db, registered, walk, demo_users, db_tasks, monkeypatch
+):
+    real, tries = notifications.write_notices, []
+
+    def busy_once(**event):
+        tries.append(event["event"])
+        if len(tries) == 1:
+            raise OperationalError("database is locked")
+        return real(**event)
+
+    monkeypatch.setattr(notifications, "write_notices", busy_once)
+    give_all_documents(registered, demo_users["lumajang-petugas"])
+    walk(walk(registered), branch="Ya")  # two transitions: the Kasi desk is told
+
+    run_worker()
+
+    assert tries.count(tries[0]) == 2  # the failed event, tried again
+    assert DBTaskResult.objects.filter(task_path="cases.tasks.deliver_notices", args_kwargs__kwargs__attempt=2).exists()
+    assert Notification.objects.filter(case=registered, user=demo_users["lumajang-kasi"]).count() == 1
 
 
 def test_a_failed_send_is_queued_again_with_backoff(transactional_db, settings, smtp_server, db_tasks):
