@@ -59,7 +59,10 @@ load: migrate
 
 setup: load
 
-# The task worker (e-mail, overdue sweep, report PDFs) runs beside the server and stops with it.
+# The task worker (notices, e-mail, overdue sweep, report PDFs) runs beside the server and stops with
+# it. Both use the file cache, as production does: the worker's notices then clear the unread count
+# the server shows (a per-process memory cache would keep it for up to a minute).
+run: export DJANGO_CACHE ?= file
 run: setup
 	@echo "SOP Portal: http://127.0.0.1:$(PORT)/  (pengguna demo: lihat README.md)"
 	$(BIN)/python manage.py db_worker --no-reload --interval 2 & WORKER=$$!; \
