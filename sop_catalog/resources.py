@@ -6,8 +6,18 @@ from import_export import fields, resources, widgets
 from agencies.admin_scope import ScopedResource
 from agencies.models import Agency
 from sop_catalog.models import SOP, Flow, Role, Step
+from sop_catalog.signals import one_drop_per_sop
 from sop_catalog.timeparse import parse_time
 from sop_portal.imports import RoundTripResource, RowRefused
+
+
+class OneDropPerSOP:
+    """The rows of one import drop each SOP's cached PDF once, inside the import's transaction (a
+    preview rolls the touch back with its rows). Mixed in before resources.ModelResource."""
+
+    def import_data_inner(self, *args, **kwargs):
+        with one_drop_per_sop():
+            return super().import_data_inner(*args, **kwargs)
 
 
 class AgencyWidget(widgets.ForeignKeyWidget):
@@ -21,7 +31,7 @@ class AgencyWidget(widgets.ForeignKeyWidget):
             raise RowRefused(f"Instansi “{value}” tidak dikenal; tulis kode URL instansi, mis. lumajang.") from exc
 
 
-class SOPResource(ScopedResource, RoundTripResource, resources.ModelResource):
+class SOPResource(ScopedResource, OneDropPerSOP, RoundTripResource, resources.ModelResource):
     agency = fields.Field(attribute="agency", column_name="agency", widget=AgencyWidget())
 
     class Meta:
@@ -98,7 +108,7 @@ class FlowWidget(widgets.ForeignKeyWidget):
             raise RowRefused(f"Alur {value} dari {named} tidak ditemukan.") from exc
 
 
-class StepResource(ScopedResource, RoundTripResource, resources.ModelResource):
+class StepResource(ScopedResource, OneDropPerSOP, RoundTripResource, resources.ModelResource):
     sop = fields.Field(column_name="sop", readonly=True)
     version = fields.Field(column_name="version", readonly=True)
     flow = fields.Field(attribute="flow", column_name="flow", widget=FlowWidget())

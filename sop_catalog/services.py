@@ -30,7 +30,7 @@ from sop_catalog.models import (
     step_rule_errors,
 )
 from sop_catalog.selectors import sop_with_everything
-from sop_catalog.signals import sop_copied
+from sop_catalog.signals import one_drop_per_sop, sop_copied
 from sop_catalog.timeparse import UNITS, parse_time
 
 DESKS = {code for code, _ in DESK_CHOICES}
@@ -541,6 +541,7 @@ def _import_one(item: SOPData) -> str:
 
 
 @transaction.atomic
+@one_drop_per_sop()
 def import_sops(data: object) -> dict[str, int]:
     """Validate every SOP, then create or update; all or nothing. Returns counts by outcome."""
     counts = {"created": 0, "updated": 0, "new_version": 0, "unchanged": 0}
@@ -571,6 +572,7 @@ def changed_since_loaded(slug: str) -> bool:
 
 
 @transaction.atomic
+@one_drop_per_sop()
 def load_fixture_sops(data: object, *, report: list[Loader] | None = None) -> dict[str, int]:
     """load_sops: import the fixtures, but leave alone every SOP an admin changed since it was
     loaded (an edit, a new version or draft, a retirement): agencies/loading.py. All or nothing."""
@@ -609,6 +611,7 @@ def open_draft(slug: str) -> SOP | None:
 
 
 @transaction.atomic
+@one_drop_per_sop()
 def create_new_version(sop: SOP, *, data: SOPData | None = None) -> SOP:
     """Copy `sop` as version N+1, a draft (*konsep*): the version in force stays in force until
     the draft is published (publish_version).
@@ -743,6 +746,7 @@ def retire(sop: SOP) -> None:
 
 
 @transaction.atomic
+@one_drop_per_sop()
 def copy_to_agency(sop: SOP, *, agency: Agency) -> SOP:
     """Copy the SOP to another agency as a draft; its slug takes the agency's prefix."""
     data = validate_sop(0, export_sop(sop_with_everything().get(pk=sop.pk)))

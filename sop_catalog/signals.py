@@ -1,6 +1,9 @@
 """A change to an SOP or any of its parts drops its cached public PDF; a copy announces itself."""
 
 import logging
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from django.conf import settings
 from django.core.cache import cache
@@ -33,15 +36,56 @@ PARTS = (
 )
 
 
+# Inside one_drop_per_sop(): the SOPs whose parts were written, and the SOP of each flow and step
+# already looked up (a batch writes many steps of one flow).
+_batch = threading.local()
+
+
 def _sop_id(instance):
     if isinstance(instance, models.SOP):
         return instance.pk
+    known = getattr(_batch, "parents", None)
     # By ids: in a cascade delete the parent row may already be gone.
     if isinstance(instance, models.Step):
-        return models.Flow.objects.filter(pk=instance.flow_id).values_list("sop_id", flat=True).first()
-    if isinstance(instance, models.Branch):
-        return models.Step.objects.filter(pk=instance.step_id).values_list("flow__sop_id", flat=True).first()
-    return instance.sop_id
+        key = ("flow", instance.flow_id)
+        query = models.Flow.objects.filter(pk=instance.flow_id).values_list("sop_id", flat=True)
+    elif isinstance(instance, models.Branch):
+        key = ("step", instance.step_id)
+        query = models.Step.objects.filter(pk=instance.step_id).values_list("flow__sop_id", flat=True)
+    else:
+        return instance.sop_id
+    if known is None:
+        return query.first()
+    if key not in known:
+        known[key] = query.first()
+    return known[key]
+
+
+@contextmanager
+def one_drop_per_sop() -> Iterator[None]:
+    """Write many parts of SOPs (an import, a new version, a copy) and drop each SOP's cached PDF
+    once when the block ends, not once per row: the same end state as row by row, in a few
+    statements. Nested blocks join the outermost; a block that raises drops nothing (its writes
+    roll back with it)."""
+    if getattr(_batch, "sops", None) is not None:
+        yield
+        return
+    _batch.sops, _batch.parents = set(), {}
+    try:
+        yield
+        sops = _batch.sops
+    finally:
+        _batch.sops = _batch.parents = None
+    if sops:
+        models.SOP.objects.filter(pk__in=sops).update(updated_at=timezone.now())
+    for sop_id in sorted(sops):
+        _forget(sop_id)
+
+
+def _forget(sop_id):
+    forget_sop_pdf(sop_id)
+    if settings.SOP_PDF_PRERENDER:
+        transaction.on_commit(lambda: prerender(sop_id))
 
 
 @receiver(post_save)
@@ -49,13 +93,16 @@ def _sop_id(instance):
 def drop_cached_pdf(sender, instance, **kwargs):
     if sender in PARTS:
         sop_id = _sop_id(instance)
-        if sop_id is not None:
-            if sender is not models.SOP:
-                # The SOP's own save raises it (auto_now); the cached page and PDF are keyed by it.
-                models.SOP.objects.filter(pk=sop_id).update(updated_at=timezone.now())
-            forget_sop_pdf(sop_id)
-            if settings.SOP_PDF_PRERENDER:
-                transaction.on_commit(lambda: prerender(sop_id))
+        if sop_id is None:
+            return
+        batched = getattr(_batch, "sops", None)
+        if batched is not None:
+            batched.add(sop_id)
+            return
+        if sender is not models.SOP:
+            # The SOP's own save raises it (auto_now); the cached page and PDF are keyed by it.
+            models.SOP.objects.filter(pk=sop_id).update(updated_at=timezone.now())
+        _forget(sop_id)
 
 
 def prerender(sop_id):

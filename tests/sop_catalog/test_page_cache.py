@@ -1,12 +1,15 @@
 """The public SOP page and PDF are built once per version and rebuilt only after a change."""
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from sop_catalog import printing
 from sop_catalog.models import SOP, Step
 from sop_catalog.printing import cached_sop_pdf
+from sop_catalog.selectors import sop_with_everything
+from sop_catalog.services import export_sop, import_sops
+from sop_catalog.signals import one_drop_per_sop
 
 pytestmark = pytest.mark.django_db
 
@@ -72,3 +75,35 @@ def test_a_saved_sop_has_its_pdf_rendered_by_the_worker(
     assert printing._cache_path(light).exists()
     cached_sop_pdf(light)
     assert renders == [sample_sop.pk]
+
+
+def test_an_import_drops_the_cached_pdf_once_in_a_few_statements(client, sample_sop, renders):
+    client.get(f"/katalog/{sample_sop.slug}.pdf")
+    before = SOP.objects.get(pk=sample_sop.pk).updated_at
+    data = export_sop(sop_with_everything().get(pk=sample_sop.pk))
+    data["flows"][0]["steps"][0]["activity"] = "Aktivitas yang diubah lewat impor"
+    data["version"] = sample_sop.version
+
+    with CaptureQueriesContext(connection) as queries:
+        assert import_sops([data])["updated"] == 1
+    # One update of updated_at for the SOP, not one per part written (the log is read before the
+    # next request clears it).
+    touches = [query for query in queries if 'UPDATE "sop_catalog_sop" SET "updated_at"' in query["sql"]]
+    assert len(touches) == 1
+    client.get(f"/katalog/{sample_sop.slug}.pdf")
+
+    assert renders == [sample_sop.pk, sample_sop.pk]  # rendered again after the import
+    assert SOP.objects.get(pk=sample_sop.pk).updated_at > before
+
+
+def test_a_batch_that_fails_drops_nothing(client, sample_sop, renders):
+    client.get(f"/katalog/{sample_sop.slug}.pdf")
+    step = Step.objects.filter(flow__sop=sample_sop).order_by("no").first()
+
+    with pytest.raises(RuntimeError), transaction.atomic(), one_drop_per_sop():
+        step.activity = "Tidak jadi"
+        step.save()
+        raise RuntimeError("batal")
+    client.get(f"/katalog/{sample_sop.slug}.pdf")
+
+    assert renders == [sample_sop.pk]  # the kept PDF still serves: the change rolled back

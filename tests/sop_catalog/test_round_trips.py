@@ -212,3 +212,23 @@ def test_an_import_never_changes_a_status(lumajang_admin):
     (row,) = response.context["result"].rows
     assert "status tidak diubah lewat impor" in " ".join(row.validation_error.messages)
     assert SOP.objects.get(pk=sop.pk).status == SOP.ACTIVE
+
+
+def test_a_step_import_shows_on_the_public_page_once_confirmed(lumajang_admin):
+    model_admin = admin_of("sop_catalog.Step")
+    sop = SOP.objects.filter(agency__slug="lumajang", is_current=True, flows__steps__isnull=False).first()
+    page = f"/katalog/{sop.slug}/"
+    assert lumajang_admin.get(page).status_code == 200  # the public page, built and cached
+    before = SOP.objects.get(pk=sop.pk).updated_at
+    rows = tablib.Dataset().load(export(lumajang_admin, model_admin, "csv").decode("utf-8-sig"), format="csv")
+    mine = [row for row in rows.dict if row["sop"] == sop.slug]  # the file may carry only some rows
+    assert mine
+    mine[0]["activity"] = "Aktivitas yang diubah lewat impor berkas"
+    content = tablib.Dataset(*[list(row.values()) for row in mine], headers=rows.headers).export("csv")
+
+    preview = import_file(lumajang_admin, model_admin, content.encode("utf-8"), "csv")
+    assert SOP.objects.get(pk=sop.pk).updated_at == before  # a preview rolls back, the cache stays
+    lumajang_admin.post(url(model_admin, "process_import"), {**preview.context["confirm_form"].initial})
+
+    assert SOP.objects.get(pk=sop.pk).updated_at > before
+    assert "Aktivitas yang diubah lewat impor berkas" in page_text(lumajang_admin.get(page))
