@@ -11,5 +11,5 @@ class AgenciesConfig(AppConfig):
         from agencies import usercache  # noqa: F401,PLC0415 — connects the receivers
         from agencies.services import ensure_desk_groups  # noqa: PLC0415
 
-        # After every app: the admin desk needs the permissions of apps migrated after this one.
+        # Sent after every app; the receiver acts at the last, when every permission exists.
         post_migrate.connect(ensure_desk_groups, dispatch_uid="agencies.ensure_desk_groups")

@@ -4,6 +4,7 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
+from django.apps import apps
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
@@ -15,7 +16,13 @@ DEMO_PASSWORD = "demo-sop-2026"
 
 
 def ensure_desk_groups(**kwargs: object) -> None:
-    """Create one group per desk holding its desk permission (idempotent; runs after migrate)."""
+    """Create one group per desk holding its desk permission (idempotent; runs after migrate).
+
+    migrate sends post_migrate once per app, in the registry's order: the groups are built at the
+    last app's, when every app's permissions exist (the admin desk holds those of apps after ours)."""
+    sender = kwargs.get("app_config")
+    if sender is not None and sender is not [app for app in apps.get_app_configs() if app.models_module][-1]:
+        return
     for desk, _label in DESKS:
         group, _ = Group.objects.get_or_create(name=desk)
         perm = Permission.objects.filter(content_type__app_label="agencies", codename=f"desk_{desk}").first()
