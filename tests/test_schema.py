@@ -1,0 +1,77 @@
+"""The migrations build the schema the models describe.
+
+On SQLite the suite's database is made from the models, with the migrations recorded as applied
+(tests/conftest.py): this test is what makes that sound. It empties the database, runs every
+migration from nothing, and compares the result with the models' schema table by table: columns
+with their types, nullability, defaults and keys, and every constraint and index by its columns.
+"""
+
+import pytest
+from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
+
+from tests.conftest import restore_session_data
+
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        connection.vendor != "sqlite", reason="on PostgreSQL the suite's database is made by the migrations themselves"
+    ),
+]
+
+
+def schema():
+    """Every table: its columns, and its constraints and indexes without their names (SQLite names
+    an inline UNIQUE by its position)."""
+    introspection = connection.introspection
+    tables = {}
+    with connection.cursor() as cursor:
+        for table in introspection.get_table_list(cursor):
+            if table.type != "t":
+                continue
+            columns = {
+                column.name: (column.type_code.lower(), column.null_ok, column.default, column.pk)
+                for column in introspection.get_table_description(cursor, table.name)
+            }
+            constraints = sorted(
+                (
+                    tuple(found["columns"] or ()),
+                    bool(found["primary_key"]),
+                    bool(found["unique"]),
+                    tuple(found["foreign_key"] or ()),
+                    bool(found["check"]),
+                    bool(found["index"]),
+                    tuple(found.get("orders") or ()),
+                )
+                for found in introspection.get_constraints(cursor, table.name).values()
+            )
+            tables[table.name] = {"columns": columns, "constraints": constraints}
+    return tables
+
+
+def drop_every_table():
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA foreign_keys = OFF")
+        for table in connection.introspection.table_names(cursor):
+            cursor.execute(f'DROP TABLE "{table}"')
+        cursor.execute("PRAGMA foreign_keys = ON")
+
+
+def test_every_migration_from_an_empty_database_builds_the_models_schema():
+    from_models = schema()
+    assert {"cases_case", "sop_catalog_step", "agencies_position", "django_migrations"} <= set(from_models)
+    drop_every_table()
+    assert schema() == {}
+    try:
+        executor = MigrationExecutor(connection)
+        executor.migrate(executor.loader.graph.leaf_nodes())
+        from_migrations = schema()
+    finally:
+        assert restore_session_data(schema_too=True)
+    assert set(from_migrations) == set(from_models)
+    differences = {
+        table: {"migrations": from_migrations[table], "models": from_models[table]}
+        for table in from_models
+        if from_migrations[table] != from_models[table]
+    }
+    assert differences == {}
