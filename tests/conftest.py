@@ -1,3 +1,4 @@
+import gc
 import json
 import os
 import sqlite3
@@ -29,6 +30,15 @@ SEED_DIR = settings.BASE_DIR.parent / "shared" / "seeds"
 def pytest_configure(config):
     # Demo users are created in many tests; the production hasher would dominate the run time.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def pytest_collection_finish(session):
+    """Every module is imported: the objects that live for the whole run (modules, classes, the app
+    registry) are moved out of the collector's way, and the youngest generation is collected less
+    often. About 6 % less CPU on the admin walls (paired runs), for some 30 MB more per worker."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 100)
 
 
 def pytest_collection_modifyitems(config, items):
