@@ -208,13 +208,13 @@ def other_choice(field, other_user):
     return scope(model._default_manager.all(), other_user).first()
 
 
-def management_data(response, filled_prefix=None):
+def management_data(response, filled_prefixes=()):
     data = {}
     for inline in response.context.get("inline_admin_formsets") or []:
         prefix = inline.formset.prefix
         data.update(
             {
-                f"{prefix}-TOTAL_FORMS": "1" if prefix == filled_prefix else "0",
+                f"{prefix}-TOTAL_FORMS": "1" if prefix in filled_prefixes else "0",
                 f"{prefix}-INITIAL_FORMS": "0",
                 f"{prefix}-MIN_NUM_FORMS": "0",
                 f"{prefix}-MAX_NUM_FORMS": "1000",
@@ -224,8 +224,9 @@ def management_data(response, filled_prefix=None):
 
 
 def attack_forms(client, page_url, response, other_user, me):
-    """POST every choice field of the page with the other agency's row: each is refused on its field."""
-    attacked = 0
+    """POST every choice field of the page with the other agency's row, all in one submit (each
+    field is validated on its own): each is refused on its field."""
+    attacks = []
     for form, name, field in choice_fields(response):
         if getattr(form, "prefix", None) and "__prefix__" in form.prefix:
             prefix = form.prefix.replace("__prefix__", "0")
@@ -237,16 +238,20 @@ def attack_forms(client, page_url, response, other_user, me):
         target = other_choice(field, other_user)
         if target is None:
             continue
-        key = f"{prefix}-{name}" if prefix else name
-        data = {**management_data(response, inline_prefix), key: [str(target.pk)]}
-        answer = client.post(page_url, data)
-        attacked += 1
-        if answer.status_code != 200:
-            assert answer.status_code in (302, 403), (page_url, key, answer.status_code)
-            continue
+        attacks.append((prefix, inline_prefix, name, target))
+    if not attacks:
+        return 0
+    data = management_data(response, {inline_prefix for _, inline_prefix, _, _ in attacks})
+    for prefix, _, name, target in attacks:
+        data[f"{prefix}-{name}" if prefix else name] = [str(target.pk)]
+    answer = client.post(page_url, data)
+    if answer.status_code != 200:
+        assert answer.status_code in (302, 403), (page_url, answer.status_code)
+        return len(attacks)
+    for prefix, _, name, target in attacks:
         errors = [f.errors for f in forms_of(answer) if (f.prefix or None) == prefix and f.errors]
-        assert any(name in e for e in errors), (page_url, key, "accepted", target)
-    return attacked
+        assert any(name in e for e in errors), (page_url, prefix, name, "accepted", target)
+    return len(attacks)
 
 
 def run_actions(client, label, request, mine, theirs, admin_user, other_admin):
