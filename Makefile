@@ -8,28 +8,33 @@ PYTEST_ARGS ?=
 export DJANGO_DEBUG ?= 1
 # Bytecode caches on, whatever the shell says: without them every process (each xdist worker, each
 # manage.py a test starts, the server and its worker) compiles Django, WeasyPrint and the project
-# again, about 4 s of CPU each. uv writes the packages' caches at install; Python writes the project's
-# on first import (__pycache__ is in .gitignore).
+# again, about 4 s of CPU each. Python writes a module's cache on its first import (the first
+# manage.py of a fresh clone), only for the modules used: compiling every installed package at
+# install (uv --compile-bytecode) costs 5 s more. __pycache__ is in .gitignore.
 unexport PYTHONDONTWRITEBYTECODE
 
 .PHONY: run setup install install-dev install-bench migrate load test lint format clean bench
 
-# A venv's own pip is kept when it installs editable pyproject projects (pip 21.3 and later); the
-# upgrade would add seconds to every fresh clone. PIP_FLAGS skip pip's check for a newer version.
-# pip then installs uv (Astral's installer, from PyPI), which downloads and installs the project's
-# packages in parallel: about 20 s on a fresh clone where pip alone takes about 60 s. Where uv cannot
-# be had, pip installs the same packages itself.
+# The venv is made without a pip of its own (ensurepip costs 4 s of every fresh clone): the
+# interpreter's pip (22.3 and later take --python) puts uv in it, Astral's installer from PyPI, which
+# downloads and installs the project's packages in parallel (about 20 s with empty caches where pip
+# alone takes about 60 s). Where that fails, the venv gets its own pip (21.3 or later, for editable
+# pyproject installs) to install uv, and where uv cannot be had at all, that pip installs the
+# packages itself. PIP_FLAGS skip pip's check for a newer version.
 PIP_FLAGS := --quiet --disable-pip-version-check
 UV_VERSION := uv>=0.9,<1
+VENV_PIP = { [ -x $(BIN)/pip ] || $(BIN)/python -m ensurepip --default-pip >/dev/null; } \
+	&& { $(BIN)/python -c 'import pip, sys; sys.exit(tuple(map(int, pip.__version__.split(".")[:2])) < (21, 3))' \
+		|| $(BIN)/python -m pip install $(PIP_FLAGS) --upgrade pip; }
 $(BIN)/python:
-	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -c 'import pip, sys; sys.exit(tuple(map(int, pip.__version__.split(".")[:2])) < (21, 3))' \
-		|| $(BIN)/python -m pip install $(PIP_FLAGS) --upgrade pip
-	$(BIN)/pip install $(PIP_FLAGS) "$(UV_VERSION)" || echo "uv unavailable: pip installs the packages itself"
+	$(PYTHON) -m venv --without-pip $(VENV)
+	$(PYTHON) -m pip --python $(BIN)/python install $(PIP_FLAGS) "$(UV_VERSION)" \
+		|| { $(VENV_PIP) && $(BIN)/pip install $(PIP_FLAGS) "$(UV_VERSION)"; } \
+		|| echo "uv unavailable: pip installs the packages itself"
 
 # $(1) is a variable's name (a comma in a $(call) argument would split it): uv installs, pip if it fails.
-INSTALL = ( [ -x $(BIN)/uv ] && $(BIN)/uv pip install --quiet --compile-bytecode --python $(BIN)/python $($(1)) ) \
-	|| $(BIN)/pip install $(PIP_FLAGS) $($(1))
+INSTALL = ( [ -x $(BIN)/uv ] && $(BIN)/uv pip install --quiet --python $(BIN)/python $($(1)) ) \
+	|| { $(VENV_PIP) && $(BIN)/pip install $(PIP_FLAGS) $($(1)); }
 APP_PACKAGES := -e .
 DEV_PACKAGES := -e ".[dev]"
 BENCH_PACKAGES := -e ".[dev,bench]"
