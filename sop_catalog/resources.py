@@ -157,9 +157,19 @@ class StepResource(ScopedResource, OneDropPerSOP, RoundTripResource, resources.M
     def dehydrate_actors(self, step):
         return ", ".join(role.label for role in sorted(step.actors.all(), key=lambda r: r.order))
 
+    def before_import(self, dataset, **kwargs):
+        super().before_import(dataset, **kwargs)
+        self._roles_of_sop = {}  # the roles of each SOP, read once per import (three uses per row)
+
     def _actor_roles(self, step, row):
         labels = [label.strip() for label in (row.get("actors") or "").split(",") if label.strip()]
-        roles = {role.label: role for role in Role.objects.filter(sop=step.flow.sop)}
+        known = getattr(self, "_roles_of_sop", None)
+        if known is None:
+            known = self._roles_of_sop = {}
+        sop_id = step.flow.sop_id
+        if sop_id not in known:
+            known[sop_id] = {role.label: role for role in Role.objects.filter(sop_id=sop_id)}
+        roles = known[sop_id]
         unknown = [label for label in labels if label not in roles]
         if unknown:
             raise ValidationError(f"Pelaksana tidak ada di kolom pelaksana SOP: {', '.join(unknown)}.")
