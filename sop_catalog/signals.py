@@ -98,6 +98,11 @@ def drop_cached_pdf(sender, instance, **kwargs):
         batched = getattr(_batch, "sops", None)
         if batched is not None:
             batched.add(sop_id)
+            # A flow or step written in the batch may have moved: look its SOP up again next time.
+            if sender is models.Flow:
+                _batch.parents.pop(("flow", instance.pk), None)
+            elif sender is models.Step:
+                _batch.parents.pop(("step", instance.pk), None)
             return
         if sender is not models.SOP:
             # The SOP's own save raises it (auto_now); the cached page and PDF are keyed by it.

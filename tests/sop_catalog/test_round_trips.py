@@ -227,7 +227,7 @@ def test_a_step_import_shows_on_the_public_page_once_confirmed(lumajang_admin):
     content = tablib.Dataset(*[list(row.values()) for row in mine], headers=rows.headers).export("csv")
 
     preview = import_file(lumajang_admin, model_admin, content.encode("utf-8"), "csv")
-    assert SOP.objects.get(pk=sop.pk).updated_at == before  # a preview rolls back, the cache stays
+    assert SOP.objects.get(pk=sop.pk).updated_at == before  # a preview rolls back its touch of the SOP
     lumajang_admin.post(url(model_admin, "process_import"), {**preview.context["confirm_form"].initial})
 
     assert SOP.objects.get(pk=sop.pk).updated_at > before
