@@ -3,7 +3,8 @@
 On SQLite the suite's database is made from the models, with the migrations recorded as applied
 (tests/conftest.py): this test is what makes that sound. It empties the database, runs every
 migration from nothing, and compares the result with the models' schema table by table: columns
-with their types, nullability, defaults and keys, and every constraint and index by its columns.
+with their types, nullability, defaults and keys; every constraint and index by its columns; the
+text of every CHECK; and the SQL of every index (conditions included), trigger and view.
 """
 
 import pytest
@@ -46,12 +47,37 @@ def schema():
                 for found in introspection.get_constraints(cursor, table.name).values()
             )
             tables[table.name] = {"columns": columns, "constraints": constraints}
+        cursor.execute("SELECT type, name, tbl_name, sql FROM sqlite_master WHERE type != 'table'")
+        for kind, name, table, sql in cursor.fetchall():
+            if sql is not None:  # an automatic index (inline UNIQUE, PRIMARY KEY) has none
+                tables.setdefault(f"{kind} {name}", {})["sql"] = (table, " ".join(sql.split()))
+        cursor.execute("SELECT name, sql FROM sqlite_master WHERE type = 'table'")
+        for name, sql in cursor.fetchall():
+            if name in tables:
+                tables[name]["checks"] = sorted(checks_of(sql))
     return tables
+
+
+def checks_of(sql):
+    """The text of every CHECK (…) in a CREATE TABLE statement (columns come in any order)."""
+    found, start = [], 0
+    while (at := sql.find("CHECK (", start)) != -1:
+        depth, end = 0, at + len("CHECK ")
+        for end in range(at + len("CHECK "), len(sql)):
+            depth += {"(": 1, ")": -1}.get(sql[end], 0)
+            if depth == 0:
+                break
+        found.append(sql[at : end + 1])
+        start = end + 1
+    return found
 
 
 def drop_every_table():
     with connection.cursor() as cursor:
         cursor.execute("PRAGMA foreign_keys = OFF")
+        cursor.execute("SELECT name FROM sqlite_master WHERE type = 'view'")
+        for (view,) in cursor.fetchall():
+            cursor.execute(f'DROP VIEW "{view}"')
         for table in connection.introspection.table_names(cursor):
             cursor.execute(f'DROP TABLE "{table}"')
         cursor.execute("PRAGMA foreign_keys = ON")
@@ -60,9 +86,9 @@ def drop_every_table():
 def test_every_migration_from_an_empty_database_builds_the_models_schema():
     from_models = schema()
     assert {"cases_case", "sop_catalog_step", "agencies_position", "django_migrations"} <= set(from_models)
-    drop_every_table()
-    assert schema() == {}
     try:
+        drop_every_table()
+        assert schema() == {}
         executor = MigrationExecutor(connection)
         executor.migrate(executor.loader.graph.leaf_nodes())
         from_migrations = schema()
