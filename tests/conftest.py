@@ -133,6 +133,10 @@ def record_migrations_applied():
 def django_db_setup(django_db_setup, django_db_blocker, django_db_use_migrations):
     """The test database, migrated and loaded once per session (per xdist worker); tests roll back."""
     with django_db_blocker.unblock():
+        name = str(connection.settings_dict["NAME"])
+        if not (name.startswith("test_") or name.startswith("file:memorydb_")):
+            # pytest-django sets up a test database only when a collected test asks for one.
+            pytest.exit(f"no test database was set up (the connection is {name}): mark the tests django_db", 3)
         if not django_db_use_migrations:
             record_migrations_applied()
         load_session_data()
@@ -145,7 +149,7 @@ def _session_data(request):
     """A transactional test (transaction=True, live_server) empties the database when it ends; the next
     one starts from the session data again (restore_session_data), so every database test sees the same start."""
     uses_db = "_django_db_helper" in request.fixturenames or request.node.get_closest_marker("django_db")
-    if not uses_db:
+    if not uses_db or request.node.get_closest_marker("old_schema"):
         return
     request.getfixturevalue("_django_db_helper")
     if not Agency.objects.filter(slug="lumajang").exists():

@@ -5,6 +5,11 @@ import pytest
 
 from tests.migrating import migrated_rows
 
+# The test database is set up only for tests that ask for it (django_db): without it, a run of this
+# module alone would migrate and flush the development database. old_schema: the tests read a
+# database at an older schema, where the session data is not restored.
+pytestmark = [pytest.mark.django_db, pytest.mark.old_schema]
+
 BEFORE = [
     ("agencies", "0008_user_cache_version"),
     ("sop_catalog", "0007_naskah_dinas"),
