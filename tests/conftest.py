@@ -106,17 +106,13 @@ def restore_session_data(schema_too=False):
     return True
 
 
-def on_sqlite():
-    return settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")
-
-
 @pytest.fixture(scope="session")
 def django_db_use_migrations():
     """On SQLite the test database is made from the models (pytest-django's --nomigrations: about
     5 s less per xdist worker) and its migrations recorded as applied; tests/test_schema.py proves
     the migrations build the same schema, and the data-migration tests run them. PostgreSQL runs
     the migrations (its trigram index and the like exist only there)."""
-    return not on_sqlite()
+    return connection.vendor != "sqlite"
 
 
 def record_migrations_applied():
