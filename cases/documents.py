@@ -7,6 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from agencies.desks import DESK_LABELS
+from sop_catalog.printing import stylesheet
 from sop_catalog.selectors import total_time_of
 
 CSS = settings.BASE_DIR / "templates" / "documents" / "letter.css"
@@ -32,11 +33,10 @@ def render_pdf_with_anchor(template, context, *, anchor):
     The signature box of a final letter is drawn there by pyHanko (cases/pades.py).
     """
     # WeasyPrint takes ~2 s to import: only the processes that render pay for it.
-    from weasyprint import CSS as WeasyCSS  # noqa: PLC0415
     from weasyprint import HTML  # noqa: PLC0415
 
     html = render_to_string(template, {"printed_at": timezone.localtime(), **context})
-    rendered = HTML(string=html, base_url=str(settings.BASE_DIR)).render(stylesheets=[WeasyCSS(filename=str(CSS))])
+    rendered = HTML(string=html, base_url=str(settings.BASE_DIR)).render(stylesheets=[stylesheet(CSS)])
     where = None
     if anchor:
         last = rendered.pages[-1]
