@@ -1,15 +1,18 @@
+import datetime
+
 from django import forms
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.core.exceptions import PermissionDenied
 from django.db import models
 from django.template.response import TemplateResponse
 from django.urls import path
 from django.utils import timezone
+from django.utils.formats import date_format
 
 from agencies import org_chart
 from agencies.admin_scope import AgencyScopedAdmin, AgencyScopedInline, restrict_system_admins
-from agencies.models import Agency, Holiday, Official, Position, Unit, User, overlap_message
+from agencies.models import Agency, Holiday, Official, Position, Unit, User, overlap_message, periods_overlap
 from cases.uploads import UploadRefused, check_logo
 
 
@@ -93,6 +96,38 @@ class OfficialFormSet(forms.BaseInlineFormSet):
                     raise forms.ValidationError(message)
 
 
+def _during(start: datetime.date, end: datetime.date | None) -> str:
+    """'Selama 1–31 Desember 2026', 'Selama 28 November – 5 Desember 2026', 'Sejak 1 Desember 2026'."""
+    if end is None:
+        return f"Sejak {date_format(start, 'j F Y')}"
+    if (start.year, start.month) == (end.year, end.month):
+        return f"Selama {start.day}–{date_format(end, 'j F Y')}"
+    if start.year == end.year:
+        return f"Selama {date_format(start, 'j F')} – {date_format(end, 'j F Y')}"
+    return f"Selama {date_format(start, 'j F Y')} – {date_format(end, 'j F Y')}"
+
+
+def acting_over_messages(acting: Official) -> list[str]:
+    """A Plt. or Plh. entered over a definitive holder: who acts in the period they share, and that the
+    definitive holder does not hold the desk then (agencies.models.acting_holder). A definitive holder
+    appointed after the Plt./Plh. began takes over from them, so is not named."""
+    if not acting.acting or acting.start is None:
+        return []
+    found = []
+    definitive = acting.position.officials.filter(acting=Official.DEFINITIVE).exclude(pk=acting.pk)
+    for holder in definitive.order_by("start", "pk"):
+        if holder.start is not None and holder.start > acting.start:
+            continue
+        if not periods_overlap(acting.start, acting.end, holder.start, holder.end):
+            continue
+        ends = [day for day in (acting.end, holder.end) if day is not None]
+        found.append(
+            f"{_during(acting.start, min(ends) if ends else None)} yang bertindak sebagai "
+            f"{acting.position.title} adalah {acting}; {holder.name} tidak memegang meja ini pada periode itu."
+        )
+    return found
+
+
 class OfficialInline(AgencyScopedInline, admin.TabularInline):
     model = Official
     form = OfficialForm
@@ -126,6 +161,15 @@ class PositionAdmin(AgencyScopedAdmin, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("officials")
+
+    def save_formset(self, request, form, formset, change):
+        super().save_formset(request, form, formset, change)
+        if formset.model is not Official:
+            return
+        saved = [*formset.new_objects, *(obj for obj, _fields in formset.changed_objects)]
+        for official in saved:
+            for message in acting_over_messages(official):
+                messages.warning(request, message)
 
     def get_urls(self):
         extra = [

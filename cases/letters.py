@@ -26,7 +26,15 @@ from django.utils.formats import date_format
 from pypdf import PdfReader
 
 from agencies import org
-from agencies.desks import BERITA_ACARA_DESKS, DESK_LABELS, KADIS, PARAF_DESKS, SIGNING_DESKS, STAFF_DESKS
+from agencies.desks import (
+    BERITA_ACARA_DESKS,
+    DESK_LABELS,
+    KADIS,
+    PARAF_DESKS,
+    SIGNING_DESKS,
+    STAFF_DESKS,
+    acting_desks,
+)
 from agencies.loading import Loader
 from agencies.models import Agency, Official, Position, User
 from cases import bsre, pades, pki, rules
@@ -169,16 +177,19 @@ def town(agency: Agency) -> str:
 # --- signature block ---------------------------------------------------------------------------
 
 
-def signer_block(agency: Agency, user: User | None, day: datetime.date, *, on_behalf: bool = True) -> dict[str, str]:
+def signer_block(
+    agency: Agency, user: User | None, day: datetime.date, *, on_behalf: bool = True, desk: str | None = None
+) -> dict[str, str]:
     """Jabatan, name, pangkat/golongan and NIP of who signs on `day`.
 
     The Kepala Dinas signs as himself; a Sekretaris signs letters "a.n. Kepala Dinas". For a
     berita acara (`on_behalf=False`) a Kabid or Sekretaris signs as PIHAK PERTAMA in their own
-    position.
+    position. Without a user (a draft, a preview) the block is the acting holder's of `desk`'s
+    position on `day` (the Kepala Dinas when no desk is given), or a blank line when nobody acts.
     """
     head = Position.objects.filter(agency=agency, desk=KADIS).order_by("order").first()
     head_title = f"{head.title}" if head else "Kepala Dinas"
-    desk = next((d for d in BERITA_ACARA_DESKS if user is None or user.has_desk(d)), None)
+    desk = desk or next((d for d in BERITA_ACARA_DESKS if user is None or user.has_desk(d)), None)
     if desk is None:
         raise ValidationError("Hanya Kepala Dinas, Sekretaris atau Kepala Bidang yang dapat menandatangani.")
     position = _signing_position(agency, user, desk, day)
@@ -205,6 +216,19 @@ def _signing_position(agency: Agency, user: User | None, desk: str, day: datetim
         if held:
             return Position.objects.filter(pk=held[0]).first()
     return Position.objects.filter(agency=agency, desk=desk).order_by("order", "pk").first()
+
+
+def signing_desk(desks: Iterable[str]) -> str:
+    """Of the desks of a flow's signing step, the one that signs: the Kepala Dinas's part, else the
+    Sekretaris's (as cases.workflow.signing_step); the Kepala Dinas when no step is marked."""
+    marked = set(desks)
+    return next((desk for desk in SIGNING_DESKS if desk in marked), KADIS)
+
+
+def draft_signer(case: Case, day: datetime.date) -> dict[str, str]:
+    """The block a case's draft shows: the desk that will sign it, as held on `day`."""
+    desks = case.steps.filter(sop_step__signs=True).values_list("desk", flat=True) if case.pk else []
+    return signer_block(case.agency, None, day, desk=signing_desk(desks))
 
 
 def berita_acara_signer(agency: Agency, user: User, day: datetime.date) -> dict[str, str]:
@@ -299,7 +323,7 @@ def drop_parafs(case: Case, desks: Iterable[str]) -> None:
 
 def draft_pdf(document: IssuedDocument) -> bytes:
     """The exact letter as it will read, marked KONSEP, with the paraf so far."""
-    signer = signer_block(document.case.agency, None, timezone.localdate())
+    signer = draft_signer(document.case, timezone.localdate())
     context = letter_context(document, number="", signer=signer)
     return _render(document, context, draft=True, signer=signer, verify_url="")
 
@@ -698,10 +722,15 @@ def sample_case_document(template: LetterTemplate) -> IssuedDocument:
 def preview_pdf(template: LetterTemplate) -> bytes:
     """The template filled with a sample case, marked KONSEP: checked by admins before use.
 
-    Signed by a sample signer: the official who signs for the agency today (its Kepala Dinas, or the
-    placeholder when none is on record), whoever previews it; an admin holds no signing desk."""
+    Signed by a sample signer: the official who acts today at the desk that signs the SOP's letters
+    (its Kepala Dinas, or the Sekretaris "a.n." where the SOP's signing step is theirs; the blank line
+    when nobody acts), whoever previews it; an admin holds no signing desk."""
     document = sample_case_document(template)
-    signer = signer_block(template.agency, None, timezone.localdate())
+    sop = document.case.sop
+    flow = sop.flows.order_by("order").first() if sop.pk else None
+    marked = flow.steps.filter(signs=True).prefetch_related("actors") if flow else []
+    desks = [desk for step in marked for desk in acting_desks(step.desk, [role.desk for role in step.actors.all()])]
+    signer = signer_block(template.agency, None, timezone.localdate(), desk=signing_desk(desks))
     context = letter_context(document, number="CONTOH/001/2026", signer=signer)
     return _render(document, context, draft=True, signer=signer, verify_url="", parafs=[])
 

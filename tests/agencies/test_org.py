@@ -84,7 +84,7 @@ def test_the_rehsos_kasi_never_lists_counts_or_exports_a_linjamsos_case(
     assert rehsos_case.number in text and linjamsos_case.number not in text
     assert page.status_code == 404
     report = client.get(reverse("cases:report")).context["figures"]
-    assert {f.label for f in report["sops"]} <= {rehsos_case.sop.name}
+    assert {f.label for f in report["sops"]} == {rehsos_case.sop.name}
 
 
 def test_the_kepala_dinas_sees_both_bidang(linjamsos_case, rehsos_case, demo_users):
@@ -174,8 +174,12 @@ def test_a_handover_moves_the_inbox_and_keeps_the_history(linjamsos_case, demo_u
         "KEPALA SEKSI BARU, S.Sos.",
     ]
     assert list(linjamsos_case.steps.values_list("pk", "desk", "status")) == step_before
-    case = workflow.complete_step(case=linjamsos_case, user=new, step_id=linjamsos_case.current_step_id, branch="Ya")
-    assert case.current_step.desk != "kasi" or case.current_step_id != linjamsos_case.current_step_id
+    kasi_step = linjamsos_case.current_step_id
+    assert linjamsos_case.holds(new) and not linjamsos_case.holds(old)
+    case = workflow.complete_step(case=linjamsos_case, user=new, step_id=kasi_step, branch="Ya")
+    # The successor acts on the case the predecessor held: the Kasi step is theirs, the case moves on.
+    assert case.steps.get(pk=kasi_step).status == "done" and case.steps.get(pk=kasi_step).completed_by == new
+    assert case.current_step_id != kasi_step and case.current_step.desk == "kabid"
 
 
 def test_a_disposisi_to_a_position_follows_its_holder(catalog, demo_users, walk, django_user_model):
