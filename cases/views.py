@@ -470,10 +470,16 @@ def _refusals(request):
 
 
 def _case_for_action(request, pk, lock=False):
+    """As the case page does: another agency's case, or one of a unit the user does not serve, is not
+    found (a 404, not a 403 that would tell another bidang the case exists)."""
     try:
-        return selectors.case_for_action(pk=pk, agency_id=request.user.agency_id, lock=lock)
+        case = selectors.case_for_action(pk=pk, agency_id=request.user.agency_id, lock=lock)
     except Case.DoesNotExist as exc:
         raise Http404("Permohonan tidak ditemukan di instansi Anda.") from exc
+    units = org.visible_units(request.user)
+    if units is not None and org.case_unit_id(case) is not None and org.case_unit_id(case) not in units:
+        raise Http404("Permohonan tidak ditemukan di instansi Anda.")
+    return case
 
 
 @require_POST

@@ -125,6 +125,11 @@ def test_another_bidangs_kasi_and_kabid_are_refused_every_page_document_letter_a
     assert {name: got[name] for name in pages(linjamsos) if name != "case_document_file"} == {
         name: 404 for name in pages(linjamsos) if name != "case_document_file"
     }
+    # An action on the case is not found either, but revoking, which only the signing desks may do.
+    assert {name: got[name] for name in actions(linjamsos)} == {
+        **{name: 404 for name in actions(linjamsos)},
+        "letter_revoke": 403,
+    }
     assert snapshot(linjamsos) == before
 
 
@@ -147,7 +152,7 @@ def test_the_linjamsos_positions_and_the_agency_wide_desks_open_its_pages(linjam
 
 
 def test_the_linjamsos_kasi_acts_on_its_case_and_the_rehsos_kasi_may_not(linjamsos, demo_users):
-    assert complete_as(demo_users["lumajang-kasi-rehsos"], linjamsos) == 403
+    assert complete_as(demo_users["lumajang-kasi-rehsos"], linjamsos) == 404
 
     assert complete_as(demo_users["lumajang-kasi"], linjamsos) == 302
     case = Case.objects.get(pk=linjamsos["at_kasi"].pk)
