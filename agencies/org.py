@@ -154,6 +154,15 @@ def visible_q(user: User, unit_field: str = "sop__org_unit_id") -> Q:
     return scope_q(visible_units(user), unit_field)
 
 
+def serving_q(user: User, desk: str, unit_field: str = "org_unit_id") -> Q:
+    """The rows (SOPs, with the default field) of the units the user serves at `desk`; none when the
+    user does not work there: the query form of `serves`."""
+    scopes_ = user.desk_scopes
+    if desk not in scopes_:
+        return Q(pk__in=[])
+    return scope_q(scopes_[desk], unit_field)
+
+
 def serves(user: User, desk: str, unit_id: int | None) -> bool:
     """The user works at `desk` for a case of unit `unit_id` (None: an SOP without a unit)."""
     scopes_ = user.desk_scopes

@@ -1,16 +1,19 @@
-"""Organisation (issue #14), the audit's gaps: staff positions (Pekerja Sosial, Pengelola) and an UPT
-in the fixture; the SOP's page shows its unit."""
+"""Organisation (issue #14), the audit's gaps: a front desk bound to one unit opens only that unit's
+SOPs; staff positions (Pekerja Sosial, Pengelola) and an UPT in the fixture; the SOP's page shows its
+unit."""
 
 import json
 import re
 
 import pytest
 from django.conf import settings
+from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
 from agencies import org
 from agencies.models import Official, Position, Unit, User
-from cases import services
+from cases import intake, selectors, services
+from cases.models import Case
 from sop_catalog.models import SOP
 from tests.factories import PersonFactory
 
@@ -38,6 +41,91 @@ def open_draft(user, sop):
 
 def current(slug):
     return SOP.objects.get(slug=slug, is_current=True)
+
+
+# --- a front desk bound to one unit --------------------------------------------------------------
+
+
+def test_the_linjamsos_pengelola_opens_its_bidangs_sop_and_works_it_at_the_front_desk(catalog, demo_users):
+    pengelola = demo_users["lumajang-petugas-linjamsos"]
+
+    case = services.register_case(case=open_draft(pengelola, current("lumajang-spm")), user=pengelola)
+
+    assert case.sop.org_unit.bidang.name == LINJAMSOS
+    assert case.is_front_desk(pengelola)
+    assert case.current_step.desk == "petugas" and case.holds(pengelola)
+    assert list(selectors.inbox(user=fresh(pengelola))) == [case]
+
+
+def test_the_linjamsos_pengelola_is_refused_a_rehabilitation_sop(catalog, demo_users):
+    pengelola = demo_users["lumajang-petugas-linjamsos"]
+    before = Case.objects.count()
+
+    with pytest.raises(PermissionDenied, match="meja depan unit kerja lain"):
+        open_draft(pengelola, current("lumajang-lansia-terlantar-griya-lansia"))
+
+    assert Case.objects.count() == before
+
+
+def test_the_new_case_page_offers_a_bidang_front_desk_only_its_units_sops(catalog, demo_users, client):
+    pengelola = demo_users["lumajang-petugas-linjamsos"]
+    client.force_login(pengelola)
+
+    page = client.get("/permohonan/baru/").content.decode()
+    offered = set(SOP.objects.filter(pk__in=map(int, re.findall(r'<option value="(\d+)"', page))))
+
+    linjamsos = {sop for sop in offered if sop.org_unit is not None and sop.org_unit.bidang.name == LINJAMSOS}
+    assert current("lumajang-spm") in offered and current("lumajang-santunan-kematian") in offered
+    assert offered == linjamsos | {sop for sop in offered if sop.org_unit is None}
+    assert current("lumajang-lansia-terlantar-griya-lansia") not in offered
+
+
+def test_the_new_case_page_refuses_a_posted_sop_of_another_unit(catalog, demo_users, client):
+    pengelola = demo_users["lumajang-petugas-linjamsos"]
+    person = PersonFactory()
+    client.force_login(pengelola)
+    rehab = current("lumajang-lansia-terlantar-griya-lansia")
+
+    form = {"sop": rehab.pk, "channel": "datang", "purpose": "uji", "sifat": "biasa"}
+    response = client.post(f"/permohonan/baru/?pemohon={person.pk}", form)
+
+    assert response.status_code == 200
+    assert "Masukkan pilihan yang valid" in response.content.decode()
+    assert not Case.objects.filter(sop=rehab, applicant=person).exists()
+
+
+def test_the_sekretariat_front_desk_still_opens_every_sop(catalog, demo_users, client):
+    petugas = demo_users["lumajang-petugas"]
+    client.force_login(petugas)
+
+    page = client.get("/permohonan/baru/").content.decode()
+    offered = set(map(int, re.findall(r'<option value="(\d+)"', page)))
+    active = set(
+        SOP.objects.filter(agency=petugas.agency, is_current=True, status=SOP.ACTIVE).values_list("pk", flat=True)
+    )
+
+    assert offered == active and len(active) >= 19
+    for slug in ("lumajang-spm", "lumajang-lansia-terlantar-griya-lansia"):
+        assert open_draft(petugas, current(slug)).is_front_desk(petugas)
+
+
+def test_a_recap_of_another_units_sop_is_refused_to_a_bidang_front_desk(catalog, demo_users):
+    pengelola = demo_users["lumajang-petugas-linjamsos"]
+    rehab = current("lumajang-lansia-terlantar-griya-lansia")
+    token = intake.sign(user=pengelola, sop=rehab, district="Sukodono", rows=[])
+
+    with pytest.raises(intake.RecapRefused, match="meja depan unit kerja lain"):
+        intake.start_job(user=pengelola, token=token)
+
+
+def test_the_recap_page_offers_a_bidang_front_desk_only_its_units_sops(catalog, demo_users, client):
+    client.force_login(demo_users["lumajang-petugas-linjamsos"])
+
+    page = client.get("/permohonan/rekap/").content.decode()
+    offered = set(SOP.objects.filter(pk__in=map(int, re.findall(r'<option value="(\d+)"', page))))
+
+    assert current("lumajang-santunan-kematian") in offered
+    assert current("lumajang-lansia-terlantar-griya-lansia") not in offered
 
 
 # --- staff positions and the UPT ---------------------------------------------------------------
