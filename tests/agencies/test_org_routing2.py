@@ -1,7 +1,8 @@
 """Organisation (issue #14), the audit's gaps: a front desk bound to one unit opens only that unit's
-SOPs; staff positions (Pekerja Sosial, Pengelola) and an UPT in the fixture; the SOP's page shows its
-unit."""
+SOPs; a disposisi to a position waits for that position's holder, a successor too; staff positions
+(Pekerja Sosial, Pengelola) and an UPT in the fixture; the SOP's page shows its unit."""
 
+import datetime
 import json
 import re
 
@@ -12,10 +13,12 @@ from django.utils import timezone
 
 from agencies import org
 from agencies.models import Official, Position, Unit, User
-from cases import intake, selectors, services
-from cases.models import Case
+from cases import intake, rules, selectors, services, workflow
+from cases.models import Case, Notification
+from cases.notifications import notify_desk, write_notices
 from sop_catalog.models import SOP
-from tests.factories import PersonFactory
+from sop_catalog.services import import_sops
+from tests.factories import CaseFactory, PersonFactory
 
 TODAY = timezone.localdate()
 DATA = settings.BASE_DIR / "tests" / "data"
@@ -198,3 +201,126 @@ def test_the_public_sop_page_shows_the_unit_that_runs_it(catalog, client, slug, 
 
     found = re.search(r'data-testid="org-unit">([^<]*)<', page)
     assert found is not None and found.group(1) == shown
+
+
+# --- a disposisi to a position follows the position ----------------------------------------------
+
+
+@pytest.fixture
+def kasi_sop(catalog):
+    """A rehabilitation-bidang SOP whose Kabid disposes down to one of the bidang's two Kasi."""
+    data = json.loads((DATA / "dispose_sop.json").read_text(encoding="utf-8"))
+    sop = data[0]
+    sop["slug"], sop["name"], sop["org_unit"] = "lumajang-uji-disposisi-kasi", "Uji Disposisi Kasi", REHSOS
+    sop["roles"] = [{"label": "Petugas", "desk": "petugas"}, {"label": "Kabid", "desk": "kabid"},
+                    {"label": "Kasi", "desk": "kasi"}]  # fmt: skip
+    steps = sop["flows"][0]["steps"]
+    steps[1].update(activity="Kepala Bidang mendisposisi laporan", actors=["Kabid"])
+    steps[2].update(activity="Kasi menindaklanjuti", actors=["Kasi"])
+    import_sops(data)
+    return current("lumajang-uji-disposisi-kasi")
+
+
+@pytest.fixture
+def disposed(kasi_sop, demo_users, walk):
+    """A case the Kabid disposed to the position of the Kasi Anak dan Lanjut Usia (lumajang-kasi-rehsos)."""
+    case = walk(CaseFactory(registered=True, sop=kasi_sop), username="lumajang-petugas")
+    assert case.current_step.desk == "kabid"
+    position = Position.objects.get(officials__user=demo_users["lumajang-kasi-rehsos"], desk="kasi")
+    case = walk(
+        case,
+        username="lumajang-kabid-rehsos",
+        disposition={"instructions": ["Untuk diproses"], "to_position": position},
+    )
+    assert case.current_step.desk == "kasi" and case.current_step.to_position == position
+    return Case.objects.get(pk=case.pk)
+
+
+def test_before_the_disposisi_both_kasi_of_the_bidang_serve_the_case(kasi_sop, demo_users):
+    unit = kasi_sop.org_unit_id
+
+    assert org.serves(demo_users["lumajang-kasi-rehsos"], "kasi", unit)
+    assert org.serves(demo_users["lumajang-kasi-tunasos"], "kasi", unit)
+
+
+def test_the_other_kasi_neither_sees_nor_may_act_on_a_disposisi_to_one_of_them(disposed, demo_users):
+    addressed, other = fresh(demo_users["lumajang-kasi-rehsos"]), fresh(demo_users["lumajang-kasi-tunasos"])
+
+    assert list(selectors.inbox(user=addressed)) == [disposed]
+    assert disposed not in selectors.inbox(user=other)
+    assert disposed.holds(addressed) and not disposed.holds(other)
+    with pytest.raises(PermissionDenied):
+        workflow.complete_step(case=disposed, user=other, step_id=disposed.current_step_id)
+
+
+def test_the_case_pages_buttons_are_the_addressed_kasis_only(disposed, demo_users):
+    addressed, other = fresh(demo_users["lumajang-kasi-rehsos"]), fresh(demo_users["lumajang-kasi-tunasos"])
+
+    assert "complete_step" in rules.actions(disposed, addressed)
+    assert rules.actions(disposed, other) & set(rules.STEP_ACTIONS) == set()
+
+
+def hand_over(position, predecessor, successor):
+    leaving = position.officials.get(user=predecessor)
+    leaving.end = TODAY - datetime.timedelta(days=1)
+    leaving.full_clean()
+    leaving.save()
+    arriving = Official(position=position, name="KEPALA SEKSI PENGGANTI, S.Sos.", user=successor, start=TODAY)
+    arriving.full_clean()
+    arriving.save()
+
+
+def test_after_a_handover_the_successor_has_the_disposisi_and_the_predecessor_not(disposed, demo_users):
+    predecessor = demo_users["lumajang-kasi-rehsos"]
+    successor = User.objects.create_user("kasi-anak-baru", agency=predecessor.agency)
+    hand_over(disposed.current_step.to_position, predecessor, successor)
+    successor, predecessor = fresh(successor), fresh(predecessor)
+
+    assert list(selectors.inbox(user=successor)) == [disposed]
+    assert disposed not in selectors.inbox(user=predecessor)
+    assert disposed.holds(successor) and not disposed.holds(predecessor)
+    other = fresh(demo_users["lumajang-kasi-tunasos"])  # the other Kasi of the bidang still has nothing
+    assert disposed not in selectors.inbox(user=other) and not disposed.holds(other)
+    case = workflow.complete_step(
+        case=disposed,
+        user=successor,
+        step_id=disposed.current_step_id,
+        disposition={"instructions": ["Untuk diproses"]},
+    )
+    assert case.current_step.desk == "petugas"
+
+
+def test_the_notices_written_after_a_handover_go_to_the_successor(kasi_sop, demo_users, walk, monkeypatch):
+    queued = []
+    monkeypatch.setattr("cases.tasks.enqueue_notices", lambda **event: queued.append(event))
+    predecessor = demo_users["lumajang-kasi-rehsos"]
+    position = Position.objects.get(officials__user=predecessor, desk="kasi")
+    case = walk(CaseFactory(registered=True, sop=kasi_sop), username="lumajang-petugas")
+    case = walk(case, username="lumajang-kabid-rehsos",
+                disposition={"instructions": ["Untuk diproses"], "to_position": position})  # fmt: skip
+    successor = User.objects.create_user("kasi-anak-pengganti", agency=predecessor.agency)
+    hand_over(position, predecessor, successor)
+    notify_desk(case, "kasi", kind=Notification.OVERDUE, step=case.current_step)  # an overdue notice, later
+
+    disposisi, overdue = [e for e in queued if e["kind"] in (Notification.DISPOSISI, Notification.OVERDUE)]
+    for number, event in enumerate((disposisi, overdue)):
+        assert write_notices(event=f"uji-{number}", **event) == [successor]
+
+
+def test_a_disposisi_to_a_position_nobody_holds_waits_for_the_whole_desk(disposed, demo_users):
+    position = disposed.current_step.to_position
+    position.officials.filter(user=demo_users["lumajang-kasi-rehsos"]).update(end=TODAY - datetime.timedelta(days=1))
+    other = fresh(demo_users["lumajang-kasi-tunasos"])
+
+    assert disposed in selectors.inbox(user=other)
+    assert disposed.holds(other)
+
+
+def test_a_disposisi_to_the_whole_desk_reaches_both_kasi(kasi_sop, demo_users, walk):
+    case = walk(CaseFactory(registered=True, sop=kasi_sop), username="lumajang-petugas")
+    case = walk(case, username="lumajang-kabid-rehsos", disposition={"instructions": ["Untuk diproses"]})
+
+    assert case.current_step.to_position is None
+    for username in ("lumajang-kasi-rehsos", "lumajang-kasi-tunasos"):
+        user = fresh(demo_users[username])
+        assert case in selectors.inbox(user=user) and case.holds(user), username
