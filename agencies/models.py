@@ -173,11 +173,23 @@ class User(AbstractUser):
         at today: from the positions held and the desk groups (agencies/org.py; cached per request by
         agencies/usercache.py)."""
         if not hasattr(self, "_desk_scopes"):
-            from agencies import org  # noqa: PLC0415 (agencies.org imports the models)
-
-            held = org.held_positions(self) if self.is_active else []
-            self._desk_scopes = org.scopes(self, held, self.get_group_permissions()) if self.is_active else {}
+            self._load_desks()
         return self._desk_scopes
+
+    @property
+    def desk_positions(self):
+        """{desk: the ids of the positions this user acts in there today} (a disposisi addressed to
+        one of them waits for this user: agencies.org.serves_step)."""
+        if not hasattr(self, "_desk_positions"):
+            self._load_desks()
+        return self._desk_positions
+
+    def _load_desks(self):
+        from agencies import org  # noqa: PLC0415 (agencies.org imports the models)
+
+        held = org.held_positions(self) if self.is_active else []
+        self._desk_scopes = org.scopes(self, held, self.get_group_permissions()) if self.is_active else {}
+        self._desk_positions = org.positions_by_desk(held)
 
     @property
     def desks(self):

@@ -19,7 +19,7 @@ import datetime
 from collections.abc import Iterable
 
 from django.core.cache import cache
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from agencies.desks import AGENCY_DESKS, DESKS, desk_permission
@@ -130,12 +130,57 @@ def scope_q(scope: Scope, unit_field: str = "sop__org_unit_id") -> Q:
     return Q(**{f"{unit_field}__in": sorted(scope)}) | Q(**{f"{unit_field.removesuffix('_id')}__isnull": True})
 
 
-def at_my_desks_q(user: User, desk_field: str = "queue_desk", unit_field: str = "sop__org_unit_id") -> Q:
-    """Cases waiting at one of the user's desks, for the units the user serves there."""
+def at_my_desks_q(
+    user: User,
+    desk_field: str = "queue_desk",
+    unit_field: str = "sop__org_unit_id",
+    position_field: str = "queue_to_position_id",
+) -> Q:
+    """Cases waiting at one of the user's desks, for the units the user serves there; a step addressed
+    to a position (a disposisi) waits only for its acting holder (waits_for_q)."""
     query = Q(pk__in=[])
+    positions = user.desk_positions
     for desk, scope in user.desk_scopes.items():
-        query |= Q(**{desk_field: desk}) & scope_q(scope, unit_field)
+        query |= Q(**{desk_field: desk}) & scope_q(scope, unit_field) & waits_for_q(positions.get(desk), position_field)
     return query
+
+
+def waits_for_q(held: Iterable[int] | None, position_field: str = "queue_to_position_id") -> Q:
+    """Steps addressed to nobody, to one of the `held` positions, or to a position nobody holds today
+    (it waits for the whole desk, as its notices go to the whole desk: cases.notifications)."""
+    vacant = ~Exists(_holding_today(OuterRef(position_field)))
+    return Q(**{f"{position_field}__isnull": True}) | Q(**{f"{position_field}__in": sorted(held or ())}) | Q(vacant)
+
+
+def _holding_today(position: int | OuterRef) -> QuerySet[Official]:
+    """The officials with an active account who hold `position` (an id or an OuterRef) today."""
+    day = today()
+    return Official.objects.filter(
+        Q(start__isnull=True) | Q(start__lte=day),
+        Q(end__isnull=True) | Q(end__gte=day),
+        Q(position_id=position),
+        user__isnull=False,
+        user__is_active=True,
+    )
+
+
+def serves_step(user: User, desk: str, unit_id: int | None, position_id: int | None) -> bool:
+    """The user may act on a step at `desk` of a case of unit `unit_id` addressed to `position_id`
+    (None: to the whole desk): `serves`, and for an addressed step the position's acting holder
+    (anyone at the desk while nobody holds it): waits_for_q for one step."""
+    if not serves(user, desk, unit_id):
+        return False
+    if position_id is None or position_id in user.desk_positions.get(desk, frozenset()):
+        return True
+    return not _holding_today(position_id).exists()
+
+
+def positions_by_desk(held: list[tuple[str, int | None, int]]) -> dict[str, frozenset[int]]:
+    """{desk: the ids of the positions acted in there} of held_positions."""
+    result: dict[str, set[int]] = {}
+    for desk, _unit, pk in held:
+        result.setdefault(desk, set()).add(pk)
+    return {desk: frozenset(pks) for desk, pks in result.items()}
 
 
 def visible_units(user: User) -> Scope:
@@ -152,6 +197,15 @@ def visible_q(user: User, unit_field: str = "sop__org_unit_id") -> Q:
     if not user.desk_scopes:
         return Q(pk__in=[])
     return scope_q(visible_units(user), unit_field)
+
+
+def serving_q(user: User, desk: str, unit_field: str = "org_unit_id") -> Q:
+    """The rows (SOPs, with the default field) of the units the user serves at `desk`; none when the
+    user does not work there: the query form of `serves`."""
+    scopes_ = user.desk_scopes
+    if desk not in scopes_:
+        return Q(pk__in=[])
+    return scope_q(scopes_[desk], unit_field)
 
 
 def serves(user: User, desk: str, unit_id: int | None) -> bool:

@@ -46,14 +46,16 @@ def prime(user):
         return user
     key = bundle_key(user)
     bundle = cache.get(key)
-    if bundle is None:
+    if bundle is None or "positions" not in bundle:  # a bundle cached before positions were kept in it
         group = set(user.get_group_permissions())
         held = org.held_positions(user) if user.is_active else []
         scopes = org.scopes(user, held, group) if user.is_active else {}
-        bundle = {"group": group, "agency": user.agency if user.agency_id else None, "scopes": scopes}
+        agency = user.agency if user.agency_id else None
+        bundle = {"group": group, "agency": agency, "scopes": scopes, "positions": org.positions_by_desk(held)}
         cache.set(key, bundle, TIMEOUT)
     user._group_perm_cache = bundle["group"]
     user._desk_scopes = bundle["scopes"]
+    user._desk_positions = bundle["positions"]
     if bundle["agency"] is not None:
         User.agency.field.set_cached_value(user, bundle["agency"])
     return user

@@ -9,7 +9,6 @@ from cases.models import Case, Disposition, LetterTemplate, Person, SurveyRespon
 from cases.nik import kk_problems, nik_facts, nik_problems, normalize_number
 from cases.regions import region_of_nik
 from cases.uploads import UploadRefused, check_pdf_upload
-from sop_catalog.selectors import active_sops_for
 
 
 class DateInput(forms.DateInput):
@@ -151,9 +150,9 @@ class CaseForm(forms.Form):
     incoming_sender = forms.CharField(label="Pengirim surat masuk", max_length=300, required=False)
     incoming_subject = forms.CharField(label="Perihal surat masuk", max_length=300, required=False)
 
-    def __init__(self, *args, agency, **kwargs):
+    def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["sop"].queryset = active_sops_for(agency)
+        self.fields["sop"].queryset = selectors.openable_sops(user)
 
     def clean(self):
         cleaned = super().clean()

@@ -15,6 +15,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from agencies import org
+from agencies.desks import FRONT_DESK
 from cases import services
 from cases.crypto import blind_index
 from cases.models import Case, Person, RecapJob
@@ -250,6 +252,8 @@ def start_job(*, user, token):
     sop = sop and _usable_sop(sop)
     if sop is None:
         raise RecapRefused("Layanan rekap ini tidak sedang berlaku; tidak ada permohonan yang dibuat.")
+    if not org.serves(user, FRONT_DESK, sop.org_unit_id):
+        raise RecapRefused(services.NOT_MY_FRONT_DESK)
     digest = hashlib.sha256(token.encode()).hexdigest()
     job, _ = RecapJob.objects.get_or_create(
         token_digest=digest,
@@ -308,6 +312,8 @@ def process_next(*, job_id, user, size=None):
         _finish(job, "Tidak dibuat: rekap tidak diselesaikan dalam 24 jam; unggah ulang baris ini.")
     elif sop is None:
         _finish(job, "Tidak dibuat: layanan ini tidak berlaku lagi.")
+    elif not org.serves(user, FRONT_DESK, sop.org_unit_id):  # the front desk was handed over meanwhile
+        _finish(job, f"Tidak dibuat: {services.NOT_MY_FRONT_DESK}")
     else:
         size = size or CHUNK
         rows = json.loads(job.rows_data or "[]")

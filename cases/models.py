@@ -199,16 +199,16 @@ def to_desk(states):
 
 # Inbox order: the most urgent sifat first.
 SIFAT_URGENCY = {"sangat_segera": 0, "segera": 1, "rahasia": 2, "biasa": 3}
-QUEUE_FIELDS = ("queue_desk", "queue_rank", "queue_since")
+QUEUE_FIELDS = ("queue_desk", "queue_rank", "queue_since", "queue_to_position")
 
 
 def rebuild_queues(batch=2000):
     """Recompute every case's queue columns, for rows written without Case.save() (loaddata)."""
     changed, total = [], 0
     for case in Case.objects.select_related("current_step").iterator(chunk_size=batch):
-        position = case.queue_position()
-        if position != (case.queue_desk, case.queue_rank, case.queue_since):
-            case.queue_desk, case.queue_rank, case.queue_since = position
+        before = case.queue_columns()
+        case.set_queue_position()
+        if case.queue_columns() != before:
             changed.append(case)
         if len(changed) == batch:  # written as it goes: a large archive is not held in memory
             Case.objects.bulk_update(changed, QUEUE_FIELDS)
@@ -302,6 +302,16 @@ class Case(ConcurrentTransitionMixin, NeverDeleted):
     queue_desk = models.CharField("meja antrean", max_length=20, blank=True, editable=False)
     queue_rank = models.PositiveSmallIntegerField("urutan sifat", default=9, editable=False)
     queue_since = models.DateTimeField("menunggu sejak", null=True, blank=True, editable=False)
+    # The jabatan a disposisi addressed the current step to: it waits for that position's holder only.
+    queue_to_position = models.ForeignKey(
+        "agencies.Position",
+        verbose_name="antrean untuk jabatan",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = "permohonan"
@@ -324,7 +334,7 @@ class Case(ConcurrentTransitionMixin, NeverDeleted):
         return self.number or f"Konsep #{self.pk}"
 
     def save(self, *args, **kwargs):
-        self.queue_desk, self.queue_rank, self.queue_since = self.queue_position()
+        self.set_queue_position()
         if kwargs.get("update_fields"):  # an empty list still means "save nothing"
             kwargs["update_fields"] = {*kwargs["update_fields"], *QUEUE_FIELDS}
         super().save(*args, **kwargs)
@@ -333,12 +343,19 @@ class Case(ConcurrentTransitionMixin, NeverDeleted):
         return reverse("cases:case", args=[self.pk])
 
     def queue_position(self):
-        """(desk, urgency rank, since) of the case in the inbox; no desk when it waits at none."""
+        """(desk, urgency rank, since, position addressed) of the case in the inbox; no desk when it
+        waits at none; the position of a disposisi addressed to one (CaseStep.to_position), else None."""
         rank = SIFAT_URGENCY.get(self.sifat, 9)
         step = self.current_step if self.current_step_id and self.state in self.OPEN_STATES else None
         if step is None:
-            return "", rank, None
-        return step.desk, rank, step.started_at
+            return "", rank, None, None
+        return step.desk, rank, step.started_at, step.to_position_id
+
+    def set_queue_position(self):
+        self.queue_desk, self.queue_rank, self.queue_since, self.queue_to_position_id = self.queue_position()
+
+    def queue_columns(self):
+        return self.queue_desk, self.queue_rank, self.queue_since, self.queue_to_position_id
 
     @property
     def survey_code(self):
@@ -379,13 +396,14 @@ class Case(ConcurrentTransitionMixin, NeverDeleted):
         return previous
 
     def holds(self, user):
-        """The user works at the desk of the current step, in this case's agency."""
+        """The user works at the desk of the current step, in this case's agency, for its SOP's unit;
+        a step a disposisi addressed to a position waits for that position's acting holder."""
         step = self.current_step
         return (
             step is not None
             and user.is_authenticated
             and user.agency_id == self.agency_id
-            and org.serves(user, step.desk, self.sop.org_unit_id)
+            and org.serves_step(user, step.desk, self.sop.org_unit_id, step.to_position_id)
         )
 
     @property
@@ -601,6 +619,16 @@ class CaseStep(models.Model):
     )
     arrival_kind = models.CharField("cara tiba", max_length=20, blank=True)
     arrival_note = models.TextField("alasan/catatan pengirim", blank=True)
+    # A disposisi addressed to a jabatan: while the step is current it waits for that position's
+    # acting holder only, whoever holds it on the day (agencies.org.waits_for_q).
+    to_position = models.ForeignKey(
+        "agencies.Position",
+        verbose_name="ditujukan kepada jabatan",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
 
     class Meta:
         verbose_name = "langkah permohonan"

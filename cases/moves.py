@@ -18,7 +18,7 @@ from django_fsm import ConcurrentTransition
 
 from agencies.desks import PARAF_DESKS
 from agencies.models import User
-from cases.models import AuditEntry, Case, CaseStep, IssuedDocument, Paraf
+from cases.models import QUEUE_FIELDS, AuditEntry, Case, CaseStep, IssuedDocument, Paraf
 
 
 def _columns(obj: Model, names: Sequence[str], add: bool) -> tuple[list[str], list[object]]:
@@ -106,9 +106,9 @@ def write(
         AuditEntry.objects.bulk_create(entries)
         return
     parts = [_update(step, names) for step, names in steps]
-    case.queue_desk, case.queue_rank, case.queue_since = case.queue_position()
+    case.set_queue_position()
     initial = case._ConcurrentTransitionMixin__initial_states["state"]  # type: ignore[attr-defined]
-    parts.append(_update(case, [*case_fields, "queue_desk", "queue_rank", "queue_since"], " AND state = %s", [initial]))
+    parts.append(_update(case, [*case_fields, *QUEUE_FIELDS], " AND state = %s", [initial]))
     moved = len(parts) - 1
     if entries:
         parts.append(_insert(entries))

@@ -64,7 +64,8 @@ def notify_desk(
     case, desk, message=None, *, kind=Notification.ARRIVED, actor=None, reason="", step=None, position=None
 ):
     """Tell the desk of an event: every user of the desk (for the case's unit) but the one who acted,
-    or the holder of `position` when it has one. The wording is fixed now (`notice_text` without
+    or the holder of `position` when it has one (by default the position the step at that desk is
+    addressed to, CaseStep.to_position). The wording is fixed now (`notice_text` without
     `message`); finding the users and writing their notices and e-mail is a task
     (`cases.tasks.deliver_notices`) enqueued in the current transaction, so it is kept with the
     change or not at all, and runs off the request's path in the worker."""
@@ -79,8 +80,12 @@ def notify_desk(
         kind=kind,
         actor_id=actor.pk if actor is not None else None,
         reason=reason,
-        position_id=position.pk if position is not None else None,
+        position_id=position.pk if position is not None else _addressed(step, desk),
     )
+
+
+def _addressed(step, desk):
+    return step.to_position_id if step is not None and step.desk == desk else None
 
 
 def write_notices(*, event, case_id, desk, message, kind, actor_id=None, reason="", position_id=None):

@@ -8,6 +8,7 @@ from django.db.models import Count, Exists, Model, OuterRef, Prefetch, Q, QueryS
 from django.utils import timezone
 
 from agencies import org
+from agencies.desks import FRONT_DESK
 from agencies.models import Agency, User
 from cases.calendar import extra_days_off_soon
 from cases.crypto import blind_index
@@ -27,7 +28,7 @@ from cases.reports import period_bounds
 from registers.models import Check
 from sop_catalog.flowchart import total_time
 from sop_catalog.models import SOP, Branch, Flow, Step
-from sop_catalog.selectors import public_sops
+from sop_catalog.selectors import active_sops_for, public_sops
 
 
 def is_number_query(query: str | None) -> bool:
@@ -247,6 +248,11 @@ def inbox(
     if due_today:
         cases = cases.filter(current_step__due_at__gte=now, current_step__due_at__date=timezone.localdate())
     return cases.order_by("queue_rank", "queue_since", "id")
+
+
+def openable_sops(user: User) -> QuerySet[SOP]:
+    """The SOPs this user's front desk may open a case on: current, active, of units it serves."""
+    return active_sops_for(user.agency).filter(org.serving_q(user, FRONT_DESK))  # type: ignore[arg-type]
 
 
 def inbox_sops(user: User) -> QuerySet[SOP]:

@@ -9,6 +9,8 @@ from django.db import transaction
 from django.utils import timezone
 from django_fsm import ConcurrentTransition
 
+from agencies import org
+from agencies.desks import FRONT_DESK
 from agencies.models import Agency, User
 from cases import rules, workflow
 from cases.counters import take_next
@@ -28,6 +30,7 @@ __all__ = ["AlreadyProcessed", "ConcurrentTransition", "TransitionRefused"]
 
 
 SECRET_FIELDS = ("nik", "kk_number")
+NOT_MY_FRONT_DESK = "Layanan ini dibuka oleh meja depan unit kerja lain; Anda tidak dapat membuka permohonannya."
 
 
 def _jsonable(value: Any, field: str = "") -> Any:
@@ -94,11 +97,14 @@ def open_case(
     sifat: str = Case.SIFAT_BIASA,
     incoming: dict[str, Any] | None = None,
 ) -> Case:
-    """A draft case on the SOP's current version, with the SOP's document checklist."""
+    """A draft case on the SOP's current version, with the SOP's document checklist, opened by a front
+    desk that serves the SOP's unit (the Sekretariat's serves all; a bidang's its own SOPs)."""
     if sop.agency_id != user.agency_id or applicant.agency_id != user.agency_id:
         raise PermissionDenied("SOP dan pemohon harus dari instansi Anda.")
     if beneficiary.agency_id != user.agency_id:
         raise PermissionDenied("Penerima manfaat harus dari instansi Anda.")
+    if not org.serves(user, FRONT_DESK, sop.org_unit_id):
+        raise PermissionDenied(NOT_MY_FRONT_DESK)
     if sop.status != SOP.ACTIVE or not sop.is_current:
         raise TransitionRefused("SOP ini tidak sedang berlaku; pilih SOP yang berlaku.")
     # The case keeps this version: editing the SOP from now on makes a new version.

@@ -187,7 +187,7 @@ def _person_param(request, key):
 def case_new(request):
     applicant = _person_param(request, "pemohon")
     beneficiary = _person_param(request, "penerima") or applicant
-    form = CaseForm(request.POST or None, agency=request.user.agency, initial={"sop": request.GET.get("sop")})
+    form = CaseForm(request.POST or None, user=request.user, initial={"sop": request.GET.get("sop")})
     if request.method == "POST" and applicant is None:
         messages.error(request, "Pilih atau daftarkan pemohon terlebih dahulu.")
     elif request.method == "POST" and form.is_valid():

@@ -8,7 +8,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from agencies.desks import PETUGAS
-from cases import intake
+from cases import intake, selectors
 from cases.models import Case, RecapJob
 from cases.views import desk_required
 from sop_catalog.models import SOP
@@ -19,9 +19,9 @@ class RecapForm(forms.Form):
     district = forms.CharField(label="Kecamatan pengirim rekap", max_length=100)
     file = forms.FileField(label="Berkas rekap (CSV atau XLSX)")
 
-    def __init__(self, *args, agency, **kwargs):
+    def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
-        sops = SOP.objects.filter(agency=agency, is_current=True, status=SOP.ACTIVE).order_by("name")
+        sops = selectors.openable_sops(user).order_by("name")
         self.fields["sop"].queryset = sops
         self.fields["sop"].initial = sops.filter(slug__endswith="santunan-kematian").first()
 
@@ -34,11 +34,11 @@ def recap(request):
             job = intake.start_job(user=request.user, token=request.POST["token"])
         except intake.RecapRefused as exc:
             messages.error(request, str(exc))
-            return render(request, "cases/recap.html", {"form": RecapForm(agency=agency)})
+            return render(request, "cases/recap.html", {"form": RecapForm(user=request.user)})
         job = intake.process_next(job_id=job.pk, user=request.user)
         _announce(request, job)
         return redirect(job)
-    form = RecapForm(request.POST or None, request.FILES or None, agency=agency)
+    form = RecapForm(request.POST or None, request.FILES or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
             rows = intake.read_recap(form.cleaned_data["file"])

@@ -119,7 +119,7 @@ def create_steps(case: Case) -> list[CaseStep]:
 
 # The columns a step's start and its end write (a step row is never written whole).
 START_FIELDS = ["status", "started_at", "completed_at", "completed_by", "outcome", "due_at", "arrived_by",
-                "arrival_kind", "arrival_note"]  # fmt: skip
+                "arrival_kind", "arrival_note", "to_position"]  # fmt: skip
 FINISH_FIELDS = ["status", "completed_at", "completed_by", "note", "outcome"]
 # The columns of the case a completion changes (Case.save adds its queue columns).
 MOVE_FIELDS = ["state", "current_step", "closed_at"]
@@ -276,8 +276,9 @@ def _arrive(
 ) -> None:
     """The step starts; it keeps who sent the case, as what and why (shown on the inbox row), and the
     desk's users but the sender get a notice worded for the event (a disposisi to a position: its
-    holder of the day)."""
+    holder of the day, who alone works on the step while it is current: CaseStep.to_position)."""
     step.arrived_by, step.arrival_kind, step.arrival_note = actor, kind, note
+    step.to_position = position
     start_step(case, step, now, save=save)
     if step.desk != previous_desk or kind != Notification.ARRIVED:
         notify_desk(case, step.desk, kind=kind, actor=actor, reason=note, step=step, position=position)
@@ -683,15 +684,17 @@ def take_back(*, case: Case, user: User, step_id: str | int | None, note: str = 
     letters.drop_parafs(case, {previous.desk})
     current.status, current.started_at, current.due_at = CaseStep.PENDING, None, None
     current.arrived_by, current.arrival_kind, current.arrival_note = None, "", ""
+    addressed, current.to_position = current.to_position, None
     current.save()
     case.steps.filter(position__gt=previous.position, position__lt=current.position, status=CaseStep.SKIPPED).update(
         status=CaseStep.PENDING
     )
     previous.arrived_by, previous.arrival_kind, previous.arrival_note = user, Notification.TAKEN_BACK, note
+    previous.to_position = None
     start_step(case, previous, now)
     case.save()
     _audit(case, user, "take_back", before, previous, note or f"ditarik dari meja {current.desk_label}", ip)
-    notify_desk(case, current.desk, kind=Notification.TAKEN_BACK, actor=user, step=current)
+    notify_desk(case, current.desk, kind=Notification.TAKEN_BACK, actor=user, step=current, position=addressed)
     return case
 
 

@@ -27,8 +27,8 @@ def test_loading_agencies_twice_changes_nothing():
     load_agencies(path=AGENCIES_JSON)
 
     assert Agency.objects.count() == 3
-    assert Position.objects.count() == 24
-    assert Official.objects.count() == 24
+    assert Position.objects.count() == 28
+    assert Official.objects.count() == 28
 
 
 @pytest.mark.django_db
