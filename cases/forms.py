@@ -166,7 +166,6 @@ class CaseForm(forms.Form):
     def incoming(self):
         return {key: self.cleaned_data.get(key) for key in ("incoming_number", "incoming_date", "incoming_sender",
                                                               "incoming_subject")}  # fmt: skip
-        self.fields["sop"].label_from_instance = lambda sop: f"{sop.number} — {sop.name}" if sop.number else sop.name
 
 
 class DocumentForm(forms.Form):
