@@ -39,6 +39,18 @@ def in_first_screen(page, locator):
     return box is not None and 0 <= box["y"] and box["y"] + box["height"] <= height
 
 
+def unscrolled(page):
+    """The page has not been scrolled, by the user or by Playwright bringing a field into view to fill it."""
+    return page.evaluate("window.scrollY") == 0
+
+
+def assert_reached_without_scrolling(page, locator, what):
+    """Called right before the click, after every field of the screen was filled: had filling a field
+    needed a scroll, Playwright would have scrolled and the page would no longer be at its top."""
+    assert unscrolled(page), f"{what}: the page was scrolled ({page.evaluate('window.scrollY')} px)"
+    assert in_first_screen(page, locator), f"{what}: below the first screen ({locator.bounding_box()})"
+
+
 def no_sideways_scroll(page):
     return page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
 
@@ -73,11 +85,18 @@ def test_registering_an_spm_applicant_with_three_scans_up_to_the_kasi(
     assert page.input_value("#id_sex") == "P" and page.input_value("#id_regency") == "Kabupaten Lumajang"
     page.fill("#id_address", "Jl. Mawar 3")
     screenshot("office-person-form-1366")
-    click(page.get_by_role("button", name="Simpan"))
+    save = page.get_by_role("button", name="Simpan")
+    assert_reached_without_scrolling(page, save, "Simpan (orang)")
+    click(save)
 
+    assert unscrolled(page)
     page.select_option("#id_sop", str(spm_catalog.pk))
     page.fill("#id_purpose", "Keringanan biaya rawat inap di RSUD dr. Haryoto")
-    click(page.get_by_role("button", name="Buat permohonan"))
+    assert not page.get_by_test_id("incoming-fold").evaluate("details => details.open")  # a walk-in case
+    screenshot("office-case-new-1366")
+    create = page.get_by_role("button", name="Buat permohonan")
+    assert_reached_without_scrolling(page, create, "Buat permohonan")
+    click(create)
 
     form = page.get_by_test_id("checklist-form")
     files = form.locator("input[type=file]")
@@ -87,7 +106,7 @@ def test_registering_an_spm_applicant_with_three_scans_up_to_the_kasi(
     boxes = form.locator("input[type=checkbox]")
     for index in range(3, boxes.count()):
         boxes.nth(index).check()
-    assert in_first_screen(page, page.get_by_test_id("save-and-register"))
+    assert_reached_without_scrolling(page, page.get_by_test_id("save-and-register"), "Simpan berkas dan daftarkan")
     screenshot("office-checklist-1366")
     click(page.get_by_test_id("save-and-register"))
     number = page.get_by_test_id("case-number").inner_text()
@@ -98,12 +117,12 @@ def test_registering_an_spm_applicant_with_three_scans_up_to_the_kasi(
     steps = 0
     while Case.objects.get(pk=case.pk).state == Case.AT_PETUGAS:
         button = page.get_by_test_id("complete")
-        assert in_first_screen(page, button), f"step {steps + 1}: the action is below the first screen"
-        if steps == 0:
-            screenshot("office-petugas-step-1366")
         radios = page.get_by_test_id("complete-form").locator("input[name=branch]")
         if radios.count():
             page.get_by_test_id("complete-form").get_by_label("Ya", exact=True).check()
+        assert_reached_without_scrolling(page, button, f"step {steps + 1}")
+        if steps == 0:
+            screenshot("office-petugas-step-1366")
         click.in_place(button)
         steps += 1
     assert Case.objects.get(pk=case.pk).state == Case.AT_KASI

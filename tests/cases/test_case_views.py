@@ -8,6 +8,7 @@ from pypdf import PdfReader
 from cases import services
 from cases.models import Case
 from sop_catalog.models import SOP
+from tests.cases.test_persons import fold_of
 from tests.factories import PersonFactory
 from tests.files import BLANK_PDF
 
@@ -41,6 +42,23 @@ def test_a_case_from_a_surat_masuk_needs_the_letter_number_date_and_sender(petug
     )
 
     assert set(response.context["form"].errors) == {"incoming_number", "incoming_date", "incoming_sender"}
+    assert not Case.objects.exists()
+
+
+def test_the_incoming_letter_is_folded_for_a_walk_in_case_and_open_when_it_holds_anything(
+    petugas_client, spm, lumajang
+):
+    applicant = PersonFactory(agency=lumajang)
+    url = f"/permohonan/baru/?pemohon={applicant.pk}"
+    walk_in = {"sop": spm.pk, "channel": "datang", "sifat": "biasa"}  # no purpose: the form comes back
+
+    empty = petugas_client.get(url).content.decode()
+    letter = petugas_client.post(url, walk_in | {"channel": "surat", "purpose": "x"}).content.decode()
+    typed = petugas_client.post(url, walk_in | {"incoming_subject": "Permohonan SPM"}).content.decode()
+
+    assert " open" not in fold_of(empty, "incoming-fold")
+    assert " open" in fold_of(letter, "incoming-fold") and "Wajib untuk permohonan dari surat masuk" in letter
+    assert " open" in fold_of(typed, "incoming-fold") and 'value="Permohonan SPM"' in typed
     assert not Case.objects.exists()
 
 
