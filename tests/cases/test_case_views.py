@@ -165,3 +165,18 @@ def test_two_clicks_on_register_give_one_number(petugas_client, draft):
     assert "terdaftar dengan nomor" in first.content.decode()
     assert "tidak dapat dilakukan" in second.content.decode()
     assert Case.objects.get().number.endswith("/000001")
+
+
+def test_identifiers_are_never_written_with_a_thousands_dot(petugas_client, registered, lumajang):
+    """Counts get "1.234" (the angka filter); a pk in a URL and the year of a case number stay as they are."""
+    applicant = PersonFactory(agency=lumajang, pk=12345)
+    beneficiary = PersonFactory(agency=lumajang, pk=12346)
+
+    wizard = petugas_client.get("/permohonan/baru/?pemohon=12345&penerima=12346").content.decode()
+    inbox = petugas_client.get("/kotak-masuk/").content.decode()
+
+    assert (applicant.pk, beneficiary.pk) == (12345, 12346)
+    assert "?pemohon=12345&amp;penerima=12346" in wizard and "12.345" not in wizard
+    year = registered.registered_at.year
+    assert f"/{year}/" in registered.number and registered.number in inbox
+    assert f"{year // 1000}.{year % 1000:03d}" not in inbox  # "2.026"
