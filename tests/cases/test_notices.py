@@ -2,6 +2,7 @@
 waiting for an outside party with an expected date, a reminder and a recorded answer."""
 
 import datetime
+import re
 
 import pytest
 from django.core import mail
@@ -228,3 +229,16 @@ def test_the_inbox_the_case_page_and_the_notices_write_a_time_one_way(registered
     assert f"batas {written}" in timeline[: timeline.index("</ol>")]  # the SOP timeline
     assert written in inbox[inbox.index('data-label="Batas waktu"') :]
     assert f"batas {written}." in notice_text(Notification.OVERDUE, registered, step=step)
+
+
+def test_every_cell_of_an_inbox_row_is_labelled_for_the_phone_card(registered, petugas_client):
+    inbox = petugas_client.get("/kotak-masuk/").content.decode()
+    head = inbox[inbox.index('data-testid="inbox"') :]
+    head = head[head.index("<thead>") : head.index("</thead>")]
+    row = inbox[inbox.index('data-testid="inbox-row"') :]
+    row = row[: row.index("</tr>")]
+    headers = re.findall(r"<th>(.*?)</th>", head)
+    cells = re.findall(r"<td( data-label=\"([^\"]*)\")?", row)
+
+    assert len(headers) == 7 and len(cells) == len(headers)
+    assert [label for _, label in cells] == headers  # each cell labelled, with its column's header
