@@ -1,4 +1,19 @@
-"""Numbers as Indonesian writes them: a comma before the decimals, a dot between thousands."""
+"""Numbers and times as Indonesian writes them: a comma before the decimals, a dot between thousands;
+"3 Desember 2026 14.05"."""
+
+from django.utils import timezone, translation
+from django.utils.formats import date_format
+
+# The one date-and-time format of pages and notices (inbox, action panel, timeline, notices, e-mail).
+DATE_TIME = "j F Y H.i"
+
+
+def date_time(value) -> str:
+    """A moment in the agency's local time as the office writes it: "3 Desember 2026 14.05"; "" for none."""
+    if value is None:
+        return ""
+    with translation.override("id"):
+        return date_format(timezone.localtime(value), DATE_TIME)
 
 
 def number(value, decimals=0) -> str:

@@ -130,6 +130,15 @@ class PersonForm(forms.ModelForm):
         if self.duplicate_of is None:  # the NIK clash already has its own message and link
             super().validate_unique()
 
+    NO_PAPERS = ("description", "found_at", "found_when")
+
+    def shows_no_papers(self):
+        """The fields of a person without papers are unfolded when the box is ticked or any of them holds a
+        value or an error."""
+        return bool(self["without_papers"].value()) or any(
+            self[key].value() or self[key].errors for key in self.NO_PAPERS
+        )
+
     def person_data(self):
         return {field: self.cleaned_data.get(field) for field in self.Meta.fields}
 
@@ -137,12 +146,12 @@ class PersonForm(forms.ModelForm):
 class CaseForm(forms.Form):
     sop = forms.ModelChoiceField(queryset=None, label="Layanan (SOP)", empty_label="— pilih layanan —")
     channel = forms.ChoiceField(label="Saluran", choices=Case.CHANNEL_CHOICES)
-    purpose = forms.CharField(label="Maksud dan tujuan", widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
+    purpose = forms.CharField(label="Maksud dan tujuan", widget=forms.Textarea(attrs={"rows": 2}), max_length=2000)
     destination = forms.CharField(
         label="Instansi yang dituju",
         required=False,
         max_length=300,
-        help_text="Misalnya rumah sakit tujuan, BPJS, atau panti.",
+        widget=forms.TextInput(attrs={"placeholder": "misalnya rumah sakit tujuan, BPJS, atau panti"}),
     )
     sifat = forms.ChoiceField(label="Sifat", choices=Case.SIFAT_CHOICES)
     incoming_number = forms.CharField(label="Nomor surat masuk", max_length=120, required=False)
@@ -162,10 +171,17 @@ class CaseForm(forms.Form):
                     self.add_error(field, "Wajib untuk permohonan dari surat masuk.")
         return cleaned
 
+    INCOMING = ("incoming_number", "incoming_date", "incoming_sender", "incoming_subject")
+
     def incoming(self):
-        return {key: self.cleaned_data.get(key) for key in ("incoming_number", "incoming_date", "incoming_sender",
-                                                              "incoming_subject")}  # fmt: skip
-        self.fields["sop"].label_from_instance = lambda sop: f"{sop.number} — {sop.name}" if sop.number else sop.name
+        return {key: self.cleaned_data.get(key) for key in self.INCOMING}
+
+    def shows_incoming(self):
+        """The incoming-letter fields are unfolded when the channel is a letter or when any of them holds a
+        value or an error, so nothing typed is hidden."""
+        if self["channel"].value() == "surat":
+            return True
+        return any(self[key].value() or self[key].errors for key in self.INCOMING)
 
 
 class DocumentForm(forms.Form):

@@ -11,13 +11,13 @@ from django.core.mail import EmailMessage
 from django.db import transaction
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone, translation
-from django.utils.formats import date_format
+from django.utils import timezone
 
 from agencies import org
 from agencies.desks import SUPERIOR
 from agencies.models import Position
 from agencies.usercache import forget_unread
+from cases.formats import date_time
 from cases.models import Case, CaseStep, Notification, OutgoingMail
 
 log = logging.getLogger(__name__)
@@ -34,12 +34,6 @@ def shorten(text, limit):
     return cut.rstrip(" ,.;:—-") + "…"
 
 
-def local_time(value):
-    """The one date format of notices and pages: "2 Desember 2026 14.00" in the agency's local time."""
-    with translation.override("id"):
-        return date_format(timezone.localtime(value), "j F Y H.i")
-
-
 def notice_text(kind, case, *, step=None, actor=None, reason=""):
     """The wording of a notice per event, with the case number and service, never cut mid-word."""
     who = actor.display_name if actor is not None else ""
@@ -52,7 +46,7 @@ def notice_text(kind, case, *, step=None, actor=None, reason=""):
         Notification.DISPOSISI: f"{head} — disposisi dari {who}{why}",
         Notification.SIGNED: f"{head} — surat sudah ditandatangani {who}; lanjutkan {where}.",
         Notification.OVERDUE: (
-            f"{head} — terlambat: {where}, batas {local_time(step.due_at) if step and step.due_at else '—'}."
+            f"{head} — terlambat: {where}, batas {date_time(step.due_at) if step and step.due_at else '—'}."
         ),
         Notification.REMINDER: f"{head} — hari ini perkiraan jawaban pihak luar{why}",
         Notification.TAKEN_BACK: f"{head} — ditarik kembali oleh {who} sebelum diproses di meja Anda.",

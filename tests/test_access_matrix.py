@@ -49,6 +49,11 @@ def walk_until(case, users, stop):
 
 @pytest.fixture
 def world(demo_users):
+    return build_world(demo_users)
+
+
+def build_world(demo_users):
+    """A case in each situation the matrix asks about (also the phone pages of tests/browser/test_office_speed.py)."""
     import_sops(json.loads((DATA / "dispose_sop.json").read_text(encoding="utf-8")))
     petugas = demo_users["lumajang-petugas"]
     person = PersonFactory()

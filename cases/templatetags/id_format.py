@@ -13,6 +13,12 @@ def ukuran_berkas(value):
 
 
 @register.filter
+def waktu(value):
+    """A moment as pages and notices write it: "3 Desember 2026 14.05" (local time); "" for none."""
+    return formats.date_time(value)
+
+
+@register.filter
 def angka(value, decimals=0):
     """1234,5 → "1.234,5"; "—" when there is no value."""
     if value is None or value == "":

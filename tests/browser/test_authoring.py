@@ -59,6 +59,8 @@ def test_a_six_step_sop_with_a_decision_takes_three_screens(page, live_server, l
     assert width <= 1366, f"the editor is {width} px wide"
     screenshot("authoring-1366")
     page.set_viewport_size({"width": 390, "height": 844})
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, f"the editor is {width} px wide on a 390 px phone"
     screenshot("authoring-390")
     page.set_viewport_size({"width": 1366, "height": 768})
     page.click("button[value=publish]")

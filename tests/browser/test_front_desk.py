@@ -2,6 +2,7 @@ import io
 
 from pypdf import PdfReader
 
+from tests.factories import PersonFactory
 from tests.files import BLANK_PDF
 
 SCAN = BLANK_PDF
@@ -58,3 +59,18 @@ def test_the_public_status_page_from_the_qr_code(page, live_server, registered, 
 
     assert page.get_by_test_id("status").inner_text() == "Di petugas pelayanan"
     screenshot("status-page")
+
+
+def test_choosing_the_letter_channel_unfolds_the_incoming_letter_and_keeps_it_open(page, live_server, login, lumajang):
+    applicant = PersonFactory(agency=lumajang)
+    login("lumajang-petugas")
+    page.goto(f"{live_server.url}/permohonan/baru/?pemohon={applicant.pk}")
+    fold = page.get_by_test_id("incoming-fold")
+    is_open = "details => details.open"
+
+    assert not fold.evaluate(is_open) and not page.locator("#id_incoming_number").is_visible()
+    page.select_option("#id_channel", "surat")
+    assert fold.evaluate(is_open)
+    page.fill("#id_incoming_number", "140/12/2026")
+    page.select_option("#id_channel", "datang")
+    assert fold.evaluate(is_open) and page.input_value("#id_incoming_number") == "140/12/2026"  # nothing hidden

@@ -8,6 +8,7 @@ from pypdf import PdfReader
 from cases import services
 from cases.models import Case
 from sop_catalog.models import SOP
+from tests.cases.test_persons import fold_of
 from tests.factories import PersonFactory
 from tests.files import BLANK_PDF
 
@@ -41,6 +42,23 @@ def test_a_case_from_a_surat_masuk_needs_the_letter_number_date_and_sender(petug
     )
 
     assert set(response.context["form"].errors) == {"incoming_number", "incoming_date", "incoming_sender"}
+    assert not Case.objects.exists()
+
+
+def test_the_incoming_letter_is_folded_for_a_walk_in_case_and_open_when_it_holds_anything(
+    petugas_client, spm, lumajang
+):
+    applicant = PersonFactory(agency=lumajang)
+    url = f"/permohonan/baru/?pemohon={applicant.pk}"
+    walk_in = {"sop": spm.pk, "channel": "datang", "sifat": "biasa"}  # no purpose: the form comes back
+
+    empty = petugas_client.get(url).content.decode()
+    letter = petugas_client.post(url, walk_in | {"channel": "surat", "purpose": "x"}).content.decode()
+    typed = petugas_client.post(url, walk_in | {"incoming_subject": "Permohonan SPM"}).content.decode()
+
+    assert " open" not in fold_of(empty, "incoming-fold")
+    assert " open" in fold_of(letter, "incoming-fold") and "Wajib untuk permohonan dari surat masuk" in letter
+    assert " open" in fold_of(typed, "incoming-fold") and 'value="Permohonan SPM"' in typed
     assert not Case.objects.exists()
 
 
@@ -147,3 +165,18 @@ def test_two_clicks_on_register_give_one_number(petugas_client, draft):
     assert "terdaftar dengan nomor" in first.content.decode()
     assert "tidak dapat dilakukan" in second.content.decode()
     assert Case.objects.get().number.endswith("/000001")
+
+
+def test_identifiers_are_never_written_with_a_thousands_dot(petugas_client, registered, lumajang):
+    """Counts get "1.234" (the angka filter); a pk in a URL and the year of a case number stay as they are."""
+    applicant = PersonFactory(agency=lumajang, pk=12345)
+    beneficiary = PersonFactory(agency=lumajang, pk=12346)
+
+    wizard = petugas_client.get("/permohonan/baru/?pemohon=12345&penerima=12346").content.decode()
+    inbox = petugas_client.get("/kotak-masuk/").content.decode()
+
+    assert (applicant.pk, beneficiary.pk) == (12345, 12346)
+    assert "?pemohon=12345&amp;penerima=12346" in wizard and "12.345" not in wizard
+    year = registered.registered_at.year
+    assert f"/{year}/" in registered.number and registered.number in inbox
+    assert f"{year // 1000}.{year % 1000:03d}" not in inbox  # "2.026"

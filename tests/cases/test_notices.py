@@ -2,7 +2,9 @@
 waiting for an outside party with an expected date, a reminder and a recorded answer."""
 
 import datetime
+import re
 
+import pytest
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
@@ -10,7 +12,7 @@ from django.utils import timezone
 
 from cases import workflow
 from cases.models import AuditEntry, Case, Notification
-from cases.notifications import shorten
+from cases.notifications import notice_text, shorten
 from tests.conftest import give_all_documents
 from tests.files import BLANK_PDF
 
@@ -156,3 +158,87 @@ def test_a_user_who_chose_the_digest_gets_one_daily_mail_instead_of_one_per_noti
     digest = [m for m in mail.outbox if m.to == ["kasi@dinsos.example"]]
     assert len(digest) == 1 and case.number in digest[0].body and "Ringkasan pemberitahuan: 1" in digest[0].subject
     assert "Ringkasan pemberitahuan dikirim: 1" in capsys.readouterr().out
+
+
+WORDING = {
+    Notification.ARRIVED: lambda who, step: (
+        f"masuk ke meja Anda (langkah {step.label} di meja {step.desk_label}) dari {who}."
+    ),
+    Notification.RETURNED: lambda who, step: f"dikembalikan untuk revisi oleh {who}: “Foto KTP buram”",
+    Notification.DISPOSISI: lambda who, step: f"disposisi dari {who}: “Untuk diproses — cek ke lapangan”",
+    Notification.SIGNED: lambda who, step: (
+        f"surat sudah ditandatangani {who}; lanjutkan langkah {step.label} di meja {step.desk_label}."
+    ),
+    Notification.OVERDUE: lambda who, step: (
+        f"terlambat: langkah {step.label} di meja {step.desk_label}, batas 3 Desember 2026 14.05."
+    ),
+    Notification.REMINDER: lambda who, step: "hari ini perkiraan jawaban pihak luar: “Jawaban BPJS”",
+    Notification.TAKEN_BACK: lambda who, step: f"ditarik kembali oleh {who} sebelum diproses di meja Anda.",
+}
+REASONS = {
+    Notification.RETURNED: "Foto KTP buram",
+    Notification.DISPOSISI: "Untuk diproses — cek ke lapangan",
+    Notification.REMINDER: "Jawaban BPJS",
+}
+
+
+def test_every_kind_of_notice_has_its_wording_tested():
+    assert set(WORDING) == {kind for kind, _ in Notification.KIND_CHOICES}
+
+
+@pytest.mark.parametrize("kind", list(WORDING))
+def test_a_notice_is_worded_for_its_event_with_the_case_number_and_service(kind, registered, demo_users):
+    step = registered.current_step
+    step.due_at = datetime.datetime(2026, 12, 3, 7, 5, tzinfo=datetime.UTC)  # 14.05 in Lumajang (WIB)
+    kabid = demo_users["lumajang-kabid"]
+
+    text = notice_text(kind, registered, step=step, actor=kabid, reason=REASONS.get(kind, ""))
+
+    assert text == f"{registered.number} · {registered.sop.name} — " + WORDING[kind](kabid.display_name, step)
+
+
+def test_a_disposisi_on_the_inbox_row_says_who_sent_it_and_the_instruction(registered, demo_users, petugas_client):
+    kabid = demo_users["lumajang-kabid"]
+    step = registered.current_step
+    step.arrived_by, step.arrival_kind = kabid, Notification.DISPOSISI
+    step.arrival_note = "Untuk diproses — cek ke lapangan"
+    step.save()
+
+    inbox = petugas_client.get("/kotak-masuk/").content.decode()
+
+    row = inbox[inbox.index(registered.number) :]
+    row = row[: row.index("</tr>")]
+    arrival = row[row.index('data-testid="arrival"') :]
+    assert arrival[arrival.index(">") + 1 : arrival.index("</div>")] == (
+        f"Disposisi dari {kabid.display_name}: Untuk diproses — cek ke lapangan"
+    )
+
+
+def test_the_inbox_the_case_page_and_the_notices_write_a_time_one_way(registered, petugas_client, petugas):
+    step = registered.current_step
+    step.due_at = datetime.datetime(2026, 12, 3, 7, 5, tzinfo=datetime.UTC)  # 14.05 WIB
+    step.save()
+    written = "3 Desember 2026 14.05"
+
+    inbox = petugas_client.get("/kotak-masuk/").content.decode()
+    page = petugas_client.get(f"/permohonan/{registered.pk}/").content.decode()
+    panel = page[page.index('id="tindakan"') :]
+    timeline = page[page.index('class="timeline"') :]
+
+    assert f"batas {written}" in panel[: panel.index("</section>")]  # the action panel
+    assert f"batas {written}" in timeline[: timeline.index("</ol>")]  # the SOP timeline
+    assert written in inbox[inbox.index('data-label="Batas waktu"') :]
+    assert f"batas {written}." in notice_text(Notification.OVERDUE, registered, step=step)
+
+
+def test_every_cell_of_an_inbox_row_is_labelled_for_the_phone_card(registered, petugas_client):
+    inbox = petugas_client.get("/kotak-masuk/").content.decode()
+    head = inbox[inbox.index('data-testid="inbox"') :]
+    head = head[head.index("<thead>") : head.index("</thead>")]
+    row = inbox[inbox.index('data-testid="inbox-row"') :]
+    row = row[: row.index("</tr>")]
+    headers = re.findall(r"<th>(.*?)</th>", head)
+    cells = re.findall(r"<td( data-label=\"([^\"]*)\")?", row)
+
+    assert len(headers) == 7 and len(cells) == len(headers)
+    assert [label for _, label in cells] == headers  # each cell labelled, with its column's header

@@ -74,6 +74,22 @@ def test_a_person_without_papers_needs_a_description_and_where_found(petugas_cli
     assert Person.objects.get().nik is None
 
 
+def fold_of(page, testid):
+    """The opening tag of the folded part of a form (a <details>), to see whether it is open."""
+    start = page.index(f'data-testid="{testid}"')
+    return page[page.rindex("<details", 0, start) : page.index(">", start) + 1]
+
+
+def test_the_fields_of_a_person_without_papers_are_folded_until_they_are_needed(petugas_client):
+    empty = petugas_client.get("/orang/baru/").content.decode()
+    ticked = petugas_client.post("/orang/baru/", {"without_papers": "on", "name": "Tanpa nama"}).content.decode()
+    typed = petugas_client.post("/orang/baru/", {"name": "Tanpa nama", "found_at": "Alun-alun"}).content.decode()
+
+    assert " open" not in fold_of(empty, "no-papers-fold")
+    assert " open" in fold_of(ticked, "no-papers-fold") and "wajib diisi ciri-cirinya" in ticked
+    assert " open" in fold_of(typed, "no-papers-fold") and 'value="Alun-alun"' in typed  # nothing typed is hidden
+
+
 def test_a_nik_of_another_agency_is_not_a_duplicate(petugas_client, agencies):
     PersonFactory(agency=Agency.objects.get(slug="solok"), nik=VALID["nik"], sex="P")
 

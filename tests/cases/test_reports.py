@@ -8,7 +8,7 @@ from django.core.management import call_command
 from django.utils import timezone
 from openpyxl import load_workbook
 
-from cases import reports, services
+from cases import reports, selectors, services
 from cases.models import Case, CaseStep, SurveyResponse
 from sop_catalog.models import SOP
 from sop_catalog.services import import_sops
@@ -248,3 +248,34 @@ def test_exports_carry_local_time_real_cells_indonesian_names_and_a_bom(client, 
     assert minutes and all(isinstance(value, (int, float)) for value in minutes)
     assert csv_bytes.startswith(b"\xef\xbb\xbf") and b"+00:00" not in csv_bytes
     assert "Didaftarkan (WIB)" in csv_bytes.decode("utf-8-sig").splitlines()[0]
+
+
+@pytest.fixture
+def thousands(monkeypatch):
+    """Counts of an office's year: the report's and the dashboard's figures as if 1,234 cases had started."""
+    real = reports.compliance
+
+    def compliance(**kwargs):
+        figures = real(**kwargs)
+        figures["totals"].update(started=1234, finished=1000, steps=25000)
+        return figures
+
+    monkeypatch.setattr(reports, "compliance", compliance)
+    monkeypatch.setattr(selectors, "desk_summary", lambda *, user: {"waiting": 1000, "overdue": 0, "due_today": 0})
+
+
+def test_the_report_writes_counts_with_a_dot_between_thousands(client, demo_users, thousands):
+    client.force_login(demo_users["lumajang-kabid"])
+
+    page = client.get("/laporan/mutu-baku/").content.decode()
+
+    assert 'data-testid="started">1.234<' in page and 'data-testid="finished">1.000<' in page
+
+
+def test_the_dashboard_writes_counts_with_a_dot_between_thousands(client, demo_users, thousands):
+    client.force_login(demo_users["lumajang-kadis"])
+
+    page = client.get("/dasbor/").content.decode()
+
+    assert "<strong>1.000</strong><span>menunggu</span>" in page
+    assert "Langkah selesai: 25.000; permohonan dimulai 1.234, selesai 1.000." in page

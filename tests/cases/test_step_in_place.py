@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from cases.models import Case, CaseStep
+from agencies.usercache import forget_unread
+from cases.models import Case, CaseStep, Notification
 from tests.conftest import give_all_documents
 
 HTMX = {"HTTP_HX_REQUEST": "true"}
@@ -104,3 +105,20 @@ def test_a_step_sent_to_another_desk_says_so_and_leads_back_to_the_inbox(petugas
     assert 'data-testid="handed-off"' in html and "Permohonan diteruskan ke meja Kepala Seksi" in html
     assert 'href="/kotak-masuk/"' in html and 'data-testid="back-to-inbox"' in html
     assert shown_step(html) is None  # no form left for this user
+
+
+def test_an_htmx_completion_brings_the_headers_notice_count_up_to_date(petugas_client, registered, petugas, draft):
+    link = re.compile(
+        r'<a href="/pemberitahuan/" id="notice-link" aria-label="Pemberitahuan" hx-swap-oob="true">(.*?)</a>'
+    )
+    before = complete(petugas_client, registered, registered.current_step_id, HTMX).content.decode()
+    Notification.objects.create(user=petugas, case=draft, message="dari meja lain", kind=Notification.ARRIVED)
+    forget_unread([petugas.pk])  # as the notice's writer does when it commits
+
+    after = complete(petugas_client, registered, Case.objects.get(pk=registered.pk).current_step_id, HTMX)
+
+    assert link.search(before).group(1) == "Pemberitahuan"  # nothing unread yet: no count
+    assert (
+        link.search(after.content.decode()).group(1)
+        == 'Pemberitahuan <span class="count" data-testid="unread">1</span>'
+    )
