@@ -99,7 +99,22 @@ class FlowWidget(widgets.ForeignKeyWidget):
         by_version = {"sop__version": version} if version is not None else {"sop__is_current": True}
         return {"sop__slug": row.get("sop"), **by_version, "order": value}
 
+    def get_queryset(self, value, row, *args, **kwargs):
+        return Flow.objects.select_related("sop")  # the step's checks read the SOP (locked, roles)
+
     def clean(self, value, row=None, **kwargs):
+        """The flow, looked up once per import for all the rows of the same flow (`known` is emptied by
+        StepResource.before_import); a flow not found is looked up again, as before."""
+        known = getattr(self, "known", None)
+        key = (row.get("sop"), version_of(row), str(value)) if row is not None else None
+        if known is not None and key in known:
+            return known[key]
+        flow = self._clean(value, row, **kwargs)
+        if known is not None and flow is not None:
+            known[key] = flow
+        return flow
+
+    def _clean(self, value, row=None, **kwargs):
         try:
             return super().clean(value, row, **kwargs)
         except (Flow.DoesNotExist, ValueError, TypeError) as exc:
@@ -160,6 +175,24 @@ class StepResource(ScopedResource, OneDropPerSOP, RoundTripResource, resources.M
     def before_import(self, dataset, **kwargs):
         super().before_import(dataset, **kwargs)
         self._roles_of_sop = {}  # the roles of each SOP, read once per import (three uses per row)
+        self.fields["flow"].widget.known = {}  # each flow once per import
+        self._steps_of_flow = {}  # each flow's stored steps in one query, not one per row
+
+    def get_instance(self, instance_loader, row):
+        """The stored step of the row's flow and number, from one read of the flow's steps (with their
+        branches, which Step.clean reads). Each is handed out once: a second row naming the same step
+        reads it from the database, as import-export's loader would."""
+        steps_of_flow = getattr(self, "_steps_of_flow", None)
+        if steps_of_flow is None or any(self.fields[f].column_name not in row for f in self.get_import_id_fields()):
+            return super().get_instance(instance_loader, row)
+        flow, no = self.fields["flow"].clean(row), self.fields["no"].clean(row)
+        if flow is None or no is None:
+            return None
+        if flow.pk not in steps_of_flow:
+            stored = self.get_queryset().filter(flow=flow).prefetch_related("branches")
+            steps_of_flow[flow.pk] = {step.no: step for step in stored}
+        step = steps_of_flow[flow.pk].pop(no, None)
+        return step if step is not None else super().get_instance(instance_loader, row)
 
     def _actor_roles(self, step, row):
         labels = [label.strip() for label in (row.get("actors") or "").split(",") if label.strip()]

@@ -2,6 +2,8 @@ import io
 
 import pytest
 import tablib
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from openpyxl import load_workbook
 
@@ -119,3 +121,26 @@ def test_a_step_import_moves_the_signing_mark_with_the_row_actors(sample_sop):
 
     assert not result.has_errors() and not result.has_validation_errors()
     assert Step.objects.get(flow__sop=sample_sop, no=1).signs
+
+
+def test_a_step_import_reads_the_flow_and_its_steps_once_and_a_repeated_row_wins(sample_sop):
+    def row(step, activity):
+        actors = ", ".join(role.label for role in step.actors.order_by("order"))
+        return [sample_sop.slug, 1, step.no, activity, actors, step.desk, "", "5 menit", "", ""]
+
+    steps = list(Step.objects.filter(flow__sop=sample_sop, flow__order=1).order_by("no"))
+    assert len(steps) == 5
+    rows = [row(step, f"Langkah {step.no} diubah") for step in steps] + [row(steps[1], "Langkah 2 diubah lagi")]
+
+    with CaptureQueriesContext(connection) as queries:
+        result = StepResource().import_data(tablib.Dataset(*rows, headers=HEADER), dry_run=False)
+
+    assert not result.has_errors() and not result.has_validation_errors(), result.invalid_rows[:1]
+    assert dict(Step.objects.filter(flow__sop=sample_sop).values_list("no", "activity")) == {
+        1: "Langkah 1 diubah", 2: "Langkah 2 diubah lagi", 3: "Langkah 3 diubah", 4: "Langkah 4 diubah",
+        5: "Langkah 5 diubah",
+    }  # fmt: skip
+    sql = [query["sql"] for query in queries.captured_queries]
+    # The flow once for the six rows; the flow's steps once, and the repeated row's step again.
+    assert len([q for q in sql if q.startswith('SELECT "sop_catalog_flow"."id"')]) == 1
+    assert len([q for q in sql if q.startswith('SELECT "sop_catalog_step"."id"')]) == 2
