@@ -122,8 +122,8 @@ def acting_over_messages(acting: Official) -> list[str]:
             continue
         ends = [day for day in (acting.end, holder.end) if day is not None]
         found.append(
-            f"{_during(acting.start, min(ends) if ends else None)} yang bertindak sebagai "
-            f"{acting.position.title} adalah {acting}; {holder.name} tidak memegang meja ini pada periode itu."
+            f"{_during(acting.start, min(ends) if ends else None)}, yang bertindak sebagai "
+            f"{acting.position.title} adalah {acting}; {holder.name} tidak menjalankan jabatan ini pada periode itu."
         )
     return found
 

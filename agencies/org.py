@@ -19,7 +19,7 @@ import datetime
 from collections.abc import Iterable
 
 from django.core.cache import cache
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Q
 from django.utils import timezone
 
 from agencies.desks import AGENCY_DESKS, DESKS, desk_permission
@@ -140,39 +140,76 @@ def at_my_desks_q(
     to a position (a disposisi) waits only for its acting holder (waits_for_q)."""
     query = Q(pk__in=[])
     positions = user.desk_positions
+    staffed = staffed_positions(user.agency_id)
     for desk, scope in user.desk_scopes.items():
-        query |= Q(**{desk_field: desk}) & scope_q(scope, unit_field) & waits_for_q(positions.get(desk), position_field)
+        waits = waits_for_q(positions.get(desk), staffed.get(desk, frozenset()), position_field)
+        query |= Q(**{desk_field: desk}) & scope_q(scope, unit_field) & waits
     return query
 
 
-def waits_for_q(held: Iterable[int] | None, position_field: str = "queue_to_position_id") -> Q:
-    """Steps addressed to nobody, to one of the `held` positions, or to a position nobody holds today
-    (it waits for the whole desk, as its notices go to the whole desk: cases.notifications)."""
-    vacant = ~Exists(_holding_today(OuterRef(position_field)))
-    return Q(**{f"{position_field}__isnull": True}) | Q(**{f"{position_field}__in": sorted(held or ())}) | Q(vacant)
-
-
-def _holding_today(position: int | OuterRef) -> QuerySet[Official]:
-    """The officials with an active account who hold `position` (an id or an OuterRef) today."""
-    day = today()
-    return Official.objects.filter(
-        Q(start__isnull=True) | Q(start__lte=day),
-        Q(end__isnull=True) | Q(end__gte=day),
-        Q(position_id=position),
-        user__isnull=False,
-        user__is_active=True,
+def waits_for_q(held: Iterable[int] | None, staffed: Iterable[int], position_field: str = "queue_to_position_id") -> Q:
+    """Steps addressed to nobody, to one of the `held` positions, or to a position that is not
+    `staffed` at that desk today (it waits for the whole desk, as its notices go to the whole desk:
+    cases.notifications)."""
+    return (
+        Q(**{f"{position_field}__isnull": True})
+        | Q(**{f"{position_field}__in": sorted(held or ())})
+        | ~Q(**{f"{position_field}__in": sorted(staffed)})
     )
+
+
+def staffed_key(agency_id: int | None, day: datetime.date) -> str:
+    return f"staffed:{agency_id}:{day.isoformat()}"
+
+
+def staffed_positions(agency_id: int | None) -> dict[str, frozenset[int]]:
+    """{desk: the agency's positions at that desk whose acting holder today (Plh., Plt., definitive:
+    acting_holder) has an active account of the agency}. A step addressed to any other position
+    waits for the whole desk: nobody could act in it. One rule for the inbox, who may act
+    (serves_step) and who is told (cases.notifications); cached per agency and day, dropped when an
+    official, a position or an account changes (agencies/usercache.py)."""
+    if agency_id is None:
+        return {}
+    day = today()
+    found = cache.get(staffed_key(agency_id, day))
+    if found is None:
+        officials = Official.objects.filter(position__agency_id=agency_id).select_related("position", "user")
+        by_desk: dict[str, set[int]] = {}
+        for holder in acting_officials(officials, day):
+            account = holder.user
+            if account is not None and account.is_active and account.agency_id == agency_id:
+                by_desk.setdefault(holder.position.desk, set()).add(holder.position_id)
+        found = {desk: frozenset(pks) for desk, pks in by_desk.items()}
+        cache.set(staffed_key(agency_id, day), found, TREE_TIMEOUT)
+    return found
+
+
+def forget_staffed(agency_id: int | None) -> None:
+    cache.delete(staffed_key(agency_id, today()))
 
 
 def serves_step(user: User, desk: str, unit_id: int | None, position_id: int | None) -> bool:
     """The user may act on a step at `desk` of a case of unit `unit_id` addressed to `position_id`
     (None: to the whole desk): `serves`, and for an addressed step the position's acting holder
-    (anyone at the desk while nobody holds it): waits_for_q for one step."""
+    (anyone at the desk while it is not staffed): waits_for_q for one step."""
     if not serves(user, desk, unit_id):
         return False
     if position_id is None or position_id in user.desk_positions.get(desk, frozenset()):
         return True
-    return not _holding_today(position_id).exists()
+    return position_id not in staffed_positions(user.agency_id).get(desk, frozenset())
+
+
+def staffed_holder(agency_id: int, desk: str, position_id: int | None) -> User | None:
+    """The account of the acting holder of a staffed position at `desk` (the one told of a step
+    addressed to it), or None: the whole desk is told."""
+    if position_id is None or position_id not in staffed_positions(agency_id).get(desk, frozenset()):
+        return None
+    position = Position.objects.filter(pk=position_id).first()
+    holder = holder_today(position) if position is not None else None
+    account = holder.user if holder is not None else None
+    if account is None or not account.is_active or account.agency_id != agency_id:
+        return None  # changed since the staffed set was cached
+    return account
 
 
 def positions_by_desk(held: list[tuple[str, int | None, int]]) -> dict[str, frozenset[int]]:

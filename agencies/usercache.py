@@ -146,6 +146,7 @@ def official_changed(sender, instance, **kwargs):
     users = set(Official.objects.filter(position_id__in=positions).values_list("user_id", flat=True))
     users |= {instance.user_id, getattr(instance, "_previous_user_id", None)}
     bump(User.objects.filter(pk__in=[pk for pk in users if pk]))
+    forget_staffed(Position.objects.filter(pk__in=[pk for pk in positions if pk]).values_list("agency_id", flat=True))
 
 
 @receiver(post_save, sender=Position)
@@ -153,6 +154,26 @@ def official_changed(sender, instance, **kwargs):
 def position_changed(sender, instance, created=False, **kwargs):
     if not created:
         bump(User.objects.filter(holdings__position_id=instance.pk))
+    forget_staffed([instance.agency_id])
+
+
+@receiver(post_save, sender=User)
+@receiver(post_delete, sender=User)
+def account_changed(sender, instance, update_fields=None, **kwargs):
+    """An account deactivated, moved or deleted: the positions it acts in are staffed no more (or
+    again). A login (last_login alone) changes nothing of that."""
+    if update_fields is not None and set(update_fields) <= {"last_login", "cache_version"}:
+        return
+    forget_staffed(Agency.objects.values_list("pk", flat=True))
+
+
+def forget_staffed(agency_ids):
+    """Drop the agencies' staffed positions (org.staffed_positions) now and again after the commit (a
+    request in between would cache the old set again)."""
+    agency_ids = [pk for pk in agency_ids if pk]
+    for pk in agency_ids:
+        org.forget_staffed(pk)
+    transaction.on_commit(lambda: [org.forget_staffed(pk) for pk in agency_ids])
 
 
 @receiver(post_save, sender=Unit)

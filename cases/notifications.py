@@ -15,7 +15,6 @@ from django.utils import timezone
 
 from agencies import org
 from agencies.desks import SUPERIOR
-from agencies.models import Position
 from agencies.usercache import forget_unread
 from cases.formats import date_time
 from cases.models import Case, CaseStep, Notification, OutgoingMail
@@ -95,12 +94,8 @@ def write_notices(*, event, case_id, desk, message, kind, actor_id=None, reason=
             return []  # the case was deleted since, or this event's notices are written
         if actor_id is not None and not get_user_model().objects.filter(pk=actor_id).exists():
             actor_id = None  # the account was deleted since: the notice names nobody
-        position = Position.objects.filter(pk=position_id).first() if position_id is not None else None
-        holder = org.holder_today(position) if position is not None else None
-        if holder is not None and holder.user_id and holder.user.is_active and holder.user.agency_id == case.agency_id:
-            users = [holder.user]
-        else:
-            users = org.desk_users_list(case.agency_id, desk, case.sop.org_unit_id)
+        holder = org.staffed_holder(case.agency_id, desk, position_id)  # the rule the inbox follows
+        users = [holder] if holder is not None else org.desk_users_list(case.agency_id, desk, case.sop.org_unit_id)
         users = [user for user in users if user.pk != actor_id]
         Notification.objects.bulk_create(
             [

@@ -30,7 +30,7 @@ __all__ = ["AlreadyProcessed", "ConcurrentTransition", "TransitionRefused"]
 
 
 SECRET_FIELDS = ("nik", "kk_number")
-NOT_MY_FRONT_DESK = "Layanan ini dibuka oleh meja depan unit kerja lain; Anda tidak dapat membuka permohonannya."
+NOT_MY_FRONT_DESK = "Permohonan layanan ini dibuka oleh meja depan unit kerja lain; Anda tidak dapat membukanya."
 
 
 def _jsonable(value: Any, field: str = "") -> Any:

@@ -661,7 +661,11 @@ def return_for_revision(*, case: Case, user: User, step_id: str | int | None, no
     step.started_at = step.due_at = None
     step.save()
     _reset_between(case, step, previous)
-    _arrive(case, previous, timezone.now(), previous_desk=step.desk, actor=user, kind=Notification.RETURNED, note=note)
+    # Back to the position a disposisi addressed it to, if one did: its holder revises it.
+    _arrive(
+        case, previous, timezone.now(), previous_desk=step.desk, actor=user, kind=Notification.RETURNED, note=note,
+        position=previous.to_position,
+    )  # fmt: skip
     previous.note = ""
     previous.save()
     case.save()
@@ -690,7 +694,7 @@ def take_back(*, case: Case, user: User, step_id: str | int | None, note: str = 
         status=CaseStep.PENDING
     )
     previous.arrived_by, previous.arrival_kind, previous.arrival_note = user, Notification.TAKEN_BACK, note
-    previous.to_position = None
+    # previous.to_position stays: a step a disposisi addressed to the sender's position is theirs again.
     start_step(case, previous, now)
     case.save()
     _audit(case, user, "take_back", before, previous, note or f"ditarik dari meja {current.desk_label}", ip)

@@ -89,8 +89,8 @@ def test_a_plt_over_the_definitive_kadis_is_saved_with_a_warning(catalog, lumaja
     assert kadis.officials.filter(name="Drs. PLT KADIS", acting=Official.PLT).exists()
     warnings = [m.message for m in get_messages(response.wsgi_request) if m.level_tag == "warning"]
     assert warnings == [
-        f"Selama 1–31 Desember 2026 yang bertindak sebagai {kadis.title} adalah Plt. Drs. PLT KADIS; "
-        f"{definitive.name} tidak memegang meja ini pada periode itu."
+        f"Selama 1–31 Desember 2026, yang bertindak sebagai {kadis.title} adalah Plt. Drs. PLT KADIS; "
+        f"{definitive.name} tidak menjalankan jabatan ini pada periode itu."
     ]
     assert "Selama 1–31 Desember 2026" in html.unescape(lumajang_admin.get(response.url).content.decode())
 
@@ -103,8 +103,8 @@ def test_an_open_ended_plt_is_warned_from_its_start(catalog, lumajang, lumajang_
 
     warnings = [m.message for m in get_messages(response.wsgi_request) if m.level_tag == "warning"]
     assert warnings == [
-        f"Sejak 28 November 2026 yang bertindak sebagai {kadis.title} adalah Plt. PLT TANPA AKHIR; "
-        f"{definitive.name} tidak memegang meja ini pada periode itu."
+        f"Sejak 28 November 2026, yang bertindak sebagai {kadis.title} adalah Plt. PLT TANPA AKHIR; "
+        f"{definitive.name} tidak menjalankan jabatan ini pada periode itu."
     ]
 
 

