@@ -8,9 +8,9 @@
   var bar = card.querySelector("progress");
   function show(state) {
     bar.value = state.done;
-    card.querySelector("[data-recap-done]").textContent = state.done;
-    card.querySelector("[data-recap-created]").textContent = state.created;
-    card.querySelector("[data-recap-skipped]").textContent = state.skipped;
+    card.querySelector("[data-recap-done]").textContent = Number(state.done).toLocaleString("id-ID");
+    card.querySelector("[data-recap-created]").textContent = Number(state.created).toLocaleString("id-ID");
+    card.querySelector("[data-recap-skipped]").textContent = Number(state.skipped).toLocaleString("id-ID");
   }
   function step() {
     fetch(card.getAttribute("data-progress-url"), {
