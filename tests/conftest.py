@@ -1,3 +1,4 @@
+import datetime
 import gc
 import json
 import os
@@ -11,9 +12,10 @@ from django.core.management import call_command
 from django.db import connection
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.recorder import MigrationRecorder
+from django.utils import timezone
 
 from agencies import org
-from agencies.models import Agency, User
+from agencies.models import Agency, Official, User
 from agencies.services import DEMO_PASSWORD, create_demo_users, load_agencies
 from cases import services as case_services
 from cases import workflow
@@ -286,6 +288,19 @@ def desk_user(demo_users, case):
     found = [u for name, u in sorted(demo_users.items()) if name.startswith(prefix) and org.serves(u, desk, unit)]
     assert found, f"no demo user at {desk} for {case.sop.slug}"
     return found[0]
+
+
+def hand_over(position, predecessor, successor, name="KEPALA SEKSI PENGGANTI, S.Sos."):
+    """A handover as the admin records it: the predecessor's holding ends yesterday, the successor's
+    starts today (both checked by the model's clean)."""
+    leaving = position.officials.get(user=predecessor)
+    leaving.end = timezone.localdate() - datetime.timedelta(days=1)
+    leaving.full_clean()
+    leaving.save()
+    arriving = Official(position=position, name=name, user=successor, start=timezone.localdate())
+    arriving.full_clean()
+    arriving.save()
+    return arriving
 
 
 def give_all_documents(case, user):

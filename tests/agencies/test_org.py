@@ -16,6 +16,7 @@ from agencies.models import Official, Position, Unit
 from cases import letters, selectors, workflow
 from cases.models import Case, IssuedDocument, Notification
 from sop_catalog.models import SOP
+from tests.conftest import hand_over
 from tests.factories import CaseFactory
 
 TODAY = timezone.localdate()
@@ -159,12 +160,7 @@ def test_a_handover_moves_the_inbox_and_keeps_the_history(linjamsos_case, demo_u
     successor = django_user_model.objects.create_user("kasi-baru", agency=position.agency)
     step_before = list(linjamsos_case.steps.values_list("pk", "desk", "status"))
 
-    leaving.end = TODAY - datetime.timedelta(days=1)
-    leaving.full_clean()
-    leaving.save()
-    arriving = Official(position=position, name="KEPALA SEKSI BARU, S.Sos.", user=successor, start=TODAY)
-    arriving.full_clean()
-    arriving.save()
+    hand_over(position, leaving.user, successor, name="KEPALA SEKSI BARU, S.Sos.")
 
     old, new = (django_user_model.objects.get(pk=u.pk) for u in (demo_users["lumajang-kasi"], successor))
     assert list(selectors.inbox(user=new)) == [linjamsos_case]

@@ -18,6 +18,7 @@ from cases.models import Case, Notification
 from cases.notifications import notify_desk, write_notices
 from sop_catalog.models import SOP
 from sop_catalog.services import import_sops
+from tests.conftest import hand_over
 from tests.factories import CaseFactory, PersonFactory
 
 TODAY = timezone.localdate()
@@ -258,16 +259,6 @@ def test_the_case_pages_buttons_are_the_addressed_kasis_only(disposed, demo_user
 
     assert "complete_step" in rules.actions(disposed, addressed)
     assert rules.actions(disposed, other) & set(rules.STEP_ACTIONS) == set()
-
-
-def hand_over(position, predecessor, successor):
-    leaving = position.officials.get(user=predecessor)
-    leaving.end = TODAY - datetime.timedelta(days=1)
-    leaving.full_clean()
-    leaving.save()
-    arriving = Official(position=position, name="KEPALA SEKSI PENGGANTI, S.Sos.", user=successor, start=TODAY)
-    arriving.full_clean()
-    arriving.save()
 
 
 def test_after_a_handover_the_successor_has_the_disposisi_and_the_predecessor_not(disposed, demo_users):
