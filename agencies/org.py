@@ -93,13 +93,18 @@ def acting_officials(officials: Iterable[Official], day: datetime.date) -> list[
     return [holder for group in by_position.values() if (holder := acting_holder(group)) is not None]
 
 
+def holding_on_q(day: datetime.date) -> Q:
+    """The officials whose period includes `day` (Official.holds_on as a filter)."""
+    return (Q(start__isnull=True) | Q(start__lte=day)) & (Q(end__isnull=True) | Q(end__gte=day))
+
+
 def held_positions(user: User, day: datetime.date | None = None) -> list[tuple[str, int | None, int]]:
     """(desk, unit id, position id) of each position in which the user is the acting holder on `day`."""
     if not (user.is_authenticated and user.is_active and user.agency_id):
         return []
     day = day or today()
     mine = Official.objects.filter(user=user, position__agency_id=user.agency_id)
-    mine = mine.filter(Q(start__isnull=True) | Q(start__lte=day), Q(end__isnull=True) | Q(end__gte=day))
+    mine = mine.filter(holding_on_q(day))
     # Everyone who holds those positions that day, in the same query: the acting one is picked below.
     everyone = Official.objects.filter(position_id__in=mine.values("position_id")).select_related("position")
     return [
@@ -173,7 +178,8 @@ def staffed_positions(agency_id: int | None) -> dict[str, frozenset[int]]:
     day = today()
     found = cache.get(staffed_key(agency_id, day))
     if found is None:
-        officials = Official.objects.filter(position__agency_id=agency_id).select_related("position", "user")
+        officials = Official.objects.filter(holding_on_q(day), position__agency_id=agency_id)
+        officials = officials.select_related("position", "user")
         by_desk: dict[str, set[int]] = {}
         for holder in acting_officials(officials, day):
             account = holder.user
