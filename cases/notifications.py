@@ -89,7 +89,14 @@ def write_notices(*, event, case_id, desk, message, kind, actor_id=None, reason=
     # A savepoint: run at once inside a transition (ImmediateBackend), a failure here leaves the
     # transition usable. The case's row lock makes a second run wait and then find the notices.
     with transaction.atomic():
-        case = Case.objects.select_related("sop").select_for_update(of=("self",)).filter(pk=case_id).first()
+        # Only the columns the notices and the e-mail use: the case and SOP rows are wide.
+        case = (
+            Case.objects.select_related("sop")
+            .only("number", "agency_id", "sop__name", "sop__org_unit_id")
+            .select_for_update(of=("self",))
+            .filter(pk=case_id)
+            .first()
+        )
         if case is None or Notification.objects.filter(event=event).exists():
             return []  # the case was deleted since, or this event's notices are written
         if actor_id is not None and not get_user_model().objects.filter(pk=actor_id).exists():

@@ -41,9 +41,25 @@ PARTS = (
 _batch = threading.local()
 
 
+def _cached_parent(instance, name):
+    """The parent row the instance already holds (it was made or read with it), or None: no query."""
+    return instance._state.fields_cache.get(name)
+
+
 def _sop_id(instance):
     if isinstance(instance, models.SOP):
         return instance.pk
+    # The parents the instance holds, when they are the rows its ids name: an import or a copy makes
+    # each step with its flow and each branch with its step in hand, so most rows need no lookup.
+    if isinstance(instance, models.Step):
+        flow = _cached_parent(instance, "flow")
+        if flow is not None and flow.pk == instance.flow_id and flow.sop_id is not None:
+            return flow.sop_id
+    elif isinstance(instance, models.Branch):
+        step = _cached_parent(instance, "step")
+        flow = _cached_parent(step, "flow") if step is not None and step.pk == instance.step_id else None
+        if flow is not None and flow.pk == step.flow_id and flow.sop_id is not None:
+            return flow.sop_id
     known = getattr(_batch, "parents", None)
     # By ids: in a cascade delete the parent row may already be gone.
     if isinstance(instance, models.Step):
@@ -88,26 +104,30 @@ def _forget(sop_id):
         transaction.on_commit(lambda: prerender(sop_id))
 
 
-@receiver(post_save)
-@receiver(post_delete)
 def drop_cached_pdf(sender, instance, **kwargs):
-    if sender in PARTS:
-        sop_id = _sop_id(instance)
-        if sop_id is None:
-            return
-        batched = getattr(_batch, "sops", None)
-        if batched is not None:
-            batched.add(sop_id)
-            # A flow or step written in the batch may have moved: look its SOP up again next time.
-            if sender is models.Flow:
-                _batch.parents.pop(("flow", instance.pk), None)
-            elif sender is models.Step:
-                _batch.parents.pop(("step", instance.pk), None)
-            return
-        if sender is not models.SOP:
-            # The SOP's own save raises it (auto_now); the cached page and PDF are keyed by it.
-            models.SOP.objects.filter(pk=sop_id).update(updated_at=timezone.now())
-        _forget(sop_id)
+    sop_id = _sop_id(instance)
+    if sop_id is None:
+        return
+    batched = getattr(_batch, "sops", None)
+    if batched is not None:
+        batched.add(sop_id)
+        # A flow or step written in the batch may have moved: look its SOP up again next time.
+        if sender is models.Flow:
+            _batch.parents.pop(("flow", instance.pk), None)
+        elif sender is models.Step:
+            _batch.parents.pop(("step", instance.pk), None)
+        return
+    if sender is not models.SOP:
+        # The SOP's own save raises it (auto_now); the cached page and PDF are keyed by it.
+        models.SOP.objects.filter(pk=sop_id).update(updated_at=timezone.now())
+    _forget(sop_id)
+
+
+# Connected for the SOP's parts only: a save of any other row (a case, a step of a case, a notice)
+# does not pass through here at all.
+for _part in PARTS:
+    post_save.connect(drop_cached_pdf, sender=_part, dispatch_uid=f"sop-pdf-save-{_part.__name__}")
+    post_delete.connect(drop_cached_pdf, sender=_part, dispatch_uid=f"sop-pdf-delete-{_part.__name__}")
 
 
 def prerender(sop_id):
