@@ -10,6 +10,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.management import call_command
 from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.recorder import MigrationRecorder
 from django.utils import timezone
@@ -22,6 +23,7 @@ from cases import workflow
 from cases.models import Case, LetterTemplate
 from sop_catalog.models import SOP
 from sop_catalog.services import import_sops
+from tests import migrating
 from tests.factories import PersonFactory
 
 DATA = Path(__file__).parent / "data"
@@ -111,15 +113,15 @@ def restore_session_data(schema_too=False):
 @pytest.fixture(scope="session")
 def django_db_use_migrations():
     """On SQLite the test database is made from the models (pytest-django's --nomigrations: about
-    5 s less per xdist worker) and its migrations recorded as applied; tests/test_schema.py proves
-    the migrations build the same schema, and the data-migration tests run them. PostgreSQL runs
-    the migrations (its trigram index and the like exist only there)."""
+    5 s less per xdist worker) and its migrations recorded as applied; the walk of every migration
+    (tests/migrating.py) runs them, and tests/test_schema.py proves they build the same schema.
+    PostgreSQL runs the migrations (its trigram index and the like exist only there)."""
     return connection.vendor != "sqlite"
 
 
 def record_migrations_applied():
     """Migrations on again, and every one on disk recorded as applied to the database made from
-    the models: what `migrate` would have left (the data-migration tests go back from there)."""
+    the models: what `migrate` would have left."""
     settings.MIGRATION_MODULES = {}
     recorder = MigrationRecorder(connection)
     recorder.ensure_schema()
@@ -142,12 +144,33 @@ def django_db_setup(django_db_setup, django_db_blocker, django_db_use_migrations
             _SNAPSHOT["default"] = sqlite_snapshot()
 
 
+@pytest.fixture(scope="session")
+def migration_walk(django_db_setup, django_db_blocker, tmp_path_factory):
+    """What the walk of every migration from an empty database found (tests/migrating.py), by the
+    key each data-migration test or look registered; walked once per run (under xdist by the first
+    worker that asks, the others read its results), the session database brought back after."""
+    shared = tmp_path_factory.getbasetemp().parent if os.environ.get("PYTEST_XDIST_WORKER") else None
+    with django_db_blocker.unblock():
+        return migrating.once_per_run(shared, walk_and_restore)
+
+
+def walk_and_restore():
+    try:
+        return migrating.walk()
+    finally:
+        if not restore_session_data(schema_too=True):  # PostgreSQL: to the latest schema (a failed walk
+            executor = MigrationExecutor(connection)  # stops short), flushed, the session data again
+            executor.migrate(executor.loader.graph.leaf_nodes())
+            call_command("flush", verbosity=0, interactive=False)
+            load_session_data()
+
+
 @pytest.fixture(autouse=True)
 def _session_data(request):
     """A transactional test (transaction=True, live_server) empties the database when it ends; the next
     one starts from the session data again (restore_session_data), so every database test sees the same start."""
     uses_db = "_django_db_helper" in request.fixturenames or request.node.get_closest_marker("django_db")
-    if not uses_db or request.node.get_closest_marker("old_schema"):
+    if not uses_db:
         return
     request.getfixturevalue("_django_db_helper")
     if not Agency.objects.filter(slug="lumajang").exists():

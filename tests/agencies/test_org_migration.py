@@ -3,12 +3,11 @@ moves onto units and positions with nothing lost; a subbagian ends up under its 
 
 import pytest
 
-from tests.migrating import migrated_rows
+from tests import migrating
 
 # The test database is set up only for tests that ask for it (django_db): without it, a run of this
-# module alone would migrate and flush the development database. old_schema: the tests read a
-# database at an older schema, where the session data is not restored.
-pytestmark = [pytest.mark.django_db, pytest.mark.old_schema]
+# module alone would walk the migrations on the development database.
+pytestmark = [pytest.mark.django_db]
 
 BEFORE = [
     ("agencies", "0008_user_cache_version"),
@@ -119,27 +118,12 @@ def read_case(apps):
     }
 
 
-def drop_rows(apps):
-    Case = apps.get_model("cases", "Case")
-    apps.get_model("cases", "Disposition").objects.filter(case__number="UJI/2026/000001").delete()
-    Case.objects.filter(number="UJI/2026/000001").update(current_step=None)
-    Case.objects.filter(number="UJI/2026/000001").delete()
-    apps.get_model("cases", "Person").objects.filter(name="WARGA UJI").delete()
-    apps.get_model("sop_catalog", "SOP").objects.filter(slug="uji-migrasi-sop").delete()
-    apps.get_model("agencies", "User").objects.filter(username__startswith="m-").delete()
-    apps.get_model("agencies", "Position").objects.filter(agency__slug="uji-migrasi").delete()
-    for agency in apps.get_model("agencies", "Agency").objects.filter(slug__startswith="uji-migrasi"):
-        apps.get_model("agencies", "Position").objects.filter(agency=agency).delete()
-        units = apps.get_model("agencies", "Unit").objects.filter(agency=agency)
-        units.exclude(parent=None).delete()
-        units.delete()
-        agency.delete()
+STOP = migrating.stop(__name__, before=BEFORE, after=AFTER, make=make_rows, read=read_rows)
 
 
 @pytest.fixture(scope="module")
-def migrated(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock():
-        yield from migrated_rows(BEFORE, AFTER, make_rows, read_rows, drop_rows)
+def migrated(migration_walk):
+    return migration_walk[STOP]["read"]
 
 
 def test_each_unit_name_becomes_a_unit_its_positions_point_to(migrated):

@@ -7,12 +7,11 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-from tests.migrating import migrated_rows
+from tests import migrating
 
 # The test database is set up only for tests that ask for it (django_db): without it, a run of this
-# module alone would migrate and flush the development database. old_schema: the tests read a
-# database at an older schema, where the session data is not restored.
-pytestmark = [pytest.mark.django_db, pytest.mark.old_schema]
+# module alone would walk the migrations on the development database.
+pytestmark = [pytest.mark.django_db]
 
 # Only cases goes back: agencies and sop_catalog are already at their last migrations, which 0017 runs with.
 BEFORE = [
@@ -27,8 +26,6 @@ TO_POSITION = "UJI/2026/018001"  # at the Kasi by a disposisi to the Kepala Seks
 TO_DESK = "UJI/2026/018002"  # at the Kasi by a disposisi to the whole Kasi desk (no jabatan)
 NO_DISPOSISI = "UJI/2026/018003"  # at the Kasi, forwarded by the petugas: no disposisi at all
 NUMBERS = (TO_POSITION, TO_DESK, NO_DISPOSISI)
-# Each case as make_rows left it under 0017, read back by snapshot().
-MADE: dict = {}
 
 
 def make_rows(apps):
@@ -57,7 +54,7 @@ def make_rows(apps):
     case = make_case(apps, sop, TO_DESK, arrived_by=kabid, arrival_kind="disposisi")
     Disposition.objects.create(case=case, by=kabid, from_desk="kabid", to_desk="kasi", instructions=["Untuk diproses"])
     make_case(apps, sop, NO_DISPOSISI, arrived_by=petugas, arrival_kind="arrived")
-    MADE.update(snapshot(apps))
+    return snapshot(apps)  # each case as made under 0017
 
 
 def make_case(apps, sop, number, arrived_by, arrival_kind):
@@ -146,35 +143,25 @@ def read_rows(apps):
     return {"forward": forward, "backward": backward, "again": again}
 
 
-def drop_rows(apps):
-    Case = apps.get_model("cases", "Case")
-    apps.get_model("cases", "Disposition").objects.filter(case__number__in=NUMBERS).delete()
-    Case.objects.filter(number__in=NUMBERS).update(current_step=None)
-    apps.get_model("cases", "CaseStep").objects.filter(case__number__in=NUMBERS).delete()
-    Case.objects.filter(number__in=NUMBERS).delete()
-    apps.get_model("cases", "Person").objects.filter(name="WARGA UJI 0018").delete()
-    apps.get_model("sop_catalog", "SOP").objects.filter(slug=SLUG).delete()
-    apps.get_model("agencies", "User").objects.filter(username__startswith="m18-").delete()
-    apps.get_model("agencies", "Position").objects.filter(agency__slug=SLUG).delete()
-    apps.get_model("agencies", "Unit").objects.filter(agency__slug=SLUG).delete()
-    apps.get_model("agencies", "Agency").objects.filter(slug=SLUG).delete()
+STOP = migrating.stop(__name__, before=BEFORE, after=AFTER, make=make_rows, read=read_rows)
 
 
 @pytest.fixture(scope="module")
-def migrated(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock():
-        yield from migrated_rows(BEFORE, AFTER, make_rows, read_rows, drop_rows)
+def migrated(migration_walk):
+    """What read_rows found, and under "made" each case as make_rows left it under 0017."""
+    return {**migration_walk[STOP]["read"], "made": migration_walk[STOP]["made"]}
 
 
 def test_the_rows_were_made_as_meant(migrated):
-    assert set(MADE) == set(NUMBERS)
-    assert MADE[TO_POSITION]["dispositions"] == [
+    made = migrated["made"]
+    assert set(made) == set(NUMBERS)
+    assert made[TO_POSITION]["dispositions"] == [
         ("kasi", "Kepala Seksi Rehabilitasi Lansia", ["Koordinasikan"]),
         ("kasi", "Kepala Seksi Rehabilitasi Anak", ["Untuk diproses"]),
     ]
-    assert MADE[TO_DESK]["dispositions"] == [("kasi", None, ["Untuk diproses"])]
-    assert MADE[NO_DISPOSISI]["dispositions"] == []
-    assert all(case["current"] == (2, "kasi", "current") for case in MADE.values())
+    assert made[TO_DESK]["dispositions"] == [("kasi", None, ["Untuk diproses"])]
+    assert made[NO_DISPOSISI]["dispositions"] == []
+    assert all(case["current"] == (2, "kasi", "current") for case in made.values())
 
 
 def test_a_step_reached_by_a_disposisi_to_a_jabatan_waits_for_the_latest_ones_jabatan(migrated):
@@ -192,12 +179,12 @@ def test_a_disposisi_to_the_desk_and_no_disposisi_leave_the_case_unaddressed(mig
 
 
 def test_nothing_else_on_the_cases_changes(migrated):
-    assert migrated["forward"]["snapshot"] == MADE
+    assert migrated["forward"]["snapshot"] == migrated["made"]
 
 
 def test_the_reverse_drops_the_columns_and_leaves_the_cases_as_they_were(migrated):
     backward = migrated["backward"]
-    assert backward["snapshot"] == MADE
+    assert backward["snapshot"] == migrated["made"]
     assert "queue_to_position_id" not in backward["columns"]["Case"]
     assert "to_position_id" not in backward["columns"]["CaseStep"]
     assert {"queue_desk", "current_step_id"} <= backward["columns"]["Case"]  # the table is read, not empty

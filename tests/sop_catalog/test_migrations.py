@@ -2,12 +2,11 @@
 
 import pytest
 
-from tests.migrating import migrated_rows
+from tests import migrating
 
 # The test database is set up only for tests that ask for it (django_db): without it, a run of this
-# module alone would migrate and flush the development database. old_schema: the tests read a
-# database at an older schema, where the session data is not restored.
-pytestmark = [pytest.mark.django_db, pytest.mark.old_schema]
+# module alone would walk the migrations on the development database.
+pytestmark = [pytest.mark.django_db]
 
 BEFORE = [
     ("sop_catalog", "0003_branch_action_step_signs"),
@@ -80,16 +79,14 @@ def read_rows(apps):
     return result
 
 
-def drop_rows(apps):
-    apps.get_model("sop_catalog", "SOP").objects.filter(slug__in=SLUGS).delete()
-    apps.get_model("agencies", "Agency").objects.filter(slug="uji-migrasi").delete()
+STOP = migrating.stop(__name__, before=BEFORE, after=AFTER, make=make_rows, read=read_rows)
 
 
 @pytest.fixture(scope="module")
-def migrated(django_db_setup, django_db_blocker):
-    """Rows made under the old schema and migrated forward, read back (one migration run per module)."""
-    with django_db_blocker.unblock():
-        yield from migrated_rows(BEFORE, AFTER, make_rows, read_rows, drop_rows)
+def migrated(migration_walk):
+    """Rows made under the old schema and migrated forward, read back (at a stop of the walk of
+    every migration, tests/migrating.py)."""
+    return migration_walk[STOP]["read"]
 
 
 def test_the_migration_drops_the_target_column(migrated):
