@@ -9,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from cases.models import Case, rebuild_queues
+from sop_catalog.signals import one_drop_per_sop
 
 
 class Command(BaseCommand):
@@ -41,7 +42,9 @@ class Command(BaseCommand):
             with transaction.atomic():
                 call_command("flush", interactive=False, verbosity=0)
                 self.stdout.write("Memuat data …")
-                call_command("loaddata", str(Path(folder) / "db.json"), verbosity=0)
+                # Each SOP's cached PDF dropped once at the end, not once per row of its parts.
+                with one_drop_per_sop():
+                    call_command("loaddata", str(Path(folder) / "db.json"), verbosity=0)
                 # loaddata does not go through Case.save(): an archive made before the inbox
                 # queue columns existed would otherwise leave every inbox empty.
                 rebuild_queues()
