@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from agencies.desks import DESK_LABELS
-from sop_catalog.printing import stylesheet
+from sop_catalog.printing import font_config, stylesheet
 from sop_catalog.selectors import total_time_of
 
 CSS = settings.BASE_DIR / "templates" / "documents" / "letter.css"
@@ -36,7 +36,9 @@ def render_pdf_with_anchor(template, context, *, anchor):
     from weasyprint import HTML  # noqa: PLC0415
 
     html = render_to_string(template, {"printed_at": timezone.localtime(), **context})
-    rendered = HTML(string=html, base_url=str(settings.BASE_DIR)).render(stylesheets=[stylesheet(CSS)])
+    rendered = HTML(string=html, base_url=str(settings.BASE_DIR)).render(
+        stylesheets=[stylesheet(CSS)], font_config=font_config()
+    )
     where = None
     if anchor:
         last = rendered.pages[-1]
