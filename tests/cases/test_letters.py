@@ -105,9 +105,9 @@ def test_lumajang_has_a_letter_for_most_of_its_sops():
 
 
 def test_berita_acara_spells_the_date_and_names_both_parties(catalog, demo_users, walk):
-    from tests.cases.test_naskah import open_case, walk_to_step, with_papers  # noqa: PLC0415
+    from tests.cases.test_naskah import open_case_without_its_letter, walk_to_step, with_papers  # noqa: PLC0415
 
-    case = walk_to_step(open_case(demo_users, "lumajang-odgj", with_papers()), walk, 11)
+    case = walk_to_step(open_case_without_its_letter(demo_users, "lumajang-odgj", with_papers()), walk, 11)
     template = LetterTemplate.objects.get(agency__slug="lumajang", kind=LetterTemplate.BA_PEMULANGAN)
 
     document = letters.issue_berita_acara(

@@ -435,9 +435,14 @@ def test_the_demo_sekretaris_and_kabid_have_certificates_to_sign(desk, agency_ke
 
 def test_a_berita_acara_by_a_desk_without_a_certificate_carries_the_e_seal(catalog, demo_users, walk, local_signer):
     """The ODGJ pemulangan BA is signed at the front desk, whose petugas holds no certificate."""
-    from tests.cases.test_naskah import PIHAK_KEDUA, open_case, walk_to_step, without_papers  # noqa: PLC0415
+    from tests.cases.test_naskah import (  # noqa: PLC0415
+        PIHAK_KEDUA,
+        open_case_without_its_letter,
+        walk_to_step,
+        without_papers,
+    )
 
-    case = walk_to_step(open_case(demo_users, "lumajang-odgj", without_papers()), walk, 11)
+    case = walk_to_step(open_case_without_its_letter(demo_users, "lumajang-odgj", without_papers()), walk, 11)
     template = LetterTemplate.objects.get(agency__slug="lumajang", kind=LetterTemplate.BA_PEMULANGAN)
     document = letters.issue_berita_acara(
         case=case, user=demo_users["lumajang-petugas"], template=template, pihak_kedua=PIHAK_KEDUA, saksi=[]
