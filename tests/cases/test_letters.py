@@ -148,10 +148,17 @@ def test_a_sekretaris_signs_on_behalf_and_a_plt_is_named(catalog, demo_users):
     assert before["name"] == "Dra. DEWI SUSIYANTI"
 
 
-@pytest.fixture
-def issued(catalog, demo_users, walk):
-    case = walk(walk_to_kadis(spm_case(demo_users), walk))
+def issue_spm(demo_users):
+    """An SPM issued by the Kepala Dinas with letters.issue_drafts, what the signing step runs: for the
+    tests of an issued letter, not of the walk to that step (test_the_spm_is_drafted_initialled_…'s)."""
+    case = spm_case(demo_users)
+    letters.issue_drafts(case, demo_users["lumajang-kadis"])
     return IssuedDocument.objects.get(case=case, status=IssuedDocument.ISSUED)
+
+
+@pytest.fixture
+def issued(catalog, demo_users):
+    return issue_spm(demo_users)
 
 
 def test_verification_of_a_valid_document_shows_no_personal_data(issued, client):

@@ -24,7 +24,7 @@ from pypdf import PdfReader
 from agencies.models import Agency, Official, User
 from cases import letters, pades, pki, workflow
 from cases.models import Case, DocumentCounter, IssuedDocument, LetterTemplate
-from tests.cases.test_letters import spm_case, walk_to_kadis
+from tests.cases.test_letters import issue_spm, spm_case, walk_to_kadis
 from tests.conftest import restore_session_data
 from tests.files import BLANK_PDF
 
@@ -53,15 +53,11 @@ def local_signer(settings, agency_keys):
     return agency_keys
 
 
-def sign_spm(demo_users, walk):
-    case = walk(walk_to_kadis(spm_case(demo_users), walk))  # the Kepala Dinas signs
-    return IssuedDocument.objects.get(case=case, status=IssuedDocument.ISSUED)
-
-
 @pytest.fixture
-def signed(catalog, demo_users, walk, local_signer):
-    """An SPM signed in this test's database (for the verification page, which needs its row)."""
-    document = sign_spm(demo_users, walk)
+def signed(catalog, demo_users, local_signer):
+    """An SPM signed by the Kepala Dinas in this test's database (for the verification page, which needs
+    its row); signed_spm is the one signed at the end of the walk through the workflow."""
+    document = issue_spm(demo_users)
     return document, document.pdf.read()
 
 
