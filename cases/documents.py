@@ -7,10 +7,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from agencies.desks import DESK_LABELS
-from sop_catalog.printing import stylesheet
+from sop_catalog.printing import font_config, stylesheet
 from sop_catalog.selectors import total_time_of
 
 CSS = settings.BASE_DIR / "templates" / "documents" / "letter.css"
+# The layouts of documents/letter.html, read after CSS (a file, parsed once, not a <style> in the template).
+NASKAH_CSS = settings.BASE_DIR / "templates" / "documents" / "naskah.css"
 
 
 def qr_data_uri(url):
@@ -26,9 +28,9 @@ def render_pdf(template, context):
     return render_pdf_with_anchor(template, context, anchor=None)[0]
 
 
-def render_pdf_with_anchor(template, context, *, anchor):
+def render_pdf_with_anchor(template, context, *, anchor, css=()):
     """The PDF, and where the element `id=anchor` sits on the last page: (page height, x1, y1, x2, y2),
-    in CSS px from the page's top left.
+    in CSS px from the page's top left. `css`: stylesheet files read after letter.css.
 
     The signature box of a final letter is drawn there by pyHanko (cases/pades.py).
     """
@@ -36,7 +38,9 @@ def render_pdf_with_anchor(template, context, *, anchor):
     from weasyprint import HTML  # noqa: PLC0415
 
     html = render_to_string(template, {"printed_at": timezone.localtime(), **context})
-    rendered = HTML(string=html, base_url=str(settings.BASE_DIR)).render(stylesheets=[stylesheet(CSS)])
+    rendered = HTML(string=html, base_url=str(settings.BASE_DIR)).render(
+        stylesheets=[stylesheet(path) for path in (CSS, *css)], font_config=font_config()
+    )
     where = None
     if anchor:
         last = rendered.pages[-1]

@@ -39,7 +39,7 @@ from agencies.loading import Loader
 from agencies.models import Agency, Official, Position, User
 from cases import bsre, pades, pki, rules
 from cases.counters import take_next
-from cases.documents import qr_data_uri, render_pdf_with_anchor
+from cases.documents import NASKAH_CSS, qr_data_uri, render_pdf_with_anchor
 from cases.models import AuditEntry, Case, DocumentCounter, IssuedDocument, LetterTemplate, Paraf, Person
 from cases.templating import body_blocks, check_template_body, check_template_signing, render_body
 from cases.terbilang import date_in_words
@@ -386,6 +386,7 @@ def _render_with_box(
             "certified": kind == BSRE,
         },
         anchor="kotak-ttd" if signature_box else None,
+        css=[NASKAH_CSS],
     )
     return pdf, pades.box_from_anchor(*anchor) if anchor else None
 

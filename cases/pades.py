@@ -101,14 +101,25 @@ def sign_with_p12(
         name=signer.get("name") or None,
     )
     style = TextStampStyle(stamp_text=stamp_text(signer, now), border_width=1, text_box_style=TextBoxStyle(font_size=7))
-    pdf_signer = signers.PdfSigner(
-        meta, signer=simple, timestamper=_timestamper(), stamp_style=style, new_field_spec=spec
-    )
+    timestamper = _timestamper()
+    pdf_signer = signers.PdfSigner(meta, signer=simple, timestamper=timestamper, stamp_style=style, new_field_spec=spec)
     try:
-        out = pdf_signer.sign_pdf(IncrementalPdfFileWriter(BytesIO(pdf)))
+        out = pdf_signer.sign_pdf(
+            IncrementalPdfFileWriter(BytesIO(pdf)), bytes_reserved=None if timestamper else _room_for(simple)
+        )
     except OSError as exc:  # the timestamp authority unreachable
         raise SigningError(f"Server cap waktu (TSA) tidak dapat dihubungi: {exc}") from exc
     return out.getvalue()
+
+
+def _room_for(simple) -> int:  # type: ignore[no-untyped-def]
+    """The room left in the PDF for the CMS signature, in hex digits: its certificates and 2 KB for the
+    rest (the signed attributes, the issuer names and the signature: about 600 bytes with our EC keys).
+
+    Left to itself pyHanko makes a dummy signature first to measure it, a third of the signing time.
+    With a timestamp authority it still does, as the token's size is the authority's."""
+    certificates = [simple.signing_cert, *simple.cert_registry]
+    return 2 * (sum(len(certificate.dump()) for certificate in certificates) + 2048)
 
 
 def sign_local(pdf: bytes, *, agency: Agency, signer: dict[str, str], box: Box | None, reason: str) -> bytes:

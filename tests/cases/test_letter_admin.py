@@ -4,7 +4,7 @@ from django.urls import reverse
 from cases.models import LetterTemplate
 from sop_catalog.models import SOP
 from tests.admin_forms import form_data
-from tests.cases.test_letters import text_of
+from tests.cases.test_naskah import BERITA_ACARA, LETTERS, assert_no_bare_dash, text_of
 
 pytestmark = pytest.mark.django_db
 
@@ -18,16 +18,24 @@ def lumajang_admin(client, demo_users):
 @pytest.mark.long(3)
 @pytest.mark.parametrize("slug", ["lumajang", "solok"])
 def test_an_agency_admin_previews_its_templates_with_a_sample_signer(client, demo_users, slug):
+    """Every template of the agency (each SOP's letter, each berita acara, the surat penolakan) previews
+    with the sample case: the only rendering of the previews in the suite, each read here."""
     client.force_login(demo_users[f"{slug}-admin"])
-    templates = LetterTemplate.objects.filter(agency__slug=slug)
-    assert templates.exists()
+    templates = list(LetterTemplate.objects.filter(agency__slug=slug))
+    seeded = {(row["sop_slug"], row["kind"]) for row in LETTERS if row["agency"] == slug}
+    assert {(t.sop_slug, t.kind) for t in templates} == seeded
+    assert {LetterTemplate.PENOLAKAN, *BERITA_ACARA} <= {kind for _sop, kind in seeded}
 
     answers = {t.pk: client.get(reverse("admin:cases_lettertemplate_preview", args=[t.pk])) for t in templates}
 
     assert {pk: r.status_code for pk, r in answers.items()} == {pk: 200 for pk in answers}
     assert all(r["Content-Type"] == "application/pdf" for r in answers.values())
-    text = text_of(next(iter(answers.values())).content)
-    assert "SITI AMINAH (CONTOH)" in text and "KONSEP" in text
+    for template in templates:
+        text = text_of(answers[template.pk].content, f"preview-{slug}-{template.sop_slug or template.kind}")
+        assert "SITI AMINAH (CONTOH)" in text and "KONSEP" in text, template.title
+        assert_no_bare_dash(text)
+        if template.kind == LetterTemplate.PENOLAKAN:
+            assert "dengan alasan: Contoh alasan penolakan" in text
 
 
 def test_the_change_page_lists_the_variables(lumajang_admin):

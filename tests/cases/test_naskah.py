@@ -68,6 +68,13 @@ def open_case(demo_users, sop_slug, person, **fields):
     return services.register_case(case=case, user=petugas)
 
 
+def open_case_without_its_letter(demo_users, sop_slug, person, **fields):
+    """open_case, the SOP's own letter template deleted first (the berita acara and penolakan templates
+    stay): walked past its signing step, the case renders no letter that the test does not read."""
+    LetterTemplate.objects.filter(agency__slug="lumajang", sop_slug=sop_slug).delete()
+    return open_case(demo_users, sop_slug, person, **fields)
+
+
 def assert_no_bare_dash(text):
     text = text.replace("Lampiran : -", "").replace("Tembusan : -", "")  # "no attachment" is written "-"
     for bad in [": -", ", -", "NIK : -", " : ,"]:
@@ -84,12 +91,18 @@ def test_every_sop_letter_reads_for_a_person_with_and_without_papers(catalog, de
     text = text_of(letters.draft_pdf(document), f"{sop_slug}-{papers}")
 
     assert_no_bare_dash(text)
-    assert person.name in text
-    assert document.title.upper() in text and "NOMOR" in text  # surat keterangan: centred title, NOMOR under it
+    assert person.name in text and "Keperluan uji" in text
+    assert "Dra. DEWI SUSIYANTI" in text
+    assert document.title.upper() in text and "NOMOR" in text
+    title = " ".join(document.template.title.split()).upper()
+    assert f"{title} NOMOR" in text  # a surat keterangan: centred title, NOMOR under it
     assert "Lumajang, " in text and "Kabupaten Lumajang," not in text
-    if "penerima.identitas" in document.template.body:
+    shows_identity = "penerima.identitas" in document.template.body
+    if papers == "with":  # the person's NIK and birth only where the template prints the identity
+        assert ("3508015507850003" in text) is shows_identity
+        assert ("Lumajang, 15 Juli 1985" in text) is shows_identity
+    if shows_identity:
         if papers == "with":
-            assert "3508015507850003" in text and "Lumajang, 15 Juli 1985" in text
             assert "Ciri-ciri" not in text
         else:
             for expected in [
@@ -283,7 +296,7 @@ def test_a_berita_acara_pemulangan_is_issued_at_its_step_by_its_desk(catalog, de
     from cases import rules  # noqa: PLC0415
     from cases.rules import TransitionRefused  # noqa: PLC0415
 
-    case = open_case(
+    case = open_case_without_its_letter(
         demo_users, "lumajang-odgj", without_papers(), destination="RSJ dr. Radjiman Wediodiningrat Lawang"
     )
     template = LetterTemplate.objects.get(agency__slug="lumajang", kind=LetterTemplate.BA_PEMULANGAN)
@@ -330,7 +343,7 @@ def test_no_berita_acara_on_a_rejected_case(catalog, demo_users, walk):
     from cases import rules  # noqa: PLC0415
     from cases.models import Case  # noqa: PLC0415
 
-    case = walk_to_step(open_case(demo_users, "lumajang-odgj", without_papers()), walk, 11)
+    case = walk_to_step(open_case_without_its_letter(demo_users, "lumajang-odgj", without_papers()), walk, 11)
     petugas = demo_users["lumajang-petugas"]
     assert rules.berita_acara_kinds(case, petugas) == [LetterTemplate.BA_PEMULANGAN]
     Case.objects.filter(pk=case.pk).update(state=Case.REJECTED)  # as if rejected once the step was reached
@@ -502,15 +515,3 @@ def test_a_signed_letter_is_corrected_through_a_replacement_that_passes_the_para
     new_text = text_of(new.pdf.read(), "spm-pengganti")
     assert "RSUD Pasirian" in new_text and "RSUD dr. Haryoto" not in new_text
     assert "RSUD dr. Haryoto" in text_of(old.pdf.read())  # the old PDF never changes
-
-
-@pytest.mark.parametrize("kind", [LetterTemplate.PENOLAKAN, *BERITA_ACARA])
-def test_the_admin_preview_of_every_kind_renders_with_the_sample_case(catalog, demo_users, kind):
-    template = LetterTemplate.objects.get(agency__slug="lumajang", kind=kind)
-
-    text = text_of(letters.preview_pdf(template), f"preview-{kind}")
-
-    assert "KONSEP" in text and "SITI AMINAH (CONTOH)" in text
-    assert_no_bare_dash(text)
-    if kind == LetterTemplate.PENOLAKAN:
-        assert "dengan alasan: Contoh alasan penolakan" in text

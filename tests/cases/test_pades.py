@@ -24,7 +24,7 @@ from pypdf import PdfReader
 from agencies.models import Agency, Official, User
 from cases import letters, pades, pki, workflow
 from cases.models import Case, DocumentCounter, IssuedDocument, LetterTemplate
-from tests.cases.test_letters import spm_case, walk_to_kadis
+from tests.cases.test_letters import issue_spm, spm_case, walk_to_kadis
 from tests.conftest import restore_session_data
 from tests.files import BLANK_PDF
 
@@ -53,15 +53,11 @@ def local_signer(settings, agency_keys):
     return agency_keys
 
 
-def sign_spm(demo_users, walk):
-    case = walk(walk_to_kadis(spm_case(demo_users), walk))  # the Kepala Dinas signs
-    return IssuedDocument.objects.get(case=case, status=IssuedDocument.ISSUED)
-
-
 @pytest.fixture
-def signed(catalog, demo_users, walk, local_signer):
-    """An SPM signed in this test's database (for the verification page, which needs its row)."""
-    document = sign_spm(demo_users, walk)
+def signed(catalog, demo_users, local_signer):
+    """An SPM signed by the Kepala Dinas in this test's database (for the verification page, which needs
+    its row); signed_spm is the one signed at the end of the walk through the workflow."""
+    document = issue_spm(demo_users)
     return document, document.pdf.read()
 
 
@@ -435,9 +431,14 @@ def test_the_demo_sekretaris_and_kabid_have_certificates_to_sign(desk, agency_ke
 
 def test_a_berita_acara_by_a_desk_without_a_certificate_carries_the_e_seal(catalog, demo_users, walk, local_signer):
     """The ODGJ pemulangan BA is signed at the front desk, whose petugas holds no certificate."""
-    from tests.cases.test_naskah import PIHAK_KEDUA, open_case, walk_to_step, without_papers  # noqa: PLC0415
+    from tests.cases.test_naskah import (  # noqa: PLC0415
+        PIHAK_KEDUA,
+        open_case_without_its_letter,
+        walk_to_step,
+        without_papers,
+    )
 
-    case = walk_to_step(open_case(demo_users, "lumajang-odgj", without_papers()), walk, 11)
+    case = walk_to_step(open_case_without_its_letter(demo_users, "lumajang-odgj", without_papers()), walk, 11)
     template = LetterTemplate.objects.get(agency__slug="lumajang", kind=LetterTemplate.BA_PEMULANGAN)
     document = letters.issue_berita_acara(
         case=case, user=demo_users["lumajang-petugas"], template=template, pihak_kedua=PIHAK_KEDUA, saksi=[]

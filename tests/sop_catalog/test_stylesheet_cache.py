@@ -1,8 +1,10 @@
-"""PDF stylesheets are parsed once per file version (sop_catalog.printing.stylesheet)."""
+"""PDF stylesheets are parsed once per file version, and the font configuration is made once per
+thread (sop_catalog.printing.stylesheet, font_config)."""
 
 import os
+import threading
 
-from sop_catalog.printing import stylesheet
+from sop_catalog.printing import font_config, stylesheet
 
 
 def test_a_stylesheet_is_parsed_once_and_again_when_its_file_changes(tmp_path):
@@ -16,3 +18,14 @@ def test_a_stylesheet_is_parsed_once_and_again_when_its_file_changes(tmp_path):
     changed = stylesheet(path)
     assert changed is not first
     assert stylesheet(path) is changed
+
+
+def test_the_font_configuration_is_kept_per_thread():
+    mine = font_config()
+    other = []
+    thread = threading.Thread(target=lambda: other.append(font_config()))
+    thread.start()
+    thread.join()
+
+    assert font_config() is mine
+    assert other and other[0] is not mine
