@@ -372,7 +372,9 @@ def user_of(who, demo_users):
 
 
 @pytest.mark.long(20)
-def test_the_access_matrix(world, demo_users, pdfs_rendered_once):
+def test_the_access_matrix(pdfs_rendered_once, world, demo_users):
+    # pdfs_rendered_once first: the world's letters and disposisi sheets go through LayoutOnce too, and
+    # the matrix asks for each of them again (9 PDFs laid out in all, 12 with the world first).
     table = spec(world)
     identities = list(table["home"][2])
     assert len(identities) == 1 + 2 * len(ALL) and all(set(row[2]) == set(identities) for row in table.values())
