@@ -559,6 +559,11 @@ class StepAdmin(AgencyScopedAdmin, LockedMixin, PlainErrorsAdmin, ImportExportMo
     ]  # fmt: skip
     autocomplete_fields = ["flow"]
 
+    def get_export_queryset(self, request):
+        """The changelist's steps (its search and filters), each with its actors read in the same few
+        queries (the export's `actors` column read them one step at a time)."""
+        return super().get_export_queryset(request).prefetch_related("actors")
+
     def get_form(self, request, obj=None, **kwargs):
         request._step_sop_id = obj.flow.sop_id if obj else None
         return super().get_form(request, obj, **kwargs)

@@ -347,6 +347,13 @@ class Step(models.Model):
     def __str__(self):
         return f"{self.no}. {self.activity[:60]}"
 
+    def get_constraints(self):
+        """The constraints full_clean() checks, but those named in `held_constraints`: the step import
+        sets it for a row it has shown cannot break them (StepResource.validate_instance), sparing a
+        query each."""
+        held = getattr(self, "held_constraints", ())
+        return [(model, [c for c in found if c.name not in held]) for model, found in super().get_constraints()]
+
     def clean(self):
         if (self.time_min is None) != (self.time_max is None) or (self.time_max is not None and not self.time_unit):
             raise ValidationError("Isi waktu minimum, maksimum dan satuan bersama-sama, atau kosongkan ketiganya.")

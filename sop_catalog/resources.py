@@ -177,6 +177,7 @@ class StepResource(ScopedResource, OneDropPerSOP, RoundTripResource, resources.M
         self._roles_of_sop = {}  # the roles of each SOP, read once per import (three uses per row)
         self.fields["flow"].widget.known = {}  # each flow once per import
         self._steps_of_flow = {}  # each flow's stored steps in one query, not one per row
+        self._stored = {}  # (flow id, no, signs) as stored, of each step handed out from those
 
     def get_instance(self, instance_loader, row):
         """The stored step of the row's flow and number, from one read of the flow's steps (with their
@@ -192,7 +193,30 @@ class StepResource(ScopedResource, OneDropPerSOP, RoundTripResource, resources.M
             stored = self.get_queryset().filter(flow=flow).prefetch_related("branches")
             steps_of_flow[flow.pk] = {step.no: step for step in stored}
         step = steps_of_flow[flow.pk].pop(no, None)
-        return step if step is not None else super().get_instance(instance_loader, row)
+        if step is None:
+            return super().get_instance(instance_loader, row)
+        self._stored[step.pk] = (step.flow_id, step.no, step.signs)
+        return step
+
+    def validate_instance(self, instance, import_validation_errors=None, validate_unique=True):
+        """Step's constraints cost a query each per row; those a row cannot break are not asked:
+        - `unique_step_no` for the first row of a stored step, at its stored flow and number (the
+          database holds the step there, and the number is unique in the flow);
+        - `one_signing_step_per_flow` for a step that does not sign, or the first row of a stored step
+          that signed in the same flow (the database holds no other signing step there: a row that
+          gave one the mark since was checked, and refused).
+        Any other row (a new step, a step's second row, a new signing mark) is checked as before."""
+        stored = getattr(self, "_stored", {}).pop(instance.pk, None) if instance.pk else None
+        held = set()
+        if stored is not None and stored[:2] == (instance.flow_id, instance.no):
+            held.add("unique_step_no")
+        if not instance.signs or (stored is not None and stored[0] == instance.flow_id and stored[2]):
+            held.add("one_signing_step_per_flow")
+        instance.held_constraints = held
+        try:
+            super().validate_instance(instance, import_validation_errors, validate_unique)
+        finally:
+            del instance.held_constraints
 
     def _actor_roles(self, step, row):
         labels = [label.strip() for label in (row.get("actors") or "").split(",") if label.strip()]

@@ -21,9 +21,9 @@ def catalog(request):
     )
 
 
-def _get_sop(slug, version=None):
+def _get_sop(slug, version=None, light=True):
     try:
-        return selectors.sop_for_display(slug=slug, version=version, light=True)
+        return selectors.sop_for_display(slug=slug, version=version, light=light)
     except SOP.DoesNotExist as exc:
         raise Http404("SOP tidak ditemukan.") from exc
 
@@ -60,7 +60,9 @@ def sop_compare(request, slug):
     earlier = [v for v in versions if v.version < current.version]
     old_no = _version_number(request.GET.get("dari"), earlier[-1].version if earlier else current.version)
     new_no = _version_number(request.GET.get("ke"), current.version)
-    old, new = _get_sop(slug, old_no), _get_sop(slug, new_no)
+    # compare() reads every list, flow, step, actor and branch: both versions with everything prefetched.
+    old = _get_sop(slug, old_no, light=False)
+    new = old if new_no == old_no else _get_sop(slug, new_no, light=False)
     return render(
         request,
         "sop_catalog/compare.html",

@@ -7,22 +7,21 @@ from pathlib import Path
 from unittest.mock import MagicMock
 
 import pytest
-import weasyprint
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import get_resolver
 
 from agencies.desks import DESKS, NIK_DESKS
 from agencies.models import Agency
-from cases import documents, letters, pki, services, workflow
+from cases import letters, pki, services, workflow
 from cases.documents import disposition_pdf
 from cases.models import Case, Disposition, IssuedDocument, RecapJob
-from sop_catalog import printing
 from sop_catalog.models import SOP
 from sop_catalog.services import import_sops
 from tests.conftest import give_all_documents
-from tests.factories import CaseFactory, PersonFactory
+from tests.factories import PersonFactory
 from tests.files import BLANK_PDF
+from tests.pdf_once import layout_once
 
 DATA = Path(__file__).parent / "data"
 ALL = [desk for desk, _ in DESKS]
@@ -359,55 +358,12 @@ def test_every_url_is_in_the_matrix():
     assert url_names() - names == set()
 
 
-class LayoutOnce:
-    """Stands in for weasyprint.HTML: the same page with the same styles is laid out and written once.
-
-    The matrix asks for each PDF as up to 25 identities; whoever may see it gets the same bytes, so
-    WeasyPrint's work is done for the first and reused for the rest (the status codes are still each
-    identity's own, and a page that differs, such as another agency's report, is rendered anew).
-    """
-
-    real = weasyprint.HTML
-    documents = {}
-    pdfs = {}
-
-    def __init__(self, *, string, base_url=None):
-        self.string, self.base_url = string, base_url
-
-    def render(self, stylesheets=None, **options):
-        key = (self.string, self.base_url, tuple(sheet.base_url for sheet in stylesheets or ()), repr(options))
-        if key not in self.documents:
-            document = self.real(string=self.string, base_url=self.base_url).render(stylesheets=stylesheets, **options)
-            self.documents[key] = LaidOut(document, key, self.pdfs)
-        return self.documents[key]
-
-    def write_pdf(self, target=None, stylesheets=None, **options):
-        assert target is None
-        return self.render(stylesheets=stylesheets).write_pdf()
-
-
-class LaidOut:
-    def __init__(self, document, key, pdfs):
-        self.document, self.key, self.pdfs = document, key, pdfs
-        self.pages = document.pages
-
-    def write_pdf(self, target=None, **options):
-        assert target is None and not options
-        if self.key not in self.pdfs:
-            self.pdfs[self.key] = self.document.write_pdf()
-        return self.pdfs[self.key]
-
-
 @pytest.fixture
 def pdfs_rendered_once(monkeypatch):
-    monkeypatch.setattr(LayoutOnce, "documents", {})
-    monkeypatch.setattr(LayoutOnce, "pdfs", {})
-    monkeypatch.setattr(weasyprint, "HTML", LayoutOnce)
-    for module in (documents, printing):  # in case a module imported HTML at its top
-        if getattr(module, "HTML", None) is LayoutOnce.real:
-            monkeypatch.setattr(module, "HTML", LayoutOnce)
+    """Each PDF laid out once and reused for every identity allowed to see it (tests/pdf_once.py)."""
+    layout = layout_once(monkeypatch)
     yield
-    assert LayoutOnce.pdfs, "no PDF went through LayoutOnce: see how WeasyPrint's HTML is imported now"
+    assert layout.pdfs, "no PDF went through LayoutOnce: see how WeasyPrint's HTML is imported now"
 
 
 def user_of(who, demo_users):
@@ -416,7 +372,9 @@ def user_of(who, demo_users):
 
 
 @pytest.mark.long(20)
-def test_the_access_matrix(world, demo_users, pdfs_rendered_once):
+def test_the_access_matrix(pdfs_rendered_once, world, demo_users):
+    # pdfs_rendered_once first: the world's letters and disposisi sheets go through LayoutOnce too, and
+    # the matrix asks for each of them again (9 PDFs laid out in all, 12 with the world first).
     table = spec(world)
     identities = list(table["home"][2])
     assert len(identities) == 1 + 2 * len(ALL) and all(set(row[2]) == set(identities) for row in table.values())
@@ -433,20 +391,3 @@ def test_the_access_matrix(world, demo_users, pdfs_rendered_once):
             if name == "logout" and who != "anon":
                 clients[who].force_login(user_of(who, demo_users))
     assert failures == []
-
-
-def test_a_desk_of_one_bidang_never_opens_another_bidangs_case(catalog, demo_users, walk, client):
-    """The matrix by position: the SPM (Bidang Perlindungan dan Jaminan Sosial) at its Kasi is open to
-    that Kasi, its Kabid and the agency-wide desks, and a 404 for the other bidang's Kasi and Kabid."""
-    case = CaseFactory(registered=True)
-    while Case.objects.get(pk=case.pk).current_step.desk != "kasi":
-        case = walk(case, branch="Ya" if Case.objects.get(pk=case.pk).current_step.sop_step.branches.exists() else "")
-    pages = [f"/permohonan/{case.pk}/", f"/permohonan/{case.pk}/tanda-terima.pdf"]
-    allowed = ["lumajang-kasi", "lumajang-kabid", "lumajang-petugas", "lumajang-sekdin", "lumajang-kadis"]
-    refused = ["lumajang-kasi-rehsos", "lumajang-kabid-rehsos", "lumajang-kasi-pfm", "lumajang-kabid-pfm"]
-    statuses = {}
-    for username in allowed + refused:
-        client.force_login(demo_users[username])
-        statuses[username] = [client.get(page).status_code for page in pages]
-    assert {name: statuses[name] for name in allowed} == {name: [200, 200] for name in allowed}
-    assert {name: statuses[name] for name in refused} == {name: [404, 404] for name in refused}

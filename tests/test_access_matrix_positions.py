@@ -10,10 +10,14 @@ from django.core.files.base import ContentFile
 from django.test import Client
 from django.utils import timezone
 
-from agencies.models import Official, Position
+from agencies.models import Official, Position, User
+from cases import workflow
 from cases.models import Case, Disposition, IssuedDocument
+from tests.conftest import desk_user
 from tests.factories import CaseFactory
 from tests.files import BLANK_PDF
+from tests.pdf_once import layout_once
+from tests.worlds import built_once
 
 pytestmark = pytest.mark.django_db
 
@@ -21,25 +25,31 @@ TODAY = timezone.localdate()
 OTHER_BIDANG = ["lumajang-kasi-rehsos", "lumajang-kabid-rehsos", "lumajang-kasi-pfm", "lumajang-kabid-pfm"]
 
 
-def walk_to(case, stop, walk):
-    while not stop(Case.objects.get(pk=case.pk)):
-        step = Case.objects.get(pk=case.pk).current_step
-        case = walk(case, branch="Ya" if step.sop_step.branches.exists() else "")
-    return Case.objects.get(pk=case.pk)
+def walk_to(case, stop, users):
+    """Complete each step as the demo user of its desk (tests/conftest.py desk_user) until `stop(case)`."""
+    while not stop(case := Case.objects.get(pk=case.pk)):
+        branch = "Ya" if case.current_step.sop_step.branches.exists() else ""
+        workflow.complete_step(case=case, user=desk_user(users, case), step_id=case.current_step_id, branch=branch)
+    return case
 
 
-@pytest.fixture
-def linjamsos(catalog, demo_users, walk):
+def session_demo_users():
+    """The demo users of the session data, by username (as the demo_users fixture gives them)."""
+    users = User.objects.filter(agency__isnull=False).select_related("agency")
+    return {user.username: user for user in users if user.username.startswith(f"{user.agency.slug}-")}
+
+
+def build_linjamsos(users):
     """Two SPM (Linjamsos) cases: one at its Kasi with its draft letter, a scan and a disposisi sheet; one
     signed, with its issued letter."""
-    at_kasi = walk_to(CaseFactory(registered=True), lambda c: c.current_step.desk == "kasi", walk)
+    at_kasi = walk_to(CaseFactory(registered=True), lambda c: c.current_step.desk == "kasi", users)
     scan = at_kasi.documents.first()
     scan.file.save("ktp.pdf", ContentFile(BLANK_PDF))
     disposition = Disposition.objects.create(
-        case=at_kasi, by=demo_users["lumajang-kadis"], from_desk="kadis", to_desk="kasi", instructions=["Proses"]
+        case=at_kasi, by=users["lumajang-kadis"], from_desk="kadis", to_desk="kasi", instructions=["Proses"]
     )
     disposition.pdf.save("disposisi.pdf", ContentFile(BLANK_PDF))
-    signed = walk_to(CaseFactory(registered=True), lambda c: c.state == Case.APPROVED, walk)
+    signed = walk_to(CaseFactory(registered=True), lambda c: c.state == Case.APPROVED, users)
     return {
         "at_kasi": at_kasi,
         "scan": scan,
@@ -48,6 +58,32 @@ def linjamsos(catalog, demo_users, walk):
         "signed": signed,
         "issued": IssuedDocument.objects.get(case=signed, status=IssuedDocument.ISSUED),
     }
+
+
+@pytest.fixture(scope="module")
+def module_linjamsos(django_db_setup, django_db_blocker, tmp_path_factory):
+    """On SQLite the two cases are built once per module (tests/worlds.py), with their files; None elsewhere."""
+    media = tmp_path_factory.mktemp("media")
+    with built_once(django_db_blocker, media, lambda: build_linjamsos(session_demo_users())) as (built, world):
+        yield (media, world) if built else None
+
+
+@pytest.fixture(scope="module", autouse=True)
+def pdfs_rendered_once():
+    """Each PDF of the module laid out once and reused for every identity that may see it (tests/pdf_once.py)."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        layout = layout_once(monkeypatch)
+        yield
+        assert layout.pdfs, "no PDF went through LayoutOnce: see how WeasyPrint's HTML is imported now"
+
+
+@pytest.fixture
+def linjamsos(module_linjamsos, demo_users, settings):
+    """The two cases: the module's (its scans and letters under its media folder), or built for this test."""
+    if module_linjamsos is None:
+        return build_linjamsos(demo_users)
+    settings.MEDIA_ROOT, world = module_linjamsos
+    return world
 
 
 def pages(w):
@@ -206,3 +242,19 @@ def test_a_holder_whose_period_ended_is_refused(linjamsos, demo_users, django_us
     assert len(got) == 6 and set(got.values()) <= {403, 404}
     assert complete_as(ended, linjamsos) in (403, 404)
     assert snapshot(linjamsos) == before
+
+
+def test_a_desk_of_one_bidang_never_opens_another_bidangs_case(linjamsos, demo_users):
+    """The matrix by position: the SPM (Bidang Perlindungan dan Jaminan Sosial) at its Kasi is open to
+    that Kasi, its Kabid and the agency-wide desks, and a 404 for the other bidang's Kasi and Kabid."""
+    case = linjamsos["at_kasi"]
+    assert case.current_step.desk == "kasi" and case.sop.slug == "lumajang-spm"
+    pages = [f"/permohonan/{case.pk}/", f"/permohonan/{case.pk}/tanda-terima.pdf"]
+    allowed = ["lumajang-kasi", "lumajang-kabid", "lumajang-petugas", "lumajang-sekdin", "lumajang-kadis"]
+    refused = ["lumajang-kasi-rehsos", "lumajang-kabid-rehsos", "lumajang-kasi-pfm", "lumajang-kabid-pfm"]
+    statuses = {}
+    for username in allowed + refused:
+        client = client_of(demo_users[username])
+        statuses[username] = [client.get(page).status_code for page in pages]
+    assert {name: statuses[name] for name in allowed} == {name: [200, 200] for name in allowed}
+    assert {name: statuses[name] for name in refused} == {name: [404, 404] for name in refused}

@@ -18,9 +18,8 @@ from django.apps import apps
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.contenttypes.models import ContentType
-from django.db import connection, transaction
+from django.db import connection
 from django.forms.models import ModelChoiceField
-from django.test import override_settings
 from django.urls import reverse
 from import_export.admin import ExportMixin, ImportMixin
 
@@ -39,8 +38,8 @@ from registers.models import Access, Check, Entry, Period, Register
 from registers.services import load_register_data
 from sop_catalog.models import SOP, Step
 from tests.admin_forms import form_data
-from tests.conftest import restore_session_data, sqlite_snapshot
 from tests.factories import BranchFactory, CaseFactory, LetterTemplateFactory, PersonFactory
+from tests.worlds import built_once
 
 pytestmark = pytest.mark.django_db
 
@@ -129,21 +128,8 @@ def build_world():
 def module_world(django_db_setup, django_db_blocker, tmp_path_factory):
     """On SQLite the world is built once per module (per xdist worker) and committed; each test rolls
     back its own changes, and the database before the world is copied back after the module."""
-    if connection.vendor != "sqlite":
-        yield False
-        return
-    with django_db_blocker.unblock():
-        if not Agency.objects.filter(slug="lumajang").exists():  # a transactional test emptied it
-            restore_session_data()
-        before = sqlite_snapshot()
-        with override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("media")), transaction.atomic():
-            build_world()
-        try:
-            yield True
-        finally:
-            connection.ensure_connection()
-            before.backup(connection.connection)
-            before.close()
+    with built_once(django_db_blocker, tmp_path_factory.mktemp("media"), build_world) as (built, _):
+        yield built
 
 
 @pytest.fixture
@@ -159,9 +145,23 @@ def rows_of(label, agency_slug, users):
     return scope(model._default_manager.all(), users[f"{agency_slug}-admin"]).order_by("pk")
 
 
+# The SQL of each model's rows of one agency (scope() as its admin), by label and agency id: built
+# once, then only read again (building the ORM queries was most of a fingerprint's time).
+FINGERPRINT_SQL: dict[tuple[str, int], tuple[str, tuple]] = {}
+
+
 def fingerprint(agency_slug, users):
-    """Everything of one agency, to compare before and after an attack."""
-    return {label: list(rows_of(label, agency_slug, users).values()) for label in AGENCY_PATHS}
+    """Everything of one agency as stored (every column of every row), to compare before and after an attack."""
+    agency_id = users[f"{agency_slug}-admin"].agency_id
+    found = {}
+    with connection.cursor() as cursor:
+        for label in AGENCY_PATHS:
+            key = (label, agency_id)
+            if key not in FINGERPRINT_SQL:
+                FINGERPRINT_SQL[key] = rows_of(label, agency_slug, users).query.sql_with_params()
+            cursor.execute(*FINGERPRINT_SQL[key])
+            found[label] = cursor.fetchall()
+    return found
 
 
 def url(label, view, *args):

@@ -3,7 +3,9 @@
 import io
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from pypdf import PdfReader
 
@@ -102,10 +104,13 @@ def test_the_comparison_page_shows_what_changed(client, spm, v2):
     v2.legal_bases.create(order=99, text="Peraturan Bupati Uji Perbandingan")
     publish_version(v2, revised="2026-12", effective="2026-12-15")
 
-    response = client.get(f"/katalog/{spm.slug}/banding/", {"dari": 1, "ke": 2})
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(f"/katalog/{spm.slug}/banding/", {"dari": 1, "ke": 2})
     page = response.content.decode()
 
     assert response.status_code == 200
+    # The versions, then each version with everything prefetched: no query per field, list or step.
+    assert len(queries) <= 23, [q["sql"][:120] for q in queries]
     assert "Petugas memeriksa berkas versi dua" in page
     assert "Petugas menerima pemohon dan melakukan wawancara" in page
     assert '<li class="diff-add"><span class="visually-hidden">ditambah: </span>Peraturan Bupati Uji' in page

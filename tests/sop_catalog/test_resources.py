@@ -144,3 +144,36 @@ def test_a_step_import_reads_the_flow_and_its_steps_once_and_a_repeated_row_wins
     # The flow once for the six rows; the flow's steps once, and the repeated row's step again.
     assert len([q for q in sql if q.startswith('SELECT "sop_catalog_flow"."id"')]) == 1
     assert len([q for q in sql if q.startswith('SELECT "sop_catalog_step"."id"')]) == 2
+    # Step's constraints are asked only for the repeated row: the others are stored steps at their
+    # own flow and number, and none signs (the query per constraint and row of before).
+    unique = [q for q in sql if q.startswith('SELECT 1 AS "a" FROM "sop_catalog_step"')]
+    signing = [q for q in sql if '"_check"' in q]
+    assert (len(unique), len(signing)) == (1, 0)
+
+
+SIGNS_HEADER = [*HEADER[:6], "signs", *HEADER[6:]]
+
+
+def signing_rows(sop, *marks):
+    """Rows of flow 1 giving steps their signing mark: (no, actors, signs)."""
+    return tablib.Dataset(
+        *[[sop.slug, 1, no, f"Langkah {no}", actors, "", signs, "", "1 hari", "", ""] for no, actors, signs in marks],
+        headers=SIGNS_HEADER,
+    )
+
+
+def test_a_step_import_refuses_a_second_signing_step_in_a_flow(sample_sop):
+    assert list(Step.objects.filter(flow__sop=sample_sop, signs=True).values_list("no", flat=True)) == [4]
+
+    # Step 4 as stored (its mark kept) and step 1 given a mark as well: step 1 is refused.
+    result = StepResource().import_data(signing_rows(sample_sop, (4, "Kadin", 1), (1, "Kadin", 1)), dry_run=True)
+
+    assert [row.import_type for row in result.rows] == ["update", "invalid"]
+    assert "Hanya satu langkah per alur" in str(result.invalid_rows[0].error_dict)
+
+
+def test_a_step_import_moves_the_signing_mark_when_the_file_takes_it_off_first(sample_sop):
+    result = StepResource().import_data(signing_rows(sample_sop, (4, "Kadin", 0), (1, "Kadin", 1)), dry_run=False)
+
+    assert not result.has_errors() and not result.has_validation_errors(), result.invalid_rows[:1]
+    assert list(Step.objects.filter(flow__sop=sample_sop, signs=True).values_list("no", flat=True)) == [1]
