@@ -1,9 +1,12 @@
 """Side effects run by the task worker (`manage.py db_worker`): e-mail, the overdue sweep, heavy PDFs.
 
-Each task is enqueued once the transaction that asked for it commits, may run twice (a worker
-killed after its work but before it wrote its result is run again, see `requeue_stale_tasks`)
-and so does its work at most once: the e-mail ledger (`OutgoingMail`) and the files it writes
-tell it what is already done.
+An e-mail's task is enqueued once the transaction that kept the e-mail commits; the notices of a
+transition are enqueued inside its transaction (`enqueue_notices`), so their task row commits with
+the change it tells of or not at all; the overdue sweep is queued by cron (`notify_overdue
+--queue`) and a report PDF by the page that asks for it. Each task may run twice (a worker killed
+after its work but before it wrote its result is run again, see `requeue_stale_tasks`) and so does
+its work at most once: the e-mail ledger (`OutgoingMail`), the notices' event token, the steps'
+overdue mark and the files it writes tell it what is already done.
 """
 
 import datetime
@@ -11,7 +14,6 @@ import logging
 import uuid
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 from django_tasks import TaskResultStatus, task, task_backends
 
@@ -107,11 +109,6 @@ def render_report_pdf(agency_id, start, end, sop_slug, path, units=None):
         path=path,
         units=None if units is None else frozenset(units),
     )
-
-
-def on_commit_enqueue(task_object, *args):
-    """Enqueue once the current transaction commits (at once outside one)."""
-    transaction.on_commit(lambda: task_object.enqueue(*args))
 
 
 def requeue_stale(*, minutes=None):
