@@ -70,12 +70,17 @@ load: migrate
 
 setup: load
 
-# The task worker (notices, e-mail, overdue sweep, report PDFs) runs beside the server and stops with
-# it. Both use the file cache, as production does: the worker's notices then clear the unread count
-# the server shows (a per-process memory cache would keep it for up to a minute).
+# The task worker runs beside the server and stops with it: the notices and their e-mail, the report
+# and SOP PDFs, and the overdue sweep once `manage.py notify_overdue --queue` has queued it (cron
+# does, daily, in production: docs/deployment.md; here run it by hand). Before it starts, the
+# tasks a worker killed earlier left "running" are queued again (requeue_stale_tasks, as the
+# systemd unit's ExecStartPre does). Both use the file cache, as production does: the worker's
+# notices then clear the unread count the server shows (a per-process memory cache would keep it
+# for up to a minute).
 run: export DJANGO_CACHE ?= file
 run: setup
 	@echo "SOP Portal: http://127.0.0.1:$(PORT)/  (pengguna demo: lihat README.md)"
+	$(BIN)/python manage.py requeue_stale_tasks
 	$(BIN)/python manage.py db_worker --no-reload --interval 2 & WORKER=$$!; \
 	trap 'kill $$WORKER 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver 127.0.0.1:$(PORT)

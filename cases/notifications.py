@@ -178,6 +178,8 @@ def send_kept(mail_id):
         headers={"Message-ID": mail.message_id} if mail.message_id else None,
     )
     try:
+        # At least once: killed after the server accepted the message and before the save below,
+        # the row stays unsent and is sent again, with the same Message-ID, once its claim runs out.
         message.send()
     except Exception as exc:  # any failure of the mail backend (BadHeaderError, SMTP down) waits for a retry
         from cases.tasks import retry_delay  # noqa: PLC0415  (cases.tasks imports this module)

@@ -1,9 +1,13 @@
 """Side effects run by the task worker (`manage.py db_worker`): e-mail, the overdue sweep, heavy PDFs.
 
-Each task is enqueued once the transaction that asked for it commits, may run twice (a worker
-killed after its work but before it wrote its result is run again, see `requeue_stale_tasks`)
-and so does its work at most once: the e-mail ledger (`OutgoingMail`) and the files it writes
-tell it what is already done.
+An e-mail's task is enqueued once the transaction that kept the e-mail commits; the notices of a
+transition are enqueued inside its transaction (`enqueue_notices`), so their task row commits with
+the change it tells of or not at all; the overdue sweep is queued by cron (`notify_overdue
+--queue`) and a report PDF by the page that asks for it. A task that fails is queued again with
+backoff (`sop_portal.tasks.retry_later`; an e-mail by its outbox row). Each task may run twice (a
+retry, or a worker killed after its work but before it wrote its result is run again, see
+`requeue_stale_tasks`) and so does its work at most once: the e-mail ledger (`OutgoingMail`), the
+notices' event token, the steps' overdue mark and the files it writes tell it what is already done.
 """
 
 import datetime
@@ -11,22 +15,14 @@ import logging
 import uuid
 
 from django.conf import settings
-from django.db import transaction
+from django.core.cache import cache
 from django.utils import timezone
-from django_tasks import TaskResultStatus, task, task_backends
+from django_tasks import TaskResultStatus, task
 
 from cases import notifications
+from sop_portal.tasks import can_defer, retry_delay, retry_later
 
 log = logging.getLogger(__name__)
-
-
-def retry_delay(attempts):
-    """Seconds to wait after the `attempts`-th failure: doubling from MAIL_RETRY_SECONDS, capped."""
-    return min(settings.MAIL_RETRY_SECONDS * 2 ** max(attempts - 1, 0), settings.MAIL_RETRY_MAX_SECONDS)
-
-
-def can_defer(task_object):
-    return task_backends[task_object.backend].supports_defer
 
 
 def enqueue_mail(mail_id, *, run_after=None):
@@ -59,11 +55,8 @@ def deliver_notices(attempt=1, **event):
     try:
         return len(notifications.write_notices(**event))
     except Exception:
-        if attempt >= settings.MAIL_MAX_ATTEMPTS or not can_defer(deliver_notices):
+        if not retry_later(deliver_notices, attempt, f"Pemberitahuan {event.get('event')}", **event):
             raise
-        log.exception("Pemberitahuan %s gagal ditulis (percobaan %s); dicoba lagi", event.get("event"), attempt)
-        run_after = timezone.now() + datetime.timedelta(seconds=retry_delay(attempt))
-        deliver_notices.using(run_after=run_after).enqueue(attempt=attempt + 1, **event)
         return 0
 
 
@@ -88,30 +81,40 @@ def sweep_outbox():
 
 
 @task()
-def notify_overdue():
+def notify_overdue(attempt=1):
     """Tell each desk, and its superior, of the steps overdue today (once a day per step), and remind
-    the desks of parked cases whose outside party's answer is expected today."""
-    return notifications.notify_overdue_steps() + notifications.remind_waiting()
+    the desks of parked cases whose outside party's answer is expected today. A failed sweep is
+    queued again with backoff; a step or case already told today is not told again."""
+    try:
+        return notifications.notify_overdue_steps() + notifications.remind_waiting()
+    except Exception:
+        if not retry_later(notify_overdue, attempt, "Pemeriksaan langkah terlambat"):
+            raise
+        return 0
 
 
 @task()
-def render_report_pdf(agency_id, start, end, sop_slug, path, units=None):
-    """Write the compliance report PDF to `path` in the default storage (skipped when it is there)."""
-    from cases.report_pdf import write_report_pdf  # noqa: PLC0415  (cases.report_pdf imports this module)
+def render_report_pdf(agency_id, start, end, sop_slug, path, units=None, attempt=1):
+    """Write the compliance report PDF to `path` in the default storage (skipped when it is there).
+    A failed rendering is queued again with backoff."""
+    from cases.report_pdf import queued_key, write_report_pdf  # noqa: PLC0415  (it imports this module)
 
-    return write_report_pdf(
-        agency_id=agency_id,
-        start=datetime.date.fromisoformat(start),
-        end=datetime.date.fromisoformat(end),
-        sop_slug=sop_slug,
-        path=path,
-        units=None if units is None else frozenset(units),
-    )
-
-
-def on_commit_enqueue(task_object, *args):
-    """Enqueue once the current transaction commits (at once outside one)."""
-    transaction.on_commit(lambda: task_object.enqueue(*args))
+    try:
+        return write_report_pdf(
+            agency_id=agency_id,
+            start=datetime.date.fromisoformat(start),
+            end=datetime.date.fromisoformat(end),
+            sop_slug=sop_slug,
+            path=path,
+            units=None if units is None else frozenset(units),
+        )
+    except Exception:
+        arguments = {"agency_id": agency_id, "start": start, "end": end, "sop_slug": sop_slug, "path": path}
+        if not retry_later(render_report_pdf, attempt, f"PDF laporan {path}", **arguments, units=units):
+            raise
+        # The waiting page's reloads leave it to the retry instead of queuing renderings of their own.
+        cache.set(queued_key(path), 1, timeout=retry_delay(attempt) + 300)
+        return None
 
 
 def requeue_stale(*, minutes=None):

@@ -3,12 +3,17 @@ a cache folder and a media folder, as on two machines (tests/agencies/test_userc
 tests/test_two_nodes.py).
 
 `python -m tests.nodes COMMAND ...` runs one step in a process of its own, with the nodes'
-environment: `setup`, `session USERNAME` (prints a session cookie value), `revoke USERNAME DESK`,
-`deactivate USERNAME`.
+environment: `setup`, `world COUNT` (the two-node test's database, printed as JSON), `session
+USERNAME` (prints a session cookie value), `revoke USERNAME DESK`, `deactivate USERNAME`.
+
+The nodes run the production settings with DJANGO_DEBUG=1, so the second factor (DJANGO_REQUIRE_2FA)
+is off there: a Kepala Dinas or an admin signs in with the password alone.
 """
 
 import contextlib
+import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -16,8 +21,10 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from html.parser import HTMLParser
 from http.cookies import SimpleCookie
 from pathlib import Path
+from typing import NamedTuple
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
@@ -43,6 +50,15 @@ def fresh_postgres(suffix):
     finally:
         with psycopg.connect(admin, autocommit=True) as connection:
             connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def query(database_url, sql, *params):
+    """The rows of one SQL statement on the nodes' database, read from the test's own process
+    (a step in a process of its own costs a Django start-up)."""
+    import psycopg
+
+    with psycopg.connect(database_url.replace("postgres://", "postgresql://", 1), autocommit=True) as connection:
+        return connection.execute(sql, params).fetchall()
 
 
 def free_port():
@@ -81,6 +97,18 @@ def run_step(env, *args, timeout=300):
     if done.returncode != 0:
         raise AssertionError(f"tests.nodes {' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
     return done.stdout.strip()
+
+
+class Login(NamedTuple):
+    session: str
+    csrf: str
+
+
+def cookies_of(headers):
+    cookies = SimpleCookie()
+    for value in headers.get_all("Set-Cookie") or []:
+        cookies.load(value)
+    return {name: morsel.value for name, morsel in cookies.items()}
 
 
 class Node:
@@ -130,8 +158,9 @@ class Node:
             self.process.kill()
         self.log.close()
 
-    def request(self, path, *, session, data=None, csrf=None):
-        """(status, body, headers) of GET (or POST `data`) `path` as the session; redirects not followed."""
+    def request(self, path, *, session, data=None, csrf=None, raw=False):
+        """(status, body, headers) of GET (or POST `data`) `path` as the session; redirects not
+        followed. The body is text, or its bytes with `raw`."""
         cookie = f"sessionid={session}"
         headers = {"Host": "127.0.0.1"}
         if csrf:
@@ -142,17 +171,53 @@ class Node:
         request = urllib.request.Request(self.url + path, data=body, headers=headers)
         opener = urllib.request.build_opener(NoRedirect)
         try:
-            with opener.open(request, timeout=60) as response:
-                return response.status, response.read().decode("utf-8", "replace"), response.headers
+            response = opener.open(request, timeout=60)
         except urllib.error.HTTPError as error:
-            return error.code, error.read().decode("utf-8", "replace"), error.headers
+            response = error
+        with response:
+            body = response.read()
+            return response.status, body if raw else body.decode("utf-8", "replace"), response.headers
 
     def csrf_token(self, session):
         _status, _body, headers = self.request("/", session=session)
-        cookies = SimpleCookie()
-        for value in headers.get_all("Set-Cookie") or []:
-            cookies.load(value)
-        return cookies["csrftoken"].value if "csrftoken" in cookies else None
+        return cookies_of(headers).get("csrftoken")
+
+    def login(self, username, password=None):
+        """Sign in as a browser does: the login page's CSRF cookie and form token, then the form
+        posted. The session cookie and the (rotated) CSRF token it answers with."""
+        if password is None:
+            from agencies.services import DEMO_PASSWORD as password
+
+        opener = urllib.request.build_opener(NoRedirect)
+        with opener.open(urllib.request.Request(self.url + "/masuk/", headers={"Host": "127.0.0.1"})) as page:
+            csrf = cookies_of(page.headers)["csrftoken"]
+            token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.read().decode()).group(1)
+        form = {"csrfmiddlewaretoken": token, "username": username, "password": password, "next": ""}
+        request = urllib.request.Request(
+            self.url + "/masuk/",
+            data=urllib.parse.urlencode(form).encode(),
+            headers={"Host": "127.0.0.1", "Cookie": f"csrftoken={csrf}"},
+        )
+        try:
+            response = opener.open(request, timeout=60)
+        except urllib.error.HTTPError as error:  # a redirect, unfollowed, arrives as an "error"
+            response = error
+        with response:
+            status, cookies = response.status, cookies_of(response.headers)
+        if status != 302 or "sessionid" not in cookies:
+            raise AssertionError(f"login as {username} on node {self.name}: {status}, no session")
+        return Login(cookies["sessionid"], cookies.get("csrftoken", csrf))
+
+    def submit(self, path, login, form_id, changes):
+        """GET `path`, take the fields of its form `form_id` as a browser would send them, change
+        `changes` and POST the form back; (status, body, headers) of the answer."""
+        _status, page, _headers = self.request(path, session=login.session, csrf=login.csrf)
+        fields = form_fields(page, form_id)
+        missing = set(changes) - {name for name, _value in fields}
+        if missing:
+            raise AssertionError(f"form {form_id} of {path} has no field {sorted(missing)}")
+        data = [(name, changes.get(name, value)) for name, value in fields]
+        return self.request(path, session=login.session, csrf=login.csrf, data=data)
 
 
 class Worker:
@@ -177,6 +242,57 @@ class Worker:
         self.log.close()
 
 
+class FormFields(HTMLParser):
+    """The name and value pairs a browser posts for the form with id `form_id`."""
+
+    def __init__(self, form_id):
+        super().__init__(convert_charrefs=True)
+        self.form_id, self.inside, self.fields = form_id, False, []
+        self.select = self.options = self.textarea = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form":
+            self.inside = attrs.get("id") == self.form_id
+        if not self.inside or ("name" not in attrs and tag != "option") or "disabled" in attrs:
+            return
+        kind = attrs.get("type", "text")
+        if tag == "input" and kind not in ("submit", "button", "image", "reset", "file"):
+            if kind not in ("checkbox", "radio") or "checked" in attrs:
+                self.fields.append((attrs["name"], attrs.get("value", "on" if kind in ("checkbox", "radio") else "")))
+        elif tag == "select":
+            self.select, self.options = attrs, []
+        elif tag == "option" and self.select is not None:
+            self.options.append((attrs.get("value", ""), "selected" in attrs))
+        elif tag == "textarea":
+            self.textarea = (attrs["name"], [])
+
+    def handle_data(self, data):
+        if self.textarea is not None:
+            self.textarea[1].append(data)
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self.inside = False
+        elif tag == "select" and self.select is not None:
+            chosen = [value for value, selected in self.options if selected]
+            if not chosen and self.options and "multiple" not in self.select:
+                chosen = [self.options[0][0]]
+            self.fields += [(self.select["name"], value) for value in chosen]
+            self.select = None
+        elif tag == "textarea" and self.textarea is not None:
+            self.fields.append((self.textarea[0], "".join(self.textarea[1]).removeprefix("\n")))
+            self.textarea = None
+
+
+def form_fields(page, form_id):
+    parser = FormFields(form_id)
+    parser.feed(page)
+    if not parser.fields:
+        raise AssertionError(f"no form {form_id} with fields on the page")
+    return parser.fields
+
+
 class NoRedirect(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, *args, **kwargs):
         return None
@@ -191,8 +307,9 @@ def _setup():
 
     call_command("migrate", verbosity=0)
     call_command("load_agencies", verbosity=0)
-    # The nodes' sessions are made by `session`, never from a password: hash the demo passwords fast
-    # (the production hasher spends ~15 s on the 21 demo users).
+    # The nodes' sessions are made by `session`, or from a password only for the few users `world`
+    # gives the production hasher: hash the demo passwords fast (the production hasher spends ~15 s
+    # on the 34 demo users).
     with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
         call_command("create_demo_users", verbosity=0)
     call_command("signing_keys", "setup", verbosity=0)
@@ -253,50 +370,59 @@ def _branch(step):
     return "Ya" if step.sop_step.branches.exists() else ""
 
 
-def _registered():
-    """A new registered SPM case of Lumajang: prints its pk, current step pk, desk and branch."""
-    from tests.factories import CaseFactory, PersonFactory
-
-    PersonFactory.reset_sequence(9000)  # NIK serials apart from _at_kadis's (each step is a new process)
-    case = CaseFactory(registered=True, purpose="Uji dua node")
-    step = case.current_step
-    print(case.pk, step.pk, step.desk, _branch(step) or "-")
+# The two-node test's accounts that sign in with a password, on a node's login page.
+LOGINS = ("lumajang-petugas", "lumajang-kasi", "lumajang-kadis", "lumajang-admin")
 
 
-def _at_kadis(count):
-    """`count` new SPM cases walked to the Kepala Dinas: prints "pk step_pk" a line."""
-    from agencies.models import User
+def _world(letters):
+    """The two-node test's database, made before the nodes start: the agencies, their users (those
+    of LOGINS with the production hasher, for a real login), the catalog; one registered SPM case of
+    Lumajang walked to its last step at the petugas desk, and `letters` walked to the Kepala Dinas.
+    Prints JSON: the case, its step and the next step's desk; the letters' case and step; the Kasi's
+    holding and its position."""
+    from agencies.models import Official, User
+    from agencies.services import DEMO_PASSWORD
     from cases import workflow
     from cases.models import Case
     from tests.factories import CaseFactory, PersonFactory
 
-    PersonFactory.reset_sequence(100)
+    _setup()
+    _catalog()
+    for user in User.objects.filter(username__in=LOGINS):
+        user.set_password(DEMO_PASSWORD)
+        user.save(update_fields=["password"])
     users = {user.username: user for user in User.objects.filter(agency__slug="lumajang")}
-    for n in range(int(count)):
-        case = CaseFactory(registered=True, purpose=f"Uji paralel {n}")
-        while (case := Case.objects.get(pk=case.pk)).state != Case.AT_KADIS:
+
+    def walk(case, until):
+        while not until(case := Case.objects.get(pk=case.pk)):
             step = case.current_step
             workflow.complete_step(
                 case=case, user=users[f"lumajang-{step.desk}"], step_id=step.pk, branch=_branch(step)
             )
-        print(case.pk, case.current_step_id)
+        return case
 
+    def last_at_its_desk(case):
+        step = case.current_step
+        return case.steps.get(position=step.position + 1).desk != step.desk
 
-def _numbers():
-    from cases.models import IssuedDocument
-
-    for number in IssuedDocument.objects.exclude(number="").values_list("number", flat=True):
-        print(number)
-
-
-def _unsent():
-    """Kept e-mails, and those not sent yet or not even written (their notice task still queued or running)."""
-    from django_tasks_db.models import DBTaskResult
-
-    from cases.models import OutgoingMail
-
-    pending = DBTaskResult.objects.filter(task_path="cases.tasks.deliver_notices", status__in=["READY", "RUNNING"])
-    print(OutgoingMail.objects.count(), OutgoingMail.objects.filter(sent_at__isnull=True).count() + pending.count())
+    PersonFactory.reset_sequence(100)
+    moving = walk(CaseFactory(registered=True, purpose="Uji dua node"), last_at_its_desk)
+    step = moving.current_step
+    at_kadis = [
+        walk(CaseFactory(registered=True, purpose=f"Uji paralel {n}"), lambda case: case.state == Case.AT_KADIS)
+        for n in range(int(letters))
+    ]
+    world = {
+        "case": moving.pk,
+        "number": moving.number,
+        "step": step.pk,
+        "branch": _branch(step),
+        "next_desk": moving.steps.get(position=step.position + 1).desk,
+        "letters": [[case.pk, case.current_step_id] for case in at_kadis],
+    }
+    holding = Official.objects.get(user__username="lumajang-kasi")
+    world.update(kasi_holding=holding.pk, kasi_position=holding.position_id)
+    print(json.dumps(world))
 
 
 def _mail():
@@ -321,14 +447,10 @@ STEPS = {
     "mail": _mail,
     "mail_state": _mail_state,
     "setup": _setup,
-    "catalog": _catalog,
     "session": _session,
     "revoke": _revoke,
     "deactivate": _deactivate,
-    "registered": _registered,
-    "at_kadis": _at_kadis,
-    "numbers": _numbers,
-    "unsent": _unsent,
+    "world": _world,
 }
 
 if __name__ == "__main__":

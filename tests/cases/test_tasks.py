@@ -2,21 +2,26 @@
 
 import datetime
 import email
+import io
 import socket
 from types import SimpleNamespace
 
 import pytest
 from aiosmtpd.controller import Controller
 from django.core import mail
+from django.core.cache import cache
 from django.core.management import call_command
 from django.db import OperationalError
 from django.utils import timezone
 from django_tasks_db.management.commands.db_worker import Worker
 from django_tasks_db.models import DBTaskResult
+from pypdf import PdfReader
 
 from agencies.models import User
-from cases import notifications, tasks
+from cases import documents, notifications, report_pdf, tasks
 from cases.models import Case, CaseStep, Notification, OutgoingMail
+from sop_catalog import printing
+from sop_catalog.models import SOP, Step
 from tests.conftest import give_all_documents
 
 DB_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
@@ -232,6 +237,114 @@ def test_the_report_pdf_is_rendered_by_the_worker_once(transactional_db, client,
     assert ready.status_code == 200 and ready["Content-Type"] == "application/pdf"
     assert ready.content.startswith(b"%PDF")
     assert DBTaskResult.objects.get().status == "SUCCESSFUL"
+
+
+def failing_once(monkeypatch, owner, name, error):
+    """Make `owner.name` raise `error` on its first call only; the list of its calls."""
+    real, calls = getattr(owner, name), []
+
+    def once(*args, **kwargs):
+        calls.append(args)
+        if len(calls) == 1:
+            raise error
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, once)
+    return calls
+
+
+def the_retry(task_path):
+    """The second run of the task, queued by the first that failed, and that first run."""
+    runs = {
+        run.args_kwargs["kwargs"].get("attempt", 1): run for run in DBTaskResult.objects.filter(task_path=task_path)
+    }
+    assert sorted(runs) == [1, 2]
+    return runs[2], runs[1]
+
+
+def test_an_overdue_sweep_that_fails_once_is_tried_again_and_tells_each_desk_once(
+    transactional_db, registered, demo_users, settings, db_tasks, monkeypatch
+):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    CaseStep.objects.filter(case=registered, status=CaseStep.CURRENT).update(
+        due_at=timezone.now() - datetime.timedelta(days=2)
+    )
+    calls = failing_once(monkeypatch, notifications, "notify_overdue_steps", OperationalError("database is locked"))
+
+    call_command("notify_overdue", "--queue")
+    run_worker()  # the first run fails and queues the next (MAIL_RETRY_SECONDS is 0 here): both run
+
+    assert len(calls) == 2
+    retry, first = the_retry("cases.tasks.notify_overdue")
+    assert first.status == retry.status == "SUCCESSFUL" and retry.return_value == 1  # one step overdue
+    notices = Notification.objects.filter(kind=Notification.OVERDUE)
+    assert notices.filter(user=demo_users["lumajang-petugas"]).count() == 1
+    assert notices.filter(user=demo_users["lumajang-kasi"]).count() == 1
+
+
+def test_a_sweep_failing_at_every_try_stops_after_the_last_attempt(transactional_db, settings, db_tasks, monkeypatch):
+    settings.MAIL_MAX_ATTEMPTS = 3
+
+    def broken():
+        raise OperationalError("database is down")
+
+    monkeypatch.setattr(notifications, "notify_overdue_steps", broken)
+    tasks.notify_overdue.enqueue()
+    run_worker()
+
+    runs = DBTaskResult.objects.filter(task_path="cases.tasks.notify_overdue")
+    assert sorted(runs.values_list("status", flat=True)) == ["FAILED", "SUCCESSFUL", "SUCCESSFUL"]
+    assert runs.get(status="FAILED").args_kwargs["kwargs"] == {"attempt": 3}
+
+
+def test_a_report_pdf_that_fails_to_render_once_is_rendered_by_the_retry(
+    transactional_db, client, demo_users, db_tasks, monkeypatch
+):
+    calls = failing_once(monkeypatch, documents, "render_pdf", OSError(28, "No space left on device"))
+    client.force_login(demo_users["lumajang-kadis"])
+    assert client.get("/laporan/mutu-baku.pdf").status_code == 202
+
+    run_worker()
+
+    assert len(calls) == 2
+    retry, first = the_retry("cases.tasks.render_report_pdf")
+    assert first.status == retry.status == "SUCCESSFUL" and retry.return_value.startswith(f"{report_pdf.FOLDER}/")
+    ready = client.get("/laporan/mutu-baku.pdf")
+    assert ready.status_code == 200 and ready["Content-Type"] == "application/pdf"
+    text = PdfReader(io.BytesIO(ready.getvalue())).pages[0].extract_text()
+    assert "LAPORAN MONITORING DAN EVALUASI MUTU BAKU SOP" in text and "KABUPATEN LUMAJANG" in text
+
+
+def test_a_report_pdf_waiting_for_its_retry_is_not_queued_again_by_the_page(
+    transactional_db, client, demo_users, db_tasks, settings, monkeypatch
+):
+    settings.MAIL_RETRY_SECONDS = 30
+    failing_once(monkeypatch, documents, "render_pdf", OSError(28, "No space left on device"))
+    client.force_login(demo_users["lumajang-kadis"])
+    client.get("/laporan/mutu-baku.pdf")
+
+    run_worker()  # the first try fails; the retry waits 30 s, so the batch ends
+    assert client.get("/laporan/mutu-baku.pdf").status_code == 202
+
+    assert DBTaskResult.objects.filter(status="READY").count() == 1  # the retry, and no rendering of the reload
+    assert DBTaskResult.objects.get(status="READY").args_kwargs["kwargs"]["attempt"] == 2
+
+
+def test_a_sop_pdf_that_fails_to_render_once_is_rendered_by_the_retry(
+    transactional_db, sample_sop, settings, db_tasks, monkeypatch
+):
+    settings.SOP_PDF_PRERENDER = True
+    cache.clear()  # no "already queued" mark left by another test's save
+    calls = failing_once(monkeypatch, printing, "render_sop_pdf", OSError(28, "No space left on device"))
+    Step.objects.filter(flow__sop=sample_sop).order_by("no").first().save()  # queues the rendering on commit
+
+    run_worker()
+
+    assert [args[0].pk for args in calls] == [sample_sop.pk, sample_sop.pk]
+    retry, first = the_retry("sop_catalog.tasks.render_sop_pdf")
+    assert (first.return_value, retry.return_value) == (False, True) and retry.status == "SUCCESSFUL"
+    kept = printing._cache_path(SOP.objects.get(pk=sample_sop.pk))
+    assert "400.9/IV/1.03/2026" in PdfReader(kept).pages[0].extract_text()
 
 
 def test_a_queue_that_is_down_never_fails_the_committed_transition(

@@ -1,15 +1,18 @@
 """The public SOP page and PDF are built once per version and rebuilt only after a change."""
 
 import pytest
+from django.contrib.auth.models import Group
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
+from agencies.models import User
 from sop_catalog import printing
 from sop_catalog.models import SOP, Step
 from sop_catalog.printing import cached_sop_pdf
 from sop_catalog.selectors import sop_with_everything
 from sop_catalog.services import export_sop, import_sops
 from sop_catalog.signals import one_drop_per_sop
+from tests.factories import CaseFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -107,3 +110,24 @@ def test_a_batch_that_fails_drops_nothing(client, sample_sop, renders):
     client.get(f"/katalog/{sample_sop.slug}.pdf")
 
     assert renders == [sample_sop.pk]  # the kept PDF still serves: the change rolled back
+
+
+def test_a_version_used_by_a_case_is_rendered_once_and_outlives_the_new_version(client, sample_sop, renders):
+    """Opening a case locks the version (an UPDATE, no signal) and a locked version takes no edit: the
+    admin refuses, an import of a changed file makes a new version. So nothing drops its PDF: it is
+    rendered once, and still served as it was once the new version has replaced it in the catalog."""
+    first = client.get(f"/katalog/{sample_sop.slug}.pdf").content
+    front_desk = User.objects.create(username=f"{sample_sop.agency.slug}-petugas", agency=sample_sop.agency)
+    front_desk.groups.add(Group.objects.get(name="petugas"))
+    CaseFactory(sop=sample_sop)  # opened by that front desk
+    assert SOP.objects.get(pk=sample_sop.pk).locked
+    assert client.get(f"/katalog/{sample_sop.slug}.pdf").content == first
+
+    data = export_sop(sop_with_everything().get(pk=sample_sop.pk))
+    data["flows"][0]["steps"][0]["activity"] = "Aktivitas versi berikutnya"
+    data["version"] = sample_sop.version
+    assert import_sops([data])["new_version"] == 1
+    assert SOP.objects.get(slug=sample_sop.slug, is_current=True).pk != sample_sop.pk
+
+    assert client.get(f"/katalog/{sample_sop.slug}/v{sample_sop.version}.pdf").content == first
+    assert renders == [sample_sop.pk]
