@@ -30,7 +30,7 @@ from sop_catalog.models import (
     step_rule_errors,
 )
 from sop_catalog.selectors import sop_with_everything
-from sop_catalog.signals import one_drop_per_sop, sop_copied
+from sop_catalog.signals import drop_cached_pdf, one_drop_per_sop, sop_copied
 from sop_catalog.timeparse import UNITS, parse_time
 
 DESKS = {code for code, _ in DESK_CHOICES}
@@ -402,35 +402,45 @@ def _write_children(sop: SOP, data: SOPData) -> None:
             for i, doc in enumerate(data["documents"], start=1)
         ]
     )
-    roles: dict[str, Role] = {}
-    for i, role in enumerate(data["roles"], start=1):
-        roles[role["label"]] = Role.objects.create(sop=sop, order=i, label=role["label"], desk=role["desk"])
+    # The roles, each flow's steps, every step's actors and branches: one INSERT each (bulk_create
+    # sets the keys on SQLite and PostgreSQL), not one or three per row.
+    roles = Role.objects.bulk_create(
+        [Role(sop=sop, order=i, label=r["label"], desk=r["desk"]) for i, r in enumerate(data["roles"], start=1)]
+    )
+    by_label = {role.label: role for role in roles}
+    actors, branches = [], []
     for fi, flow_data in enumerate(data["flows"], start=1):
         flow = Flow.objects.create(sop=sop, order=fi, title=flow_data["title"])
-        for step_data in flow_data["steps"]:
-            time = step_data["time"]
-            step = Step.objects.create(
-                flow=flow,
-                no=step_data["no"],
-                activity=step_data["activity"],
-                desk=step_data["desk"],
-                signs=step_data["signs"],
-                document=step_data.get("document", ""),
-                requirements=step_data["requirements"],
-                time_text=time["text"],
-                time_min=time["min"],
-                time_max=time["max"],
-                time_unit=time["unit"] or "",
-                output=step_data["output"],
-                notes=step_data["notes"],
-            )
-            step.actors.set([roles[label] for label in step_data["actors"]])
-            Branch.objects.bulk_create(
-                [
-                    Branch(step=step, order=bi, label=b["label"], action=b["action"], step_no=b["step"])
-                    for bi, b in enumerate(step_data["branches"], start=1)
-                ]
-            )
+        steps = Step.objects.bulk_create([_step(flow, step_data) for step_data in flow_data["steps"]])
+        for step, step_data in zip(steps, flow_data["steps"], strict=True):
+            actors += [Step.actors.through(step=step, role=by_label[label]) for label in step_data["actors"]]
+            branches += [
+                Branch(step=step, order=bi, label=b["label"], action=b["action"], step_no=b["step"])
+                for bi, b in enumerate(step_data["branches"], start=1)
+            ]
+    Step.actors.through.objects.bulk_create(actors)
+    Branch.objects.bulk_create(branches)
+    # Rows written in bulk send no post_save: the SOP's cached PDF is dropped for them here.
+    drop_cached_pdf(SOP, sop)
+
+
+def _step(flow: Flow, step_data: SOPData) -> Step:
+    time = step_data["time"]
+    return Step(
+        flow=flow,
+        no=step_data["no"],
+        activity=step_data["activity"],
+        desk=step_data["desk"],
+        signs=step_data["signs"],
+        document=step_data.get("document", ""),
+        requirements=step_data["requirements"],
+        time_text=time["text"],
+        time_min=time["min"],
+        time_max=time["max"],
+        time_unit=time["unit"] or "",
+        output=step_data["output"],
+        notes=step_data["notes"],
+    )
 
 
 def _org_unit(data: SOPData, agency: Agency, *, strict: bool = True) -> Unit | None:
