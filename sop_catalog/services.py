@@ -5,7 +5,7 @@ from functools import partial
 from typing import Any, NoReturn
 
 from django.db import transaction
-from django.db.models import Exists, Max, OuterRef, Q
+from django.db.models import Exists, Max, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from agencies.loading import Loader, fingerprint
@@ -564,8 +564,18 @@ def _head_state(slug: str) -> SOPData | None:
     """The newest version of `slug` (a draft in preparation counts) in the fixture format, without
     its version number; None when there is none."""
     head = sop_with_everything().filter(slug=slug).order_by("-version").first()
-    if head is None:
-        return None
+    return None if head is None else _state_of(head)
+
+
+def _head_states(slugs: list[str]) -> dict[str, SOPData]:
+    """_head_state of each of `slugs` that has a version, read together (a query per kind of part,
+    not per SOP)."""
+    newest = SOP.objects.filter(slug=OuterRef("slug")).order_by("-version").values("pk")[:1]
+    heads = sop_with_everything().filter(slug__in=slugs, pk=Subquery(newest))
+    return {head.slug: _state_of(head) for head in heads}
+
+
+def _state_of(head: SOP) -> SOPData:
     exported = export_sop(head)
     try:
         return _comparable(exported)
@@ -588,14 +598,20 @@ def load_fixture_sops(data: object, *, report: list[Loader] | None = None) -> di
     loaded (an edit, a new version or draft, a retirement): agencies/loading.py. All or nothing."""
     loader = Loader(LOADED_SOP)
     outcomes: dict[str, str] = {}
-    for item in _validated(data):
+    items = _validated(data)
+    # Every SOP's state read in one go before, and those written read again in one go after.
+    before = _head_states([item["slug"] for item in items])
+    for item in items:
         incoming = dict(item)
         incoming.pop("version")
 
         def write(item: SOPData = item) -> None:
             outcomes[item["slug"]] = _import_one(item)
 
-        loader.load(item["slug"], incoming=incoming, read=partial(_head_state, item["slug"]), write=write)
+        loader.load(item["slug"], incoming=incoming, read=partial(before.get, item["slug"]), write=write, reread=False)
+    after = _head_states(list(outcomes)) if outcomes else {}
+    for slug in outcomes:
+        loader.record(slug, after.get(slug))
     if report is not None:
         report.append(loader)
     return {
