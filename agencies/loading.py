@@ -90,7 +90,14 @@ class Loader:
             return
         stamp = fingerprint(state)
         if self.records.get(key) != stamp:
-            LoadedRow.objects.update_or_create(kind=self.kind, key=key, defaults={"fingerprint": stamp})
+            # One upsert (INSERT … ON CONFLICT DO UPDATE) instead of update_or_create's savepoint,
+            # locking read and write.
+            LoadedRow.objects.bulk_create(
+                [LoadedRow(kind=self.kind, key=key, fingerprint=stamp)],
+                update_conflicts=True,
+                unique_fields=["kind", "key"],
+                update_fields=["fingerprint", "loaded_at"],
+            )
             self.records[key] = stamp
 
     def load_row(self, key: str, model: type[models.Model], lookup: State, values: State) -> str:
