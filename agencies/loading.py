@@ -57,8 +57,12 @@ class Loader:
         incoming: State,
         read: Callable[[], State | None],
         write: Callable[[], object],
+        reread: bool = True,
     ) -> str:
-        """Create or update one row unless an admin changed it; returns the outcome."""
+        """Create or update one row unless an admin changed it; returns the outcome.
+
+        With reread=False a row written is not read back here: the caller reads the rows it wrote
+        together and records each one's state (record)."""
         state = read()
         recorded = self.records.get(key)
         if state is None:
@@ -71,16 +75,30 @@ class Loader:
             outcome = "unchanged"
         else:
             outcome = "updated"
+        self.counts[outcome] += 1
         if outcome != "unchanged":
             write()
+            if not reread:
+                return outcome
             state = read()
-        if state is not None:
-            stamp = fingerprint(state)
-            if self.records.get(key) != stamp:
-                LoadedRow.objects.update_or_create(kind=self.kind, key=key, defaults={"fingerprint": stamp})
-                self.records[key] = stamp
-        self.counts[outcome] += 1
+        self.record(key, state)
         return outcome
+
+    def record(self, key: str, state: State | None) -> None:
+        """Keep the fingerprint of the row as loaded (its state just read; None: nothing to keep)."""
+        if state is None:
+            return
+        stamp = fingerprint(state)
+        if self.records.get(key) != stamp:
+            # One upsert (INSERT … ON CONFLICT DO UPDATE) instead of update_or_create's savepoint,
+            # locking read and write.
+            LoadedRow.objects.bulk_create(
+                [LoadedRow(kind=self.kind, key=key, fingerprint=stamp)],
+                update_conflicts=True,
+                unique_fields=["kind", "key"],
+                update_fields=["fingerprint", "loaded_at"],
+            )
+            self.records[key] = stamp
 
     def load_row(self, key: str, model: type[models.Model], lookup: State, values: State) -> str:
         """load() for a row found by `lookup` whose loaded fields are `values` (update_or_create)."""

@@ -5,6 +5,7 @@ from pathlib import Path
 from typing import Any
 
 from django.apps import apps
+from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 
@@ -106,7 +107,29 @@ def demo_username(agency: Agency, desk: str) -> str:
     return f"{agency.slug}-{desk}"
 
 
-def _user_state(username: str, password: str) -> dict[str, object] | None:
+class DemoPassword:
+    """The demo password hashed once per run, and each stored hash checked against it once: with the
+    production hasher (PBKDF2, a million rounds) each hash or check takes about a second, and every
+    demo account gets the same hash (the password is the same, and documented)."""
+
+    def __init__(self, password: str) -> None:
+        self.password = password
+        self._encoded = ""
+        self._checked: dict[str, bool] = {}
+
+    def encoded(self) -> str:
+        if not self._encoded:
+            self._encoded = make_password(self.password)
+            self._checked[self._encoded] = True
+        return self._encoded
+
+    def matches(self, encoded: str) -> bool:
+        if encoded not in self._checked:
+            self._checked[encoded] = check_password(self.password, encoded)
+        return self._checked[encoded]
+
+
+def _user_state(username: str, password: DemoPassword) -> dict[str, object] | None:
     user = User.objects.filter(username=username).first()
     if user is None:
         return None
@@ -117,17 +140,17 @@ def _user_state(username: str, password: str) -> dict[str, object] | None:
         "is_staff": user.is_staff,
         "is_active": user.is_active,
         "groups": sorted(user.groups.values_list("name", flat=True)),
-        "password_ok": user.check_password(password),
+        "password_ok": password.matches(user.password),
         # The hash, not the password: a password an admin changed is a change like any other.
         "password": user.password,
     }
 
 
-def _write_demo_user(username: str, agency: Agency, values: dict[str, Any], password: str) -> None:
+def _write_demo_user(username: str, agency: Agency, values: dict[str, Any], password: DemoPassword) -> None:
     fields = {key: values[key] for key in ("first_name", "last_name", "is_staff", "is_active")}
     user, _ = User.objects.update_or_create(username=username, defaults={"agency": agency, **fields})
-    if not user.check_password(password):
-        user.set_password(password)
+    if not password.matches(user.password):
+        user.password = password.encoded()
         user.save(update_fields=["password"])
     user.groups.set(Group.objects.filter(name__in=values["groups"]))
 
@@ -182,6 +205,7 @@ def create_demo_users(
     loader = Loader("pengguna")
     usernames = []
     holders = demo_holders(path)
+    demo_password = DemoPassword(password)
     for agency in Agency.objects.order_by("name"):
         for username, desk, first_name, official in _demo_accounts(agency, holders.get(agency.slug, [])):
             values = {
@@ -197,8 +221,8 @@ def create_demo_users(
             outcome = loader.load(
                 username,
                 incoming=values,
-                read=partial(_user_state, username, password),
-                write=partial(_write_demo_user, username, agency, values, password),
+                read=partial(_user_state, username, demo_password),
+                write=partial(_write_demo_user, username, agency, values, demo_password),
             )
             if official and outcome != "skipped":
                 user = User.objects.get(username=username)

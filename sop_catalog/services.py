@@ -5,7 +5,7 @@ from functools import partial
 from typing import Any, NoReturn
 
 from django.db import transaction
-from django.db.models import Exists, Max, OuterRef, Q
+from django.db.models import Exists, Max, OuterRef, Q, Subquery
 from django.utils import timezone
 
 from agencies.loading import Loader, fingerprint
@@ -30,7 +30,7 @@ from sop_catalog.models import (
     step_rule_errors,
 )
 from sop_catalog.selectors import sop_with_everything
-from sop_catalog.signals import one_drop_per_sop, sop_copied
+from sop_catalog.signals import drop_cached_pdf, one_drop_per_sop, sop_copied
 from sop_catalog.timeparse import UNITS, parse_time
 
 DESKS = {code for code, _ in DESK_CHOICES}
@@ -402,35 +402,45 @@ def _write_children(sop: SOP, data: SOPData) -> None:
             for i, doc in enumerate(data["documents"], start=1)
         ]
     )
-    roles: dict[str, Role] = {}
-    for i, role in enumerate(data["roles"], start=1):
-        roles[role["label"]] = Role.objects.create(sop=sop, order=i, label=role["label"], desk=role["desk"])
+    # The roles, each flow's steps, every step's actors and branches: one INSERT each (bulk_create
+    # sets the keys on SQLite and PostgreSQL), not one or three per row.
+    roles = Role.objects.bulk_create(
+        [Role(sop=sop, order=i, label=r["label"], desk=r["desk"]) for i, r in enumerate(data["roles"], start=1)]
+    )
+    by_label = {role.label: role for role in roles}
+    actors, branches = [], []
     for fi, flow_data in enumerate(data["flows"], start=1):
         flow = Flow.objects.create(sop=sop, order=fi, title=flow_data["title"])
-        for step_data in flow_data["steps"]:
-            time = step_data["time"]
-            step = Step.objects.create(
-                flow=flow,
-                no=step_data["no"],
-                activity=step_data["activity"],
-                desk=step_data["desk"],
-                signs=step_data["signs"],
-                document=step_data.get("document", ""),
-                requirements=step_data["requirements"],
-                time_text=time["text"],
-                time_min=time["min"],
-                time_max=time["max"],
-                time_unit=time["unit"] or "",
-                output=step_data["output"],
-                notes=step_data["notes"],
-            )
-            step.actors.set([roles[label] for label in step_data["actors"]])
-            Branch.objects.bulk_create(
-                [
-                    Branch(step=step, order=bi, label=b["label"], action=b["action"], step_no=b["step"])
-                    for bi, b in enumerate(step_data["branches"], start=1)
-                ]
-            )
+        steps = Step.objects.bulk_create([_step(flow, step_data) for step_data in flow_data["steps"]])
+        for step, step_data in zip(steps, flow_data["steps"], strict=True):
+            actors += [Step.actors.through(step=step, role=by_label[label]) for label in step_data["actors"]]
+            branches += [
+                Branch(step=step, order=bi, label=b["label"], action=b["action"], step_no=b["step"])
+                for bi, b in enumerate(step_data["branches"], start=1)
+            ]
+    Step.actors.through.objects.bulk_create(actors)
+    Branch.objects.bulk_create(branches)
+    # Rows written in bulk send no post_save: the SOP's cached PDF is dropped for them here.
+    drop_cached_pdf(SOP, sop)
+
+
+def _step(flow: Flow, step_data: SOPData) -> Step:
+    time = step_data["time"]
+    return Step(
+        flow=flow,
+        no=step_data["no"],
+        activity=step_data["activity"],
+        desk=step_data["desk"],
+        signs=step_data["signs"],
+        document=step_data.get("document", ""),
+        requirements=step_data["requirements"],
+        time_text=time["text"],
+        time_min=time["min"],
+        time_max=time["max"],
+        time_unit=time["unit"] or "",
+        output=step_data["output"],
+        notes=step_data["notes"],
+    )
 
 
 def _org_unit(data: SOPData, agency: Agency, *, strict: bool = True) -> Unit | None:
@@ -554,8 +564,18 @@ def _head_state(slug: str) -> SOPData | None:
     """The newest version of `slug` (a draft in preparation counts) in the fixture format, without
     its version number; None when there is none."""
     head = sop_with_everything().filter(slug=slug).order_by("-version").first()
-    if head is None:
-        return None
+    return None if head is None else _state_of(head)
+
+
+def _head_states(slugs: list[str]) -> dict[str, SOPData]:
+    """_head_state of each of `slugs` that has a version, read together (a query per kind of part,
+    not per SOP)."""
+    newest = SOP.objects.filter(slug=OuterRef("slug")).order_by("-version").values("pk")[:1]
+    heads = sop_with_everything().filter(slug__in=slugs, pk=Subquery(newest))
+    return {head.slug: _state_of(head) for head in heads}
+
+
+def _state_of(head: SOP) -> SOPData:
     exported = export_sop(head)
     try:
         return _comparable(exported)
@@ -578,14 +598,20 @@ def load_fixture_sops(data: object, *, report: list[Loader] | None = None) -> di
     loaded (an edit, a new version or draft, a retirement): agencies/loading.py. All or nothing."""
     loader = Loader(LOADED_SOP)
     outcomes: dict[str, str] = {}
-    for item in _validated(data):
+    items = _validated(data)
+    # Every SOP's state read in one go before, and those written read again in one go after.
+    before = _head_states([item["slug"] for item in items])
+    for item in items:
         incoming = dict(item)
         incoming.pop("version")
 
         def write(item: SOPData = item) -> None:
             outcomes[item["slug"]] = _import_one(item)
 
-        loader.load(item["slug"], incoming=incoming, read=partial(_head_state, item["slug"]), write=write)
+        loader.load(item["slug"], incoming=incoming, read=partial(before.get, item["slug"]), write=write, reread=False)
+    after = _head_states(list(outcomes)) if outcomes else {}
+    for slug in outcomes:
+        loader.record(slug, after.get(slug))
     if report is not None:
         report.append(loader)
     return {

@@ -1,5 +1,6 @@
 import datetime
 import gc
+import io
 import json
 import os
 import sqlite3
@@ -9,10 +10,11 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.db.migrations.loader import MigrationLoader
 from django.db.migrations.recorder import MigrationRecorder
+from django.test import override_settings
 from django.utils import timezone
 
 from agencies import org
@@ -216,10 +218,69 @@ def catalog(demo_users):
     """The 24 SOPs of fixtures/sops and the letter templates of fixtures/letters.json (session data)."""
 
 
-@pytest.fixture
-def without_letters(db):
-    """No letter templates: cases signed in bulk (seed_demo) then render no letter PDFs the test does not read."""
+# seed_demo's world, read by the tests of the demo data (its states, its spread over the desks, the
+# queue columns): 40 Lumajang cases with seed 5 reach every case state (165 steps done), then a run
+# with --if-empty that adds none. No letter templates: the cases signed on the way render no letter
+# PDF that these tests do not read.
+DEMO_WORLD = [["--cases", "40", "--agency", "lumajang", "--seed", "5"], ["--cases", "5", "--if-empty"]]
+
+
+def seed_demo_world():
+    """Seed the demo world into the database; returns the commands' output."""
     LetterTemplate.objects.all().delete()
+    out = io.StringIO()
+    for args in DEMO_WORLD:
+        call_command("seed_demo", *args, stdout=out)
+    return out.getvalue()
+
+
+@pytest.fixture(scope="session")
+def demo_world_snapshot(django_db_setup, django_db_blocker, tmp_path_factory):
+    """On SQLite, the demo world seeded once per session (per xdist worker), committed, copied to
+    memory, and the database put back as it was: (the copy, the output). None elsewhere."""
+    if connection.vendor != "sqlite":
+        return None
+    with django_db_blocker.unblock():
+        if not Agency.objects.filter(slug="lumajang").exists():  # a transactional test emptied it
+            restore_session_data()
+        before = sqlite_snapshot()
+        with override_settings(MEDIA_ROOT=tmp_path_factory.mktemp("media")), transaction.atomic():
+            output = seed_demo_world()
+        world = sqlite_snapshot()
+        before.backup(connection.connection)
+        before.close()
+    return world, output
+
+
+@pytest.fixture(scope="class")
+def _demo_world_copied(demo_world_snapshot, django_db_blocker):
+    """The world copied into the database before the test's transaction begins, and the database
+    as it was copied back after the transaction is rolled back. Class scope sets it up before every
+    function-scoped fixture and tears it down after them; a test function outside a class gets its
+    own (pytest falls back to the function)."""
+    if demo_world_snapshot is None:
+        yield
+        return
+    world, _output = demo_world_snapshot
+    with django_db_blocker.unblock():
+        before = sqlite_snapshot()
+        world.backup(connection.connection)
+    try:
+        yield
+    finally:
+        with django_db_blocker.unblock():
+            connection.ensure_connection()
+            before.backup(connection.connection)
+            before.close()
+
+
+@pytest.fixture
+def demo_world(_demo_world_copied, demo_world_snapshot, demo_users):
+    """seed_demo's world (DEMO_WORLD) in this test's database; returns the commands' output. On
+    PostgreSQL it is seeded here, inside the test's transaction."""
+    if demo_world_snapshot is None:
+        return seed_demo_world()
+    return demo_world_snapshot[1]
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from agencies import org
 from agencies.models import User
-from cases import services, workflow
+from cases import selectors, services, workflow
 from cases.calendar import OfficeCalendar
 from cases.crypto import blind_index
 from cases.models import Case, CaseStep, Person, SurveyResponse
@@ -25,13 +25,19 @@ OUTCOMES = [
 ]  # fmt: skip
 
 
-def desk_user(users, case):
+def desk_user(users, case, found=None):
     """The demo account at the case's desk for its SOP's bidang (lumajang-kasi for the SPM,
-    lumajang-kasi-rehsos for a rehabilitation SOP …): cases spread over the bidang as routing says."""
+    lumajang-kasi-rehsos for a rehabilitation SOP …): cases spread over the bidang as routing says.
+    `found`, a dict kept by the caller, remembers the answer per agency, desk and unit."""
     desk, unit = case.current_step.desk, case.sop.org_unit_id
+    key = (case.agency_id, desk, unit)
+    if found is not None and key in found:
+        return found[key]
     names = [f"{case.agency.slug}-{desk}"] + sorted(n for n in users if n.startswith(f"{case.agency.slug}-{desk}-"))
     for name in names:
         if name in users and org.serves(users[name], desk, unit):
+            if found is not None:
+                found[key] = users[name]
             return users[name]
     raise CommandError(f"Tidak ada pengguna demo di meja {desk} untuk {case.sop.name}: jalankan create_demo_users.")
 
@@ -65,6 +71,9 @@ class Command(BaseCommand):
         if missing:
             raise CommandError("Pengguna demo belum ada: jalankan create_demo_users dulu.")
         rng = random.Random(seed)
+        # Read once per run: each SOP's flows, and the demo account at each desk (per unit).
+        self.flows = {sop.pk: list(sop.flows.order_by("order")) for sop in sops}
+        self.desk_users = {}
         made = {}
         for index in range(cases):
             sop = sops[index % len(sops)] if index < len(sops) else rng.choice(sops)
@@ -84,9 +93,10 @@ class Command(BaseCommand):
             return Case.DRAFT
         for document in case.documents.all():
             services.receive_document(document=document, user=petugas)
-        case = services.register_case(case=Case.objects.get(pk=case.pk), user=petugas)
+        # register_case reads the draft again under its row lock (with the flow chosen above).
+        case = services.register_case(case=case, user=petugas)
         self.walk(rng, case, outcome, users, petugas)
-        case = Case.objects.get(pk=case.pk)
+        case = Case.objects.select_related("agency").get(pk=case.pk)
         self.backdate(rng, case)
         if case.state == Case.COMPLETED and rng.random() < 0.6:
             scores = {f"u{i}": rng.choices([2, 3, 4], weights=[1, 5, 3])[0] for i in range(1, 10)}
@@ -113,8 +123,7 @@ class Command(BaseCommand):
             },
         )
 
-    @staticmethod
-    def open_case(rng, sop, person, petugas):
+    def open_case(self, rng, sop, person, petugas):
         case = services.open_case(
             user=petugas,
             sop=sop,
@@ -124,34 +133,39 @@ class Command(BaseCommand):
             purpose=f"Permohonan contoh untuk {sop.name[:80].lower()}",
             sifat=rng.choice(["biasa"] * 6 + ["segera", "sangat_segera"]),
         )
-        flows = list(sop.flows.order_by("order"))
+        flows = self.flows[sop.pk]
         if len(flows) > 1:
             services.choose_flow(case=case, user=petugas, flow=rng.choice(flows))
         return case
 
     def walk(self, rng, case, outcome, users, petugas):
-        """Complete steps until the outcome asks to stop: open, waiting, rejected stop part-way."""
-        total = case.steps.count()
+        """Complete steps until the outcome asks to stop: open, waiting, rejected stop part-way.
+
+        Each step as the case page's button completes it (cases.views.case_complete): the case read
+        once under its row lock with its steps, then complete_step on it (locked=True)."""
+        case = selectors.case_for_action(pk=case.pk, agency_id=case.agency_id, lock=True)
+        total = len(case.steps.all())
         stop_after = rng.randrange(0, max(1, total - 1)) if outcome in ("open", "waiting", "rejected") else total + 1
         for _ in range(total + 5):
-            case = Case.objects.get(pk=case.pk)
             if case.state in Case.CLOSED_STATES or case.current_step is None:
                 return
             if self.stop_early(case, outcome, petugas):
                 return
             step = case.current_step
-            user = desk_user(users, case)
-            if case.steps.filter(status=CaseStep.DONE).count() >= stop_after:
+            user = desk_user(users, case, self.desk_users)
+            if sum(s.status == CaseStep.DONE for s in case.steps.all()) >= stop_after:
                 self.park(case, step, user, outcome)
                 return
             workflow.complete_step(
                 case=case,
+                locked=True,
                 user=user,
                 step_id=step.pk,
                 branch=self.forward_branch(step),
                 note="",
                 disposition={"instructions": ["Untuk diproses"]},
             )
+            case = selectors.case_for_action(pk=case.pk, agency_id=case.agency_id, lock=True)
 
     @staticmethod
     def stop_early(case, outcome, petugas):
@@ -193,9 +207,11 @@ class Command(BaseCommand):
         cursor += datetime.timedelta(minutes=rng.randrange(0, 300))
         registered = cursor
         last_done = since = None
+        changed = []
         for step in case.steps.select_related("sop_step").order_by("position"):
             if step.status not in (CaseStep.DONE, CaseStep.CURRENT):
                 continue
+            changed.append(step)
             sop_step = step.sop_step
             step.started_at = cursor
             step.due_at = calendar.due(cursor, sop_step.time_max, sop_step.time_unit)
@@ -205,9 +221,9 @@ class Command(BaseCommand):
                 step.completed_at = cursor + datetime.timedelta(minutes=max(1.0, taken))
                 cursor = step.completed_at + datetime.timedelta(minutes=rng.randrange(1, 90))
                 last_done = step.completed_at
-            step.save(update_fields=["started_at", "due_at", "completed_at"])
             if step.pk == case.current_step_id:
                 since = step.started_at
+        CaseStep.objects.bulk_update(changed, ["started_at", "due_at", "completed_at"])
         closed = last_done if case.state in Case.CLOSED_STATES else None
         Case.objects.filter(pk=case.pk).update(
             created_at=registered,
