@@ -351,6 +351,11 @@ def _validate_actors(c: _Checker, at: str, actors: object, role_desks: dict[str,
     for actor in actors:
         if actor not in role_desks:
             c.fail(f"{at}.actors", f"pelaksana '{actor}' tidak ada di kolom pelaksana (roles).")
+    # The actors are written in one bulk insert (one row per step and role): a repeat is refused here,
+    # with its place, instead of failing there as a database error.
+    repeated = sorted({actor for actor in actors if actors.count(actor) > 1})
+    if repeated:
+        c.fail(f"{at}.actors", f"pelaksana '{repeated[0]}' tercantum dua kali.")
     return actors
 
 

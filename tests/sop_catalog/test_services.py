@@ -130,6 +130,10 @@ def _broken(mutate):
             "Kembali ke pemohon hanya dari langkah petugas",
         ),
         (lambda s: s["flows"][0]["steps"][2].update(activity=" "), "activity: wajib diisi"),
+        (
+            lambda s: s["flows"][0]["steps"][0].update(actors=s["flows"][0]["steps"][0]["actors"] * 2),
+            "tercantum dua kali",
+        ),
         (lambda s: s.update(status="aktif"), "status 'aktif' tidak dikenal"),
         (lambda s: s.pop("name"), "kolom name: wajib diisi"),
     ],
