@@ -149,8 +149,14 @@ def drop_everything():
     """Every table and view (django_migrations too): the database as new."""
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
-            cursor.execute("DROP SCHEMA public CASCADE")
-            cursor.execute("CREATE SCHEMA public")
+            # The tables and views, not the schema: dropping `public` needs a role that owns it
+            # (PostgreSQL 15 gives it to the database owner, 13 and 14 to the superuser).
+            cursor.execute(
+                "SELECT format('%I.%I', table_schema, table_name), table_type FROM information_schema.tables"
+                " WHERE table_schema = current_schema() ORDER BY table_type DESC"
+            )
+            for name, kind in cursor.fetchall():
+                cursor.execute(f"DROP {'VIEW' if kind == 'VIEW' else 'TABLE'} IF EXISTS {name} CASCADE")
             return
         cursor.execute("PRAGMA foreign_keys = OFF")
         cursor.execute("SELECT name FROM sqlite_master WHERE type = 'view'")
