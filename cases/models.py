@@ -323,8 +323,11 @@ class Case(ConcurrentTransitionMixin, NeverDeleted):
             )
         ]
         indexes = [
+            # The inbox's page and its count: on PostgreSQL the count reads the index alone (the
+            # columns its filters need are included); SQLite has no INCLUDE and ignores them.
             models.Index(
                 fields=["agency", "queue_desk", "queue_rank", "queue_since", "id"],
+                include=["sop", "state", "queue_to_position"],
                 condition=~Q(queue_desk=""),
                 name="case_queue_idx",
             )
