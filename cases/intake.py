@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from agencies import org
 from agencies.desks import FRONT_DESK
-from cases import services
+from cases import formats, services
 from cases.crypto import blind_index
 from cases.models import Case, Person, RecapJob
 from cases.nik import nik_problems, normalize_number
@@ -40,9 +40,7 @@ HEADERS = {
 ALIASES = {alias: field for field, aliases in HEADERS.items() for alias in aliases}
 REQUIRED = {"deceased_name": "Nama almarhum", "deceased_nik": "NIK almarhum", "death_date": "Tanggal meninggal",
             "heir_name": "Nama ahli waris", "heir_nik": "NIK ahli waris"}  # fmt: skip
-MONTHS = {m: i for i, m in enumerate(
-    ["januari", "februari", "maret", "april", "mei", "juni", "juli", "agustus", "september", "oktober", "november",
-     "desember"], start=1)}  # fmt: skip
+MONTHS = {month.lower(): number for number, month in enumerate(formats.MONTHS, start=1)}
 SALT = "sop-portal recap intake v1"
 MAX_AGE = 3600
 
