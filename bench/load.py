@@ -225,14 +225,15 @@ def main(seconds):
         wait_for_server()
         movable = list(
             CaseStep.objects.filter(status=CaseStep.CURRENT, desk="petugas", case__state=Case.AT_PETUGAS)
+            .filter(case__agency__slug="lumajang")  # the agency measured (bench/seed.py)
             .exclude(sop_step__branches__isnull=False)
             .values_list("case_id", "id")[:20000]
         )
         race_case, race_step = movable.pop()
-        case = Case.objects.filter(state=Case.AT_KASI).order_by("id").first()
+        case = Case.objects.filter(agency__slug="lumajang", state=Case.AT_KASI).order_by("id").first()
         letters.open_drafts(case)
         draft = IssuedDocument.objects.filter(case=case, status=IssuedDocument.DRAFT).first()
-        person = Person.objects.order_by("-id").first()
+        person = Person.objects.filter(agency__slug="lumajang").order_by("-id").first()
         kasi, front = Session(), Session()
         kasi.login("lumajang-kasi", "demo-sop-2026")
         front.login("lumajang-petugas", "demo-sop-2026")
