@@ -38,20 +38,25 @@ HOST, PORT = "127.0.0.1", 8765
 
 
 class Session:
-    def __init__(self):
+    """A browser's session: its cookies, the CSRF token sent back with each form, the last redirect."""
+
+    def __init__(self, port=PORT):
         self.cookies = {}
+        self.port = port
+        self.location = ""
 
     def request(self, method, path, fields=None):
-        connection = http.client.HTTPConnection(HOST, PORT, timeout=30)
-        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items()), "Host": f"{HOST}:{PORT}"}
+        connection = http.client.HTTPConnection(HOST, self.port, timeout=30)
+        headers = {"Cookie": "; ".join(f"{k}={v}" for k, v in self.cookies.items()), "Host": f"{HOST}:{self.port}"}
         body = None
         if fields is not None:
             fields = {**fields, "csrfmiddlewaretoken": self.cookies.get("csrftoken", "")}
-            body = urllib.parse.urlencode(fields)
+            body = urllib.parse.urlencode(fields, doseq=True)
             headers["Content-Type"] = "application/x-www-form-urlencoded"
-            headers["Referer"] = f"http://{HOST}:{PORT}{path}"
+            headers["Referer"] = f"http://{HOST}:{self.port}{path}"
         connection.request(method, path, body=body, headers=headers)
         response = connection.getresponse()
+        self.location = response.getheader("Location", "")
         for header, value in response.getheaders():
             if header.lower() == "set-cookie":
                 name, _, rest = value.partition("=")
@@ -153,10 +158,10 @@ def wrk_get(session, label, path, seconds, connections=4, rates=None):
     )
 
 
-def wait_for_server():
+def wait_for_server(port=PORT):
     for _ in range(50):
         try:
-            http.client.HTTPConnection(HOST, PORT, timeout=1).request("GET", "/masuk/")
+            http.client.HTTPConnection(HOST, port, timeout=1).request("GET", "/masuk/")
             return
         except OSError:
             time.sleep(0.2)
@@ -225,14 +230,15 @@ def main(seconds):
         wait_for_server()
         movable = list(
             CaseStep.objects.filter(status=CaseStep.CURRENT, desk="petugas", case__state=Case.AT_PETUGAS)
+            .filter(case__agency__slug="lumajang")  # the agency measured (bench/seed.py)
             .exclude(sop_step__branches__isnull=False)
             .values_list("case_id", "id")[:20000]
         )
         race_case, race_step = movable.pop()
-        case = Case.objects.filter(state=Case.AT_KASI).order_by("id").first()
+        case = Case.objects.filter(agency__slug="lumajang", state=Case.AT_KASI).order_by("id").first()
         letters.open_drafts(case)
         draft = IssuedDocument.objects.filter(case=case, status=IssuedDocument.DRAFT).first()
-        person = Person.objects.order_by("-id").first()
+        person = Person.objects.filter(agency__slug="lumajang").order_by("-id").first()
         kasi, front = Session(), Session()
         kasi.login("lumajang-kasi", "demo-sop-2026")
         front.login("lumajang-petugas", "demo-sop-2026")
