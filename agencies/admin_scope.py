@@ -17,6 +17,7 @@ from django.forms import ModelChoiceField
 from django.http import Http404
 
 from agencies.desks import ADMIN
+from sop_portal.routers import reading_from_replica
 
 AGENCY_PATHS = {
     "agencies.Agency": "pk",
@@ -269,6 +270,11 @@ class AgencyScopedAdmin(ScopedChoices):
 
     def get_export_resource_kwargs(self, request, **kwargs):
         return {**super().get_export_resource_kwargs(request, **kwargs), "scope_user": request.user}
+
+    # An export's rows are read from the replica, if there is one (sop_portal/routers.py).
+    def get_export_data(self, file_format, request, queryset, **kwargs):
+        with reading_from_replica():
+            return super().get_export_data(file_format, request, queryset, **kwargs)
 
 
 class ScopedResource:

@@ -16,6 +16,7 @@ from django.utils import timezone
 from agencies.models import Agency, Unit
 from cases import charts, documents, reports
 from cases.models import SurveyResponse
+from sop_portal.routers import reading_from_replica
 
 FOLDER = "laporan"
 STAMP_MINUTES = 10
@@ -37,6 +38,7 @@ def share_chart(groups, title):
     )
 
 
+@reading_from_replica()  # the page and the PDF task read the figures from the replica, if there is one
 def report_context(*, agency, start, end, sop_slug="", units=None):
     figures = reports.compliance(agency=agency, start=start, end=end, sop_slug=sop_slug, units=units)
     return {

@@ -52,6 +52,7 @@ from cases.uploads import UploadRefused
 from registers.services import padanan_at_step
 from sop_portal import spreadsheets
 from sop_portal.ratelimit import public_rate_limit
+from sop_portal.routers import reading_from_replica
 
 INTERNAL_DESKS = tuple(desk for desk, _ in DESKS)
 
@@ -1092,12 +1093,13 @@ def dashboard(request):
         title="Permohonan berjalan per layanan",
     )
     if wide:
-        figures = reports.compliance(agency=user.agency, start=start, end=today, units=units)
+        with reading_from_replica():  # the 30-day report figures, as the report page reads them
+            figures = reports.compliance(agency=user.agency, start=start, end=today, units=units)
+            context["ikm"] = reports.ikm_per_service(agency=user.agency, start=start, end=today, units=units)
         context["compliance"] = figures
         context["compliance_chart"] = report_pdf.share_chart(
             figures["sops"], "Langkah sesuai standar waktu, 30 hari terakhir"
         )
-        context["ikm"] = reports.ikm_per_service(agency=user.agency, start=start, end=today, units=units)
     return render(request, "cases/dashboard.html", context)
 
 
@@ -1155,12 +1157,14 @@ def export(request, what, fmt):
     start, end = _period(request)
     state, sop = request.GET.get("status", ""), request.GET.get("sop", "")
     agency, units = request.user.agency, org.visible_units(request.user)
+    # The rows are read from the replica, if there is one; the access log is written to the primary.
     if what == "permohonan":
         include_nik = privacy.sees_full_numbers(request.user)
-        rows = list(
-            selectors.cases_for_export(agency=agency, start=start, end=end, state=state, sop_slug=sop, units=units)
-        )
-        dataset = CaseExport(include_nik=include_nik, time_zone=agency.time_zone).export(rows)
+        with reading_from_replica():
+            rows = list(
+                selectors.cases_for_export(agency=agency, start=start, end=end, state=state, sop_slug=sop, units=units)
+            )
+            dataset = CaseExport(include_nik=include_nik, time_zone=agency.time_zone).export(rows)
         dataset.title = CaseExport.SHEET
         services.log_access(
             user=request.user,
@@ -1169,8 +1173,9 @@ def export(request, what, fmt):
             ip=_ip(request),
         )
     else:
-        rows = selectors.steps_for_export(agency=agency, start=start, end=end, sop_slug=sop, units=units)
-        dataset = StepExport(time_zone=agency.time_zone).export(rows)
+        with reading_from_replica():
+            rows = selectors.steps_for_export(agency=agency, start=start, end=end, sop_slug=sop, units=units)
+            dataset = StepExport(time_zone=agency.time_zone).export(rows)
         dataset.title = StepExport.SHEET
     content = {"csv": spreadsheets.CSV, "xlsx": spreadsheets.XLSX}[fmt]().export_data(dataset)
     types = {

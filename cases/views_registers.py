@@ -1,5 +1,7 @@
 """The agency's books of letters: buku agenda surat masuk and buku register surat keluar (docs/documents.md)."""
 
+from contextlib import nullcontext
+
 import tablib
 from django.http import HttpResponse
 from django.shortcuts import render
@@ -10,6 +12,13 @@ from agencies import org
 from cases.models import Case, IssuedDocument
 from cases.views import INTERNAL_DESKS, desk_required
 from sop_portal import spreadsheets
+from sop_portal.routers import reading_from_replica
+
+
+def _from_replica_if_csv(request):
+    """The CSV download of a book is an export: read from the replica, if there is one. The page
+    stays on the primary (a letter just numbered is looked up there)."""
+    return reading_from_replica() if request.GET.get("format") == "csv" else nullcontext()
 
 
 def _year(request):
@@ -53,7 +62,9 @@ def outgoing_rows(agency, year, units=None):
 @desk_required(*INTERNAL_DESKS)
 def outgoing_register(request):
     year, agency = _year(request), request.user.agency
-    rows = list(outgoing_rows(agency, year, org.visible_units(request.user)))
+    units = org.visible_units(request.user)
+    with _from_replica_if_csv(request):
+        rows = list(outgoing_rows(agency, year, units))
     if request.GET.get("format") == "csv":
         header = ["Nomor", "Tanggal", "Jenis", "Perihal", "Tujuan", "Nomor registrasi", "Penanda tangan", "Status"]
         keys = ["number", "date", "kind", "title", "to", "case", "signer", "status"]
@@ -83,7 +94,9 @@ def incoming_rows(agency, year, units=None):
 @desk_required(*INTERNAL_DESKS)
 def agenda_book(request):
     year, agency = _year(request), request.user.agency
-    rows = list(incoming_rows(agency, year, org.visible_units(request.user)))
+    units = org.visible_units(request.user)
+    with _from_replica_if_csv(request):
+        rows = list(incoming_rows(agency, year, units))
     if request.GET.get("format") == "csv":
         header = ["Nomor agenda", "Diterima", "Nomor surat", "Tanggal surat", "Pengirim", "Perihal", "Nomor registrasi"]
         keys = ["agenda", "received", "number", "date", "sender", "subject", "registration"]

@@ -132,6 +132,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE: a writing transaction takes the write lock at its start, so two desks
     # registering at once queue up instead of failing with "database is locked".
     DATABASES["default"].setdefault("OPTIONS", {}).update(timeout=20, transaction_mode="IMMEDIATE")
+# Optional: a streaming replica of the primary that the report and export reads go to
+# (sop_portal/routers.py); every other read and every write stay on `default`. Unset: one database.
+DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
+DATABASE_ROUTERS: list[str] = []
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = dj_database_url.parse(DATABASE_REPLICA_URL, conn_max_age=env_int("DB_CONN_MAX_AGE", 0))
+    # The test runner makes no database for it: in tests it reads the test database of `default`.
+    DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
+    DATABASE_ROUTERS = ["sop_portal.routers.ReplicaRouter"]
 
 # models.W040: SQLite has no INCLUDE columns in an index; the inbox queue index
 # (cases.Case.Meta) includes some for PostgreSQL's counts, and SQLite builds it without them.

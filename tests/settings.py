@@ -1,5 +1,6 @@
 """Settings for the test suite: development mode, set explicitly (production is the default)."""
 
+import copy
 import os
 import tempfile
 from pathlib import Path
@@ -7,6 +8,7 @@ from pathlib import Path
 os.environ.setdefault("DJANGO_DEBUG", "1")
 
 from sop_portal.settings import *  # noqa: E402,F403
+from sop_portal.settings import DATABASES  # noqa: E402
 
 # Many tests open the public pages from one address; the rate-limit tests lower this themselves.
 PUBLIC_RATE_LIMIT = 100_000
@@ -25,3 +27,9 @@ SOP_PDF_PRERENDER = False
 # Tasks run at once, in the test's own process (the worker tests switch to the database backend).
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 MAIL_RETRY_SECONDS = 0
+
+# A "replica" alias that mirrors the test database (Django's TEST MIRROR: another connection to the
+# same database, never a copy of its own), whatever DATABASE_REPLICA_URL says; the router is off
+# for the suite and on only where tests/test_replica.py turns it on (override_settings).
+DATABASES["replica"] = {**copy.deepcopy(DATABASES["default"]), "TEST": {"MIRROR": "default"}}
+DATABASE_ROUTERS: list[str] = []

@@ -15,7 +15,9 @@ PRODUCTION_KEYS = {
 def run_django(code, **env):
     """Run `code` in a fresh interpreter with only `env` changed, once the settings are read (`settings`
     is imported; code that needs the apps calls django.setup() itself)."""
-    base = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL"))}
+    base = {
+        k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_URL", "DATABASE_REPLICA_URL"))
+    }
     base.update(env)
     return subprocess.run(
         [sys.executable, "-c", f"from django.conf import settings; settings.INSTALLED_APPS; {code}"],
