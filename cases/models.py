@@ -4,7 +4,7 @@ import uuid
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import connection, models, transaction
+from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
@@ -1113,22 +1113,9 @@ class AccessLog(models.Model):
         """One log row per distinct row seen (None left out), in one INSERT."""
         seen = {row.pk: row for row in rows if row is not None}
         limit = cls._meta.get_field("via").max_length
-        entries = [
-            cls(user=user, via=via[:limit], ip_address=ip, **cls.fields_for(row)) for _, row in sorted(seen.items())
-        ]
-        if not entries:
-            return
-        if connection.vendor != "postgresql" or connection.in_atomic_block:
-            cls.objects.bulk_create(entries)  # part of the caller's transaction, durable with it
-            return
-        # A log row of its own transaction (a page that only reads): committed without waiting for
-        # the WAL to reach the disk, which was most of a person search's time. PostgreSQL writes it
-        # within 3 × wal_writer_delay (0.6 s by default); only a crash of the database server in
-        # that moment can lose it, and nothing else (docs/deployment.md, UU PDP).
-        with transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit TO OFF")
-            cls.objects.bulk_create(entries)
+        cls.objects.bulk_create(
+            [cls(user=user, via=via[:limit], ip_address=ip, **cls.fields_for(row)) for _, row in sorted(seen.items())]
+        )
 
 
 class PersonAccess(AccessLog):

@@ -1,7 +1,5 @@
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import connection, transaction
-from django.test.utils import CaptureQueriesContext
 
 from cases import letters, services
 from cases.models import Case, Person, PersonAccess
@@ -101,34 +99,3 @@ def test_an_access_row_is_written_once_per_person_and_never_changed(petugas, per
     with pytest.raises(ValueError, match="tidak dapat diubah"):
         rows[0].save()
     assert PersonAccess.objects.filter(via="diubah").count() == 0
-
-
-def _statements(queries):
-    return [query["sql"] for query in queries.captured_queries]
-
-
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_a_page_that_only_reads_logs_its_access_without_waiting_for_the_disk(client, demo_users, registered):
-    kasi = demo_users["lumajang-kasi"]
-    client.force_login(kasi)
-
-    with CaptureQueriesContext(connection) as queries:
-        assert client.get(f"/orang/{registered.applicant_id}/").status_code == 200
-
-    statements = _statements(queries)
-    inserts = [n for n, sql in enumerate(statements) if sql.startswith('INSERT INTO "cases_personaccess"')]
-    assert len(inserts) == 1
-    assert statements[inserts[0] - 1] == "SET LOCAL synchronous_commit TO OFF"
-    assert PersonAccess.objects.filter(user=kasi, person=registered.applicant, via="halaman orang").count() == 1
-
-
-@pytest.mark.postgres
-def test_an_access_logged_with_other_changes_is_as_durable_as_they_are(demo_users, registered):
-    kasi = demo_users["lumajang-kasi"]
-
-    with CaptureQueriesContext(connection) as queries, transaction.atomic():
-        services.log_access(user=kasi, persons=[registered.applicant], via="ekspor csv")
-
-    assert "SET LOCAL synchronous_commit TO OFF" not in _statements(queries)
-    assert PersonAccess.objects.filter(user=kasi, person=registered.applicant, via="ekspor csv").count() == 1
