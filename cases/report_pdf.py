@@ -2,7 +2,8 @@
 
 A request for it finds the file, or queues its rendering (once per file) and shows a page that
 reloads itself until the file is there. The file name holds the agency, the period, the SOP and a
-10-minute stamp, so figures of a period that reaches today are at most ten minutes old.
+10-minute stamp, so figures of a period that reaches today are at most ten minutes old (plus the
+replica's delay where the reports read a replica: sop_portal/routers.py).
 """
 
 import datetime

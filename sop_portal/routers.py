@@ -21,8 +21,9 @@ from django.db.models import Model
 
 REPLICA = "replica"
 
-# State a request or a task writes back or claims: never read from a copy that may lag.
-PRIMARY_ONLY_APPS = frozenset({"sessions", "django_cache", "django_tasks_db"})
+# State a request or a task writes back or claims: never read from a copy that may lag. The task
+# queue's app (django_tasks_db) has the label "django_tasks_database".
+PRIMARY_ONLY_APPS = frozenset({"sessions", "django_cache", "django_tasks_database"})
 
 _reading = ContextVar("reading_from_replica", default=False)
 

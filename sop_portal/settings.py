@@ -132,6 +132,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE: a writing transaction takes the write lock at its start, so two desks
     # registering at once queue up instead of failing with "database is locked".
     DATABASES["default"].setdefault("OPTIONS", {}).update(timeout=20, transaction_mode="IMMEDIATE")
+    # models.W040: SQLite has no INCLUDE columns in an index; the inbox queue index
+    # (cases.Case.Meta) includes some for PostgreSQL's counts, and SQLite builds it without them.
+    SILENCED_SYSTEM_CHECKS = ["models.W040"]
 # Optional: a streaming replica of the primary that the report and export reads go to
 # (sop_portal/routers.py); every other read and every write stay on `default`. Unset: one database.
 DATABASE_REPLICA_URL = os.environ.get("DATABASE_REPLICA_URL", "")
@@ -141,10 +144,6 @@ if DATABASE_REPLICA_URL:
     # The test runner makes no database for it: in tests it reads the test database of `default`.
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
     DATABASE_ROUTERS = ["sop_portal.routers.ReplicaRouter"]
-
-# models.W040: SQLite has no INCLUDE columns in an index; the inbox queue index
-# (cases.Case.Meta) includes some for PostgreSQL's counts, and SQLite builds it without them.
-SILENCED_SYSTEM_CHECKS = ["models.W040"]
 
 AUTH_USER_MODEL = "agencies.User"
 AUTHENTICATION_BACKENDS = [

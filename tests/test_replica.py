@@ -74,11 +74,12 @@ ROUTES = (
     "import django; django.setup()\n"
     "from cases.models import Case\n"
     "from django.contrib.sessions.models import Session\n"
+    "from django_tasks_db.models import DBTaskResult\n"
     "from sop_portal.routers import ReplicaRouter, reading_from_replica\n"
     "print(sorted(settings.DATABASES), settings.DATABASE_ROUTERS)\n"
     "with reading_from_replica():\n"
     "    print(Case.objects.all().db, Case.objects.select_for_update().db, Session.objects.all().db,"
-    " ReplicaRouter().db_for_read(Case))\n"
+    " ReplicaRouter().db_for_read(Case), DBTaskResult.objects.all().db)\n"
     "print(Case.objects.all().db)\n"
 )
 
@@ -90,7 +91,7 @@ def test_without_a_replica_url_there_is_one_database_no_router_and_the_block_cha
     aliases, inside, after = result.stdout.splitlines()
     assert aliases == "['default'] []"
     # The router itself, asked directly inside the block, also answers the primary: no replica alias.
-    assert inside.split() == ["default", "default", "default", "default"]
+    assert inside.split() == ["default", "default", "default", "default", "default"]
     assert after == "default"
 
 
@@ -106,8 +107,8 @@ def test_a_replica_url_adds_the_alias_the_router_and_a_test_mirror_and_the_block
     assert result.returncode == 0, result.stderr
     aliases, inside, after, replica = result.stdout.splitlines()
     assert aliases == "['default', 'replica'] ['sop_portal.routers.ReplicaRouter']"
-    # Plain reads of the block to the replica; a locking read and the session on the primary.
-    assert inside.split() == ["replica", "default", "default", "replica"]
+    # Plain reads of the block to the replica; a locking read, the session and the task queue on the primary.
+    assert inside.split() == ["replica", "default", "default", "replica", "default"]
     assert after == "default"
     assert replica == "django.db.backends.postgresql 10.0.0.2 sop reader default"
 
