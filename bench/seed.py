@@ -9,7 +9,8 @@ terlantar; Palangka Raya: motivasi anak dan keluarga), so that their desks have 
 Lumajang keeps the scale asked. Each case's steps are laid out as the workflow lays them out
 (workflow.desks_of, the parts of a shared step numbered), the case at a random current step
 (past the signing step it is approved), its draft letters opened as registration opens them
-(letters.templates_for) with the paraf of each Kasi, Kabid or Sekdin step already done, the
+(letters.templates_for) with the paraf of each Kasi, Kabid or Sekdin step already done — up to
+the signing step only: an approved case has no letter at all (the seed issues none), the
 agency's registration counter left at the last number, the agencies' signing keys set up
 (`signing_keys setup`, under SIGNING_KEYS_DIR); NIK encrypted and blind-indexed as the
 application stores them (never a valid NIK: the day digits are 00, so a NIK the soak registers
@@ -77,6 +78,7 @@ def seed(agency, count):
     from cases.crypto import blind_index
     from cases.letters import templates_for
     from cases.models import SIFAT_URGENCY, Case, CaseStep, IssuedDocument, Paraf, Person, RegistrationCounter, fold
+    from cases.services import case_number
     from sop_catalog.models import SOP
 
     sop_slug, province = SOPS[agency.slug]
@@ -115,7 +117,7 @@ def seed(agency, count):
             for i in range(size):
                 at = rng.randrange(len(layout))
                 positions.append(at)
-                number = f"{agency.code}/{year}/{last_number + first + i + 1:06d}"
+                number = case_number(agency, year, last_number + first + i + 1)
                 state = Case.APPROVED if signs_at is not None and at > signs_at else state_of[layout[at][1]]
                 cases.append(
                     Case(agency=agency, number=number, sop=sop, flow=flow, applicant=persons[2 * i],
@@ -135,7 +137,9 @@ def seed(agency, count):
                                  completed_at=now if status == CaseStep.DONE else None,
                                  due_at=now + timezone.timedelta(hours=rng.randrange(-48, 48)))
                     )  # fmt: skip
-                if signs_at is None or at <= signs_at:  # past the signing step the letters are issued
+                # Up to the signing step, the draft letters; an approved case (past it) gets no letter
+                # at all: the seed issues none, neither numbered nor signed.
+                if signs_at is None or at <= signs_at:
                     initialled = {desk for _s, desk, _p in layout[:at] if desk in PARAF_DESKS}
                     for template in templates:
                         draft = IssuedDocument(case=case, template=template, title=template.title,

@@ -12,16 +12,20 @@ and register new applicants as a browser does (the NIK searched and checked, the
 posted with a new valid NIK, the request opened on an SOP the form offers, registered, its tanda
 terima printed); the Kepala Dinas completes the Kadis step (Lumajang's SPM signs and numbers its
 letter, Palangka Raya's sends a disposisi down, Solok's closes the case); the report desks export
-the cases as CSV. SECONDS (or SOAK_SECONDS, default 1800) bounds the run.
+the cases as CSV. SECONDS (or SOAK_SECONDS, default 1800) bounds the run: no request is sent
+past it (a registration stops between its pages), and the server stops once every user is done.
 
 Prints per request kind the count, errors (5xx, or a status other than the expected ones) and
-the median and 95th percentile; then what the database says was written (a refused completion
-also answers 302: completions, letters issued and cases registered are counted there, and a
-request that wrote nothing counts as an error); the resident memory of the gunicorn workers and
+the median and 95th percentile (a broken answer, or none within 30 s, is status 0); then what the
+database says was written of the requests that answered as done (a refused completion also
+answers 302: completions, letters issued and cases registered are counted there, and a request
+that answered as done but wrote nothing counts as an error; one that answered otherwise is
+counted once, above); the resident memory of the gunicorn workers and
 of the task worker, sampled every 10 s, and whether each stayed flat (the last fifth within 10 %
 of the second, after the warm-up).
 """
 
+import http.client
 import os
 import random
 import re
@@ -107,14 +111,22 @@ class Office:
             slug: list(Person.objects.filter(agency__slug=slug).values_list("name", flat=True)[:500]) or ["warga"]
             for slug in AGENCIES
         }
-        # New applicants: numbered on from those of earlier runs.
-        self.registered = {slug: Person.objects.filter(agency__slug=slug, name__startswith="Warga Soak").count()
-                           for slug in AGENCIES}  # fmt: skip
+        # New applicants: numbered on from the highest number an earlier run gave (not from their
+        # count: a flow cut short after the person form leaves a person but no case, and numbers
+        # counted again would hand its NIK out a second time).
+        self.registered = {}
+        for slug in AGENCIES:
+            names = Person.objects.filter(agency__slug=slug, name__startswith=f"Warga Soak {slug} ")
+            used = [int(m.group(1)) for name in names.values_list("name", flat=True)
+                    if (m := re.fullmatch(r"Warga Soak \S+ (\d+)", name))]  # fmt: skip
+            self.registered[slug] = max(used, default=-1) + 1
         # Three SOPs, their PDFs rendered before the clock starts: the soak reads kept PDFs.
         self.sops = list(
             SOP.objects.filter(status=SOP.ACTIVE, is_current=True).order_by("pk").values_list("slug", flat=True)[:3]
         )
-        self.posted = {}  # (what, agency): requests that should have written (completions, registrations)
+        # (what, agency): requests that answered as done (the 302 of a completion, of "number it"),
+        # so should have written; one that answered otherwise is an error of its request kind already.
+        self.posted = {}
         self.export_rows = {}
         self.times = {}
         self.errors = {}
@@ -140,10 +152,15 @@ class Office:
     def record(self, kind, elapsed_ms, status, ok):
         with self.lock:
             self.times.setdefault(kind, []).append(elapsed_ms)
-            if not ok:
-                self.errors[kind] = self.errors.get(kind, 0) + 1
-                by_status = self.statuses.setdefault(kind, {})
-                by_status[status] = by_status.get(status, 0) + 1
+        if not ok:
+            self.error(kind, status)
+
+    def error(self, kind, status):
+        """An error of a request kind, without a timing sample (for one already timed as answered)."""
+        with self.lock:
+            self.errors[kind] = self.errors.get(kind, 0) + 1
+            by_status = self.statuses.setdefault(kind, {})
+            by_status[status] = by_status.get(status, 0) + 1
 
 
 def actions(office, agency, desk):
@@ -173,61 +190,70 @@ def timed(office, session, kind, method, path, expected, fields=None):
     started = time.perf_counter()
     try:
         status, body = session.request(method, path, fields)
-    except OSError:
+    except (OSError, http.client.HTTPException):  # no answer, or a broken one (IncompleteRead, BadStatusLine)
         status, body = 0, b""
     ok = status in expected
     office.record(kind, (time.perf_counter() - started) * 1000, status, ok)
     return ok, body
 
 
-def pause():
+def pause(stop_at=None):
+    """A user's pause between requests; False when it ends past `stop_at` (a flow sends no more)."""
     time.sleep(random.uniform(0.5, 3.0))
+    return stop_at is None or time.monotonic() < stop_at
 
 
-def register(office, session, agency):
+def register(office, session, agency, stop_at):
     """The front desk registers a new applicant and opens a request, page by page as a browser does;
-    a step that fails ends the flow (its error is counted)."""
+    a step that fails ends the flow (its error is counted), and so does the end of the run (no
+    request is sent past `stop_at`; a flow so cut short counts nothing)."""
     nik, born, n = office.new_nik(agency)
     name = f"Warga Soak {agency} {n}"
-    office.count("registration", agency)
     steps = [
         ("register: NIK search", f"/orang/?pilih=pemohon&q={nik}", None),
         ("register: NIK check (JSON)", f"/orang/nik/?nik={nik}", None),
         ("register: person form", f"/orang/baru/?pilih=pemohon&nik={nik}", None),
     ]
     for kind, path, _ in steps:
-        if not timed(office, session, kind, "GET", path, {200})[0]:
+        if not timed(office, session, kind, "GET", path, {200})[0] or not pause(stop_at):
             return
-        pause()
     person = {"nik": nik, "kk_number": "", "name": name, "birth_place": "Soak", "birth_date": born.isoformat(),
               "sex": "L", "address": "Jl. Soak 1", "rt": "001", "rw": "002", "village": "Desa Soak", "district": "",
               "regency": "", "phone": "", "description": "", "found_at": "", "found_when": ""}  # fmt: skip
     ok, _ = timed(office, session, "register: new person (POST)", "POST", "/orang/baru/?pilih=pemohon", {302}, person)
     wizard = session.location
-    if not ok or "pemohon=" not in wizard:
-        return
-    pause()
+    if ok and "pemohon=" in wizard and pause(stop_at):
+        open_request(office, session, agency, wizard, stop_at)
+
+
+def open_request(office, session, agency, wizard, stop_at):
+    """The rest of register(): the request opened for the new applicant, numbered, its receipt printed."""
     ok, page = timed(office, session, "register: request form", "GET", wizard, {200})
-    select = re.search(rb'<select name="sop".*?</select>', page, re.S) if ok else None
+    if not ok:
+        return
+    select = re.search(rb'<select name="sop".*?</select>', page, re.S)
     choices = re.findall(rb'<option value="(\d+)"', select.group(0)) if select else []
     if not choices:
-        office.record("register: request form", 0, "no SOP offered", False)
+        # The form answered 200 but offers the front desk no SOP to open: an error of that page
+        # (its request is timed above; no second, empty sample), and the flow ends.
+        office.error("register: request form", "no SOP offered")
         return
-    pause()
+    if not pause(stop_at):
+        return
     fields = {"sop": random.choice(choices).decode(), "channel": "datang", "purpose": f"soak {agency}",
               "destination": "", "sifat": "biasa"}  # fmt: skip
     ok, _ = timed(office, session, "register: open request (POST)", "POST", wizard, {302}, fields)
     case_match = re.search(r"/permohonan/(\d+)/$", session.location)
-    if not ok or not case_match:
+    if not ok or not case_match or not pause(stop_at):
         return
     case = case_match.group(1)
-    pause()
-    if not timed(office, session, "case page", "GET", f"/permohonan/{case}/", {200})[0]:
+    if not timed(office, session, "case page", "GET", f"/permohonan/{case}/", {200})[0] or not pause(stop_at):
         return
-    pause()
     if not timed(office, session, "register: number it (POST)", "POST", f"/permohonan/{case}/daftarkan/", {302}, {})[0]:
         return
-    pause()
+    office.count("registration", agency)  # answered as registered: check_writes looks for its number
+    if not pause(stop_at):
+        return
     timed(office, session, "register: tanda terima PDF", "GET", f"/permohonan/{case}/tanda-terima.pdf", {200})
 
 
@@ -239,7 +265,7 @@ def user_loop(office, session, agency, desk, stop_at):
     while time.monotonic() < stop_at:
         _weight, kind, method, target, expected = random.choices(rows, weights)[0]
         if target == "register":
-            register(office, session, agency)
+            register(office, session, agency, stop_at)
         elif target in ("move", "sign"):
             item = office.take((office.movable if target == "move" else office.signable)[agency])
             if item is None:
@@ -247,8 +273,8 @@ def user_loop(office, session, agency, desk, stop_at):
             fields = {"step": item[1], "note": f"soak {target}"}
             if target == "sign":  # the disposisi, when the Kadis step sends the case down
                 fields["instructions"] = [Disposition.INSTRUCTIONS[0]]
-            office.count(target, agency)
-            timed(office, session, kind, method, f"/permohonan/{item[0]}/tindakan/selesai/", expected, fields)
+            if timed(office, session, kind, method, f"/permohonan/{item[0]}/tindakan/selesai/", expected, fields)[0]:
+                office.count(target, agency)  # answered 302: check_writes looks for what it wrote
         else:
             ok, body = timed(office, session, kind, method, target(), expected)
             if ok and kind.startswith("export"):
@@ -320,8 +346,11 @@ def main(seconds):
             memory.append(sum(rss_kib(pid) for pid in children(server.pid)))
             task_memory.append(tree_rss_kib(worker.pid))
             time.sleep(min(10, max(0.1, stop_at - time.monotonic())))
+        # Every user ends its request or flow before the server stops (a flow sends nothing past
+        # stop_at; a request waits at most the client's 30 s): no error made by the stop itself,
+        # and check_writes reads a finished run.
         for thread in threads:
-            thread.join(timeout=60)
+            thread.join()
         memory.append(sum(rss_kib(pid) for pid in children(server.pid)))
         task_memory.append(tree_rss_kib(worker.pid))
         time.sleep(5)  # the task worker's last notices
@@ -377,8 +406,9 @@ def report(office, memory, task_memory, seconds, users, written):
             f"| {kind} | {len(times)} | {office.errors.get(kind, 0)}{f' ({statuses})' if statuses else ''} "
             f"| {statistics.median(times):.0f} | {p95(times):.0f} |"
         )
-    print("\nWritten, as the database holds it (a request that wrote nothing counts as an error: "
-          f"{missing}; a flow cut short by an error above is not counted again):\n")  # fmt: skip
+    print("\nWritten, as the database holds it, of the requests that answered as done (one that "
+          f"answered so but wrote nothing counts as an error: {missing}; one that answered otherwise "
+          "is an error above, counted once):\n")  # fmt: skip
     print("| agency | step completions | Kadis steps | letters issued | registrations | rows of the largest export |")
     print("|---|---|---|---|---|---|")
     print("\n".join(lines))

@@ -138,10 +138,14 @@ def choose_flow(*, case: Case, user: User, flow: Flow) -> None:
         raise TransitionRefused("Permohonan ini sudah didaftarkan; alurnya tidak dapat diganti lagi.")
 
 
-def _next_number(agency: Agency, year: int) -> str:
-    last = take_next(RegistrationCounter, agency=agency, year=year)
+def case_number(agency: Agency, year: int, serial: int) -> str:
+    """The registration number of the agency's `serial`-th case of `year`."""
     prefix = agency.code or agency.slug.upper()  # codes and slugs are unique: so are numbers
-    return f"{prefix}/{year}/{last:06d}"
+    return f"{prefix}/{year}/{serial:06d}"
+
+
+def _next_number(agency: Agency, year: int) -> str:
+    return case_number(agency, year, take_next(RegistrationCounter, agency=agency, year=year))
 
 
 INCOMING_FIELDS = ("incoming_number", "incoming_date", "incoming_sender", "incoming_subject")
