@@ -305,13 +305,33 @@ def open_cases_by_sop(*, agency_id: int, units: org.Scope = None) -> list[dict[s
     )
 
 
+# The columns the case export writes (cases.resources.CaseExport) and orders by: a row with every
+# column of the case, its SOP and both persons took a third more time to read and build.
+EXPORT_CASE_FIELDS = (
+    "number", "state", "sifat", "channel", "registered_at", "closed_at", "created_at",
+    "sop__name", "sop__number", "applicant__name", "beneficiary__name",
+)  # fmt: skip
+EXPORT_NIK_FIELDS = ("applicant__nik", "beneficiary__nik")
+
+
 def cases_for_export(
-    *, agency: Agency, start: date, end: date, state: str = "", sop_slug: str = "", units: org.Scope = None
+    *,
+    agency: Agency,
+    start: date,
+    end: date,
+    state: str = "",
+    sop_slug: str = "",
+    units: org.Scope = None,
+    with_nik: bool = False,
 ) -> QuerySet[Case]:
+    """The agency's cases of the period with only what the export writes; the persons' NIK (each a
+    decryption) only `with_nik`, for the desks that see whole numbers."""
     since, until = period_bounds(start, end)
-    cases = Case.objects.filter(
-        org.scope_q(units), agency=agency, created_at__gte=since, created_at__lt=until
-    ).select_related("sop", "applicant", "beneficiary")
+    cases = (
+        Case.objects.filter(org.scope_q(units), agency=agency, created_at__gte=since, created_at__lt=until)
+        .select_related("sop", "applicant", "beneficiary")
+        .only(*EXPORT_CASE_FIELDS, *(EXPORT_NIK_FIELDS if with_nik else ()))
+    )
     if state:
         cases = cases.filter(state=state)
     if sop_slug:

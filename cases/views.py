@@ -1162,7 +1162,9 @@ def export(request, what, fmt):
         include_nik = privacy.sees_full_numbers(request.user)
         with reading_from_replica():
             rows = list(
-                selectors.cases_for_export(agency=agency, start=start, end=end, state=state, sop_slug=sop, units=units)
+                selectors.cases_for_export(
+                    agency=agency, start=start, end=end, state=state, sop_slug=sop, units=units, with_nik=include_nik
+                )
             )
             dataset = CaseExport(include_nik=include_nik, time_zone=agency.time_zone).export(rows)
         dataset.title = CaseExport.SHEET
