@@ -161,25 +161,14 @@ def seed(agency, count):
 
 
 def layout_of(flow):
-    """[(SOP step, desk, part)] as workflow.create_steps lays a case's steps out, and the place of
-    the signing step in it (workflow.signing_step), None when the flow signs nothing."""
-    from cases.workflow import desks_of, signing_step
+    """[(SOP step, desk, part)] as registration lays a case's steps out (workflow.lay_out), and the
+    place of the signing step in it (workflow.signing_step), None when the flow signs nothing."""
+    from cases.workflow import lay_out, signing_step
 
-    layout = []
-    for sop_step in flow.steps.prefetch_related("actors").order_by("no"):
-        desks = desks_of(sop_step)
-        layout += [(sop_step, desk, part if len(desks) > 1 else 0) for part, desk in enumerate(desks, start=1)]
-    signer = signing_step(None, [_Row(sop_step, desk) for sop_step, desk, _part in layout])
-    if signer is None:
-        return layout, None
-    return layout, next(i for i, (s, d, _p) in enumerate(layout) if (s, d) == (signer.sop_step, signer.desk))
-
-
-class _Row:
-    """What workflow.signing_step reads of a case step."""
-
-    def __init__(self, sop_step, desk):
-        self.sop_step, self.desk = sop_step, desk
+    rows = lay_out(None, flow)
+    signer = signing_step(None, rows)
+    layout = [(row.sop_step, row.desk, row.part) for row in rows]
+    return layout, None if signer is None else rows.index(signer)
 
 
 if __name__ == "__main__":

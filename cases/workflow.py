@@ -25,7 +25,7 @@ from cases.notifications import notify_desk
 from cases.rules import AlreadyProcessed, TransitionRefused
 from cases.states import STATE_RANK, LetterStatus
 from cases.uploads import check_scan
-from sop_catalog.models import Branch, BranchAction, Step
+from sop_catalog.models import Branch, BranchAction, Flow, Step
 
 __all__ = ["STATE_RANK", "AlreadyProcessed", "TransitionRefused"]
 
@@ -96,11 +96,18 @@ def create_steps(case: Case) -> list[CaseStep]:
     if flow is None:
         raise TransitionRefused("SOP ini belum memiliki langkah; permohonan tidak dapat didaftarkan.")
     case.flow = flow
-    sop_steps = list(flow.steps.prefetch_related("actors").order_by("no"))
-    if not sop_steps:
+    rows = lay_out(case, flow)
+    if not rows:
         raise TransitionRefused("Alur SOP ini belum memiliki langkah; permohonan tidak dapat didaftarkan.")
+    CaseStep.objects.bulk_create(rows)
+    return list(case.steps.order_by("position"))
+
+
+def lay_out(case: Case, flow: Flow) -> list[CaseStep]:
+    """The flow's steps as the case's, unsaved: each SOP step once per desk that acts on it in
+    turn, the parts of a shared step numbered (bench/seed.py lays its cases out with it too)."""
     rows: list[CaseStep] = []
-    for sop_step in sop_steps:
+    for sop_step in flow.steps.prefetch_related("actors").order_by("no"):
         desks = desks_of(sop_step)
         for part, desk in enumerate(desks, start=1):
             rows.append(
@@ -113,8 +120,7 @@ def create_steps(case: Case) -> list[CaseStep]:
                     desk=desk,
                 )
             )
-    CaseStep.objects.bulk_create(rows)
-    return list(case.steps.order_by("position"))
+    return rows
 
 
 # The columns a step's start and its end write (a step row is never written whole).
